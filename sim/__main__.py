@@ -1,0 +1,30 @@
+"""`python -m sim`: the Hydra app, with one-line errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from sim.errors import exit_with
+
+
+def main() -> None:
+    """Run the Hydra app; a bad config or override ends with one line and exit status 2.
+
+    Hydra prints multi-line reports on its own; we ask it to raise (HYDRA_FULL_ERROR=1)
+    and print one line ourselves, unless the user set HYDRA_FULL_ERROR=1 to see it all.
+    """
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    from sim.app import hydra_main
+
+    try:
+        hydra_main()
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        exit_with(exc)
+
+
+if __name__ == "__main__":
+    main()

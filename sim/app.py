@@ -1,0 +1,28 @@
+"""The Hydra application behind `python -m sim`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from sim.config import register_configs
+from sim.errors import exit_with
+
+register_configs()
+logging.getLogger("mesa").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+
+# Absolute: under `python -m`, Hydra would read a relative path as a Python package.
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@hydra.main(version_base=None, config_path=CONFIG_DIR, config_name="config")
+def hydra_main(cfg: DictConfig) -> None:
+    from sim.experiment import run_job
+
+    try:
+        run_job(cfg)
+    except Exception as exc:  # inside Hydra's job runner: report here, exit cleanly
+        exit_with(exc)

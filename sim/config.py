@@ -1,0 +1,347 @@
+"""The configuration schema (registered in Hydra's ConfigStore) and its semantic checks.
+
+OmegaConf enforces types and enum values when Hydra composes the config; `validate`
+checks what types cannot say (ranges, names that must refer to each other) and raises
+`ConfigError`, whose message is one line: the key, the value received, what is allowed.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from sim.outcomes import SCALE_MAX, SCALE_MIN, IssueKind
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value: `key`, the value received, what is allowed."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"{key}: got {_show(value)}; allowed: {allowed}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, DictConfig | dict) or OmegaConf.is_list(value):
+        value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+    return repr(value)
+
+
+class Protocol(enum.StrEnum):
+    single_text = "single_text"
+    alternating_offers = "alternating_offers"
+
+
+class Seating(enum.StrEnum):
+    inclusive = "inclusive"
+    us_russia_first = "us_russia_first"
+
+
+class StrategyName(enum.StrEnum):
+    boulware = "boulware"
+    linear = "linear"
+    conceder = "conceder"
+    reciprocal = "reciprocal"
+    hardliner = "hardliner"
+
+
+class Information(enum.StrEnum):
+    complete = "complete"
+    learned = "learned"
+
+
+class BatnaMode(enum.StrEnum):
+    war = "war"
+    static = "static"
+
+
+@dataclass
+class IssueConf:
+    kind: IssueKind = IssueKind.ordinal
+    low: float = 0.0  # continuous: range on the 0-100 scale
+    high: float = 100.0
+    resolution: float = 5.0  # continuous: distance between grid points
+    levels: dict[str, float] = field(default_factory=dict)  # ordinal: name -> position
+    categories: list[str] = field(default_factory=list)  # categorical: names
+    anchors: dict[str, float] = field(default_factory=dict)  # named points of the scale
+    default: str | None = None  # status-quo level; None: every agreement must settle it
+    control: list[str] = field(default_factory=list)  # parties who must sign any change
+    level_control: dict[str, list[str]] = field(default_factory=dict)  # extra, per level
+
+
+@dataclass
+class IssuePreferenceConf:
+    salience: float = 0.0
+    ideal: float | None = None  # position of the ideal point (positioned issues)
+    decay: float = 100.0  # distance from the ideal at which the value reaches 0
+    curvature: float = 1.0  # 1 linear, < 1 concave, > 1 convex
+    table: dict[str, float] | None = None  # level -> value in [0, 1] (required for categorical)
+    reservation: float | None = None  # position of the reservation point; None: any
+    red_line: list[str] = field(default_factory=list)  # levels never acceptable
+    red_line_above: float | None = None
+    red_line_below: float | None = None
+
+
+@dataclass
+class PartyConf:
+    capability: float = 0.5  # leverage at the table and military/economic weight
+    strategy: StrategyName = StrategyName.linear
+    concession_exponent: float | None = None  # None: the strategy's own default
+    deadline: int | None = None  # last round this party negotiates; None: max_rounds
+    war_cost: float = 0.0  # utility lost per month of war
+    reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
+    preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
+
+
+@dataclass
+class WarConf:
+    territory_issue: str = "territory"
+    contact_line: float = 50.0  # initial position on the territory scale
+    russia_capacity: float = 1.0
+    ukraine_capacity: float = 0.3
+    aid_effectiveness: float = 0.5  # strength per unit of support x capability
+    adjustment_rate: float = 0.1  # share of the gap to the strength-implied line per month
+    volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)
+    months_per_round: float = 1.0
+    horizon_months: float = 24.0
+    discount: float = 0.99  # monthly discount factor
+    aggressor: str = "russia"
+    defender: str = "ukraine"
+    supporters: dict[str, str] = field(
+        default_factory=lambda: {"usa": "us_support", "europe": "europe_support"}
+    )
+
+
+@dataclass
+class SimConfig:
+    scenario_name: str = "unnamed"
+    seed: int = 0
+    max_rounds: int = 100
+    protocol: Protocol = Protocol.single_text
+    seating: Seating = Seating.inclusive
+    mediator: str = "usa"
+    phase_one_parties: list[str] = field(default_factory=lambda: ["usa", "russia"])
+    phase_one_rounds: int = 10
+    information: Information = Information.complete
+    batna: BatnaMode = BatnaMode.war
+    us_support: float = 0.5
+    europe_support: float = 0.5
+    max_outcomes: int = 2_000_000
+    results_dir: str = "results"
+    issues: dict[str, IssueConf] = field(default_factory=dict)
+    parties: dict[str, PartyConf] = field(default_factory=dict)
+    war: WarConf = field(default_factory=WarConf)
+
+
+def register_configs() -> None:
+    """Register the schema so that `conf/config.yaml` can extend it."""
+    ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+
+
+def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(key, value, allowed)
+
+
+def _in_scale(key: str, value: float | None, low: float = SCALE_MIN, high: float = SCALE_MAX):
+    if value is not None:
+        _check(
+            math.isfinite(value) and low <= value <= high,
+            key,
+            value,
+            f"a number in [{low}, {high}]",
+        )
+
+
+def _known(key: str, names: list[str], allowed: list[str], what: str) -> None:
+    for name in names:
+        _check(name in allowed, key, name, f"a {what} in {allowed}")
+
+
+def issue_level_names(name: str, issue: Any) -> list[str]:
+    """Level names an issue config declares (continuous: formatted grid positions)."""
+    from sim.outcomes import Issue
+
+    if issue.kind == IssueKind.continuous:
+        return list(Issue.continuous(name, issue.low, issue.high, issue.resolution).levels)
+    if issue.kind == IssueKind.ordinal:
+        return list(issue.levels)
+    return list(issue.categories)
+
+
+def validate(cfg: Any) -> None:
+    """Semantic checks of a composed config; raises ConfigError on the first problem."""
+    parties = list(cfg.parties)
+    issues = list(cfg.issues)
+    _check(len(parties) >= 2, "parties", parties, "at least two parties")
+    _check(len(issues) >= 1, "issues", issues, "at least one issue")
+    _check(cfg.max_rounds >= 1, "max_rounds", cfg.max_rounds, "an integer >= 1")
+    _check(cfg.max_outcomes >= 1, "max_outcomes", cfg.max_outcomes, "an integer >= 1")
+    for key in ("us_support", "europe_support"):
+        _in_scale(key, cfg[key], 0.0, 1.0)
+    _known("mediator", [cfg.mediator], parties, "party")
+    _known("phase_one_parties", list(cfg.phase_one_parties), parties, "party")
+    _check(
+        len(cfg.phase_one_parties) >= 1, "phase_one_parties", cfg.phase_one_parties, "1+ parties"
+    )
+    _check(cfg.phase_one_rounds >= 0, "phase_one_rounds", cfg.phase_one_rounds, "an integer >= 0")
+
+    size = 1
+    levels_by_issue: dict[str, list[str]] = {}
+    for name, issue in cfg.issues.items():
+        key = f"issues.{name}"
+        if issue.kind == IssueKind.continuous:
+            _in_scale(f"{key}.low", issue.low)
+            _in_scale(f"{key}.high", issue.high)
+            _check(issue.high > issue.low, f"{key}.high", issue.high, f"a number > low={issue.low}")
+            _check(
+                math.isfinite(issue.resolution) and issue.resolution > 0,
+                f"{key}.resolution",
+                issue.resolution,
+                "a number > 0",
+            )
+            steps = (issue.high - issue.low) / issue.resolution
+            _check(
+                abs(steps - round(steps)) <= 1e-6 * max(1.0, steps),
+                f"{key}.resolution",
+                issue.resolution,
+                f"a step that divides [{issue.low}, {issue.high}] into whole steps",
+            )
+            _check(
+                steps + 1 <= cfg.max_outcomes,
+                f"{key}.resolution",
+                issue.resolution,
+                f"at most max_outcomes={cfg.max_outcomes} grid points",
+            )
+            for anchor, pos in issue.anchors.items():
+                _in_scale(f"{key}.anchors.{anchor}", pos, issue.low, issue.high)
+        elif issue.kind == IssueKind.ordinal:
+            _check(len(issue.levels) >= 1, f"{key}.levels", issue.levels, "1+ named levels")
+            positions = list(issue.levels.values())
+            for level, pos in issue.levels.items():
+                _in_scale(f"{key}.levels.{level}", pos)
+            _check(
+                all(a < b for a, b in itertools.pairwise(positions)),
+                f"{key}.levels",
+                issue.levels,
+                "positions strictly increasing in the order the levels are listed",
+            )
+        else:
+            cats = list(issue.categories)
+            _check(len(cats) >= 1, f"{key}.categories", cats, "1+ level names")
+            _check(len(set(cats)) == len(cats), f"{key}.categories", cats, "unique names")
+        levels = issue_level_names(name, issue)
+        levels_by_issue[name] = levels
+        size *= len(levels)
+        if issue.default is not None:
+            _known(f"{key}.default", [issue.default], levels, "level")
+        _known(f"{key}.control", list(issue.control), parties, "party")
+        for level, controllers in issue.level_control.items():
+            _known(f"{key}.level_control", [level], levels, "level")
+            _known(f"{key}.level_control.{level}", list(controllers), parties, "party")
+    _check(
+        size <= cfg.max_outcomes,
+        "issues",
+        f"{size} outcomes",
+        f"at most max_outcomes={cfg.max_outcomes} (coarser resolution or fewer levels)",
+    )
+
+    for pname, party in cfg.parties.items():
+        key = f"parties.{pname}"
+        _check(
+            math.isfinite(party.capability) and party.capability >= 0,
+            f"{key}.capability",
+            party.capability,
+            "a number >= 0",
+        )
+        _check(party.war_cost >= 0, f"{key}.war_cost", party.war_cost, "a number >= 0")
+        if party.concession_exponent is not None:
+            _check(
+                party.concession_exponent > 0,
+                f"{key}.concession_exponent",
+                party.concession_exponent,
+                "a number > 0 (< 1 Boulware, 1 linear, > 1 conceder)",
+            )
+        if party.deadline is not None:
+            _check(party.deadline >= 1, f"{key}.deadline", party.deadline, "an integer >= 1")
+        _in_scale(f"{key}.reservation_value", party.reservation_value, 0.0, 1.0)
+        _known(f"{key}.preferences", list(party.preferences), issues, "issue")
+        saliences = [p.salience for p in party.preferences.values()]
+        for iname, pref in party.preferences.items():
+            pkey = f"{key}.preferences.{iname}"
+            issue = cfg.issues[iname]
+            levels = levels_by_issue[iname]
+            _check(
+                math.isfinite(pref.salience) and pref.salience >= 0,
+                f"{pkey}.salience",
+                pref.salience,
+                "a number >= 0",
+            )
+            positioned = issue.kind != IssueKind.categorical
+            if pref.table is not None:
+                _known(f"{pkey}.table", list(pref.table), levels, "level")
+                for level, value in pref.table.items():
+                    _in_scale(f"{pkey}.table.{level}", value, 0.0, 1.0)
+            elif positioned:
+                _check(
+                    pref.ideal is not None,
+                    f"{pkey}.ideal",
+                    pref.ideal,
+                    "a position in [0, 100] (or a `table` of level values)",
+                )
+            else:
+                _check(False, f"{pkey}.table", None, "a table level -> value in [0, 1]")
+            _in_scale(f"{pkey}.ideal", pref.ideal)
+            _check(pref.decay > 0, f"{pkey}.decay", pref.decay, "a number > 0")
+            _check(pref.curvature > 0, f"{pkey}.curvature", pref.curvature, "a number > 0")
+            _in_scale(f"{pkey}.reservation", pref.reservation)
+            _in_scale(f"{pkey}.red_line_above", pref.red_line_above)
+            _in_scale(f"{pkey}.red_line_below", pref.red_line_below)
+            _known(f"{pkey}.red_line", list(pref.red_line), levels, "level")
+            if not positioned:
+                for bound in ("red_line_above", "red_line_below", "ideal", "reservation"):
+                    _check(
+                        pref[bound] is None,
+                        f"{pkey}.{bound}",
+                        pref[bound],
+                        "null: the issue is categorical (use table / red_line)",
+                    )
+        _check(
+            sum(saliences) > 0,
+            f"{key}.preferences",
+            {k: p.salience for k, p in party.preferences.items()},
+            "non-negative saliences, not all zero",
+        )
+
+    war = cfg.war
+    _known("war.territory_issue", [war.territory_issue], issues, "issue")
+    _check(
+        cfg.issues[war.territory_issue].kind != IssueKind.categorical,
+        "war.territory_issue",
+        war.territory_issue,
+        "a continuous or ordinal issue",
+    )
+    _in_scale("war.contact_line", war.contact_line)
+    _known("war.aggressor", [war.aggressor], parties, "party")
+    _known("war.defender", [war.defender], parties, "party")
+    _known("war.supporters", list(war.supporters), parties, "party")
+    _known("war.supporters", list(war.supporters.values()), ["us_support", "europe_support"], "key")
+    for key in ("russia_capacity", "ukraine_capacity", "aid_effectiveness", "volatility"):
+        value = war[key]
+        _check(math.isfinite(value) and value >= 0, f"war.{key}", value, "a number >= 0")
+    _check(
+        war.russia_capacity + war.ukraine_capacity > 0,
+        "war.russia_capacity",
+        war.russia_capacity,
+        "capacities not both zero",
+    )
+    _in_scale("war.adjustment_rate", war.adjustment_rate, 0.0, 1.0)
+    _in_scale("war.discount", war.discount, 0.0, 1.0)
+    _check(war.months_per_round > 0, "war.months_per_round", war.months_per_round, "> 0")
+    _check(war.horizon_months >= 0, "war.horizon_months", war.horizon_months, "a number >= 0")

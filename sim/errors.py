@@ -1,0 +1,50 @@
+"""Turning exceptions from our checks, OmegaConf and Hydra into one readable line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+from hydra.errors import MissingConfigException
+from omegaconf.errors import OmegaConfBaseException
+
+# Read once at import, before `python -m sim` sets HYDRA_FULL_ERROR for its own use.
+FULL_ERROR = os.environ.get("HYDRA_FULL_ERROR") == "1"
+
+
+def one_line(exc: BaseException) -> str:
+    """The most specific message in an exception chain, on one line.
+
+    OmegaConf's validation errors carry the key (`full_key`) and a message about the
+    value; Hydra wraps them ("Error merging override ..."), so the cause is preferred.
+    """
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for item in chain:
+        if isinstance(item, MissingConfigException) and item.missing_cfg_file:
+            group, _, name = str(item.missing_cfg_file).rpartition("/")
+            options = sorted(item.options or [])
+            return f"{group or 'config'}: got {name!r}; allowed: one of {options}"
+        if isinstance(item, OmegaConfBaseException) and getattr(item, "full_key", None):
+            msg = str(getattr(item, "msg", None) or item).splitlines()[0].strip()
+            return f"{item.full_key}: {msg}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = lines[:1] or [type(exc).__name__]
+    for item in chain[1:]:
+        cause = [line.strip() for line in str(item).splitlines() if line.strip()]
+        if cause and cause[0] not in lines:
+            lines.append(cause[0])
+            break
+    return ": ".join(lines)
+
+
+def exit_with(exc: BaseException, status: int = 2) -> NoReturn:
+    """Print `error: <one line>` to stderr and exit, or re-raise under HYDRA_FULL_ERROR=1."""
+    if FULL_ERROR:
+        raise exc
+    print(f"error: {one_line(exc)}", file=sys.stderr)
+    sys.exit(status)

@@ -1,0 +1,148 @@
+"""Value functions and utility matrices.
+
+Utility is additive and normalised (Keeney & Raiffa 1976, multi-attribute value theory):
+``u_i(o) = sum_k w_ik * v_ik(o_k)`` with ``sum_k w_ik = 1`` and every ``v_ik`` in [0, 1],
+evaluated for all outcomes at once by broadcasting over the grid's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.outcomes import Issue, OutcomeSpace
+
+
+def positional_values(
+    positions: np.ndarray, ideal: float, decay: float = 100.0, curvature: float = 1.0
+) -> np.ndarray:
+    """Value of each position for a party whose ideal point is `ideal`.
+
+    ``v(x) = (1 - min(|x - ideal| / decay, 1)) ** curvature``: 1 at the ideal, 0 at
+    distance `decay` and beyond; curvature 1 is linear, < 1 concave (slow early loss,
+    risk-averse), > 1 convex (sharp early loss).
+    """
+    if not decay > 0:
+        raise ValueError(f"decay must be > 0, got {decay}")
+    if not curvature > 0:
+        raise ValueError(f"curvature must be > 0, got {curvature}")
+    distance = np.minimum(np.abs(np.asarray(positions, dtype=np.float64) - ideal) / decay, 1.0)
+    return (1.0 - distance) ** curvature
+
+
+def table_values(issue: Issue, table: Mapping[str, float]) -> np.ndarray:
+    """Value of each level from a level table; levels missing from the table are worth 0."""
+    unknown = set(table) - set(issue.levels)
+    if unknown:
+        raise KeyError(
+            f"issue {issue.name!r}: unknown levels {sorted(unknown)} in value table; "
+            f"allowed: {list(issue.levels)}"
+        )
+    return np.array([float(table.get(level, 0.0)) for level in issue.levels])
+
+
+def red_line_mask(
+    issue: Issue,
+    levels: Sequence[str] = (),
+    above: float | None = None,
+    below: float | None = None,
+) -> np.ndarray:
+    """Levels a party can never accept: named ones, and positions above/below a bound."""
+    mask = np.zeros(issue.size, dtype=bool)
+    for level in levels:
+        mask[issue.level_index(str(level))] = True
+    if above is not None:
+        mask |= issue.positions > above
+    if below is not None:
+        mask |= issue.positions < below
+    return mask
+
+
+def normalise_weights(salience: np.ndarray) -> np.ndarray:
+    """Rows of non-negative saliences scaled to sum to 1."""
+    salience = np.asarray(salience, dtype=np.float64)
+    if (salience < 0).any():
+        raise ValueError("saliences must be non-negative")
+    totals = salience.sum(axis=-1, keepdims=True)
+    if (totals <= 0).any():
+        raise ValueError("saliences must not all be zero for a party")
+    return salience / totals
+
+
+def utility_matrix(
+    weights: np.ndarray, level_values: Sequence[np.ndarray], shape: Sequence[int] | None = None
+) -> np.ndarray:
+    """(parties, outcomes) additive utilities over the Cartesian grid.
+
+    Parameters
+    ----------
+    weights : (parties, issues) normalised weights.
+    level_values : per issue a (parties, levels) array of values in [0, 1].
+    shape : the grid's shape (levels per issue); inferred from `level_values`.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n_parties, n_issues = weights.shape
+    shape = tuple(v.shape[1] for v in level_values) if shape is None else tuple(shape)
+    total = np.zeros((n_parties, *shape))
+    for k, values in enumerate(level_values):
+        expand = [1] * n_issues
+        expand[k] = shape[k]
+        total += (weights[:, k, None] * values).reshape(n_parties, *expand)
+    return total.reshape(n_parties, -1)
+
+
+def any_level_mask(masks: Sequence[np.ndarray], shape: Sequence[int]) -> np.ndarray:
+    """(parties, outcomes) True where an outcome uses any masked level of any issue."""
+    n_parties = masks[0].shape[0]
+    out = np.zeros((n_parties, *shape), dtype=bool)
+    for k, mask in enumerate(masks):
+        expand = [1] * len(shape)
+        expand[k] = shape[k]
+        out |= mask.reshape(n_parties, *expand)
+    return out.reshape(n_parties, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class Preferences:
+    """Every party's weights, level values and red lines over one outcome space."""
+
+    parties: tuple[str, ...]
+    space: OutcomeSpace
+    weights: np.ndarray  # (parties, issues), rows sum to 1
+    level_values: tuple[np.ndarray, ...]  # per issue (parties, levels) in [0, 1]
+    red_lines: tuple[np.ndarray, ...] = field(default=())  # per issue (parties, levels) bool
+
+    def __post_init__(self) -> None:
+        n_parties, n_issues = len(self.parties), len(self.space.issues)
+        if self.weights.shape != (n_parties, n_issues):
+            raise ValueError(f"weights shape {self.weights.shape} != {(n_parties, n_issues)}")
+        if not np.allclose(self.weights.sum(axis=1), 1.0):
+            raise ValueError("weights must sum to 1 for every party")
+        if not self.red_lines:
+            empty = tuple(np.zeros((n_parties, i.size), dtype=bool) for i in self.space.issues)
+            object.__setattr__(self, "red_lines", empty)
+        for values, issue in zip(self.level_values, self.space.issues, strict=True):
+            if values.shape != (n_parties, issue.size):
+                raise ValueError(f"issue {issue.name!r}: level values shape {values.shape}")
+
+    def party_index(self, name: str) -> int:
+        try:
+            return self.parties.index(name)
+        except ValueError:
+            raise KeyError(f"unknown party {name!r}; allowed: {list(self.parties)}") from None
+
+    def utilities(self) -> np.ndarray:
+        """The utility matrix U, shape (parties, outcomes)."""
+        return utility_matrix(self.weights, self.level_values, self.space.shape)
+
+    def red_line_crossed(self) -> np.ndarray:
+        """(parties, outcomes) True where the outcome crosses that party's red line."""
+        return any_level_mask(self.red_lines, self.space.shape)
+
+    def ideal_outcomes(self, utilities: np.ndarray | None = None) -> np.ndarray:
+        """Each party's best outcome that crosses none of its own red lines (lowest index)."""
+        u = self.utilities() if utilities is None else utilities
+        masked = np.where(self.red_line_crossed(), -np.inf, u)
+        return masked.argmax(axis=1)
