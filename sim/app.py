@@ -12,7 +12,12 @@ from sim.config import register_configs
 from sim.errors import exit_with
 
 register_configs()
-logging.getLogger("mesa").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+
+
+def quiet_mesa() -> None:
+    """Mesa logs every step at INFO under the "MESA" logger; Hydra's logging shows it."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
 
 # Absolute: under `python -m`, Hydra would read a relative path as a Python package.
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -20,9 +25,10 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 @hydra.main(version_base=None, config_path=CONFIG_DIR, config_name="config")
 def hydra_main(cfg: DictConfig) -> None:
-    from sim.experiment import run_job
-
+    quiet_mesa()  # after Hydra has configured logging
     try:
+        from sim.experiment import run_job
+
         run_job(cfg)
     except Exception as exc:  # inside Hydra's job runner: report here, exit cleanly
         exit_with(exc)

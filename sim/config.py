@@ -130,6 +130,8 @@ class SimConfig:
     phase_one_rounds: int = 10
     information: Information = Information.complete
     batna: BatnaMode = BatnaMode.war
+    walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
+    text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
     us_support: float = 0.5
     europe_support: float = 0.5
     max_outcomes: int = 2_000_000
@@ -182,6 +184,9 @@ def validate(cfg: Any) -> None:
     _check(len(parties) >= 2, "parties", parties, "at least two parties")
     _check(len(issues) >= 1, "issues", issues, "at least one issue")
     _check(cfg.max_rounds >= 1, "max_rounds", cfg.max_rounds, "an integer >= 1")
+    _check(cfg.walkout_patience >= 1, "walkout_patience", cfg.walkout_patience, "an integer >= 1")
+    ok = 0 < cfg.text_step <= 1
+    _check(ok, "text_step", cfg.text_step, "a number in (0, 1]")
     _check(cfg.max_outcomes >= 1, "max_outcomes", cfg.max_outcomes, "an integer >= 1")
     for key in ("us_support", "europe_support"):
         _in_scale(key, cfg[key], 0.0, 1.0)

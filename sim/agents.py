@@ -1,0 +1,138 @@
+"""Mesa agents: one per party, holding its state; the maths lives in pure functions."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.strategies import AspirationInput, Strategy
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
+
+# Utilities are sums of a few floats: compare with a little slack so that an outcome worth
+# exactly the aspiration is not refused because of rounding.
+TOLERANCE = 1e-9
+
+
+class Response(enum.StrEnum):
+    accept = "accept"
+    object = "object"
+
+
+def select_offer(own: np.ndarray, others_value: np.ndarray, candidates: np.ndarray) -> int | None:
+    """Among `candidates` (bool mask), the outcome the others value most.
+
+    Ties go to the proposer's own utility, then to the lowest outcome index.
+    """
+    idx = np.flatnonzero(candidates)
+    if idx.size == 0:
+        return None
+    score = others_value[idx]
+    best = idx[score == score.max()]
+    if best.size > 1:
+        mine = own[best]
+        best = best[mine == mine.max()]
+    return int(best[0])
+
+
+def accepts(utility: float, aspiration: float, reservation: float, crosses_red_line: bool) -> bool:
+    """Acceptance rule: at least the aspiration, never below the BATNA or across a red line."""
+    return (
+        not crosses_red_line
+        and utility >= aspiration - TOLERANCE
+        and utility >= reservation - TOLERANCE
+    )
+
+
+class PartyAgent(mesa.Agent):
+    """A party at (or waiting for) the table.
+
+    Holds its utility row, capability, strategy, seat (the phase it joins in), and its
+    current aspiration and reservation value; the model calls it in turn order.
+    """
+
+    def __init__(
+        self,
+        model: NegotiationModel,
+        name: str,
+        index: int,
+        strategy: Strategy,
+        capability: float,
+        deadline: int,
+        joins_in_phase: int = 1,
+    ) -> None:
+        super().__init__(model)
+        self.name = name
+        self.index = index
+        self.strategy = strategy
+        self.capability = capability
+        self.deadline = deadline
+        self.joins_in_phase = joins_in_phase
+        self.utility = model.utilities[index]
+        self.own_red_line = model.red_line_crossed[index]
+        self.best = float(np.max(self.utility, where=~self.own_red_line, initial=-np.inf))
+        self.reservation = 0.0
+        self.aspiration = self.best
+        self.previous_aspiration = self.best
+        self.walked_out = False
+        self.frustrated_rounds = 0
+        self.last_response: Response | None = None
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def seated(self) -> bool:
+        return not self.walked_out and self.model.phase >= self.joins_in_phase
+
+    def update_aspiration(self) -> None:
+        """Set this round's BATNA and aspiration (never below the BATNA)."""
+        model = self.model
+        self.reservation = float(model.reservations[self.index])
+        self.previous_aspiration = self.aspiration
+        x = AspirationInput(
+            round=model.round,
+            deadline=self.deadline,
+            best=max(self.best, self.reservation),
+            reservation=self.reservation,
+            previous=self.aspiration,
+            others_concession=model.last_concession(self.index),
+        )
+        self.aspiration = max(self.strategy.aspiration(x), self.reservation)
+
+    def consider_walkout(self, best_available: float) -> bool:
+        """Walk out when the BATNA beats all it can still get for `patience` rounds in a
+        row, or, for a hard-liner, at its deadline."""
+        if self.strategy.walks_out_at_deadline() and self.model.round >= self.deadline:
+            self.walked_out = True
+            return True
+        if best_available < self.reservation - TOLERANCE:
+            self.frustrated_rounds += 1
+        else:
+            self.frustrated_rounds = 0
+        if self.frustrated_rounds >= self.model.walkout_patience:
+            self.walked_out = True
+        return self.walked_out
+
+    # -- moves ----------------------------------------------------------------------------
+    def propose(self) -> int | None:
+        """Among outcomes at or above the aspiration, the one the others value most."""
+        model = self.model
+        candidates = (
+            (self.utility >= self.aspiration - TOLERANCE) & ~self.own_red_line & model.implementable
+        )
+        if not candidates.any():  # the BATNA rose above all it can accept: ask for its best
+            candidates = ~self.own_red_line & model.implementable
+        return select_offer(self.utility, model.others_value(self.index), candidates)
+
+    def respond(self, outcome: int) -> Response:
+        ok = accepts(
+            float(self.utility[outcome]),
+            self.aspiration,
+            self.reservation,
+            bool(self.own_red_line[outcome]),
+        )
+        self.last_response = Response.accept if ok else Response.object
+        return self.last_response

@@ -1,0 +1,457 @@
+"""The negotiation as a Mesa model: one `step()` is one round (one month of war by default).
+
+Protocols:
+- single negotiating text (Raiffa 1982, *The Art and Science of Negotiation*, ch. 14): the
+  mediator drafts one text; every party at the table accepts or objects with a
+  counter-proposal; the mediator moves the text toward the objectors' proposals,
+  weighted by their leverage (capability), and snaps it to the outcome grid;
+- multilateral alternating offers (Rubinstein 1982, extended to n parties): the parties
+  at the table propose in turn; an offer passes when every required signatory at the
+  table accepts it.
+
+Seating: `inclusive` seats everyone from round 1; `us_russia_first` seats the phase-one
+parties until they agree a framework or `phase_one_rounds` pass, then the others join
+and can accept, object or walk out. An agreement binds only when every party that
+controls a level it sets has signed it (DESIGN.md, issue control).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import war
+from sim.agents import TOLERANCE, PartyAgent, Response
+from sim.config import BatnaMode, Information, Protocol, Seating
+from sim.opponents import estimated_utilities
+from sim.outcomes import IssueKind
+from sim.scenario import Scenario
+from sim.strategies import make_strategy
+
+
+class EndReason(enum.StrEnum):
+    agreement = "agreement"
+    breakdown = "breakdown"
+    deadline = "deadline"
+    not_binding = "not_binding"
+
+
+@dataclass(frozen=True)
+class NegotiationSettings:
+    """Protocol, seating and war settings for one negotiation."""
+
+    protocol: Protocol = Protocol.single_text
+    seating: Seating = Seating.inclusive
+    mediator: str = "usa"
+    phase_one_parties: tuple[str, ...] = ("usa", "russia")
+    phase_one_rounds: int = 10
+    max_rounds: int = 100
+    information: Information = Information.complete
+    batna: BatnaMode = BatnaMode.war
+    walkout_patience: int = 3
+    text_step: float = 0.5
+    collect_trace: bool = True
+
+    @classmethod
+    def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
+        values = {
+            "protocol": Protocol(cfg.protocol),
+            "seating": Seating(cfg.seating),
+            "mediator": str(cfg.mediator),
+            "phase_one_parties": tuple(cfg.phase_one_parties),
+            "phase_one_rounds": int(cfg.phase_one_rounds),
+            "max_rounds": int(cfg.max_rounds),
+            "information": Information(cfg.information),
+            "batna": BatnaMode(cfg.batna),
+            "walkout_patience": int(cfg.walkout_patience),
+            "text_step": float(cfg.text_step),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def war_parameters(cfg: Any, scenario: Scenario) -> war.WarParameters:
+    """War parameters from the config's `war` block and the support levels."""
+    wc = cfg.war
+    supporters = list(wc.supporters)
+    supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
+    caps = np.array([scenario.capabilities[scenario.party_index(s)] for s in supporters])
+    territory = scenario.space.issue(wc.territory_issue)
+    return war.WarParameters(
+        aggressor_capacity=float(wc.russia_capacity),
+        defender_capacity=float(wc.ukraine_capacity),
+        supports=supports,
+        supporter_capabilities=caps,
+        aid_effectiveness=float(wc.aid_effectiveness),
+        adjustment_rate=float(wc.adjustment_rate),
+        volatility=float(wc.volatility),
+        months_per_round=float(wc.months_per_round),
+        horizon_months=float(wc.horizon_months),
+        discount=float(wc.discount),
+        low=float(territory.positions.min()),
+        high=float(territory.positions.max()),
+    )
+
+
+class NegotiationModel(mesa.Model):
+    """One negotiation between the scenario's parties, round by round.
+
+    The scenario is held as `problem`: Mesa's `Model.scenario` is taken by its own
+    experiment settings.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        settings: NegotiationSettings | None = None,
+        war_params: war.WarParameters | None = None,
+        contact_line: float | None = None,
+        territory_issue: str | None = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        cfg = scenario.config
+        self.problem = scenario
+        self.settings = settings or NegotiationSettings.from_config(cfg)
+        s = self.settings
+        self.war_params = war_params or war_parameters(cfg, scenario)
+        self.contact_line = float(cfg.war.contact_line if contact_line is None else contact_line)
+        self.walkout_patience = s.walkout_patience
+
+        self.parties = scenario.parties
+        self.utilities = scenario.utilities
+        self.red_line_crossed = scenario.red_line_crossed
+        self.required = scenario.required_signatories
+        self.capabilities = scenario.capabilities
+        n_parties = len(self.parties)
+
+        terr_name = territory_issue or str(cfg.war.territory_issue)
+        self._terr_k = scenario.space.names.index(terr_name)
+        self._terr_positions = scenario.space.issues[self._terr_k].positions
+        prefs = scenario.preferences
+        self._terr_values = prefs.level_values[self._terr_k]
+        self._terr_weights = prefs.weights[:, self._terr_k]
+        self._status_quo_other = np.zeros(n_parties)
+        for k, issue in enumerate(scenario.space.issues):
+            if k == self._terr_k:
+                continue
+            values = prefs.level_values[k]
+            at_default = values.min(axis=1) if issue.default is None else values[:, issue.default]
+            self._status_quo_other += prefs.weights[:, k] * at_default
+
+        for name in (s.mediator, *s.phase_one_parties):
+            scenario.party_index(name)  # raises KeyError naming the allowed parties
+        phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
+        party_conf = cfg.parties
+        for i, name in enumerate(self.parties):
+            pc = party_conf[name]
+            PartyAgent(
+                self,
+                name=name,
+                index=i,
+                strategy=make_strategy(pc.strategy, pc.concession_exponent),
+                capability=float(self.capabilities[i]),
+                deadline=int(pc.deadline or s.max_rounds),
+                joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
+            )
+        self.by_index: list[PartyAgent] = sorted(self.agents, key=lambda a: a.index)
+        self.mediator = self.by_index[scenario.party_index(s.mediator)]
+        self.turn_order: list[PartyAgent] = list(self.agents.shuffle())
+
+        self.round = 0
+        self.phase = 1 if phased else 2
+        self.reservations = np.zeros(n_parties)
+        self.p_share = war.aggressor_share(self.war_params)
+        self.implementable = np.ones(self.utilities.shape[1], dtype=bool)
+        self.offer: int | None = None
+        self.proposer: str | None = None
+        self.text: int | None = None
+        self.framework: int | None = None
+        self.framework_round: int | None = None
+        self.agreement: int | None = None
+        self.binding = False
+        self.reason: EndReason | None = None
+        self.walkouts: list[str] = []
+        self.zopa_size = 0
+        self.offer_history: list[list[int]] = [[] for _ in self.parties]
+        self._drops = np.zeros(n_parties)
+        self._known: np.ndarray | None = None
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
+
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+
+    # -- the round ------------------------------------------------------------------------
+    def step(self) -> None:
+        if not self.running:
+            return
+        self.round += 1
+        if self.round > 1:
+            self._advance_war()
+        self._update_phase()
+        self.reservations = self._reservation_values()
+        self._drops = np.array([a.previous_aspiration - a.aspiration for a in self.by_index])
+        for agent in self.by_index:
+            agent.last_response = None
+        seated = self.agents.select(lambda a: a.seated)
+        seated.shuffle_do("update_aspiration")
+        self._known = None
+        if not self._check_walkouts():
+            if self.settings.protocol is Protocol.single_text:
+                self._single_text_round()
+            else:
+                self._alternating_round()
+        if self.running and self.round >= self.settings.max_rounds:
+            self._end(EndReason.not_binding if self.framework is not None else EndReason.deadline)
+        if self.settings.collect_trace:
+            self.datacollector.collect(self)
+
+    def run(self) -> NegotiationModel:
+        """Step until agreement, breakdown or the deadline."""
+        while self.running:
+            self.step()
+        return self
+
+    def _update_phase(self) -> None:
+        s = self.settings
+        if self.phase == 1 and (self.framework is not None or self.round > s.phase_one_rounds):
+            self.phase = 2
+
+    def _advance_war(self) -> None:
+        wp = self.war_params
+        self.p_share = war.aggressor_share(wp)
+        target = war.target_line(self.p_share, wp.low, wp.high)
+        shock = 0.0
+        if wp.volatility > 0:
+            shock = float(self.rng.normal(0.0, wp.volatility * np.sqrt(wp.months_per_round)))
+        line = war.advance_line(
+            self.contact_line, target, wp.adjustment_rate, wp.months_per_round, shock
+        )
+        self.contact_line = float(np.clip(line, wp.low, wp.high))
+
+    def _reservation_values(self) -> np.ndarray:
+        if self.settings.batna is BatnaMode.static:
+            return self.problem.static_reservation
+        wp = self.war_params
+        self.p_share = war.aggressor_share(wp)
+        target = war.target_line(self.p_share, wp.low, wp.high)
+        end_line = war.expected_line(
+            self.contact_line, target, wp.adjustment_rate, wp.horizon_months
+        )
+        return war.reservation_values(
+            self._terr_values,
+            self._terr_positions,
+            self._terr_weights,
+            self._status_quo_other,
+            end_line,
+            self.problem.war_costs,
+            wp.discount,
+            wp.horizon_months,
+        )
+
+    # -- what parties know and can get ----------------------------------------------------
+    def last_concession(self, index: int) -> float:
+        """Mean drop of the other seated parties' aspirations in the previous round."""
+        others = [a.index for a in self.by_index if a.seated and a.index != index]
+        return float(self._drops[others].mean()) if others else 0.0
+
+    def _known_surplus(self) -> np.ndarray:
+        """(parties, outcomes): what a proposer believes each party gains over its BATNA.
+
+        Complete information: true utilities minus true BATNAs, -inf across a red line.
+        Learned: the frequency model of each party's past offers (BATNAs unknown, 0).
+        """
+        if self._known is None:
+            if self.settings.information is Information.complete:
+                known = self.utilities - self.reservations[:, None]
+                self._known = np.where(self.red_line_crossed, -np.inf, known)
+            else:
+                shape = self.problem.space.shape
+                rows = []
+                for history in self.offer_history:
+                    levels = self.problem.space.unravel(np.asarray(history, dtype=np.int64))
+                    rows.append(estimated_utilities(levels.reshape(-1, len(shape)), shape))
+                self._known = np.vstack(rows)
+        return self._known
+
+    def others_value(self, index: int) -> np.ndarray:
+        """(outcomes,) the smallest believed surplus among the other seated parties."""
+        others = [a.index for a in self.by_index if a.seated and a.index != index]
+        if not others:
+            return np.zeros(self.utilities.shape[1])
+        return self._known_surplus()[others].min(axis=0)
+
+    def _check_walkouts(self) -> bool:
+        """Let seated parties walk out; returns True when the talks broke down."""
+        active = np.array([not a.walked_out for a in self.by_index])
+        ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & ~self.red_line_crossed
+        n_ok = ok[active].sum(axis=0)
+        all_ok = n_ok == active.sum()
+        self.zopa_size = int((all_ok & self.implementable).sum())
+        left = False
+        for agent in self.by_index:
+            if not agent.seated:
+                continue
+            others_ok = (n_ok - ok[agent.index]) == active.sum() - 1
+            reachable = others_ok & ~self.red_line_crossed[agent.index] & self.implementable
+            best = float(np.max(agent.utility, where=reachable, initial=-np.inf))
+            if agent.consider_walkout(best):
+                self.walkouts.append(agent.name)
+                left = True
+        if left:
+            gone = np.array([a.walked_out for a in self.by_index])
+            self.implementable = ~self.required[gone].any(axis=0)
+            self._known = None
+            if not self.implementable.any() or not any(a.seated for a in self.by_index):
+                self._end(EndReason.breakdown)
+                return True
+        return False
+
+    # -- protocols ------------------------------------------------------------------------
+    def _record_offer(self, agent: PartyAgent, outcome: int) -> None:
+        self.offer_history[agent.index].append(outcome)
+        self._known = None if self.settings.information is Information.learned else self._known
+
+    def _settle(self, outcome: int, accepted: set[int], seated: set[int]) -> bool:
+        """Apply the pass rule to a text or offer; returns True when the talks ended."""
+        required = set(np.flatnonzero(self.required[:, outcome]).tolist())
+        if self.settings.protocol is Protocol.single_text or self.phase == 1:
+            accord = accepted >= seated
+        else:
+            accord = bool(required & seated) and accepted >= (required & seated)
+        if not accord:
+            return False
+        if accepted >= required:
+            self.agreement, self.binding = outcome, True
+            self._end(EndReason.agreement)
+            return True
+        if self.phase == 1:
+            self.framework, self.framework_round = outcome, self.round
+            return False
+        self.agreement, self.binding = outcome, False
+        self._end(EndReason.not_binding)
+        return True
+
+    def _alternating_round(self) -> None:
+        seated = [a for a in self.turn_order if a.seated]
+        proposer = seated[(self.round - 1) % len(seated)]
+        if (
+            self.phase == 2
+            and self.framework is not None
+            and self.framework_round == self.round - 1
+        ):
+            outcome = self.framework  # phase two opens on the framework
+        else:
+            outcome = proposer.propose()
+        self.proposer = proposer.name
+        if outcome is None:
+            return
+        self.offer = outcome
+        self._record_offer(proposer, outcome)
+        accepted = {a.index for a in seated if a.respond(outcome) is Response.accept}
+        self._settle(outcome, accepted, {a.index for a in seated})
+
+    def _single_text_round(self) -> None:
+        seated = [a for a in self.by_index if a.seated]
+        if self.text is None or not self.implementable[self.text]:
+            self.text = self.mediator.propose()
+            if self.text is None:
+                return
+        self.offer, self.proposer = self.text, self.mediator.name
+        accepted = {a.index for a in seated if a.respond(self.text) is Response.accept}
+        if self._settle(self.text, accepted, {a.index for a in seated}):
+            return
+        objectors = [a for a in seated if a.index not in accepted]
+        proposals = []
+        for agent in objectors:
+            proposal = agent.propose()
+            if proposal is not None:
+                self._record_offer(agent, proposal)
+                proposals.append((agent.capability, proposal))
+        if proposals:
+            self.text = self._move_text(self.text, proposals)
+
+    def _move_text(self, text: int, proposals: list[tuple[float, int]]) -> int:
+        """Raiffa's step: move the text toward the objectors' proposals, by leverage."""
+        levels, positions = self._grid_arrays()
+        space = self.problem.space
+        weights = np.array([max(w, 1e-12) for w, _ in proposals])
+        weights = weights / weights.sum()
+        step = self.settings.text_step
+        outcomes = np.array([o for _, o in proposals])
+        distance = np.zeros(levels.shape[0])
+        for k, issue in enumerate(space.issues):
+            if issue.kind is IssueKind.categorical:
+                votes = np.bincount(
+                    levels[outcomes, k], weights=step * weights, minlength=issue.size
+                )
+                votes[levels[text, k]] += 1.0 - step
+                target_level = int(np.argmax(votes))
+                distance += np.where(levels[:, k] == target_level, 0.0, 100.0) ** 2
+            else:
+                here = positions[text, k]
+                target = here + step * float(weights @ (positions[outcomes, k] - here))
+                distance += (positions[:, k] - target) ** 2
+        candidates = self.implementable.copy()
+        if self.settings.information is Information.complete:
+            seated = [a.index for a in self.by_index if a.seated]
+            candidates &= ~self.red_line_crossed[seated].any(axis=0)
+        if not candidates.any():
+            return text
+        idx = np.flatnonzero(candidates)
+        d = distance[idx]
+        best = idx[d == d.min()]
+        if best.size > 1:
+            mine = self.mediator.utility[best]
+            best = best[mine == mine.max()]
+        return int(best[0])
+
+    def _grid_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._grid is None:
+            space = self.problem.space
+            self._grid = (space.level_indices().astype(np.int64), space.positions())
+        return self._grid
+
+    def _end(self, reason: EndReason) -> None:
+        self.reason = reason
+        self.running = False
+
+    # -- records --------------------------------------------------------------------------
+    def _reporters(self) -> dict[str, Any]:
+        reporters: dict[str, Any] = {
+            "round": lambda m: m.round,
+            "phase": lambda m: m.phase,
+            "proposer": lambda m: m.proposer,
+            "offer": lambda m: -1 if m.offer is None else m.offer,
+            "contact_line": lambda m: m.contact_line,
+            "p_share": lambda m: m.p_share,
+            "zopa_size": lambda m: m.zopa_size,
+        }
+        for k, issue in enumerate(self.problem.space.issues):
+            reporters[issue.name] = lambda m, k=k, issue=issue: (
+                None if m.offer is None else issue.levels[int(m.problem.space.unravel(m.offer)[k])]
+            )
+        for agent in sorted(self.agents, key=lambda a: a.index):
+            i, name = agent.index, agent.name
+            reporters[f"u_{name}"] = lambda m, i=i: (
+                np.nan if m.offer is None else float(m.utilities[i, m.offer])
+            )
+            reporters[f"aspiration_{name}"] = lambda m, i=i: m.by_index[i].aspiration
+            reporters[f"reservation_{name}"] = lambda m, i=i: float(m.reservations[i])
+            reporters[f"seated_{name}"] = lambda m, i=i: m.by_index[i].seated
+            reporters[f"response_{name}"] = lambda m, i=i: (
+                None if m.by_index[i].last_response is None else str(m.by_index[i].last_response)
+            )
+        return reporters
+
+    def trace(self) -> pd.DataFrame:
+        """One row per round: the offer or text, utilities, aspirations, BATNAs, the line."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def outcome(self) -> int | None:
+        """The agreed outcome, binding or not; None without one."""
+        return self.agreement

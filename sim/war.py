@@ -1,0 +1,107 @@
+"""War as the outside option: the contact line and each party's BATNA.
+
+Each round without agreement is a period of war. The aggressor's share of the balance
+of strength, ``p = S_a / (S_a + S_d)``, with the defender's strength resting on its own
+capacity plus each supporter's support x capability, sets the line the war tends to:
+``low + p (high - low)`` on the territory scale. The contact line closes a share of the
+gap to it every month, plus shocks. A party's reservation value is the utility of the
+expected end state of continued war over a horizon, minus the discounted cost of
+fighting it: Fearon's (1995) ``p - c`` when territory is the only issue, values are
+linear and the horizon is long enough for the line to reach ``p``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WarParameters:
+    """Plain numbers for the war model (from `WarConf` plus the support levels)."""
+
+    aggressor_capacity: float
+    defender_capacity: float
+    supports: np.ndarray  # (supporters,) in [0, 1]
+    supporter_capabilities: np.ndarray  # (supporters,)
+    aid_effectiveness: float
+    adjustment_rate: float  # share of the gap closed per month, in [0, 1]
+    volatility: float  # sd of monthly shocks, scale points
+    months_per_round: float
+    horizon_months: float
+    discount: float  # per month
+    low: float = 0.0
+    high: float = 100.0
+
+
+def aggressor_share(params: WarParameters) -> float:
+    """p = S_a / (S_a + S_d): the aggressor's share of the balance of strength."""
+    aid = float(np.dot(params.supports, params.supporter_capabilities))
+    defender = params.defender_capacity + params.aid_effectiveness * aid
+    total = params.aggressor_capacity + defender
+    return params.aggressor_capacity / total if total > 0 else 0.5
+
+
+def target_line(p: float, low: float = 0.0, high: float = 100.0) -> float:
+    """The line the war tends to when the aggressor holds share `p` of the strength."""
+    return low + p * (high - low)
+
+
+def gap_closed(rate: float, months: float) -> float:
+    """Share of the gap to the target line closed in `months` (monthly rate compounding)."""
+    return 1.0 - (1.0 - rate) ** months
+
+
+def advance_line(line: float, target: float, rate: float, months: float, shock: float) -> float:
+    """The contact line after `months` of war, with a shock in scale points."""
+    return line + (target - line) * gap_closed(rate, months) + shock
+
+
+def expected_line(line: float, target: float, rate: float, horizon_months: float) -> float:
+    """Expected contact line after `horizon_months` of war (shocks average out)."""
+    return advance_line(line, target, rate, horizon_months, 0.0)
+
+
+def discounted_months(discount: float, horizon_months: float) -> float:
+    """sum_{m < H} discount^m: the weight of H months of per-month costs."""
+    if discount >= 1.0:
+        return float(horizon_months)
+    return (1.0 - discount**horizon_months) / (1.0 - discount)
+
+
+def reservation_values(
+    territory_values: np.ndarray,
+    territory_positions: np.ndarray,
+    weights_territory: np.ndarray,
+    status_quo_utility: np.ndarray,
+    end_line: float,
+    costs_per_month: np.ndarray,
+    discount: float,
+    horizon_months: float,
+) -> np.ndarray:
+    """Each party's value of continued war (its BATNA), shape (parties,).
+
+    Parameters
+    ----------
+    territory_values : (parties, levels) value of each territory level.
+    territory_positions : (levels,) positions of the territory levels.
+    weights_territory : (parties,) weight of territory in each party's utility.
+    status_quo_utility : (parties,) weighted value of every other issue at its status quo.
+    end_line : expected contact line at the end of the horizon.
+    costs_per_month : (parties,) utility lost per month of war.
+    """
+    at_line = np.array([np.interp(end_line, territory_positions, v) for v in territory_values])
+    cost = costs_per_month * discounted_months(discount, horizon_months)
+    return weights_territory * at_line + status_quo_utility - cost
+
+
+def supports_vector(
+    supporters: Sequence[str], levels: dict[str, float], capabilities: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Supports and capabilities of the supporters, in a fixed order."""
+    return (
+        np.array([levels[s] for s in supporters], dtype=np.float64),
+        np.array([capabilities[s] for s in supporters], dtype=np.float64),
+    )
