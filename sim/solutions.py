@@ -48,8 +48,9 @@ def _select(U: np.ndarray, candidates: np.ndarray, score: np.ndarray) -> int:
 def pareto_mask(U: np.ndarray) -> np.ndarray:
     """Outcomes that no other outcome weakly dominates with one strict improvement.
 
-    Outcomes with identical utility vectors are all kept. Uses moocore's
-    non-dominated filter (Kung, Luccio & Preparata 1975 in 2-3 dimensions).
+    Outcomes with identical utility vectors are all kept. Uses moocore's C filter
+    (Kung, Luccio & Preparata 1975 in 2-3 dimensions, a divide-and-conquer method beyond),
+    12-35x faster than a numpy block-nested loop here (benchmarks/solutions.py).
     """
     U = _as_matrix(U)
     if U.shape[1] == 0:
