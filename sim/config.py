@@ -61,6 +61,24 @@ class BatnaMode(enum.StrEnum):
     static = "static"
 
 
+class Distribution(enum.StrEnum):
+    fixed = "fixed"
+    uniform = "uniform"  # value + U(-scale, scale)
+    normal = "normal"  # value + N(0, scale)
+    lognormal = "lognormal"  # value * exp(N(0, scale))
+
+
+# What a replication may draw, and where the drawn value goes.
+UNCERTAIN_PARAMETERS = (
+    "us_support",
+    "europe_support",
+    "russia_capacity",
+    "ukraine_capacity",
+    "war_costs",
+    "salience",
+)
+
+
 @dataclass
 class IssueConf:
     kind: IssueKind = IssueKind.ordinal
@@ -119,6 +137,37 @@ class WarConf:
 
 
 @dataclass
+class SpreadConf:
+    dist: Distribution = Distribution.fixed
+    scale: float = 0.0
+
+
+@dataclass
+class ThresholdsConf:
+    ir_margin: float = 0.0
+    pareto_gap: float = 0.01
+    blocking_coalitions: int = 0
+    robustness: float = 0.8
+    durability: float = 0.8
+
+
+@dataclass
+class StabilityConf:
+    robustness_draws: int = 64
+    salience_spread: float = 0.1  # sd of log-normal factors on saliences
+    reservation_spread: float = 0.05  # sd of normal noise on reservation values
+    capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
+    durability_periods: int = 36  # months after the deal
+    durability_paths: int = 32
+    support_shock: float = 0.05  # sd of monthly changes in support levels
+    capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
+    guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
+    guarantee_cost: float = 2.0  # aggressor cost multiplier added by the strongest guarantee
+    guarantees_issue: str | None = "guarantees"
+    thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
+
+
+@dataclass
 class SimConfig:
     scenario_name: str = "unnamed"
     seed: int = 0
@@ -136,6 +185,12 @@ class SimConfig:
     europe_support: float = 0.5
     max_outcomes: int = 2_000_000
     results_dir: str = "results"
+    sweep_name: str = "adhoc"
+    replications: int = 1
+    uncertainty: dict[str, SpreadConf] = field(default_factory=dict)
+    guarantees_offer: str = "all"  # a key of guarantee_packages
+    guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
+    stability: StabilityConf = field(default_factory=StabilityConf)
     issues: dict[str, IssueConf] = field(default_factory=dict)
     parties: dict[str, PartyConf] = field(default_factory=dict)
     war: WarConf = field(default_factory=WarConf)
@@ -323,6 +378,32 @@ def validate(cfg: Any) -> None:
             {k: p.salience for k, p in party.preferences.items()},
             "non-negative saliences, not all zero",
         )
+
+    _check(cfg.replications >= 1, "replications", cfg.replications, "an integer >= 1")
+    _known("uncertainty", list(cfg.uncertainty), list(UNCERTAIN_PARAMETERS), "parameter")
+    for name, spread in cfg.uncertainty.items():
+        ok = math.isfinite(spread.scale) and spread.scale >= 0
+        _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
+    packages = ["all", *cfg.guarantee_packages]
+    _known("guarantees_offer", [cfg.guarantees_offer], packages, "package")
+    st = cfg.stability
+    for key in ("robustness_draws", "durability_periods", "durability_paths"):
+        _check(st[key] >= 1, f"stability.{key}", st[key], "an integer >= 1")
+    for key in (
+        "salience_spread",
+        "reservation_spread",
+        "capability_spread",
+        "support_shock",
+        "capacity_shock",
+        "guarantee_strength",
+        "guarantee_cost",
+    ):
+        ok = math.isfinite(st[key]) and st[key] >= 0
+        _check(ok, f"stability.{key}", st[key], "a number >= 0")
+    if st.guarantees_issue is not None:
+        _known("stability.guarantees_issue", [st.guarantees_issue], issues, "issue (or null)")
+    _in_scale("stability.thresholds.robustness", st.thresholds.robustness, 0.0, 1.0)
+    _in_scale("stability.thresholds.durability", st.thresholds.durability, 0.0, 1.0)
 
     war = cfg.war
     _known("war.territory_issue", [war.territory_issue], issues, "issue")

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
+import enum
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim import solutions
-from sim.model import NegotiationModel, NegotiationSettings
-from sim.results import publish_run_dir, staging_run_dir, write_parquet_atomic
+from sim.model import NegotiationModel
+from sim.replication import CONCEPTS, concept_outcomes, replication_seeds, run_replication
+from sim.results import (
+    job_hash,
+    job_paths,
+    publish_run_dir,
+    staging_run_dir,
+    write_parquet_atomic,
+)
 from sim.scenario import Scenario, build_scenario
-
-CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
-
-
-def concept_outcomes(U: np.ndarray, d: np.ndarray, feasible: np.ndarray) -> dict[str, int | None]:
-    """Each solution concept's outcome among the `feasible` outcomes (no red line crossed)."""
-    idx = np.flatnonzero(feasible)
-    if idx.size == 0:
-        return dict.fromkeys(CONCEPTS)
-    sub = U[:, idx]
-    found = {
-        "nash": solutions.nash(sub, d),
-        "kalai_smorodinsky": solutions.kalai_smorodinsky(sub, d),
-        "egalitarian": solutions.egalitarian(sub, d),
-        "utilitarian": solutions.utilitarian(sub),
-    }
-    return {k: None if v is None else int(idx[v]) for k, v in found.items()}
 
 
 def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
@@ -82,64 +75,6 @@ def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
-    """Independent child seeds for a job's replications (NumPy's SeedSequence.spawn)."""
-    return np.random.SeedSequence(int(seed)).spawn(int(replications))
-
-
-def negotiate(
-    scenario: Scenario,
-    cfg: Any,
-    seed: np.random.SeedSequence,
-    collect_trace: bool = True,
-) -> NegotiationModel:
-    """Run one negotiation to its end."""
-    settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
-    model = NegotiationModel(scenario, settings, rng=np.random.default_rng(seed))
-    return model.run()
-
-
-def _distance(U: np.ndarray, a: int | None, b: int | None) -> float:
-    if a is None or b is None:
-        return float("nan")
-    return float(np.linalg.norm(U[:, a] - U[:, b]))
-
-
-def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
-    """The result of one negotiation as a flat row."""
-    scenario = model.problem
-    U = scenario.utilities
-    d = model.reservations
-    outcome = model.outcome()
-    concepts = concept_outcomes(U, d, scenario.acceptable)
-    row: dict[str, Any] = {
-        "scenario": scenario.name,
-        "protocol": str(model.settings.protocol),
-        "seating": str(model.settings.seating),
-        "agreement": bool(model.binding and outcome is not None),
-        "binding": bool(model.binding),
-        "reason": str(model.reason),
-        "round": int(model.round),
-        "walked_out": ",".join(model.walkouts),
-        "outcome": -1 if outcome is None else int(outcome),
-        "framework_outcome": -1 if model.framework is None else int(model.framework),
-        "contact_line": float(model.contact_line),
-        "p_share": float(model.p_share),
-        "zopa_size": int(model.zopa_size),
-    }
-    levels = scenario.space.levels_of(outcome) if outcome is not None else {}
-    for issue in scenario.space.names:
-        row[issue] = levels.get(issue)
-    for i, party in enumerate(scenario.parties):
-        row[f"u_{party}"] = np.nan if outcome is None else float(U[i, outcome])
-        row[f"reservation_{party}"] = float(d[i])
-    for concept in ("nash", "kalai_smorodinsky"):
-        row[f"{concept}_outcome"] = -1 if concepts[concept] is None else concepts[concept]
-    row["dist_nash"] = _distance(U, outcome, concepts["nash"])
-    row["dist_ks"] = _distance(U, outcome, concepts["kalai_smorodinsky"])
-    return row
-
-
 def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     scenario = model.problem
     names = scenario.space.names
@@ -181,35 +116,116 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_job(cfg: Any) -> dict[str, Any]:
-    """Validate, negotiate once, print, and write results/runs/<timestamp>/."""
+def flat_parameters(cfg: Any) -> dict[str, Any]:
+    """The job's parameters as flat columns: settings, war, each party's strategy."""
+    out: dict[str, Any] = {}
+    skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
+    skip |= {"guarantee_packages", "phase_one_parties"}
+    for key, value in cfg.items():
+        if key not in skip:
+            out[key] = str(value) if isinstance(value, enum.Enum) else value
+    out["scenario"] = str(cfg.scenario_name)
+    out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
+    for key, value in cfg.war.items():
+        if key != "supporters":
+            out[f"war.{key}"] = value
+    for party, pc in cfg.parties.items():
+        out[f"parties.{party}.strategy"] = str(pc.strategy)
+        out[f"parties.{party}.capability"] = float(pc.capability)
+        out[f"parties.{party}.war_cost"] = float(pc.war_cost)
+    for name, spread in cfg.uncertainty.items():
+        out[f"uncertainty.{name}"] = f"{spread.dist}({spread.scale})"
+    return out
+
+
+def run_replications(cfg: Any, collect_trace: bool = False) -> tuple[list[dict], NegotiationModel]:
+    """All R replications of one job: rows (parameters + results), and the first model."""
+    scenario = build_scenario(cfg)
+    params = flat_parameters(cfg)
+    digest = job_hash(cfg)
+    rows, first = [], None
+    for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications)):
+        row, model = run_replication(scenario, cfg, seed, collect_trace=collect_trace and r == 0)
+        first = first or model
+        rows.append({**params, **row, "seed": int(cfg.seed), "replication": r, "job": digest})
+    return rows, first
+
+
+def run_single(cfg: Any) -> dict[str, Any]:
+    """`python -m sim`: negotiate, print, write results/runs/<timestamp>/."""
     from sim.plots import plot_trajectory
 
-    scenario = build_scenario(cfg)
-    seed = replication_seeds(cfg.seed, 1)[0]
-    model = negotiate(scenario, cfg, seed)
-    row = negotiation_row(model)
-    row.update(seed=int(cfg.seed), replication=0)
+    rows, model = run_replications(cfg, collect_trace=True)
+    scenario = model.problem
+    row = rows[0]
     print(format_landscape(scenario, landscape(scenario, model.reservations)))
     print()
     print(format_negotiation(model, row))
+    if len(rows) > 1:
+        deals = np.mean([r["agreement"] for r in rows])
+        stable = np.mean([r["stable"] for r in rows])
+        print(f"{len(rows)} replications: {deals:.0%} with a binding deal, {stable:.0%} stable")
     trace = model.trace()
     staging, final = staging_run_dir(cfg.results_dir)
     try:
-        write_parquet_atomic(pd.DataFrame([row]), staging / "result.parquet")
+        write_parquet_atomic(pd.DataFrame(rows), staging / "result.parquet")
         write_parquet_atomic(trace, staging / "trace.parquet")
-        label = {"agreement": "agreement", "breakdown": "breakdown"}.get(
-            row["reason"], row["reason"]
-        )
         fig = plot_trajectory(
-            trace, scenario.parties, row["round"], f"{label}, round {row['round']}"
+            trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
         )
         fig.savefig(staging / "negotiation.png", dpi=120)
         publish_run_dir(staging, final)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
     print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
     return row
+
+
+def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
+    """One job of a multirun: skip if done, else run and write its rows atomically.
+
+    A job that raises is written as a `.failed` file with its parameters and the error,
+    so the sweep goes on and a rerun tries it again. Returns the mean stability score
+    (the objective the Optuna sweeper maximises).
+    """
+    from sim.results import read_job_rows, report_progress
+
+    done, failed = job_paths(sweep_dir, cfg)
+    if done.exists():
+        rows = read_job_rows(done)
+        report_progress(sweep_dir, f"job {done.stem} already done, skipped")
+        return float(rows["stability_score"].mean())
+    try:
+        rows, _ = run_replications(cfg)
+    except Exception as exc:
+        from sim.errors import one_line
+
+        error_row = {**_safe_parameters(cfg), "job": job_hash(cfg), "error": one_line(exc)}
+        write_parquet_atomic(pd.DataFrame([error_row]), failed)
+        report_progress(sweep_dir, f"job {failed.stem} FAILED: {error_row['error']}")
+        return float("nan")
+    frame = pd.DataFrame(rows)
+    frame["error"] = None
+    write_parquet_atomic(frame, done)
+    failed.unlink(missing_ok=True)
+    report_progress(sweep_dir, f"job {done.stem} done")
+    return float(frame["stability_score"].mean())
+
+
+def _safe_parameters(cfg: Any) -> dict[str, Any]:
+    try:
+        return flat_parameters(cfg)
+    except Exception:
+        return {"seed": int(cfg.seed)}
+
+
+def run_job(cfg: Any) -> Any:
+    """The Hydra task: a single run, or one job of a multirun sweep."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
+    if hc is not None and hc.mode == RunMode.MULTIRUN:
+        return run_sweep_job(cfg, Path(hc.sweep.dir))
+    return run_single(cfg)

@@ -131,18 +131,18 @@ class NegotiationModel(mesa.Model):
         n_parties = len(self.parties)
 
         terr_name = territory_issue or str(cfg.war.territory_issue)
-        self._terr_k = scenario.space.names.index(terr_name)
-        self._terr_positions = scenario.space.issues[self._terr_k].positions
+        self.territory_k = scenario.space.names.index(terr_name)
+        self.territory_positions = scenario.space.issues[self.territory_k].positions
         prefs = scenario.preferences
-        self._terr_values = prefs.level_values[self._terr_k]
-        self._terr_weights = prefs.weights[:, self._terr_k]
-        self._status_quo_other = np.zeros(n_parties)
+        self.territory_values = prefs.level_values[self.territory_k]
+        self.territory_weights = prefs.weights[:, self.territory_k]
+        self.status_quo_other = np.zeros(n_parties)
         for k, issue in enumerate(scenario.space.issues):
-            if k == self._terr_k:
+            if k == self.territory_k:
                 continue
             values = prefs.level_values[k]
             at_default = values.min(axis=1) if issue.default is None else values[:, issue.default]
-            self._status_quo_other += prefs.weights[:, k] * at_default
+            self.status_quo_other += prefs.weights[:, k] * at_default
 
         for name in (s.mediator, *s.phase_one_parties):
             scenario.party_index(name)  # raises KeyError naming the allowed parties
@@ -181,7 +181,6 @@ class NegotiationModel(mesa.Model):
         self.offer_history: list[list[int]] = [[] for _ in self.parties]
         self._drops = np.zeros(n_parties)
         self._known: np.ndarray | None = None
-        self._grid: tuple[np.ndarray, np.ndarray] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
 
@@ -236,21 +235,22 @@ class NegotiationModel(mesa.Model):
     def _reservation_values(self) -> np.ndarray:
         if self.settings.batna is BatnaMode.static:
             return self.problem.static_reservation
-        wp = self.war_params
-        self.p_share = war.aggressor_share(wp)
-        target = war.target_line(self.p_share, wp.low, wp.high)
-        end_line = war.expected_line(
-            self.contact_line, target, wp.adjustment_rate, wp.horizon_months
-        )
+        self.p_share = war.aggressor_share(self.war_params)
+        return self.war_batna(self.war_params, self.contact_line)
+
+    def war_batna(self, params: war.WarParameters, line: float) -> np.ndarray:
+        """(parties,) value of continuing the war from `line` under `params` (Fearon p - c)."""
+        target = war.target_line(war.aggressor_share(params), params.low, params.high)
+        end_line = war.expected_line(line, target, params.adjustment_rate, params.horizon_months)
         return war.reservation_values(
-            self._terr_values,
-            self._terr_positions,
-            self._terr_weights,
-            self._status_quo_other,
+            self.territory_values,
+            self.territory_positions,
+            self.territory_weights,
+            self.status_quo_other,
             end_line,
             self.problem.war_costs,
-            wp.discount,
-            wp.horizon_months,
+            params.discount,
+            params.horizon_months,
         )
 
     # -- what parties know and can get ----------------------------------------------------
@@ -411,10 +411,8 @@ class NegotiationModel(mesa.Model):
         return int(best[0])
 
     def _grid_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._grid is None:
-            space = self.problem.space
-            self._grid = (space.level_indices().astype(np.int64), space.positions())
-        return self._grid
+        space = self.problem.space
+        return space.grid, space.grid_positions
 
     def _end(self, reason: EndReason) -> None:
         self.reason = reason

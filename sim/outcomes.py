@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Issue:
                 f"issue {name!r}: resolution {resolution} does not divide [{low}, {high}]"
             )
         positions = np.linspace(low, high, count)
-        levels = tuple(_format_position(p) for p in positions)
+        levels = _format_positions(positions)
         default_index = None if default is None else int(np.abs(positions - default).argmin())
         return cls(name, IssueKind.continuous, levels, positions, default_index)
 
@@ -111,8 +112,13 @@ class Issue:
         return int(np.abs(self.positions - float(level)).argmin())
 
 
-def _format_position(p: float) -> str:
-    return f"{p:.6g}"
+def _format_positions(positions: np.ndarray) -> tuple[str, ...]:
+    """Level names of grid points: 6 significant digits, more if needed to tell them apart."""
+    for digits in range(6, 18):
+        names = tuple(f"{p:.{digits}g}" for p in positions)
+        if len(set(names)) == len(names):
+            break
+    return names
 
 
 def _index_or_none(names: tuple[str, ...], level: str | None) -> int | None:
@@ -159,6 +165,20 @@ class OutcomeSpace:
         dtype = np.min_scalar_type(max(self.shape) - 1)
         grids = np.indices(self.shape, dtype=dtype)
         return grids.reshape(len(self.issues), -1).T
+
+    @cached_property
+    def grid(self) -> np.ndarray:
+        """Cached read-only `level_indices()` as int64, for repeated lookups."""
+        out = self.level_indices().astype(np.int64)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def grid_positions(self) -> np.ndarray:
+        """Cached read-only `positions()`."""
+        out = self.positions()
+        out.setflags(write=False)
+        return out
 
     def positions(self) -> np.ndarray:
         """(outcomes, issues) positions on the 0-100 scale; NaN for categorical issues."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
+import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from omegaconf import OmegaConf
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -16,6 +22,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
     try:
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
@@ -23,6 +30,12 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -37,3 +50,175 @@ def publish_run_dir(staging: Path, final: Path) -> Path:
     """Rename the staging folder to its final name (atomic on one filesystem)."""
     os.replace(staging, final)
     return final
+
+
+SWEEP_STATE = ".sweep.json"
+LOCK = ".lock"
+
+
+def job_hash(cfg: Any) -> str:
+    """16 hex digits of SHA-256 over the job's resolved config (output paths excluded)."""
+    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    for key in ("results_dir", "sweep_name"):
+        data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def job_paths(sweep_dir: str | os.PathLike, cfg: Any) -> tuple[Path, Path]:
+    """Where a job's rows go when it succeeds, and its error row when it fails."""
+    jobs = Path(sweep_dir) / "jobs"
+    digest = job_hash(cfg)
+    return jobs / f"{digest}.parquet", jobs / f"{digest}.failed.parquet"
+
+
+def read_job_rows(path: str | os.PathLike) -> pd.DataFrame:
+    """One job file; a corrupt or truncated file raises ResultsError naming it."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ResultsError(
+            f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+class ResultsError(ValueError):
+    """A results folder or file that cannot be read as asked."""
+
+
+def _job_files(sweep_dir: Path) -> list[Path]:
+    return sorted((sweep_dir / "jobs").glob("*.parquet"))
+
+
+def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
+    """All job files of a sweep as one frame, ordered by (job, replication).
+
+    on_error="raise" stops at a damaged job file and names it; "skip" leaves it out with a
+    warning naming it. Never returns partial data silently.
+    """
+    sweep_dir = Path(sweep_dir)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
+    frames = []
+    for path in _job_files(sweep_dir):
+        try:
+            frames.append(read_job_rows(path))
+        except ResultsError as exc:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"skipped {exc}", stacklevel=2)
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    if "error" not in frame:
+        frame["error"] = None
+    sort = [c for c in ("job", "replication") if c in frame]
+    frame = frame.sort_values(sort, kind="stable", na_position="first").reset_index(drop=True)
+    for column in ("agreement", "binding", "stable"):
+        if column in frame and frame[column].isna().any():
+            frame[column] = frame[column].astype("boolean")
+    return frame
+
+
+def gather_to_file(sweep_dir: str | os.PathLike, on_error: str = "raise") -> Path:
+    """Gather the job files into `results.parquet`, atomically."""
+    frame = gather(sweep_dir, on_error)
+    return write_parquet_atomic(frame, Path(sweep_dir) / "results.parquet")
+
+
+def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
+    """Results of a run folder, a sweep folder or a results file, as one DataFrame.
+
+    A sweep folder is read from its job files (so an unfinished sweep shows what has
+    landed); `on_error` says what to do with a damaged job file (see `gather`).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ResultsError(f"{path}: no such file or folder")
+    if path.is_file():
+        return read_job_rows(path)
+    if (path / "jobs").is_dir():
+        return gather(path, on_error)
+    for name in ("results.parquet", "result.parquet"):
+        if (path / name).is_file():
+            return read_job_rows(path / name)
+    raise ResultsError(
+        f"{path}: not a run folder (result.parquet) or a sweep folder (jobs/, results.parquet)"
+    )
+
+
+# -- sweep progress and locking (written by sim.callbacks in the launching process) --------
+def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
+    """Record the sweep's size and start time, after taking the folder's lock."""
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    _take_lock(sweep_dir)
+    state = {"total": total, "started": time.time(), "done_before": len(_job_files(sweep_dir))}
+    tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, sweep_dir / SWEEP_STATE)
+
+
+def _take_lock(sweep_dir: Path) -> None:
+    lock = sweep_dir / LOCK
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            pid = int(lock.read_text().strip() or 0)
+        except (OSError, ValueError):
+            pid = 0
+        if pid and _alive(pid):
+            raise ResultsError(
+                f"{sweep_dir}: another sweep (pid {pid}) is writing here; wait for it or "
+                f"choose another sweep_name"
+            ) from None
+        lock.unlink(missing_ok=True)  # stale: its process is gone
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(os.getpid()))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_sweep(sweep_dir: str | os.PathLike) -> None:
+    lock = Path(sweep_dir) / LOCK
+    try:
+        if lock.read_text().strip() == str(os.getpid()):
+            lock.unlink()
+    except OSError:
+        pass
+
+
+def report_progress(sweep_dir: str | os.PathLike, message: str) -> None:
+    """Print `[done/total] message, ETA` from the job files present and the start time."""
+    sweep_dir = Path(sweep_dir)
+    try:
+        state = json.loads((sweep_dir / SWEEP_STATE).read_text())
+    except (OSError, ValueError):
+        state = {}
+    done = len(_job_files(sweep_dir))
+    total = state.get("total")
+    eta = ""
+    if total and state.get("started"):
+        new = done - state.get("done_before", 0)
+        elapsed = time.time() - state["started"]
+        if new > 0 and total > done:
+            eta = f", ETA {_clock(elapsed / new * (total - done))}"
+        elif total <= done:
+            eta = f", {_clock(elapsed)} elapsed"
+    shown = f"{done}/{total}" if total else f"{done}"
+    print(f"[{shown}] {message}{eta}", flush=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

@@ -7,8 +7,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 
-from sim.config import validate
+from sim.config import ConfigError, validate
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
     Preferences,
@@ -62,8 +63,26 @@ class Scenario:
     capabilities: np.ndarray  # (parties,)
     war_costs: np.ndarray  # (parties,) utility per month of war
     static_reservation: np.ndarray  # (parties,) from reservation points or fixed values
-    control: tuple[np.ndarray, ...]  # per issue (parties, levels): must sign that level
+    issue_control: tuple[np.ndarray, ...]  # per issue (parties,): must consent to any change
+    level_control: tuple[np.ndarray, ...]  # per issue (parties, levels): must consent to that level
     config: Any
+
+    @cached_property
+    def control(self) -> tuple[np.ndarray, ...]:
+        """Per issue (parties, levels): must sign an agreement that sets that level.
+
+        The issue's controllers sign every level but the status quo; a level's own
+        controllers (e.g. the providers of a guarantee) sign that level.
+        """
+        out = []
+        for issue, base, levels in zip(
+            self.space.issues, self.issue_control, self.level_control, strict=True
+        ):
+            changed = np.ones(issue.size, dtype=bool)
+            if issue.default is not None:
+                changed[issue.default] = False
+            out.append((base[:, None] & changed[None, :]) | levels)
+        return tuple(out)
 
     @property
     def parties(self) -> tuple[str, ...]:
@@ -101,15 +120,58 @@ class Scenario:
         return np.array([0 if i.default is None else i.default for i in self.space.issues])
 
 
+def offer_levels(cfg: Any) -> Any:
+    """The config with the guarantees issue cut to the levels of `guarantees_offer`.
+
+    The status-quo level always stays (no agreement on guarantees leaves it in place);
+    red lines, value tables and level control on removed levels are dropped with them.
+    """
+    if cfg.guarantees_offer == "all":
+        return cfg
+    issue_name = cfg.stability.guarantees_issue
+    package_key = f"guarantee_packages.{cfg.guarantees_offer}"
+    if cfg.guarantees_offer not in cfg.guarantee_packages:
+        allowed = ["all", *cfg.guarantee_packages]
+        raise ConfigError("guarantees_offer", cfg.guarantees_offer, f"one of {allowed}")
+    if issue_name is None or issue_name not in cfg.issues:
+        raise ConfigError("stability.guarantees_issue", issue_name, f"one of {list(cfg.issues)}")
+    issue = cfg.issues[issue_name]
+    if issue.kind != IssueKind.ordinal:
+        raise ConfigError(
+            f"issues.{issue_name}.kind", str(issue.kind), "ordinal, to offer packages"
+        )
+    keep = list(cfg.guarantee_packages[cfg.guarantees_offer])
+    for level in keep:
+        if level not in issue.levels:
+            raise ConfigError(package_key, level, f"levels of {issue_name}: {list(issue.levels)}")
+    if issue.default is not None and issue.default not in keep:
+        keep.append(issue.default)
+    if not keep:
+        raise ConfigError(package_key, [], "at least one level (the issue has no status quo)")
+    out = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    iss = out["issues"][issue_name]
+    iss["levels"] = {k: v for k, v in iss["levels"].items() if k in keep}
+    iss["level_control"] = {k: v for k, v in iss["level_control"].items() if k in keep}
+    for party in out["parties"].values():
+        pref = party["preferences"].get(issue_name)
+        if pref is None:
+            continue
+        pref["red_line"] = [lv for lv in pref["red_line"] if lv in keep]
+        if pref["table"] is not None:
+            pref["table"] = {k: v for k, v in pref["table"].items() if k in keep}
+    return OmegaConf.create(out)
+
+
 def build_scenario(cfg: Any) -> Scenario:
     """Validate a composed config and turn it into arrays. Raises ConfigError."""
+    cfg = offer_levels(cfg)
     validate(cfg)
     parties = tuple(cfg.parties)
     issues = tuple(build_issue(name, conf) for name, conf in cfg.issues.items())
     space = OutcomeSpace(issues)
 
     salience = np.zeros((len(parties), len(issues)))
-    level_values, red_lines, control = [], [], []
+    level_values, red_lines, issue_control, level_control = [], [], [], []
     static = np.zeros(len(parties))
     for k, issue in enumerate(issues):
         values = np.zeros((len(parties), issue.size))
@@ -126,16 +188,13 @@ def build_scenario(cfg: Any) -> Scenario:
         red_lines.append(lines)
 
         issue_conf = cfg.issues[issue.name]
-        ctl = np.zeros((len(parties), issue.size), dtype=bool)
-        changed = np.ones(issue.size, dtype=bool)
-        if issue.default is not None:
-            changed[issue.default] = False
-        for pname in issue_conf.control:
-            ctl[parties.index(pname)] = changed
+        base = np.array([p in issue_conf.control for p in parties])
+        levels = np.zeros((len(parties), issue.size), dtype=bool)
         for level, controllers in issue_conf.level_control.items():
             for pname in controllers:
-                ctl[parties.index(pname), issue.level_index(level)] = True
-        control.append(ctl)
+                levels[parties.index(pname), issue.level_index(level)] = True
+        issue_control.append(base)
+        level_control.append(levels)
 
     weights = normalise_weights(salience)
     for i, pname in enumerate(parties):
@@ -158,6 +217,7 @@ def build_scenario(cfg: Any) -> Scenario:
         capabilities=np.array([float(cfg.parties[p].capability) for p in parties]),
         war_costs=np.array([float(cfg.parties[p].war_cost) for p in parties]),
         static_reservation=static,
-        control=tuple(control),
+        issue_control=tuple(issue_control),
+        level_control=tuple(level_control),
         config=cfg,
     )

@@ -85,6 +85,10 @@ def nash(U: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None) -> int
     with np.errstate(divide="ignore"):
         logs = np.log(gains[w > 0])
     score = (w[w > 0, None] * logs).sum(axis=0)
+    # Equal products can differ by an ulp once summed as logs (log .5 + log .75 + log .25
+    # vs log .5 + log .25 + log .75): scores within rounding of the best tie with it.
+    best = score.max()
+    score[score >= best - 1e-12 * max(1.0, abs(best))] = best
     return _select(U, zopa, score)
 
 

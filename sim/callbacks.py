@@ -1,0 +1,106 @@
+"""Hydra callbacks for sweeps: lock and size at the start, gather and summarise at the end."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sim import results
+
+
+def sweep_size(config: DictConfig) -> int | None:
+    """Number of jobs in a multirun: the product of the sweep overrides' lengths.
+
+    Counts the command line's sweep overrides and the preset's `hydra.sweeper.params`
+    (the command line wins for a key in both); for the Optuna sweeper, `n_trials`.
+    """
+    sweeper = config.hydra.sweeper
+    if "n_trials" in sweeper:
+        return int(sweeper.n_trials)
+    choices: dict[str, int] = {}
+    parser = OverridesParser.create()
+    params = sweeper.get("params") or {}
+    preset = [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
+    for text in [*preset, *config.hydra.overrides.task]:
+        override = parser.parse_override(text)
+        if override.is_sweep_override():
+            choices[override.key_or_group] = len(list(override.sweep_string_iterator()))
+        else:
+            choices.pop(override.key_or_group, None)
+    return math.prod(choices.values()) if choices else 1
+
+
+class SweepResults(Callback):
+    """Takes the sweep folder's lock and records the sweep's size; at the end gathers
+    the job files into results.parquet, draws the heatmap and prints a summary."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        total = sweep_size(config)
+        results.start_sweep(sweep_dir, total)
+        print(f"sweep: {total} jobs x {config.replications} replications -> {sweep_dir}")
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            path = results.gather_to_file(sweep_dir)
+            frame = results.load(path)
+            print(summary(frame, path))
+            heatmap = write_heatmap(frame, config, sweep_dir)
+            if heatmap is not None:
+                print(f"heatmap: {heatmap}")
+        finally:
+            results.end_sweep(sweep_dir)
+
+
+def summary(frame: Any, path: Path) -> str:
+    """Jobs, failures, share of replications with a deal and share stable, the file."""
+    if frame.empty:
+        return f"sweep finished: no rows; {path}"
+    failed = frame["error"].notna() if "error" in frame else frame.index != frame.index
+    ok = frame[~failed]
+    jobs = frame["job"].nunique() if "job" in frame else len(frame)
+    failed_jobs = frame.loc[failed, "job"].nunique() if "job" in frame else int(failed.sum())
+    deal = float(ok["agreement"].astype(bool).mean()) if len(ok) else float("nan")
+    stable = float(ok["stable"].astype(bool).mean()) if len(ok) else float("nan")
+    return (
+        f"sweep finished: {jobs} jobs ({failed_jobs} failed), {len(ok)} replications: "
+        f"{deal:.0%} with a binding deal, {stable:.0%} stable -> {path}"
+    )
+
+
+def swept_keys(config: DictConfig) -> list[str]:
+    """Keys with more than one value in this sweep, in the order they were given."""
+    parser = OverridesParser.create()
+    params = config.hydra.sweeper.get("params") or {}
+    texts = [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
+    keys = []
+    for text in [*texts, *config.hydra.overrides.task]:
+        override = parser.parse_override(text)
+        if override.is_sweep_override() and override.key_or_group not in keys:
+            keys.append(override.key_or_group)
+    return keys
+
+
+def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | None:
+    """heatmap.png next to results.parquet, over the first two swept parameters."""
+    from sim.plots import sweep_heatmap
+
+    keys = [k for k in swept_keys(config) if k in frame.columns]
+    if "scenario" in swept_keys(config) and "scenario" not in keys:
+        keys.append("scenario")
+    if not keys or frame.empty or "agreement" not in frame:
+        return None
+    x = keys[0]
+    y = keys[1] if len(keys) > 1 else None
+    fig = sweep_heatmap(frame, x, y)
+    path = sweep_dir / "heatmap.png"
+    tmp = sweep_dir / ".heatmap.png.tmp"
+    fig.savefig(tmp, dpi=120, format="png")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,283 @@
+"""One replication as a plain function returning a flat dict (EMA Workbench's model form).
+
+A replication draws its uncertain parameters from the distributions in `uncertainty`,
+negotiates once, and measures the agreement's stability. Its three random streams (draws,
+negotiation, stability) are children of the replication's SeedSequence, so a row can be
+re-run alone from (config, seed, replication).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from sim import solutions, stability, war
+from sim.config import Distribution
+from sim.model import NegotiationModel, NegotiationSettings, war_parameters
+from sim.scenario import Scenario
+
+CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
+
+STABILITY_COLUMNS = (
+    "ir_margin",
+    "pareto_gap",
+    "blocking_coalitions",
+    "blocking_surplus",
+    "robustness",
+    "durability",
+    "renewed_war_share",
+    "powell_violations",
+    "max_power_shift",
+)
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """Independent child seeds for a job's replications (NumPy's SeedSequence.spawn)."""
+    return np.random.SeedSequence(int(seed)).spawn(int(replications))
+
+
+def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generator) -> float:
+    """One draw around `value` (see `sim.config.Distribution`)."""
+    match Distribution(dist):
+        case Distribution.fixed:
+            return float(value)
+        case Distribution.uniform:
+            return float(value + rng.uniform(-scale, scale))
+        case Distribution.normal:
+            return float(value + rng.normal(0.0, scale))
+        case Distribution.lognormal:
+            return float(value * np.exp(rng.normal(0.0, scale)))
+
+
+def draw_uncertain(cfg: Any, rng: np.random.Generator) -> dict[str, float]:
+    """Drawn values (or multipliers, for war_costs and salience), in a fixed key order."""
+    base = {
+        "us_support": float(cfg.us_support),
+        "europe_support": float(cfg.europe_support),
+        "russia_capacity": float(cfg.war.russia_capacity),
+        "ukraine_capacity": float(cfg.war.ukraine_capacity),
+        "war_costs": 1.0,
+        "salience": 1.0,
+    }
+    out = {}
+    for name in sorted(set(cfg.uncertainty) - {"salience"}):  # salience: see apply_draws
+        spread = cfg.uncertainty[name]
+        value = draw(base[name], spread.dist, float(spread.scale), rng)
+        if name in ("us_support", "europe_support"):
+            value = float(np.clip(value, 0.0, 1.0))
+        out[name] = max(value, 0.0)
+    return out
+
+
+def apply_draws(
+    scenario: Scenario, cfg: Any, draws: dict[str, float], rng: np.random.Generator
+) -> tuple[Scenario, war.WarParameters]:
+    """The replication's scenario and war parameters after the draws."""
+    wp = war_parameters(cfg, scenario)
+    supporters = list(cfg.war.supporters)
+    supports = wp.supports.copy()
+    for j, party in enumerate(supporters):
+        key = cfg.war.supporters[party]
+        if key in draws:
+            supports[j] = draws[key]
+    wp = dataclasses.replace(
+        wp,
+        supports=supports,
+        aggressor_capacity=draws.get("russia_capacity", wp.aggressor_capacity),
+        defender_capacity=draws.get("ukraine_capacity", wp.defender_capacity),
+    )
+    changes: dict[str, Any] = {}
+    if "war_costs" in draws:
+        changes["war_costs"] = scenario.war_costs * draws["war_costs"]
+    if "salience" in cfg.uncertainty:
+        # Every party's saliences get independent factors of mean ~1, then renormalise.
+        spread = cfg.uncertainty["salience"]
+        shape = scenario.preferences.weights.shape
+        factors = np.array(
+            [draw(1.0, spread.dist, float(spread.scale), rng) for _ in range(shape[0] * shape[1])]
+        ).reshape(shape)
+        weights = scenario.preferences.weights * np.maximum(factors, 0.0)
+        totals = weights.sum(axis=1, keepdims=True)
+        weights = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / shape[1])
+        changes["preferences"] = dataclasses.replace(scenario.preferences, weights=weights)
+    if changes:
+        scenario = dataclasses.replace(scenario, **changes)
+    return scenario, wp
+
+
+def concept_outcomes(U: np.ndarray, d: np.ndarray, feasible: np.ndarray) -> dict[str, int | None]:
+    """Each solution concept's outcome among the `feasible` outcomes (no red line crossed)."""
+    idx = np.flatnonzero(feasible)
+    if idx.size == 0:
+        return dict.fromkeys(CONCEPTS)
+    sub = U[:, idx]
+    found = {
+        "nash": solutions.nash(sub, d),
+        "kalai_smorodinsky": solutions.kalai_smorodinsky(sub, d),
+        "egalitarian": solutions.egalitarian(sub, d),
+        "utilitarian": solutions.utilitarian(sub),
+    }
+    return {k: None if v is None else int(idx[v]) for k, v in found.items()}
+
+
+def _distance(U: np.ndarray, a: int | None, b: int | None) -> float:
+    if a is None or b is None:
+        return float("nan")
+    return float(np.linalg.norm(U[:, a] - U[:, b]))
+
+
+def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
+    """The result of one negotiation as a flat row."""
+    scenario = model.problem
+    U = scenario.utilities
+    d = model.reservations
+    outcome = model.outcome()
+    concepts = concept_outcomes(U, d, scenario.acceptable)
+    row: dict[str, Any] = {
+        "scenario": scenario.name,
+        "protocol": str(model.settings.protocol),
+        "seating": str(model.settings.seating),
+        "agreement": bool(model.binding and outcome is not None),
+        "binding": bool(model.binding),
+        "reason": str(model.reason),
+        "round": int(model.round),
+        "walked_out": ",".join(model.walkouts),
+        "outcome": -1 if outcome is None else int(outcome),
+        "framework_outcome": -1 if model.framework is None else int(model.framework),
+        "contact_line": float(model.contact_line),
+        "p_share": float(model.p_share),
+        "zopa_size": int(model.zopa_size),
+    }
+    levels = scenario.space.levels_of(outcome) if outcome is not None else {}
+    for issue in scenario.space.names:
+        row[issue] = levels.get(issue)
+    for i, party in enumerate(scenario.parties):
+        row[f"u_{party}"] = np.nan if outcome is None else float(U[i, outcome])
+        row[f"reservation_{party}"] = float(d[i])
+    for concept in ("nash", "kalai_smorodinsky"):
+        row[f"{concept}_outcome"] = -1 if concepts[concept] is None else concepts[concept]
+    row["dist_nash"] = _distance(U, outcome, concepts["nash"])
+    row["dist_ks"] = _distance(U, outcome, concepts["kalai_smorodinsky"])
+    return row
+
+
+def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """The five stability measures of the binding agreement (NaN without one)."""
+    st = cfg.stability
+    empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
+    empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0)
+    outcome = model.outcome()
+    if outcome is None or not model.binding:
+        return empty
+    scenario = model.problem
+    space = scenario.space
+    U = scenario.utilities
+    d = model.reservations
+    u = U[:, outcome]
+    signatories = np.array([not a.walked_out for a in model.by_index])
+
+    ir = stability.ir_margin(u, d, signatories)
+    gap = stability.pareto_gap(U, outcome, scenario.acceptable)
+    grid = space.grid
+    needs, changed = stability.change_needs(
+        grid, grid[outcome], scenario.issue_control, scenario.level_control
+    )
+    allowed = ~scenario.red_line_crossed.T
+    members = stability.coalitions(len(scenario.parties))
+    n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members)
+
+    # Robustness: perturb saliences, capabilities (through the war BATNA) and BATNAs.
+    k_draws = int(st.robustness_draws)
+    prefs = scenario.preferences
+    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
+    U_draws = stability.perturbed_utilities(prefs.weights, prefs.level_values, grid, factors)
+    d_draws = np.empty((k_draws, len(scenario.parties)))
+    wp = model.war_params
+    cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
+    res_noise = rng.normal(0.0, st.reservation_spread, d_draws.shape)
+    for j in range(k_draws):
+        if model.settings.batna.value == "war":
+            wp_j = dataclasses.replace(
+                wp,
+                aggressor_capacity=wp.aggressor_capacity * cap_noise[j, 0],
+                supporter_capabilities=wp.supporter_capabilities * cap_noise[j, 1:],
+            )
+            d_draws[j] = model.war_batna(wp_j, model.contact_line)
+        else:
+            d_draws[j] = d
+    d_draws += res_noise
+    u_draws = U_draws[:, outcome, :]
+    ir_ok = ((u_draws - d_draws)[:, signatories] >= -stability.TOLERANCE).all(axis=1)
+    counts, _ = stability.blocking(U_draws - u_draws[:, None, :], needs, changed, allowed, members)
+    robust = float((ir_ok & (counts == 0)).mean())
+
+    # Durability after the deal, from the deal's line, with its guarantee.
+    territory_issue = space.issues[model.territory_k]
+    deal_line = float(territory_issue.positions[grid[outcome, model.territory_k]])
+    guarantee = 0.0
+    if st.guarantees_issue is not None and st.guarantees_issue in space.names:
+        gk = space.names.index(st.guarantees_issue)
+        g_issue = space.issues[gk]
+        if g_issue.positioned:
+            guarantee = stability.guarantee_level(float(g_issue.positions[grid[outcome, gk]]))
+    dp = stability.DurabilityParameters(
+        periods=int(st.durability_periods),
+        paths=int(st.durability_paths),
+        support_shock=float(st.support_shock),
+        capacity_shock=float(st.capacity_shock),
+        guarantee_strength=float(st.guarantee_strength),
+        guarantee_cost=float(st.guarantee_cost),
+    )
+    parties = list(scenario.parties)
+    durable = stability.durability(
+        u,
+        wp,
+        deal_line,
+        guarantee,
+        model.territory_values,
+        model.territory_positions,
+        model.territory_weights,
+        model.status_quo_other,
+        scenario.war_costs,
+        parties.index(str(cfg.war.aggressor)),
+        parties.index(str(cfg.war.defender)),
+        dp,
+        rng,
+    )
+    t = stability.Thresholds(**{k: v for k, v in st.thresholds.items()})
+    row: dict[str, Any] = {
+        "ir_margin": ir,
+        "pareto_gap": gap,
+        "blocking_coalitions": int(n_block),
+        "blocking_surplus": float(surplus),
+        "robustness": robust,
+        **durable,
+    }
+    row["stable"] = stability.is_stable(ir, gap, n_block, robust, durable["durability"], t)
+    row["stability_score"] = stability.stability_score(
+        ir, gap, n_block, len(members), robust, durable["durability"]
+    )
+    return row
+
+
+def run_replication(
+    scenario: Scenario,
+    cfg: Any,
+    seed: np.random.SeedSequence,
+    collect_trace: bool = False,
+) -> tuple[dict[str, Any], NegotiationModel]:
+    """Draw, negotiate, assess: one result row (and the model, for its trace)."""
+    draws_seed, model_seed, stability_seed = seed.spawn(3)
+    draws_rng = np.random.default_rng(draws_seed)
+    draws = draw_uncertain(cfg, draws_rng)
+    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng)
+    settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
+    model = NegotiationModel(
+        rep_scenario, settings, war_params=wp, rng=np.random.default_rng(model_seed)
+    ).run()
+    row = negotiation_row(model)
+    row.update({f"{k}_drawn": v for k, v in draws.items()})
+    row.update(stability_row(model, cfg, np.random.default_rng(stability_seed)))
+    return row, model

@@ -1,0 +1,280 @@
+"""Is an agreement stable? Five measures, each a pure function (DESIGN.md section 4).
+
+1. individual rationality: `ir_margin`, the smallest surplus over the BATNA;
+2. Pareto efficiency: `pareto_gap`, how much another outcome raises every party at once;
+3. coalition-proofness: coalitions that control the issues they would change and all
+   strictly prefer an alternative (the core of an NTU game with issue control, after
+   Aumann 1961, with the control rules of DESIGN.md);
+4. robustness: the share of Monte Carlo perturbations of saliences, reservation values
+   and capabilities under which 1 and 3 still hold;
+5. durability: the share of post-agreement periods in which no party's value of renewed
+   war beats its value of the deal, with guarantees lowering the aggressor's odds and
+   raising its cost (Fortna 2004, *Peace Time*) and Powell's (2006) shifting-power test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import war
+
+TOLERANCE = 1e-9
+
+
+def ir_margin(u: np.ndarray, d: np.ndarray, signatories: np.ndarray) -> float:
+    """Smallest u_i - d_i over the signatories (bool mask); negative means irrational."""
+    if not signatories.any():
+        return float("nan")
+    return float((u - d)[signatories].min())
+
+
+def pareto_gap(U: np.ndarray, outcome: int, feasible: np.ndarray | None = None) -> float:
+    """max over feasible o' of min_i (u_i(o') - u_i(outcome)), floored at 0.
+
+    0 when no outcome raises every party at once (weakly Pareto-optimal); the size of the
+    uniform gain on the table otherwise.
+    """
+    gains = U - U[:, [outcome]]
+    if feasible is not None:
+        gains = gains[:, feasible]
+    if gains.shape[1] == 0:
+        return 0.0
+    return max(float(gains.min(axis=0).max()), 0.0)
+
+
+def change_needs(
+    level_indices: np.ndarray,
+    outcome_levels: np.ndarray,
+    issue_control: tuple[np.ndarray, ...],
+    level_control: tuple[np.ndarray, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who must consent to move from the deal to each other outcome.
+
+    Changing issue k from level a to level b needs the issue's controllers and the
+    controllers of levels a and b. Returns (needs (outcomes, parties), changed (outcomes,)).
+    """
+    n_outcomes = level_indices.shape[0]
+    n_parties = issue_control[0].shape[0]
+    needs = np.zeros((n_outcomes, n_parties), dtype=bool)
+    changed_any = np.zeros(n_outcomes, dtype=bool)
+    for k, (base, levels) in enumerate(zip(issue_control, level_control, strict=True)):
+        changed = level_indices[:, k] != outcome_levels[k]
+        changed_any |= changed
+        who = (
+            base[None, :] | levels[:, outcome_levels[k]][None, :] | levels[:, level_indices[:, k]].T
+        )
+        needs |= changed[:, None] & who
+    return needs, changed_any
+
+
+def coalitions(n_parties: int) -> list[np.ndarray]:
+    """Every non-empty coalition as a bool mask, smallest first."""
+    out = []
+    for size in range(1, n_parties + 1):
+        for members in itertools.combinations(range(n_parties), size):
+            mask = np.zeros(n_parties, dtype=bool)
+            mask[list(members)] = True
+            out.append(mask)
+    return out
+
+
+def blocking(
+    gains: np.ndarray,
+    needs: np.ndarray,
+    changed: np.ndarray,
+    allowed: np.ndarray,
+    members: list[np.ndarray],
+) -> tuple[int, float]:
+    """Count of blocking coalitions and the largest blocking surplus.
+
+    Parameters
+    ----------
+    gains : (..., outcomes, parties) u_i(o') - u_i(deal); leading axes are draws.
+    needs : (outcomes, parties) who must consent to move to o'.
+    changed : (outcomes,) o' differs from the deal.
+    allowed : (outcomes, parties) o' crosses no red line of that party.
+    members : coalitions as bool masks over parties.
+
+    A coalition C blocks when some o' that only C's consent is needed for (and that
+    changes something) gives every member a strictly higher utility and crosses none of
+    their red lines. Returns per leading index when `gains` has leading axes.
+    """
+    lead = gains.shape[:-2]
+    count = np.zeros(lead, dtype=np.int64)
+    surplus = np.zeros(lead)
+    for mask in members:
+        can = changed & ~(needs & ~mask).any(axis=1) & allowed[:, mask].all(axis=1)
+        if not can.any():
+            continue
+        worst_gain = gains[..., can, :][..., mask].min(axis=-1)  # (..., candidates)
+        best = worst_gain.max(axis=-1)
+        blocks = best > TOLERANCE
+        count += blocks
+        surplus = np.where(blocks, np.maximum(surplus, best), surplus)
+    if lead == ():
+        return int(count), float(surplus)
+    return count, surplus
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """Spreads for the robustness draws (log-normal sd for saliences and capabilities,
+    normal sd for reservation values, in utility units)."""
+
+    salience: float = 0.1
+    reservation: float = 0.05
+    capability: float = 0.1
+    draws: int = 64
+
+
+def perturbed_utilities(
+    weights: np.ndarray,
+    level_values: tuple[np.ndarray, ...],
+    level_indices: np.ndarray,
+    factors: np.ndarray,
+) -> np.ndarray:
+    """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K)."""
+    w = weights[None] * factors
+    w /= w.sum(axis=-1, keepdims=True)
+    out = np.zeros((factors.shape[0], level_indices.shape[0], weights.shape[0]))
+    for k, values in enumerate(level_values):
+        per_outcome = values[:, level_indices[:, k]].T  # (outcomes, parties)
+        out += w[:, None, :, k] * per_outcome[None]
+    return out
+
+
+@dataclass(frozen=True)
+class DurabilityParameters:
+    """Post-agreement shocks and the effect of guarantees (all J, from config)."""
+
+    periods: int = 36  # months simulated after the deal
+    paths: int = 32  # Monte Carlo paths
+    support_shock: float = 0.05  # sd of the monthly change in each support level
+    capacity_shock: float = 0.03  # sd of the monthly log change of the aggressor's capacity
+    guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
+    guarantee_cost: float = 2.0  # aggressor's cost multiplier added by the strongest guarantee
+
+
+def guarantee_level(position: float, low: float = 0.0, high: float = 100.0) -> float:
+    """Strength of a guarantee in [0, 1] from its position (0 = Article 5, 100 = none)."""
+    return float(np.clip((high - position) / (high - low), 0.0, 1.0))
+
+
+def durability(
+    deal_utility: np.ndarray,
+    params: war.WarParameters,
+    deal_line: float,
+    guarantee: float,
+    territory_values: np.ndarray,
+    territory_positions: np.ndarray,
+    territory_weights: np.ndarray,
+    status_quo_other: np.ndarray,
+    costs: np.ndarray,
+    aggressor: int,
+    defender: int,
+    dp: DurabilityParameters,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Share of post-deal periods in which the deal holds, and Powell's test.
+
+    Each path draws monthly shocks to the support levels (random walk in [0, 1]) and to
+    the aggressor's capacity (log random walk). In each period a party's value of renewed
+    war is its war BATNA from the deal's line (`sim.war`), with the guarantee adding
+    `guarantee * guarantee_strength` to the defender and multiplying the aggressor's cost
+    by `1 + guarantee * guarantee_cost`. The period holds when no party values renewed
+    war above the deal and no side faces a one-month power shift against it larger than
+    its monthly cost of war (Powell 2006: then the declining side prefers war now).
+    """
+    n_sup = params.supports.size
+    shocks = rng.normal(0.0, dp.support_shock, size=(dp.paths, dp.periods, n_sup))
+    supports = np.clip(params.supports + np.cumsum(shocks, axis=1), 0.0, 1.0)
+    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, size=(dp.paths, dp.periods)), axis=1)
+    capacity = params.aggressor_capacity * np.exp(cap_walk)
+
+    aid = supports @ params.supporter_capabilities  # (paths, periods)
+    defender_strength = (
+        params.defender_capacity
+        + params.aid_effectiveness * aid
+        + guarantee * dp.guarantee_strength
+    )
+    p = capacity / (capacity + defender_strength)
+    target = params.low + p * (params.high - params.low)
+    end_line = war.expected_line(deal_line, target, params.adjustment_rate, params.horizon_months)
+
+    cost_factor = np.ones_like(costs)
+    cost_factor[aggressor] += guarantee * dp.guarantee_cost
+    war_cost = costs * cost_factor * war.discounted_months(params.discount, params.horizon_months)
+    at_line = np.stack(
+        [np.interp(end_line, territory_positions, v) for v in territory_values], axis=-1
+    )  # (paths, periods, parties)
+    war_value = territory_weights * at_line + status_quo_other - war_cost
+    prefers_war = (war_value > deal_utility + TOLERANCE).any(axis=-1)
+
+    # Powell: the expected shift of p over the next month, in each side's territory value.
+    share_shift = np.diff(p, axis=1, prepend=p[:, :1])
+    monthly_cost = costs * cost_factor
+    span = params.high - params.low
+    slope = (
+        np.abs(np.diff(territory_values, axis=1)).max(axis=1)
+        / np.diff(territory_positions).min()
+        * span
+        if territory_positions.size > 1
+        else np.zeros(len(costs))
+    )
+    shift_against_defender = (
+        np.maximum(share_shift, 0) * territory_weights[defender] * slope[defender]
+    )
+    shift_against_aggressor = (
+        np.maximum(-share_shift, 0) * territory_weights[aggressor] * slope[aggressor]
+    )
+    powell = (shift_against_defender > monthly_cost[defender]) | (
+        shift_against_aggressor > monthly_cost[aggressor]
+    )
+    holds = ~prefers_war & ~powell
+    return {
+        "durability": float(holds.mean()),
+        "renewed_war_share": float(prefers_war.mean()),
+        "powell_violations": float(powell.mean()),
+        "max_power_shift": float(max(shift_against_defender.max(), shift_against_aggressor.max())),
+    }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What `stable` requires of each measure (config `stability.thresholds`)."""
+
+    ir_margin: float = 0.0
+    pareto_gap: float = 0.01
+    blocking_coalitions: int = 0
+    robustness: float = 0.8
+    durability: float = 0.8
+
+
+def stability_score(
+    ir: float, gap: float, n_blocking: int, n_coalitions: int, robust: float, durable: float
+) -> float:
+    """Mean of five parts in [0, 1]: IR (1 or 0), 1 - gap (capped), share of coalitions not
+    blocking, robustness, durability."""
+    parts = [
+        1.0 if ir >= -TOLERANCE else 0.0,
+        1.0 - min(max(gap, 0.0), 1.0),
+        1.0 - n_blocking / max(n_coalitions, 1),
+        robust,
+        durable,
+    ]
+    return float(np.mean(parts))
+
+
+def is_stable(
+    ir: float, gap: float, n_blocking: int, robust: float, durable: float, t: Thresholds
+) -> bool:
+    return bool(
+        ir >= t.ir_margin - TOLERANCE
+        and gap <= t.pareto_gap + TOLERANCE
+        and n_blocking <= t.blocking_coalitions
+        and robust >= t.robustness
+        and durable >= t.durability
+    )
