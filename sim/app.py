@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from pathlib import Path
 
 import hydra
@@ -24,11 +25,11 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
 @hydra.main(version_base=None, config_path=CONFIG_DIR, config_name="config")
-def hydra_main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> Any:
     quiet_mesa()  # after Hydra has configured logging
     try:
         from sim.experiment import run_job
 
-        run_job(cfg)
+        return run_job(cfg)
     except Exception as exc:  # inside Hydra's job runner: report here, exit cleanly
         exit_with(exc)
