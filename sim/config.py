@@ -187,6 +187,7 @@ class SimConfig:
     results_dir: str = "results"
     sweep_name: str = "adhoc"
     replications: int = 1
+    replication: int | None = None  # re-run only this replication of the job (0-based)
     uncertainty: dict[str, SpreadConf] = field(default_factory=dict)
     guarantees_offer: str = "all"  # a key of guarantee_packages
     guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
@@ -380,6 +381,9 @@ def validate(cfg: Any) -> None:
         )
 
     _check(cfg.replications >= 1, "replications", cfg.replications, "an integer >= 1")
+    if cfg.replication is not None:
+        ok = 0 <= cfg.replication < cfg.replications
+        _check(ok, "replication", cfg.replication, f"null or 0..{cfg.replications - 1}")
     _known("uncertainty", list(cfg.uncertainty), list(UNCERTAIN_PARAMETERS), "parameter")
     for name, spread in cfg.uncertainty.items():
         ok = math.isfinite(spread.scale) and spread.scale >= 0

@@ -120,7 +120,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     """The job's parameters as flat columns: settings, war, each party's strategy."""
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
-    skip |= {"guarantee_packages", "phase_one_parties"}
+    skip |= {"guarantee_packages", "phase_one_parties", "replication"}
     for key, value in cfg.items():
         if key not in skip:
             out[key] = str(value) if isinstance(value, enum.Enum) else value
@@ -142,13 +142,25 @@ def run_replications(cfg: Any, collect_trace: bool = False) -> tuple[list[dict],
     """All R replications of one job: rows (parameters + results), and the first model."""
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
+    params["overrides"] = task_overrides()
     digest = job_hash(cfg)
     rows, first = [], None
     for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications)):
-        row, model = run_replication(scenario, cfg, seed, collect_trace=collect_trace and r == 0)
+        if cfg.replication is not None and r != cfg.replication:
+            continue
+        row, model = run_replication(scenario, cfg, seed, collect_trace=collect_trace and not rows)
         first = first or model
         rows.append({**params, **row, "seed": int(cfg.seed), "replication": r, "job": digest})
     return rows, first
+
+
+def task_overrides() -> str:
+    """The command-line overrides of this job (what re-runs it), or '' outside Hydra."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    return " ".join(HydraConfig.get().overrides.task)
 
 
 def run_single(cfg: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agent import AgentSet
 
 from sim import war
 from sim.agents import TOLERANCE, PartyAgent, Response
@@ -179,9 +180,12 @@ class NegotiationModel(mesa.Model):
         self.walkouts: list[str] = []
         self.zopa_size = 0
         self.offer_history: list[list[int]] = [[] for _ in self.parties]
-        self._drops = np.zeros(n_parties)
         self._known: np.ndarray | None = None
 
+        self.allowed = ~self.red_line_crossed  # (parties, outcomes)
+        self._red_penalty = np.where(self.red_line_crossed, -np.inf, 0.0)
+        self._others_drop = np.zeros(n_parties)
+        self.seated: AgentSet = self._seated_agents()
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
 
     # -- the round ------------------------------------------------------------------------
@@ -191,13 +195,13 @@ class NegotiationModel(mesa.Model):
         self.round += 1
         if self.round > 1:
             self._advance_war()
-        self._update_phase()
+        if self._update_phase():
+            self.seated = self._seated_agents()
         self.reservations = self._reservation_values()
-        self._drops = np.array([a.previous_aspiration - a.aspiration for a in self.by_index])
+        self._others_drop = self._mean_other_drop()
         for agent in self.by_index:
             agent.last_response = None
-        seated = self.agents.select(lambda a: a.seated)
-        seated.shuffle_do("update_aspiration")
+        self.seated.shuffle_do("update_aspiration")
         self._known = None
         if not self._check_walkouts():
             if self.settings.protocol is Protocol.single_text:
@@ -215,10 +219,24 @@ class NegotiationModel(mesa.Model):
             self.step()
         return self
 
-    def _update_phase(self) -> None:
+    def _update_phase(self) -> bool:
+        """Move to phase two when phase one is over; True when the seating changed."""
         s = self.settings
         if self.phase == 1 and (self.framework is not None or self.round > s.phase_one_rounds):
             self.phase = 2
+            return True
+        return False
+
+    def _seated_agents(self) -> AgentSet:
+        return self.agents.select(lambda a: a.seated)
+
+    def _mean_other_drop(self) -> np.ndarray:
+        """For each party, the mean drop of the other seated parties' aspirations last round."""
+        drops = np.array([a.previous_aspiration - a.aspiration for a in self.by_index])
+        seated = np.array([a.seated for a in self.by_index], dtype=np.float64)
+        others = seated.sum() - seated
+        total = (drops * seated).sum() - drops * seated
+        return np.divide(total, others, out=np.zeros_like(total), where=others > 0)
 
     def _advance_war(self) -> None:
         wp = self.war_params
@@ -230,7 +248,7 @@ class NegotiationModel(mesa.Model):
         line = war.advance_line(
             self.contact_line, target, wp.adjustment_rate, wp.months_per_round, shock
         )
-        self.contact_line = float(np.clip(line, wp.low, wp.high))
+        self.contact_line = min(max(line, wp.low), wp.high)
 
     def _reservation_values(self) -> np.ndarray:
         if self.settings.batna is BatnaMode.static:
@@ -256,8 +274,7 @@ class NegotiationModel(mesa.Model):
     # -- what parties know and can get ----------------------------------------------------
     def last_concession(self, index: int) -> float:
         """Mean drop of the other seated parties' aspirations in the previous round."""
-        others = [a.index for a in self.by_index if a.seated and a.index != index]
-        return float(self._drops[others].mean()) if others else 0.0
+        return float(self._others_drop[index])
 
     def _known_surplus(self) -> np.ndarray:
         """(parties, outcomes): what a proposer believes each party gains over its BATNA.
@@ -267,8 +284,7 @@ class NegotiationModel(mesa.Model):
         """
         if self._known is None:
             if self.settings.information is Information.complete:
-                known = self.utilities - self.reservations[:, None]
-                self._known = np.where(self.red_line_crossed, -np.inf, known)
+                self._known = self.utilities - self.reservations[:, None] + self._red_penalty
             else:
                 shape = self.problem.space.shape
                 rows = []
@@ -280,31 +296,37 @@ class NegotiationModel(mesa.Model):
 
     def others_value(self, index: int) -> np.ndarray:
         """(outcomes,) the smallest believed surplus among the other seated parties."""
-        others = [a.index for a in self.by_index if a.seated and a.index != index]
+        others = [a.index for a in self.seated if a.index != index]
         if not others:
             return np.zeros(self.utilities.shape[1])
-        return self._known_surplus()[others].min(axis=0)
+        known = self._known_surplus()
+        value = known[others[0]]
+        for j in others[1:]:
+            value = np.minimum(value, known[j])
+        return value
 
     def _check_walkouts(self) -> bool:
         """Let seated parties walk out; returns True when the talks broke down."""
         active = np.array([not a.walked_out for a in self.by_index])
-        ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & ~self.red_line_crossed
-        n_ok = ok[active].sum(axis=0)
-        all_ok = n_ok == active.sum()
-        self.zopa_size = int((all_ok & self.implementable).sum())
+        ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & self.allowed
+        n_ok = ok[active].sum(axis=0) if not active.all() else ok.sum(axis=0)
+        n_active = int(active.sum())
+        self.zopa_size = int(np.count_nonzero((n_ok == n_active) & self.implementable))
         left = False
-        for agent in self.by_index:
-            if not agent.seated:
-                continue
-            others_ok = (n_ok - ok[agent.index]) == active.sum() - 1
-            reachable = others_ok & ~self.red_line_crossed[agent.index] & self.implementable
-            best = float(np.max(agent.utility, where=reachable, initial=-np.inf))
+        for agent in self.seated:
+            if self.zopa_size > 0:
+                best = np.inf  # a ZOPA outcome gives every party at least its BATNA
+            else:
+                others_ok = (n_ok - ok[agent.index]) == n_active - 1
+                reachable = others_ok & self.allowed[agent.index] & self.implementable
+                best = float(np.max(agent.utility, where=reachable, initial=-np.inf))
             if agent.consider_walkout(best):
                 self.walkouts.append(agent.name)
                 left = True
         if left:
             gone = np.array([a.walked_out for a in self.by_index])
             self.implementable = ~self.required[gone].any(axis=0)
+            self.seated = self._seated_agents()
             self._known = None
             if not self.implementable.any() or not any(a.seated for a in self.by_index):
                 self._end(EndReason.breakdown)
@@ -337,7 +359,7 @@ class NegotiationModel(mesa.Model):
         return True
 
     def _alternating_round(self) -> None:
-        seated = [a for a in self.turn_order if a.seated]
+        seated = [a for a in self.turn_order if a.seated]  # the fixed turn order
         proposer = seated[(self.round - 1) % len(seated)]
         if (
             self.phase == 2
@@ -356,7 +378,7 @@ class NegotiationModel(mesa.Model):
         self._settle(outcome, accepted, {a.index for a in seated})
 
     def _single_text_round(self) -> None:
-        seated = [a for a in self.by_index if a.seated]
+        seated = list(self.seated)
         if self.text is None or not self.implementable[self.text]:
             self.text = self.mediator.propose()
             if self.text is None:

@@ -151,8 +151,12 @@ def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
         "zopa_size": int(model.zopa_size),
     }
     levels = scenario.space.levels_of(outcome) if outcome is not None else {}
-    for issue in scenario.space.names:
-        row[issue] = levels.get(issue)
+    for k, issue in enumerate(scenario.space.issues):
+        row[issue.name] = levels.get(issue.name)
+        if issue.positioned:
+            row[f"{issue.name}_position"] = (
+                np.nan if outcome is None else float(scenario.space.grid_positions[outcome, k])
+            )
     for i, party in enumerate(scenario.parties):
         row[f"u_{party}"] = np.nan if outcome is None else float(U[i, outcome])
         row[f"reservation_{party}"] = float(d[i])

@@ -59,7 +59,7 @@ LOCK = ".lock"
 def job_hash(cfg: Any) -> str:
     """16 hex digits of SHA-256 over the job's resolved config (output paths excluded)."""
     data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    for key in ("results_dir", "sweep_name"):
+    for key in ("results_dir", "sweep_name", "replication"):
         data.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

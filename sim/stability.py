@@ -207,9 +207,8 @@ def durability(
     cost_factor = np.ones_like(costs)
     cost_factor[aggressor] += guarantee * dp.guarantee_cost
     war_cost = costs * cost_factor * war.discounted_months(params.discount, params.horizon_months)
-    at_line = np.stack(
-        [np.interp(end_line, territory_positions, v) for v in territory_values], axis=-1
-    )  # (paths, periods, parties)
+    at_line = war.interp_rows(end_line, territory_positions, territory_values)
+    # at_line: (paths, periods, parties)
     war_value = territory_weights * at_line + status_quo_other - war_cost
     prefers_war = (war_value > deal_utility + TOLERANCE).any(axis=-1)
 
