@@ -11,6 +11,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim import results
+from sim.errors import exit_with
 
 
 def sweep_size(config: DictConfig) -> int | None:
@@ -37,12 +38,19 @@ def sweep_size(config: DictConfig) -> int | None:
 
 class SweepResults(Callback):
     """Takes the sweep folder's lock and records the sweep's size; at the end gathers
-    the job files into results.parquet, draws the heatmap and prints a summary."""
+    the job files into results.parquet, draws the heatmap and prints a summary.
+
+    Hydra turns a callback's exceptions into warnings and goes on; a sweep that cannot
+    take its folder must stop, so errors here end the program (one line, status 2).
+    """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        total = sweep_size(config)
-        results.start_sweep(sweep_dir, total)
+        try:
+            total = sweep_size(config)
+            results.start_sweep(sweep_dir, total)
+        except Exception as exc:
+            exit_with(exc)
         print(f"sweep: {total} jobs x {config.replications} replications -> {sweep_dir}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -54,6 +62,8 @@ class SweepResults(Callback):
             heatmap = write_heatmap(frame, config, sweep_dir)
             if heatmap is not None:
                 print(f"heatmap: {heatmap}")
+        except Exception as exc:
+            exit_with(exc)
         finally:
             results.end_sweep(sweep_dir)
 

@@ -19,6 +19,11 @@ def one_line(exc: BaseException) -> str:
     OmegaConf's validation errors carry the key (`full_key`) and a message about the
     value; Hydra wraps them ("Error merging override ..."), so the cause is preferred.
     """
+    from sim.config import ConfigError
+    from sim.results import ResultsError
+
+    if isinstance(exc, ConfigError | ResultsError):
+        return str(exc)
     chain: list[BaseException] = []
     seen: BaseException | None = exc
     while seen is not None and seen not in chain:

@@ -41,9 +41,13 @@ def _umask() -> int:
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
     """A hidden staging folder for a single run and the final name it will take."""
     runs = Path(results_dir) / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-    return Path(tempfile.mkdtemp(prefix=f".{stamp}.", dir=runs)), runs / stamp
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{stamp}.", dir=runs)), runs / stamp
+    except OSError as exc:
+        message = f"{runs}: cannot write results ({exc.strerror}); set results_dir"
+        raise ResultsError(message) from exc
 
 
 def publish_run_dir(staging: Path, final: Path) -> Path:
@@ -151,8 +155,15 @@ def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
 def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
     """Record the sweep's size and start time, after taking the folder's lock."""
     sweep_dir = Path(sweep_dir)
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    _take_lock(sweep_dir)
+    try:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        _take_lock(sweep_dir)
+    except OSError as exc:
+        raise ResultsError(
+            f"{sweep_dir}: cannot write results ({exc.strerror}); set results_dir"
+        ) from exc
+    for stale in (sweep_dir / "jobs").glob(".*.tmp"):  # left by a killed writer; we hold the lock
+        stale.unlink(missing_ok=True)
     state = {"total": total, "started": time.time(), "done_before": len(_job_files(sweep_dir))}
     tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
     tmp.write_text(json.dumps(state))
