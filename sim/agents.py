@@ -23,6 +23,11 @@ class Response(enum.StrEnum):
     object = "object"
 
 
+class Walkout(enum.StrEnum):
+    batna = "batna"  # its BATNA beat all it could still get, `walkout_patience` rounds running
+    deadline = "deadline"  # a hard-liner at its deadline
+
+
 def select_offer(own: np.ndarray, others_value: np.ndarray, candidates: np.ndarray) -> int | None:
     """Among `candidates` (bool mask), the outcome the others value most.
 
@@ -102,19 +107,20 @@ class PartyAgent(mesa.Agent):
         )
         self.aspiration = max(self.strategy.aspiration(x), self.reservation)
 
-    def consider_walkout(self, best_available: float) -> bool:
+    def consider_walkout(self, best_available: float) -> Walkout | None:
         """Walk out when the BATNA beats all it can still get for `patience` rounds in a
-        row, or, for a hard-liner, at its deadline."""
+        row, or, for a hard-liner, at its deadline; returns why, or None to stay."""
         if self.strategy.walks_out_at_deadline() and self.model.round >= self.deadline:
             self.walked_out = True
-            return True
+            return Walkout.deadline
         if best_available < self.reservation - TOLERANCE:
             self.frustrated_rounds += 1
         else:
             self.frustrated_rounds = 0
         if self.frustrated_rounds >= self.model.walkout_patience:
             self.walked_out = True
-        return self.walked_out
+            return Walkout.batna
+        return None
 
     # -- moves ----------------------------------------------------------------------------
     def propose(self) -> int | None:

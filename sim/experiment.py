@@ -88,10 +88,17 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
         )
         lines = [head + f"{kind} in round {row['round']}: {levels}"]
     elif row["reason"] == "breakdown":
-        lines = [
-            head + f"breakdown in round {row['round']}: {row['walked_out']} walked out "
-            "(its BATNA beat anything it could still get)"
+        why = {
+            "batna": "its BATNA beat anything it could still get",
+            "deadline": "a hard-liner at its deadline",
+        }
+        left = [
+            f"{who} ({why.get(reason, reason)})"
+            for who, reason in zip(
+                row["walked_out"].split(","), row["walkout_reason"].split(","), strict=True
+            )
         ]
+        lines = [head + f"breakdown in round {row['round']}: walked out: " + "; ".join(left)]
     elif row["reason"] == "not_binding":
         fw = scenario.space.describe(row["framework_outcome"])
         lines = [

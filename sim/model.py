@@ -178,6 +178,7 @@ class NegotiationModel(mesa.Model):
         self.binding = False
         self.reason: EndReason | None = None
         self.walkouts: list[str] = []
+        self.walkout_reasons: list[str] = []  # sim.agents.Walkout, per name in `walkouts`
         self.zopa_size = 0
         self.offer_history: list[list[int]] = [[] for _ in self.parties]
         self._known: np.ndarray | None = None
@@ -320,8 +321,10 @@ class NegotiationModel(mesa.Model):
                 others_ok = (n_ok - ok[agent.index]) == n_active - 1
                 reachable = others_ok & self.allowed[agent.index] & self.implementable
                 best = float(np.max(agent.utility, where=reachable, initial=-np.inf))
-            if agent.consider_walkout(best):
+            why = agent.consider_walkout(best)
+            if why is not None:
                 self.walkouts.append(agent.name)
+                self.walkout_reasons.append(str(why))
                 left = True
         if left:
             gone = np.array([a.walked_out for a in self.by_index])

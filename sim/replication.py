@@ -144,6 +144,7 @@ def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
         "reason": str(model.reason),
         "round": int(model.round),
         "walked_out": ",".join(model.walkouts),
+        "walkout_reason": ",".join(model.walkout_reasons),
         "outcome": -1 if outcome is None else int(outcome),
         "framework_outcome": -1 if model.framework is None else int(model.framework),
         "contact_line": float(model.contact_line),
