@@ -163,7 +163,7 @@ class StabilityConf:
     capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
     guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
     guarantee_cost: float = 2.0  # aggressor cost multiplier added by the strongest guarantee
-    guarantees_issue: str | None = "guarantees"
+    guarantees_issue: str | None = None  # the issue whose level strengthens the defender
     thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
 
 

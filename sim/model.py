@@ -347,7 +347,8 @@ class NegotiationModel(mesa.Model):
         if self.settings.protocol is Protocol.single_text or self.phase == 1:
             accord = accepted >= seated
         else:
-            accord = bool(required & seated) and accepted >= (required & seated)
+            # Every required signatory at the table; with none required, everyone seated.
+            accord = accepted >= ((required & seated) or seated)
         if not accord:
             return False
         if accepted >= required:
@@ -368,6 +369,7 @@ class NegotiationModel(mesa.Model):
             self.phase == 2
             and self.framework is not None
             and self.framework_round == self.round - 1
+            and self.implementable[self.framework]
         ):
             outcome = self.framework  # phase two opens on the framework
         else:
@@ -383,10 +385,10 @@ class NegotiationModel(mesa.Model):
     def _single_text_round(self) -> None:
         seated = list(self.seated)
         if self.text is None or not self.implementable[self.text]:
-            self.text = self.mediator.propose()
+            self.text = self.drafter().propose()
             if self.text is None:
                 return
-        self.offer, self.proposer = self.text, self.mediator.name
+        self.offer, self.proposer = self.text, self.drafter().name
         accepted = {a.index for a in seated if a.respond(self.text) is Response.accept}
         if self._settle(self.text, accepted, {a.index for a in seated}):
             return
@@ -400,38 +402,54 @@ class NegotiationModel(mesa.Model):
         if proposals:
             self.text = self._move_text(self.text, proposals)
 
+    def drafter(self) -> PartyAgent:
+        """The mediator; if it walked out, the seated party with the most leverage."""
+        if not self.mediator.walked_out:
+            return self.mediator
+        return max(self.seated, key=lambda a: (a.capability, -a.index))
+
     def _move_text(self, text: int, proposals: list[tuple[float, int]]) -> int:
-        """Raiffa's step: move the text toward the objectors' proposals, by leverage."""
+        """Raiffa's step: move the text toward the objectors' proposals, by leverage.
+
+        The text moves `text_step` of the way to the leverage-weighted proposals and snaps
+        to the nearest implementable outcome; if that is the old text (a step shorter than
+        half the gap between ordinal levels), it goes the whole way.
+        """
+        candidates = self.implementable.copy()
+        if self.settings.information is Information.complete:
+            seated = [a.index for a in self.seated]
+            candidates &= ~self.red_line_crossed[seated].any(axis=0)
+        if not candidates.any():
+            return text
+        moved = self._nearest_to_target(text, proposals, self.settings.text_step, candidates)
+        if moved == text:
+            moved = self._nearest_to_target(text, proposals, 1.0, candidates)
+        return moved
+
+    def _nearest_to_target(
+        self, text: int, proposals: list[tuple[float, int]], step: float, candidates: np.ndarray
+    ) -> int:
         levels, positions = self._grid_arrays()
-        space = self.problem.space
         weights = np.array([max(w, 1e-12) for w, _ in proposals])
         weights = weights / weights.sum()
-        step = self.settings.text_step
         outcomes = np.array([o for _, o in proposals])
-        distance = np.zeros(levels.shape[0])
-        for k, issue in enumerate(space.issues):
+        idx = np.flatnonzero(candidates)
+        distance = np.zeros(idx.size)
+        for k, issue in enumerate(self.problem.space.issues):
             if issue.kind is IssueKind.categorical:
                 votes = np.bincount(
                     levels[outcomes, k], weights=step * weights, minlength=issue.size
                 )
                 votes[levels[text, k]] += 1.0 - step
                 target_level = int(np.argmax(votes))
-                distance += np.where(levels[:, k] == target_level, 0.0, 100.0) ** 2
+                distance += np.where(levels[idx, k] == target_level, 0.0, 100.0) ** 2
             else:
                 here = positions[text, k]
                 target = here + step * float(weights @ (positions[outcomes, k] - here))
-                distance += (positions[:, k] - target) ** 2
-        candidates = self.implementable.copy()
-        if self.settings.information is Information.complete:
-            seated = [a.index for a in self.by_index if a.seated]
-            candidates &= ~self.red_line_crossed[seated].any(axis=0)
-        if not candidates.any():
-            return text
-        idx = np.flatnonzero(candidates)
-        d = distance[idx]
-        best = idx[d == d.min()]
+                distance += (positions[idx, k] - target) ** 2
+        best = idx[distance == distance.min()]
         if best.size > 1:
-            mine = self.mediator.utility[best]
+            mine = self.drafter().utility[best]
             best = best[mine == mine.max()]
         return int(best[0])
 

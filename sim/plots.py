@@ -1,8 +1,30 @@
-"""Figures (matplotlib): one style, labelled axes, a colour-blind-safe palette (Okabe & Ito)."""
+"""Figures (matplotlib): one style, labelled axes, a colour-blind-safe palette (Okabe & Ito).
+
+Every function returns the `Figure` it drew on and accepts an optional `ax` (or `axes`,
+for figures of several panels) to draw into an existing figure. Figures read results
+(a trace, a result table, a `Scenario`); they do no simulation.
+
+Figures:
+
+- `plot_trajectory`: utility of the text on the table and BATNA per party, per round;
+- `plot_bargaining`: two parties' utilities over the outcome space, with the Pareto
+  frontier, the ZOPA, the BATNAs, and the Nash (1950), Kalai-Smorodinsky (1975) and
+  negotiated points;
+- `plot_contact_line`: the contact line and the territory in the text per round, on the
+  territory scale with its named anchors;
+- `sweep_heatmap`: share of replications with a binding deal and share stable over two
+  swept parameters;
+- `plot_agreed_levels`: where binding deals land, issue by issue;
+- `plot_utility_vs_batna`: each party's utility of the deal against its BATNA;
+- `plot_stability_checks`: the share of binding deals that pass each stability check;
+- `plot_feature_scores`: which parameters matter (e.g. EMA Workbench's feature scores).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -12,39 +34,132 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, BLACK = OKABE_ITO
+GREY = "#9A9A9A"
+LIGHT_GREY = "#D9D9D9"
+
+STYLE: dict[str, Any] = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+}
+"""rcParams every figure here is drawn under (`matplotlib.pyplot.rc_context`)."""
+
+UTILITY_LABEL = "utility (0 = worst outcome, 1 = ideal)"
+TERRITORY_LABEL = "territory scale (0-100, higher favours Russia)"
+
+CHECKS = {
+    "individually_rational": "individually rational",
+    "pareto_efficient": "Pareto efficient",
+    "coalition_proof": "no blocking coalition",
+    "robust": "robust to perturbations",
+    "durable": "durable after shocks",
+    "stable": "stable (all five)",
+}
+"""Stability checks (DESIGN.md section 4) and their labels, in the order shown."""
+
+
+def styled[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+    """Draw under `STYLE`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with plt.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def party_colours(parties: Sequence[str]) -> dict[str, str]:
     return {p: OKABE_ITO[i % len(OKABE_ITO)] for i, p in enumerate(parties)}
 
 
+def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def _pretty(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+# -- one negotiation ------------------------------------------------------------------------
+@styled
 def plot_trajectory(
     trace: pd.DataFrame,
     parties: Sequence[str],
     end_round: int | None = None,
     end_label: str | None = None,
     ax: Axes | None = None,
+    *,
+    reason: str | None = None,
+    title: str | None = "Utility of the text on the table, and each party's BATNA",
+    legend: bool = True,
 ) -> Figure:
-    """Every party's utility for the text or offer per round (solid) and its BATNA (dashed)."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    else:
-        fig = ax.figure
+    """Every party's utility for the text or offer per round (solid) and its BATNA (dashed).
+
+    Parameters
+    ----------
+    trace : the model's per-round table (`NegotiationModel.trace()`): `round`, `u_<party>`,
+        `reservation_<party>`, optionally `phase` and `seated_<party>`.
+    parties : the parties to draw, in palette order.
+    end_round, end_label : the round the talks ended, and what to write there.
+    reason : how they ended (`agreement`, `breakdown`, `deadline`, `not_binding`); by
+        default the first word of `end_label`. An agreement is marked with a star on each
+        party's line, a breakdown with a cross.
+    """
+    fig, ax = _figure(ax, (9, 4.6))
     colours = party_colours(parties)
-    for party in parties:
-        ax.plot(trace["round"], trace[f"u_{party}"], color=colours[party], lw=2, label=party)
-        ax.plot(
-            trace["round"],
-            trace[f"reservation_{party}"],
-            color=colours[party],
-            lw=1.2,
-            ls="--",
-            label=f"{party} BATNA",
+    rounds = trace["round"].to_numpy()
+    phase_one = trace["phase"].to_numpy() == 1 if "phase" in trace else np.zeros(len(trace), bool)
+    if phase_one.any():
+        seated = [
+            p for p in parties if trace.get(f"seated_{p}", pd.Series([True]))[phase_one].all()
+        ]
+        ax.axvspan(
+            rounds[phase_one].min() - 0.5,
+            rounds[phase_one].max() + 0.5,
+            color=LIGHT_GREY,
+            alpha=0.45,
+            lw=0,
+            zorder=0,
         )
+        ax.annotate(
+            "phase one: " + " and ".join(seated) + " only",
+            xy=(rounds[phase_one].min() - 0.5, 0.02),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=8,
+            color="#555555",
+        )
+    for party in parties:
+        ax.plot(rounds, trace[f"u_{party}"], color=colours[party], lw=2)
+        ax.plot(rounds, trace[f"reservation_{party}"], color=colours[party], lw=1.2, ls="--")
+    if reason is None and end_label:
+        reason = end_label.replace(",", " ").split()[0]
+    end_handles: list[Line2D] = []
     if end_round is not None:
-        ax.axvline(end_round, color="black", lw=1, ls=":")
+        ax.axvline(end_round, color=BLACK, lw=1, ls=":")
         ax.annotate(
             end_label or f"round {end_round}",
             xy=(end_round, 1.0),
@@ -55,55 +170,804 @@ def plot_trajectory(
             va="top",
             fontsize=9,
         )
+        last = trace[trace["round"] == end_round]
+        if reason in ("agreement", "not_binding") and len(last):
+            for party in parties:
+                ax.plot(
+                    end_round,
+                    last[f"u_{party}"].iloc[-1],
+                    marker="*",
+                    ms=13,
+                    color=colours[party],
+                    mec=BLACK,
+                    mew=0.7,
+                    ls="none",
+                    zorder=5,
+                )
+            label = "agreement" if reason == "agreement" else "agreed, not binding"
+            end_handles.append(_marker_handle("*", label, ms=11))
+        elif reason == "breakdown" and len(last):
+            for party in parties:
+                ax.plot(
+                    end_round,
+                    last[f"reservation_{party}"].iloc[-1],
+                    marker="X",
+                    ms=10,
+                    color=colours[party],
+                    mec=BLACK,
+                    mew=0.7,
+                    ls="none",
+                    zorder=5,
+                )
+            end_handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
     ax.set_xlabel("round (one month of war each)")
-    ax.set_ylabel("utility (0 = worst, 1 = ideal)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.grid(alpha=0.3)
-    ax.legend(ncols=2, fontsize=8, loc="lower left", frameon=False)
-    ax.set_title("Utility of the text on the table, and each party's BATNA")
+    ax.set_ylabel(UTILITY_LABEL)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(rounds.min() - 0.5 if len(rounds) else 0, rounds.max() + 0.5 if len(rounds) else 1)
+    handles = [Line2D([], [], color=colours[p], lw=2.5, label=p) for p in parties]
+    handles += [
+        Line2D([], [], color=GREY, lw=2, label="utility of the text"),
+        Line2D([], [], color=GREY, lw=1.2, ls="--", label="BATNA (value of war)"),
+        *end_handles,
+    ]
+    if legend:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    if title:
+        ax.set_title(title)
     return fig
 
 
-def _share_table(frame: pd.DataFrame, column: str, x: str, y: str | None) -> pd.DataFrame:
-    ok = frame[frame["error"].isna()] if "error" in frame else frame
-    values = ok[column].astype(float)
+def _marker_handle(marker: str, label: str, ms: float = 8, **kwargs: Any) -> Line2D:
+    style = {"color": "white", "mec": BLACK, "mew": 0.8, **kwargs}
+    return Line2D([], [], marker=marker, ms=ms, ls="none", label=label, **style)
+
+
+@styled
+def plot_bargaining(
+    scenario: Any,
+    reservations: Sequence[float] | np.ndarray,
+    outcome: int | None = None,
+    pair: tuple[str, str] = ("russia", "ukraine"),
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    legend: bool = True,
+) -> Figure:
+    """The bargaining picture of two parties: every outcome in their utility plane.
+
+    Light dots: every outcome (paler where it crosses some party's red line). The black
+    line: the pair's Pareto frontier among the outcomes that cross no red line. Shaded:
+    where both are at or above their BATNAs (dashed lines); blue dots: outcomes in the
+    ZOPA of all parties (every party at or above its BATNA, no red line crossed). Marked:
+    the Nash (1950) and Kalai-Smorodinsky (1975) solutions of all parties, with the
+    BATNAs as disagreement point, and the negotiated outcome (a star).
+
+    Parameters
+    ----------
+    scenario : a `sim.scenario.Scenario` (`utilities` (parties, outcomes), `parties`,
+        `acceptable`, `party_index`).
+    reservations : (parties,) the BATNAs, e.g. `model.reservations` at the end.
+    outcome : the agreed outcome's index, or None without one.
+    pair : the parties on the x and y axes.
+    """
+    from sim import solutions
+    from sim.replication import concept_outcomes
+
+    fig, ax = _figure(ax, (9.5, 5.8))
+    a, b = pair
+    i, j = scenario.party_index(a), scenario.party_index(b)
+    U = np.asarray(scenario.utilities, dtype=float)
+    d = np.asarray(reservations, dtype=float)
+    feasible = np.asarray(scenario.acceptable, dtype=bool)
+    x, y = U[i], U[j]
+    colours = party_colours(scenario.parties)
+
+    ax.add_patch(
+        plt.Rectangle(
+            (d[i], d[j]), 1.05 - d[i], 1.05 - d[j], color=YELLOW, alpha=0.18, lw=0, zorder=0
+        )
+    )
+    ax.scatter(x[~feasible], y[~feasible], s=5, color=LIGHT_GREY, lw=0, rasterized=True, zorder=1)
+    ax.scatter(
+        x[feasible], y[feasible], s=6, color=GREY, alpha=0.5, lw=0, rasterized=True, zorder=2
+    )
+    zopa = solutions.zopa_mask(U, d) & feasible
+    ax.scatter(x[zopa], y[zopa], s=7, color=SKY, alpha=0.8, lw=0, rasterized=True, zorder=3)
+    if feasible.any():
+        idx = np.flatnonzero(feasible)
+        front = idx[solutions.pareto_mask(np.vstack([x[idx], y[idx]]))]
+        order = np.lexsort((-y[front], x[front]))
+        ax.plot(x[front][order], y[front][order], color=BLACK, lw=1.4, marker="o", ms=2.5, zorder=4)
+    ax.axvline(d[i], color=colours[a], ls="--", lw=1.3, zorder=4)
+    ax.axhline(d[j], color=colours[b], ls="--", lw=1.3, zorder=4)
+    ax.annotate(
+        f"{a}'s BATNA {d[i]:.2f}",
+        xy=(d[i], 0.0),
+        xytext=(-3, 3),
+        textcoords="offset points",
+        rotation=90,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color=colours[a],
+    )
+    ax.annotate(
+        f"{b}'s BATNA {d[j]:.2f}",
+        xy=(1.0, d[j]),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color=colours[b],
+    )
+
+    concepts = concept_outcomes(U, d, feasible)
+    points = [
+        ("Nash", concepts["nash"], "D", "white", 8, (45, -35)),
+        ("Kalai-Smorodinsky", concepts["kalai_smorodinsky"], "s", "white", 7, (45, 25)),
+        ("negotiated", outcome, "*", ORANGE, 17, (-45, -45)),
+    ]
+    for label, point, marker, face, size, offset in points:
+        if point is None or point < 0:
+            continue
+        ax.plot(
+            x[point],
+            y[point],
+            marker=marker,
+            ms=size,
+            mfc=face,
+            mec=BLACK,
+            mew=1.0,
+            ls="none",
+            zorder=5 if marker == "*" else 6,
+            label=label,
+        )
+        ax.annotate(
+            label,
+            (x[point], y[point]),
+            xytext=offset,
+            textcoords="offset points",
+            fontsize=8.5,
+            ha="left" if offset[0] > 0 else "right",
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": BLACK, "lw": 0.7, "shrinkB": 5},
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": GREY, "lw": 0.5},
+            zorder=7,
+        )
+    if outcome is None or outcome < 0:
+        ax.text(
+            0.98,
+            0.02,
+            "no agreement",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            color=VERMILLION,
+        )
+
+    handles = [
+        Line2D([], [], marker="o", color=GREY, ls="none", ms=4, label="outcome"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color=LIGHT_GREY,
+            ls="none",
+            ms=4,
+            label="outcome crossing a red line",
+        ),
+        Line2D([], [], marker="o", color=SKY, ls="none", ms=4, label="in the ZOPA of all parties"),
+        Patch(color=YELLOW, alpha=0.35, lw=0, label=f"{a} and {b} at or above their BATNAs"),
+        Line2D(
+            [], [], color=BLACK, lw=1.4, marker="o", ms=2.5, label=f"Pareto frontier of {a}, {b}"
+        ),
+        Line2D([], [], color=GREY, ls="--", label="BATNA (the party's colour)"),
+        *ax.get_legend_handles_labels()[0],
+    ]
+    if legend:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
+    ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
+    ax.set_title(title or f"Bargaining picture: {a} vs {b}")
+    return fig
+
+
+@styled
+def plot_contact_line(
+    trace: pd.DataFrame,
+    anchors: Mapping[str, float] | None = None,
+    ax: Axes | None = None,
+    *,
+    end_round: int | None = None,
+    agreed: float | None = None,
+    territory: str | None = "territory",
+    title: str | None = "Contact line and the territory in the text",
+    legend: bool = True,
+) -> Figure:
+    """The contact line per round on the territory scale, with its named anchors.
+
+    Parameters
+    ----------
+    trace : the model's per-round table: `round`, `contact_line` and, when `territory`
+        names a column, the territory level of the text on the table.
+    anchors : named points of the territory scale, e.g. `cfg.issues.territory.anchors`
+        ({"freeze_current_line": 50, ...}); drawn as dotted lines named on the right.
+    end_round, agreed : the round and the territory position of an agreement (a star).
+    """
+    fig, ax = _figure(ax, (9, 4.2))
+    rounds = trace["round"].to_numpy()
+    for value in dict(anchors or {}).values():
+        ax.axhline(float(value), color=GREY, lw=0.8, ls=":", zorder=1)
+    ax.plot(rounds, trace["contact_line"], color=VERMILLION, lw=2, label="contact line", zorder=3)
+    if territory and territory in trace:
+        text = pd.to_numeric(trace[territory], errors="coerce")
+        if text.notna().any():
+            ax.step(
+                rounds,
+                text,
+                where="mid",
+                color=BLUE,
+                lw=1.3,
+                ls="--",
+                zorder=2,
+                label="territory in the text on the table",
+            )
+    if agreed is not None and np.isfinite(agreed):
+        at = end_round if end_round is not None else rounds.max()
+        ax.plot(
+            at,
+            agreed,
+            marker="*",
+            ms=15,
+            color=ORANGE,
+            mec=BLACK,
+            mew=0.8,
+            ls="none",
+            zorder=5,
+            label=f"agreed territory ({agreed:g})",
+        )
+    if anchors:
+        right = ax.secondary_yaxis("right")
+        items = sorted(dict(anchors).items(), key=lambda kv: float(kv[1]))
+        right.set_yticks([float(v) for _, v in items], [_pretty(k) for k, _ in items])
+        right.tick_params(labelsize=8, length=0)
+        right.spines["right"].set_visible(False)
+    ax.set_ylim(-2, 102)
+    if len(rounds):
+        ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
+    ax.set_xlabel("round (one month of war each)")
+    ax.set_ylabel(TERRITORY_LABEL)
+    if legend:
+        ax.legend(loc="lower left")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# -- sweeps ---------------------------------------------------------------------------------
+def _ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of replications that ran (failed jobs carry an `error`)."""
+    if "error" in frame:
+        return frame[frame["error"].isna()]
+    return frame
+
+
+def _as_float(values: pd.Series) -> pd.Series:
+    return pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=values.index)
+
+
+def share_table(
+    frame: pd.DataFrame, column: str, x: str, y: str | None = None, how: str = "mean"
+) -> pd.DataFrame:
+    """Mean of a 0/1 `column` per value of `x` (columns) and `y` (rows, descending).
+
+    Failed replications (an `error`) are left out; missing values count as missing.
+    `how="count"`: the number of replications behind each mean instead.
+    """
+    ok = _ok_rows(frame)
+    values = _as_float(ok[column])
     if y is None:
-        return values.groupby(ok[x]).mean().to_frame(name=column).T
-    return values.groupby([ok[y], ok[x]]).mean().unstack(x).sort_index(ascending=False)
+        return values.groupby(ok[x]).agg(how).to_frame(name=column).T
+    return values.groupby([ok[y], ok[x]]).agg(how).unstack(x).sort_index(ascending=False)
 
 
+_share_table = share_table  # the name used before
+
+
+@styled
 def sweep_heatmap(
     frame: pd.DataFrame,
     x: str,
     y: str | None = None,
     columns: Sequence[str] = ("agreement", "stable"),
+    *,
+    axes: Sequence[Axes] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
-    """Share of replications with a binding deal, and share stable, over two swept parameters."""
-    titles = {"agreement": "share with a binding deal", "stable": "share with a stable deal"}
-    fig, axes = plt.subplots(
-        1, len(columns), figsize=(5.2 * len(columns), 4.2), layout="constrained", squeeze=False
-    )
+    """Share of replications with a binding deal, and share stable, over two swept parameters.
+
+    One panel per entry of `columns` (0/1 result columns); each cell shows the share of
+    the replications with that `x` (and `y`) value, its count of replications below.
+    """
+    titles = {
+        "agreement": "share with a binding deal",
+        "binding": "share with a binding text",
+        "stable": "share with a stable deal",
+    }
+    columns = list(columns)
+    if ax is not None:
+        if len(columns) != 1:
+            raise ValueError(f"ax: one Axes for {len(columns)} columns {columns}; pass axes=")
+        axes = [ax]
+    if axes is None:
+        rows = 1 if y is None else _ok_rows(frame)[y].nunique()
+        height = min(max(2.2 + 0.6 * rows, 2.8), 8.0)
+        fig, grid = plt.subplots(
+            1,
+            len(columns),
+            figsize=(5.2 * len(columns), height),
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = list(grid[0])
+    else:
+        axes = list(axes)
+        fig = axes[0].figure
     image = None
-    for ax, column in zip(axes[0], columns, strict=True):
-        table = _share_table(frame, column, x, y)
-        image = ax.imshow(
-            table.to_numpy(dtype=float), cmap="cividis", vmin=0, vmax=1, aspect="auto"
-        )
+    for ax, column in zip(axes, columns, strict=True):
+        table = share_table(frame, column, x, y)
+        values = table.to_numpy(dtype=float)
+        n = share_table(frame, column, x, y, how="count").to_numpy(dtype=float)
+        image = ax.imshow(values, cmap="cividis", vmin=0, vmax=1, aspect="auto")
+        ticks = [_tick(v) for v in table.columns]
+        long = max((len(t) for t in ticks), default=0) > 8
         ax.set_xticks(
-            range(table.shape[1]), [_tick(v) for v in table.columns], rotation=30, ha="right"
+            range(table.shape[1]),
+            ticks,
+            rotation=30 if long else 0,
+            ha="right" if long else "center",
         )
-        ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index])
+        if y is None:
+            ax.set_yticks([])
+        else:
+            ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index])
         ax.set_xlabel(x)
         ax.set_ylabel(y or "")
-        ax.set_title(titles.get(column, column))
-        for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        ax.set_title(titles.get(column, f"share {column}"))
+        ax.grid(False)
+        for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
                 colour = "black" if value > 0.6 else "white"
-                ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=8, color=colour)
+                ax.text(
+                    j,
+                    i - 0.08,
+                    f"{value:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=10,
+                    color=colour,
+                    fontweight="bold",
+                )
+                ax.text(
+                    j,
+                    i + 0.22,
+                    f"n={n[i, j]:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=colour,
+                )
     if image is not None:
-        fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="share of replications")
+        fig.colorbar(image, ax=axes, shrink=0.8, label="share of replications")
     return fig
 
 
 def _tick(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def issue_levels(cfg: Any) -> dict[str, tuple[str, ...]]:
+    """Each ordinal or categorical issue's levels in the config's order (`cfg.issues`)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, conf in cfg.issues.items():
+        if str(conf.kind) == "ordinal":
+            out[name] = tuple(conf.levels)
+        elif str(conf.kind) == "categorical":
+            out[name] = tuple(conf.categories)
+    return out
+
+
+def _is_continuous(frame: pd.DataFrame, issue: str, levels: Mapping[str, Sequence[str]]) -> bool:
+    if issue in levels or f"{issue}_position" not in frame:
+        return False
+    names = frame[issue].dropna().astype(str)
+    return bool(len(names)) and pd.to_numeric(names, errors="coerce").notna().all()
+
+
+def _level_order(frame: pd.DataFrame, issue: str, levels: Mapping[str, Sequence[str]]) -> list[str]:
+    """Levels in the given order; else by position on the scale; else as they come."""
+    seen = [str(v) for v in frame[issue].dropna().unique()]
+    if issue in levels:
+        known = [str(v) for v in levels[issue]]
+        return known + [v for v in seen if v not in known]
+    if f"{issue}_position" in frame:
+        pos = frame.groupby(frame[issue].astype(str))[f"{issue}_position"].mean()
+        return sorted(seen, key=lambda v: (pos.get(v, np.inf), v))
+    return sorted(seen)
+
+
+def agreed_level_shares(frame: pd.DataFrame, issue: str, hue: str | None = None) -> pd.DataFrame:
+    """Share of replications with a binding deal at each level of `issue` (rows: levels).
+
+    One column per value of `hue` (or one column `all`); the denominator is every
+    replication of the group that ran, so a column sums to its share with a binding deal.
+    """
+    ok = _ok_rows(frame)
+    groups = ok[hue].astype(str) if hue else pd.Series("all", index=ok.index)
+    deal = ok["agreement"].fillna(False).astype(bool) if "agreement" in ok else ok[issue].notna()
+    levels = ok[issue].where(deal).astype("string")
+    counts = pd.crosstab(levels, groups)
+    totals = groups.value_counts()
+    return counts.div(totals.reindex(counts.columns), axis=1).rename_axis(index=issue, columns=hue)
+
+
+@styled
+def plot_agreed_levels(
+    frame: pd.DataFrame,
+    issues: Sequence[str] | None = None,
+    *,
+    levels: Mapping[str, Sequence[str]] | None = None,
+    hue: str | None = None,
+    anchors: Mapping[str, float] | None = None,
+    bin_width: float = 5.0,
+    axes: Sequence[Axes] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Where binding deals land: one panel per issue.
+
+    Named levels: horizontal bars of the share of replications with a binding deal at
+    each level, levels top to bottom in the issue's order (`levels`, e.g. from
+    `issue_levels(cfg)`; else ordered by their position on the scale). A continuous
+    issue (territory): a histogram of its agreed position (`<issue>_position`), with the
+    scale's `anchors`. With `hue`, one colour per value of that column, shares within it.
+
+    Parameters
+    ----------
+    frame : result rows (`sim.results.load`).
+    issues : the issue columns; default: every column with an `<issue>_position` column.
+    ax : a single Axes, when only one issue is drawn.
+    """
+    levels = dict(levels or {})
+    if issues is None:
+        issues = [c[: -len("_position")] for c in frame.columns if c.endswith("_position")]
+        issues = [c for c in issues if c in frame]
+    issues = list(issues)
+    ok = _ok_rows(frame)
+    continuous = {i: i in ok and _is_continuous(ok, i, levels) for i in issues}
+    if ax is not None:
+        axes = [ax]
+    if axes is None:
+        fig, axes = _issue_panels(issues, continuous)
+    else:
+        axes = list(axes)
+        fig = axes[0].figure
+    groups = sorted(ok[hue].astype(str).unique()) if hue else ["all"]
+    colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
+    if not hue:
+        colours = {"all": BLUE}
+    for panel, issue in zip(axes, issues, strict=False):
+        if issue not in ok:
+            panel.text(0.5, 0.5, f"no column {issue!r}", ha="center", transform=panel.transAxes)
+            continue
+        if continuous[issue]:
+            _territory_histogram(panel, ok, issue, hue, groups, colours, anchors, bin_width)
+        else:
+            _level_bars(panel, ok, issue, hue, groups, colours, _level_order(ok, issue, levels))
+    if hue:
+        handles = [Patch(color=colours[g], label=g) for g in groups]
+        fig.legend(handles=handles, title=hue, loc="outside right upper")
+    fig.suptitle("Where binding deals land: share of replications at each level", weight="bold")
+    return fig
+
+
+def _issue_panels(
+    issues: Sequence[str], continuous: Mapping[str, bool]
+) -> tuple[Figure, list[Axes]]:
+    """A figure with a full-width row per continuous issue, then two named issues a row."""
+    named = [i for i in issues if not continuous[i]]
+    rows = sum(continuous.values()) + int(np.ceil(len(named) / 2))
+    ncols = 2 if len(named) > 1 else 1
+    fig = plt.figure(figsize=(11 if ncols == 2 else 6.5, 3.4 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, ncols)
+    axes: dict[str, Axes] = {}
+    row = 0
+    for issue in issues:
+        if continuous[issue]:
+            axes[issue] = fig.add_subplot(grid[row, :])
+            row += 1
+    for k, issue in enumerate(named):
+        axes[issue] = fig.add_subplot(grid[row + k // 2, k % 2])
+    return fig, [axes[i] for i in issues]
+
+
+def _level_bars(
+    ax: Axes,
+    ok: pd.DataFrame,
+    issue: str,
+    hue: str | None,
+    groups: list[str],
+    colours: Mapping[str, str],
+    order: list[str],
+) -> None:
+    shares = agreed_level_shares(ok, issue, hue).reindex(index=order, columns=groups).fillna(0.0)
+    height = 0.8 / len(groups)
+    positions = np.arange(len(order))
+    for k, group in enumerate(groups):
+        offset = (k - (len(groups) - 1) / 2) * height
+        ax.barh(
+            positions + offset,
+            shares[group].to_numpy(),
+            height=height * 0.95,
+            color=colours[group],
+            label=group,
+        )
+        if len(groups) == 1:
+            for p, value in zip(positions, shares[group], strict=True):
+                if value > 0:
+                    ax.text(value, p, f" {value:.0%}", va="center", fontsize=8)
+    ax.set_yticks(positions, [_pretty(v) for v in order])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.0, float(shares.to_numpy().max(initial=0)) * 1.15))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("share of replications with a binding deal here")
+    ax.set_title(_pretty(issue))
+    ax.grid(axis="y", visible=False)
+
+
+def _territory_histogram(
+    ax: Axes,
+    ok: pd.DataFrame,
+    issue: str,
+    hue: str | None,
+    groups: list[str],
+    colours: Mapping[str, str],
+    anchors: Mapping[str, float] | None,
+    bin_width: float,
+) -> None:
+    position = f"{issue}_position"
+    deal = ok["agreement"].fillna(False).astype(bool) if "agreement" in ok else ok[issue].notna()
+    keys = ok[hue].astype(str) if hue else pd.Series("all", index=ok.index)
+    bins = np.arange(0.0, 100.0 + bin_width, bin_width) - bin_width / 2
+    values, weights, used = [], [], []
+    for group in groups:
+        in_group = keys == group
+        n = int(in_group.sum())
+        if n == 0:
+            continue
+        v = ok.loc[in_group & deal, position].dropna().to_numpy(dtype=float)
+        values.append(v)
+        weights.append(np.full(v.size, 1.0 / n))
+        used.append(group)
+    top = 0.0
+    if used:
+        heights, _, _ = ax.hist(
+            values,
+            bins=bins,
+            weights=weights,
+            color=[colours[g] for g in used],
+            label=used,
+            histtype="bar",
+            edgecolor="white",
+            lw=0.6,
+        )
+        top = float(np.max(heights, initial=0))
+    if anchors:
+        items = sorted(dict(anchors).items(), key=lambda kv: float(kv[1]))
+        for _, value in items:
+            ax.axvline(float(value), color=GREY, ls=":", lw=0.9, zorder=0)
+        top_axis = ax.secondary_xaxis("top")
+        top_axis.set_xticks(
+            [float(v) for _, v in items],
+            [_pretty(k) for k, _ in items],
+            rotation=35,
+            ha="left",
+            fontsize=7,
+        )
+        top_axis.tick_params(length=0, pad=1)
+    ax.set_xlim(-bin_width, 100 + bin_width)
+    ax.set_ylim(0, max(top * 1.15, 0.1))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(
+        f"agreed {_pretty(issue)} ({TERRITORY_LABEL.split(' (')[0]}, bins of {bin_width:g})"
+    )
+    ax.set_ylabel("share of replications")
+    ax.set_title(_pretty(issue))
+
+
+@styled
+def plot_utility_vs_batna(
+    frame: pd.DataFrame,
+    parties: Sequence[str],
+    by: str | None = None,
+    ax: Axes | None = None,
+    *,
+    title: str | None = "Utility of the deal against each party's BATNA",
+) -> Figure:
+    """Each party's utility of the agreed outcome (filled) and its BATNA (hollow).
+
+    Small markers: replications (utilities only where there was an agreement); large
+    markers joined by a line: their means, so the line's length is the mean margin over
+    the BATNA (above: the deal beats war; below: it does not). With `by`, one colour per
+    value of that column.
+    """
+    fig, ax = _figure(ax, (9, 4.6))
+    ok = _ok_rows(frame)
+    keys = ok[by].astype(str) if by else pd.Series("all", index=ok.index)
+    groups = sorted(keys.unique())
+    colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
+    width = 0.7 / max(len(groups), 1)
+    rng = np.random.default_rng(0)  # jitter only
+    for p, party in enumerate(parties):
+        for k, group in enumerate(groups):
+            rows = ok[keys == group]
+            centre = p + (k - (len(groups) - 1) / 2) * width
+            u = rows[f"u_{party}"].to_numpy(dtype=float)
+            d = rows[f"reservation_{party}"].to_numpy(dtype=float)
+            jitter = rng.uniform(-0.25, 0.25, u.size) * width
+            ax.scatter(
+                centre - width * 0.15 + jitter,
+                d,
+                s=12,
+                facecolors="none",
+                edgecolors=colours[group],
+                lw=0.8,
+                alpha=0.6,
+            )
+            ax.scatter(
+                centre + width * 0.15 + jitter, u, s=12, color=colours[group], alpha=0.6, lw=0
+            )
+            mean_u = np.nanmean(u) if np.isfinite(u).any() else np.nan
+            mean_d = np.nanmean(d) if np.isfinite(d).any() else np.nan
+            ax.plot([centre, centre], [mean_d, mean_u], color=colours[group], lw=2)
+            ax.plot(centre, mean_d, marker="o", ms=9, mfc="white", mec=colours[group], mew=2)
+            ax.plot(centre, mean_u, marker="o", ms=9, color=colours[group], mec=BLACK, mew=0.6)
+    ax.set_xticks(range(len(parties)), list(parties))
+    ax.set_xlim(-0.6, len(parties) - 0.4)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel(UTILITY_LABEL)
+    ax.set_xlabel("party")
+    ax.grid(axis="x", visible=False)
+    handles = [
+        _marker_handle("o", "utility of the deal (mean)", color=GREY, mec=BLACK, mew=0.6),
+        _marker_handle("o", "BATNA (mean)", mec=GREY, mew=2),
+    ]
+    if by:
+        handles += [Patch(color=colours[g], label=g) for g in groups]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by
+    )
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def stability_checks(
+    frame: pd.DataFrame, thresholds: Mapping[str, float] | Any | None = None
+) -> pd.DataFrame:
+    """The five stability checks (DESIGN.md section 4) of each binding deal, as booleans.
+
+    Rows: the replications with a binding deal. Columns: `CHECKS`; each compares the
+    result row's measure with `thresholds` (config `stability.thresholds`; default
+    `sim.stability.Thresholds()`) exactly as `sim.stability.is_stable` does, so `stable`
+    here equals the row's own `stable`.
+    """
+    from sim.stability import TOLERANCE, Thresholds
+
+    if thresholds is None:
+        t = Thresholds()
+    elif isinstance(thresholds, Thresholds):
+        t = thresholds
+    else:
+        t = Thresholds(**{k: thresholds[k] for k in thresholds})
+    ok = _ok_rows(frame)
+    deals = ok[ok["agreement"].fillna(False).astype(bool)]
+    num = {
+        c: deals[c].astype(float) for c in ("ir_margin", "pareto_gap", "robustness", "durability")
+    }
+    out = pd.DataFrame(
+        {
+            "individually_rational": num["ir_margin"] >= t.ir_margin - TOLERANCE,
+            "pareto_efficient": num["pareto_gap"] <= t.pareto_gap + TOLERANCE,
+            "coalition_proof": (deals["blocking_coalitions"] >= 0)
+            & (deals["blocking_coalitions"] <= t.blocking_coalitions),
+            "robust": num["robustness"] >= t.robustness,
+            "durable": num["durability"] >= t.durability,
+        },
+        index=deals.index,
+    )
+    out["stable"] = out.all(axis=1)
+    return out
+
+
+@styled
+def plot_stability_checks(
+    frame: pd.DataFrame,
+    by: str | None = None,
+    thresholds: Mapping[str, float] | Any | None = None,
+    ax: Axes | None = None,
+    *,
+    title: str | None = "Which stability checks binding deals pass",
+) -> Figure:
+    """Share of the binding deals passing each stability check, and all five (stable).
+
+    With `by`, one bar per value of that column; the bar's label gives the number of
+    binding deals it is a share of.
+    """
+    fig, ax = _figure(ax, (8.5, 4.2))
+    checks = stability_checks(frame, thresholds)
+    ok = _ok_rows(frame)
+    keys = (ok[by].astype(str) if by else pd.Series("all", index=ok.index)).loc[checks.index]
+    groups = sorted((ok[by].astype(str) if by else pd.Series(["all"])).unique())
+    colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
+    if not by:
+        colours = {"all": BLUE}
+    names = list(CHECKS)
+    height = 0.8 / len(groups)
+    positions = np.arange(len(names))
+    for k, group in enumerate(groups):
+        rows = checks[keys == group]
+        shares = rows.mean().reindex(names).to_numpy(dtype=float) if len(rows) else np.zeros(6)
+        offset = (k - (len(groups) - 1) / 2) * height
+        label = f"{group} ({len(rows)} deals)" if by else f"{len(rows)} binding deals"
+        ax.barh(positions + offset, shares, height=height * 0.95, color=colours[group], label=label)
+        if len(groups) <= 2:
+            for p, value in zip(positions, shares, strict=True):
+                ax.text(value, p + offset, f" {value:.0%}", va="center", fontsize=8)
+    ax.axhline(len(names) - 1.5, color=GREY, lw=0.8)
+    ax.set_yticks(positions, [CHECKS[n] for n in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("share of binding deals passing the check")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@styled
+def plot_feature_scores(
+    scores: pd.Series | pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    title: str | None = "Which parameters matter",
+    xlabel: str = "feature score (share of the trees' impurity decrease)",
+) -> Figure:
+    """Horizontal bars of feature scores, largest on top (e.g. EMA Workbench's
+    `feature_scoring.get_ex_feature_scores(...)[0]`, a one-column DataFrame)."""
+    if isinstance(scores, pd.DataFrame):
+        scores = scores.iloc[:, 0]
+    scores = scores.astype(float).sort_values(ascending=True)
+    fig, ax = _figure(ax, (7, 0.45 * len(scores) + 1.4))
+    ax.barh(
+        [_pretty(str(i)) for i in scores.index],
+        scores.to_numpy(),
+        color=BLUE,
+        label="feature score",
+    )
+    for p, value in enumerate(scores):
+        ax.text(value, p, f" {value:.2f}", va="center", fontsize=8)
+    ax.set_xlim(0, max(float(scores.max(initial=0)) * 1.2, 0.05))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("parameter")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title)
+    return fig
