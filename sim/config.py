@@ -269,7 +269,7 @@ def validate(cfg: Any) -> None:
             )
             steps = (issue.high - issue.low) / issue.resolution
             _check(
-                abs(steps - round(steps)) <= 1e-6 * max(1.0, steps),
+                steps >= 1 - 1e-9 and abs(steps - round(steps)) <= 1e-6 * max(1.0, steps),
                 f"{key}.resolution",
                 issue.resolution,
                 f"a step that divides [{issue.low}, {issue.high}] into whole steps",

@@ -157,7 +157,16 @@ def run_replications(cfg: Any, collect_trace: bool = False) -> tuple[list[dict],
             continue
         row, model = run_replication(scenario, cfg, seed, collect_trace=collect_trace and not rows)
         first = first or model
-        rows.append({**params, **row, "seed": int(cfg.seed), "replication": r, "job": digest})
+        rows.append(
+            {
+                **params,
+                "n_outcomes": scenario.space.size,
+                **row,
+                "seed": int(cfg.seed),
+                "replication": r,
+                "job": digest,
+            }
+        )
     return rows, first
 
 
@@ -176,8 +185,10 @@ def run_single(cfg: Any) -> dict[str, Any]:
 
     rows, model = run_replications(cfg, collect_trace=True)
     scenario = model.problem
+    facts = landscape(scenario, model.reservations)
+    rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]
     row = rows[0]
-    print(format_landscape(scenario, landscape(scenario, model.reservations)))
+    print(format_landscape(scenario, facts))
     print()
     print(format_negotiation(model, row))
     if len(rows) > 1:

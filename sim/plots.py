@@ -461,6 +461,17 @@ def _as_float(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=values.index)
 
 
+def group_order(values: pd.Series, order: Sequence[Any] | None = None) -> list[str]:
+    """The groups of a column as strings: in `order` when given (values absent from the
+    data left out, values missing from `order` appended), else sorted by value."""
+    present = values.dropna()
+    if order is not None:
+        names = [str(v) for v in order]
+        seen = set(present.astype(str))
+        return [n for n in names if n in seen] + sorted(seen - set(names))
+    return [str(v) for v in sorted(present.unique(), key=lambda v: (str(type(v)), v))]
+
+
 def share_table(
     frame: pd.DataFrame, column: str, x: str, y: str | None = None, how: str = "mean"
 ) -> pd.DataFrame:
@@ -623,6 +634,7 @@ def plot_agreed_levels(
     *,
     levels: Mapping[str, Sequence[str]] | None = None,
     hue: str | None = None,
+    hue_order: Sequence[Any] | None = None,
     anchors: Mapping[str, float] | None = None,
     bin_width: float = 5.0,
     axes: Sequence[Axes] | None = None,
@@ -656,7 +668,7 @@ def plot_agreed_levels(
     else:
         axes = list(axes)
         fig = axes[0].figure
-    groups = sorted(ok[hue].astype(str).unique()) if hue else ["all"]
+    groups = group_order(ok[hue], hue_order) if hue else ["all"]
     colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
     if not hue:
         colours = {"all": BLUE}
@@ -723,7 +735,7 @@ def _level_bars(
     ax.set_yticks(positions, [_pretty(v) for v in order])
     ax.invert_yaxis()
     ax.set_xlim(0, max(1.0, float(shares.to_numpy().max(initial=0)) * 1.15))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of replications with a binding deal here")
     ax.set_title(_pretty(issue))
     ax.grid(axis="y", visible=False)
@@ -781,7 +793,7 @@ def _territory_histogram(
         top_axis.tick_params(length=0, pad=1)
     ax.set_xlim(-bin_width, 100 + bin_width)
     ax.set_ylim(0, max(top * 1.15, 0.1))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(
         f"agreed {_pretty(issue)} ({TERRITORY_LABEL.split(' (')[0]}, bins of {bin_width:g})"
     )
@@ -796,6 +808,7 @@ def plot_utility_vs_batna(
     by: str | None = None,
     ax: Axes | None = None,
     *,
+    order: Sequence[Any] | None = None,
     title: str | None = "Utility of the deal against each party's BATNA",
 ) -> Figure:
     """Each party's utility of the agreed outcome (filled) and its BATNA (hollow).
@@ -808,7 +821,7 @@ def plot_utility_vs_batna(
     fig, ax = _figure(ax, (9, 4.6))
     ok = _ok_rows(frame)
     keys = ok[by].astype(str) if by else pd.Series("all", index=ok.index)
-    groups = sorted(keys.unique())
+    groups = group_order(ok[by], order) if by else ["all"]
     colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
     width = 0.7 / max(len(groups), 1)
     rng = np.random.default_rng(0)  # jitter only
@@ -901,6 +914,7 @@ def plot_stability_checks(
     thresholds: Mapping[str, float] | Any | None = None,
     ax: Axes | None = None,
     *,
+    order: Sequence[Any] | None = None,
     title: str | None = "Which stability checks binding deals pass",
 ) -> Figure:
     """Share of the binding deals passing each stability check, and all five (stable).
@@ -912,7 +926,7 @@ def plot_stability_checks(
     checks = stability_checks(frame, thresholds)
     ok = _ok_rows(frame)
     keys = (ok[by].astype(str) if by else pd.Series("all", index=ok.index)).loc[checks.index]
-    groups = sorted((ok[by].astype(str) if by else pd.Series(["all"])).unique())
+    groups = group_order(ok[by], order) if by else ["all"]
     colours = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
     if not by:
         colours = {"all": BLUE}
@@ -932,7 +946,7 @@ def plot_stability_checks(
     ax.set_yticks(positions, [CHECKS[n] for n in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of binding deals passing the check")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by)
@@ -963,7 +977,7 @@ def plot_feature_scores(
     )
     for p, value in enumerate(scores):
         ax.text(value, p, f" {value:.2f}", va="center", fontsize=8)
-    ax.set_xlim(0, max(float(scores.max(initial=0)) * 1.2, 0.05))
+    ax.set_xlim(0, max(float(scores.max()) * 1.2 if len(scores) else 0.0, 0.05))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("parameter")
     ax.grid(axis="y", visible=False)

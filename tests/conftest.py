@@ -1,0 +1,55 @@
+"""Shared fixtures: Hypothesis settings and composing the Hydra config in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytest
+from hydra.core.global_hydra import GlobalHydra
+from hypothesis import settings
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from sim.config import register_configs
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = ROOT / "conf"
+
+# Modest runs keep the whole suite fast; no deadline, since the first call of a test
+# pays for imports and numpy warm-up.
+settings.register_profile("sim", max_examples=100, deadline=None)
+settings.load_profile("sim")
+
+
+def compose_config(
+    overrides: Sequence[str] = (), patch: Mapping[str, Any] | None = None
+) -> DictConfig:
+    """The config as `python -m sim <overrides>` sees it, from Hydra's compose API.
+
+    `patch` is merged afterwards, for what command-line overrides cannot do (adding an
+    entry to a typed dict such as `issues` or a party's `preferences`). Hydra's global
+    state is initialised for this call only (and whatever held it before is put back).
+    """
+    register_configs()
+    global_hydra = GlobalHydra.instance()
+    parked = global_hydra.hydra if global_hydra.is_initialized() else None
+    if parked is not None:
+        global_hydra.clear()
+    try:
+        with hydra.initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+            cfg = hydra.compose("config", overrides=list(overrides))
+    finally:
+        if parked is not None:
+            GlobalHydra.instance().initialize(parked)
+    if patch:
+        with open_dict(cfg):
+            cfg = OmegaConf.merge(cfg, patch)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def compose() -> Callable[..., DictConfig]:
+    """`compose(overrides=(), patch=None)`: see `compose_config`."""
+    return compose_config

@@ -1,0 +1,192 @@
+"""`python -m sim` end to end, in subprocesses: output, result files, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import solutions
+from sim.scenario import build_scenario
+from tests.conftest import CONF_DIR, ROOT
+
+CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
+STAMP = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # runs/<UTC timestamp>/
+
+# name -> command-line overrides (besides results_dir)
+RUNS: dict[str, list[str]] = {
+    "default": [],
+    "out_of_range": ["us_support=1.5"],
+    "unknown_scenario": ["scenario=nope"],
+    "type_error": ["us_support=abc"],
+}
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: Path  # the run's results_dir (not created beforehand)
+    cwd: Path  # its working directory (empty beforehand)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Run]:
+    """Every run of RUNS, started together (each a fresh interpreter on this checkout),
+    each with its own empty working directory and `results_dir`."""
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    started = {}
+    for name, overrides in RUNS.items():
+        root = tmp_path_factory.mktemp(name)
+        cwd, results = root / "cwd", root / "results"
+        cwd.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", f"results_dir={results}", *overrides],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started[name] = (proc, results, cwd)
+    done = {}
+    for name, (proc, results, cwd) in started.items():
+        out, err = proc.communicate(timeout=300)
+        done[name] = Run(proc.returncode, out, err, results, cwd)
+    return done
+
+
+@pytest.fixture(scope="module")
+def scenario(compose):
+    return build_scenario(compose())
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+# --- the default run ----------------------------------------------------------------------
+
+
+def test_default_run_succeeds(runs):
+    run = runs["default"]
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "error" not in run.stderr.lower()
+
+
+def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):
+    cfg = compose()
+    size = 1
+    for issue in cfg.issues.values():
+        if issue.kind == "continuous":
+            size *= round((issue.high - issue.low) / issue.resolution) + 1
+        else:
+            size *= len(issue.levels or issue.categories)
+    assert size == scenario.space.size
+    first = runs["default"].stdout.splitlines()[0]
+    assert first.startswith(f"scenario {cfg.scenario_name}: {size:,} outcomes (")
+
+
+def test_default_run_prints_every_ideal_outcome(runs, scenario):
+    lines = runs["default"].stdout.splitlines()
+    ideal = scenario.preferences.ideal_outcomes()
+    for party, outcome in zip(scenario.parties, ideal, strict=True):
+        levels = ", ".join(f"{k}={v}" for k, v in scenario.space.levels_of(int(outcome)).items())
+        assert f"  {party:<10} {levels}" in lines
+
+
+def concept_line(stdout: str, concept: str) -> str:
+    found = [line for line in stdout.splitlines() if line.startswith(f"  {concept:<18} ")]
+    assert len(found) == 1, f"{concept}: {found}"
+    return found[0][len(f"  {concept:<18} ") :]
+
+
+def parse_levels(text: str) -> Mapping[str, str]:
+    return dict(item.split("=", 1) for item in text.split(", "))
+
+
+@pytest.mark.parametrize("concept", CONCEPTS)
+def test_default_run_prints_each_solution_concept(runs, scenario, concept):
+    text = concept_line(runs["default"].stdout, concept)
+    if text == "none: the zone of possible agreement is empty":
+        assert concept != "utilitarian"  # the utilitarian solution needs no ZOPA
+        return
+    levels, utilities = text.split("  |  ")
+    outcome = scenario.space.index_of(parse_levels(levels))
+    assert scenario.acceptable[outcome]  # crosses no red line
+    expected = " ".join(
+        f"{p}={u:.3f}"
+        for p, u in zip(scenario.parties, scenario.utilities[:, outcome], strict=True)
+    )
+    assert utilities == expected
+
+
+def test_default_run_prints_the_utilitarian_outcome_among_acceptable_ones(runs, scenario):
+    # Unlike the other concepts, the utilitarian one does not depend on reservation values.
+    feasible = np.flatnonzero(scenario.acceptable)
+    best = feasible[solutions.utilitarian(scenario.utilities[:, feasible])]
+    levels = concept_line(runs["default"].stdout, "utilitarian").split("  |  ")[0]
+    assert scenario.space.index_of(parse_levels(levels)) == best
+
+
+def test_default_run_writes_one_result_row(runs, scenario):
+    run = runs["default"]
+    run_dirs = list((run.results / "runs").iterdir())
+    assert len(run_dirs) == 1  # no staging folder left behind
+    assert STAMP.match(run_dirs[0].name), run_dirs[0].name
+    results = [p for p in files_under(run.results) if p.name == "result.parquet"]
+    assert results == [run_dirs[0] / "result.parquet"]
+    assert not [p for p in files_under(run.results) if p.name.startswith(".")]
+    frame = pd.read_parquet(results[0])
+    assert len(frame) == 1
+    assert frame["scenario"].iloc[0] == scenario.name
+    assert frame["seed"].iloc[0] == 0
+
+
+def test_result_row_records_the_outcome_space_size(runs, scenario):
+    (result,) = (runs["default"].results / "runs").glob("*/result.parquet")
+    frame = pd.read_parquet(result)
+    assert "n_outcomes" in frame.columns, sorted(frame.columns)
+    assert frame["n_outcomes"].tolist() == [scenario.space.size]
+
+
+def test_default_run_writes_nothing_in_the_working_directory(runs):
+    assert files_under(runs["default"].cwd) == []
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("out_of_range", "error: us_support: got 1.5; allowed: a number in [0.0, 1.0]"),
+        ("unknown_scenario", f"error: scenario: got 'nope'; allowed: one of {scenario_names()}"),
+        (
+            "type_error",
+            "error: us_support: Value 'abc' of type 'str' could not be converted to Float",
+        ),
+    ],
+)
+def test_bad_override_gives_one_line_and_status_2(runs, name, line):
+    run = runs[name]
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [line]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not run.results.exists()
+    assert files_under(run.cwd) == []
