@@ -124,14 +124,22 @@ class PartyAgent(mesa.Agent):
 
     # -- moves ----------------------------------------------------------------------------
     def propose(self) -> int | None:
-        """Among outcomes at or above the aspiration, the one the others value most."""
+        """Among outcomes at or above the aspiration, the one the others value most.
+
+        Ties go to the proposer's own utility, then the lowest index: the candidates are a
+        prefix of its outcomes sorted best first, so the first maximum is the one.
+        """
         model = self.model
-        candidates = (
-            (self.utility >= self.aspiration - TOLERANCE) & ~self.own_red_line & model.implementable
-        )
-        if not candidates.any():  # the BATNA rose above all it can accept: ask for its best
-            candidates = ~self.own_red_line & model.implementable
-        return select_offer(self.utility, model.others_value(self.index), candidates)
+        order, utility = model.problem.preference_order[self.index]
+        count = int(np.searchsorted(-utility, -(self.aspiration - TOLERANCE), side="right"))
+        candidates = order[:count]
+        if not model.all_implementable:
+            candidates = candidates[model.implementable[candidates]]
+        if candidates.size == 0:  # its BATNA rose above all it can get: ask for its best
+            reachable = order[model.implementable[order]]
+            return int(reachable[0]) if reachable.size else None
+        value = model.others_value(self.index, candidates)
+        return int(candidates[int(np.argmax(value))])
 
     def respond(self, outcome: int) -> Response:
         ok = accepts(

@@ -169,6 +169,7 @@ class NegotiationModel(mesa.Model):
         self.reservations = np.zeros(n_parties)
         self.p_share = war.aggressor_share(self.war_params)
         self.implementable = np.ones(self.utilities.shape[1], dtype=bool)
+        self.all_implementable = True
         self.offer: int | None = None
         self.proposer: str | None = None
         self.text: int | None = None
@@ -179,7 +180,8 @@ class NegotiationModel(mesa.Model):
         self.reason: EndReason | None = None
         self.walkouts: list[str] = []
         self.walkout_reasons: list[str] = []  # sim.agents.Walkout, per name in `walkouts`
-        self.zopa_size = 0
+        self._zopa_witness: int | None = None
+        self._text_levels_cache: dict[tuple, list[np.ndarray]] = {}
         self.offer_history: list[list[int]] = [[] for _ in self.parties]
         self._known: np.ndarray | None = None
 
@@ -295,27 +297,58 @@ class NegotiationModel(mesa.Model):
                 self._known = np.vstack(rows)
         return self._known
 
-    def others_value(self, index: int) -> np.ndarray:
-        """(outcomes,) the smallest believed surplus among the other seated parties."""
+    def others_value(self, index: int, outcomes: np.ndarray) -> np.ndarray:
+        """The smallest believed surplus among the other seated parties, for `outcomes`."""
         others = [a.index for a in self.seated if a.index != index]
         if not others:
-            return np.zeros(self.utilities.shape[1])
-        known = self._known_surplus()
-        value = known[others[0]]
-        for j in others[1:]:
-            value = np.minimum(value, known[j])
-        return value
+            return np.zeros(outcomes.size)
+        if self.settings.information is Information.complete:
+            # Only the candidates' columns: early in the talks they are a handful.
+            # Columns first: early in the talks the candidates are a handful.
+            cols = self.utilities[:, outcomes][others] + self._red_penalty[:, outcomes][others]
+            return (cols - self.reservations[others, None]).min(axis=0)
+        return self._known_surplus()[:, outcomes][others].min(axis=0)
+
+    def _zopa_open(self, active: np.ndarray) -> bool:
+        """Is there an implementable outcome every active party values at its BATNA?
+
+        Checks last round's witness first (O(parties)); scans all outcomes only when the
+        witness has dropped out of the zone.
+        """
+        d = self.reservations[active] - TOLERANCE
+        w = self._zopa_witness
+        if (
+            w is not None
+            and self.implementable[w]
+            and self.allowed[active, w].all()
+            and (self.utilities[active, w] >= d).all()
+        ):
+            return True
+        inside = (self.utilities[active] >= d[:, None]) & self.allowed[active]
+        inside = inside.all(axis=0) & self.implementable
+        hit = int(np.argmax(inside))
+        self._zopa_witness = hit if inside[hit] else None
+        return self._zopa_witness is not None
+
+    @property
+    def zopa_size(self) -> int:
+        """Implementable outcomes every active party values at least at its BATNA, now."""
+        active = np.array([not a.walked_out for a in self.by_index])
+        inside = self.utilities[active] >= self.reservations[active, None] - TOLERANCE
+        inside &= self.allowed[active]
+        return int(np.count_nonzero(inside.all(axis=0) & self.implementable))
 
     def _check_walkouts(self) -> bool:
         """Let seated parties walk out; returns True when the talks broke down."""
         active = np.array([not a.walked_out for a in self.by_index])
-        ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & self.allowed
-        n_ok = ok[active].sum(axis=0) if not active.all() else ok.sum(axis=0)
-        n_active = int(active.sum())
-        self.zopa_size = int(np.count_nonzero((n_ok == n_active) & self.implementable))
+        zopa_open = self._zopa_open(active)
+        if not zopa_open:
+            ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & self.allowed
+            n_ok = ok[active].sum(axis=0)
+            n_active = int(active.sum())
         left = False
         for agent in self.seated:
-            if self.zopa_size > 0:
+            if zopa_open:
                 best = np.inf  # a ZOPA outcome gives every party at least its BATNA
             else:
                 others_ok = (n_ok - ok[agent.index]) == n_active - 1
@@ -329,6 +362,7 @@ class NegotiationModel(mesa.Model):
         if left:
             gone = np.array([a.walked_out for a in self.by_index])
             self.implementable = ~self.required[gone].any(axis=0)
+            self.all_implementable = bool(self.implementable.all())
             self.seated = self._seated_agents()
             self._known = None
             if not self.implementable.any() or not any(a.seated for a in self.by_index):
@@ -415,43 +449,71 @@ class NegotiationModel(mesa.Model):
         to the nearest implementable outcome; if that is the old text (a step shorter than
         half the gap between ordinal levels), it goes the whole way.
         """
-        candidates = self.implementable.copy()
-        if self.settings.information is Information.complete:
-            seated = [a.index for a in self.seated]
-            candidates &= ~self.red_line_crossed[seated].any(axis=0)
-        if not candidates.any():
+        levels_ok = self._text_levels()
+        if any(not ok.any() for ok in levels_ok):
             return text
-        moved = self._nearest_to_target(text, proposals, self.settings.text_step, candidates)
+        moved = self._nearest_to_target(text, proposals, self.settings.text_step, levels_ok)
         if moved == text:
-            moved = self._nearest_to_target(text, proposals, 1.0, candidates)
+            moved = self._nearest_to_target(text, proposals, 1.0, levels_ok)
         return moved
 
+    def _text_levels(self) -> list[np.ndarray]:
+        """Per issue, the levels a text may use: none controlled by a party that left and,
+        with complete information, none across a seated party's red line. Outcomes built
+        from them are exactly the implementable ones that cross no seated red line."""
+        gone = [a.index for a in self.by_index if a.walked_out]
+        seated = [a.index for a in self.seated]
+        key = (tuple(gone), tuple(seated))
+        if key in self._text_levels_cache:
+            return self._text_levels_cache[key]
+        complete = self.settings.information is Information.complete
+        out = []
+        for control, red in zip(
+            self.problem.control, self.problem.preferences.red_lines, strict=True
+        ):
+            ok = ~control[gone].any(axis=0) if gone else np.ones(control.shape[1], dtype=bool)
+            if complete and seated:
+                ok &= ~red[seated].any(axis=0)
+            out.append(ok)
+        self._text_levels_cache[key] = out
+        return out
+
     def _nearest_to_target(
-        self, text: int, proposals: list[tuple[float, int]], step: float, candidates: np.ndarray
+        self,
+        text: int,
+        proposals: list[tuple[float, int]],
+        step: float,
+        levels_ok: list[np.ndarray],
     ) -> int:
+        """The outcome nearest the target, issue by issue (the distance is a sum over
+        issues and the allowed outcomes a product of per-issue levels); ties go to the
+        drafter's value of the level, then the lowest level."""
         levels, positions = self._grid_arrays()
         weights = np.array([max(w, 1e-12) for w, _ in proposals])
         weights = weights / weights.sum()
         outcomes = np.array([o for _, o in proposals])
-        idx = np.flatnonzero(candidates)
-        distance = np.zeros(idx.size)
+        drafter = self.drafter().index
+        prefs = self.problem.preferences
+        chosen = []
         for k, issue in enumerate(self.problem.space.issues):
+            allowed = np.flatnonzero(levels_ok[k])
             if issue.kind is IssueKind.categorical:
                 votes = np.bincount(
                     levels[outcomes, k], weights=step * weights, minlength=issue.size
                 )
                 votes[levels[text, k]] += 1.0 - step
-                target_level = int(np.argmax(votes))
-                distance += np.where(levels[idx, k] == target_level, 0.0, 100.0) ** 2
+                distance = (allowed != int(np.argmax(votes))).astype(np.float64)
             else:
                 here = positions[text, k]
                 target = here + step * float(weights @ (positions[outcomes, k] - here))
-                distance += (positions[idx, k] - target) ** 2
-        best = idx[distance == distance.min()]
-        if best.size > 1:
-            mine = self.drafter().utility[best]
-            best = best[mine == mine.max()]
-        return int(best[0])
+                distance = (issue.positions[allowed] - target) ** 2
+            best = allowed[distance == distance.min()]
+            if best.size > 1:
+                mine = prefs.level_values[k][drafter, best]
+                best = best[mine == mine.max()]
+            chosen.append(int(best[0]))
+        strides = self.problem.space.strides
+        return sum(level * stride for level, stride in zip(chosen, strides, strict=True))
 
     def _grid_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         space = self.problem.space

@@ -192,6 +192,15 @@ class OutcomeSpace:
         """Level indices of one outcome (issues,) or of many (n, issues)."""
         return np.stack(np.unravel_index(outcome, self.shape), axis=-1)
 
+    @cached_property
+    def strides(self) -> tuple[int, ...]:
+        """Outcome-index step of one level on each issue (C order)."""
+        out, step = [], 1
+        for size in reversed(self.shape):
+            out.append(step)
+            step *= size
+        return tuple(reversed(out))
+
     def ravel(self, level_indices: np.ndarray | Sequence[int]) -> int | np.ndarray:
         """Outcome index (or indices) from level indices along the last axis."""
         arr = np.asarray(level_indices)

@@ -133,7 +133,9 @@ def plot_trajectory(
     phase_one = trace["phase"].to_numpy() == 1 if "phase" in trace else np.zeros(len(trace), bool)
     if phase_one.any():
         seated = [
-            p for p in parties if trace.get(f"seated_{p}", pd.Series([True]))[phase_one].all()
+            p
+            for p in parties
+            if f"seated_{p}" not in trace or trace[f"seated_{p}"].to_numpy()[phase_one].all()
         ]
         ax.axvspan(
             rounds[phase_one].min() - 0.5,
@@ -403,7 +405,7 @@ def plot_contact_line(
     rounds = trace["round"].to_numpy()
     for value in dict(anchors or {}).values():
         ax.axhline(float(value), color=GREY, lw=0.8, ls=":", zorder=1)
-    ax.plot(rounds, trace["contact_line"], color=VERMILLION, lw=2, label="contact line", zorder=3)
+    ax.plot(rounds, trace["contact_line"], color=BLACK, lw=2, label="contact line", zorder=3)
     if territory and territory in trace:
         text = pd.to_numeric(trace[territory], errors="coerce")
         if text.notna().any():
@@ -596,8 +598,8 @@ def issue_levels(cfg: Any) -> dict[str, tuple[str, ...]]:
 def _is_continuous(frame: pd.DataFrame, issue: str, levels: Mapping[str, Sequence[str]]) -> bool:
     if issue in levels or f"{issue}_position" not in frame:
         return False
-    names = frame[issue].dropna().astype(str)
-    return bool(len(names)) and pd.to_numeric(names, errors="coerce").notna().all()
+    names = frame[issue].dropna().astype(str)  # no deal at all: an empty histogram
+    return bool(pd.to_numeric(names, errors="coerce").notna().all())
 
 
 def _level_order(frame: pd.DataFrame, issue: str, levels: Mapping[str, Sequence[str]]) -> list[str]:
@@ -620,7 +622,7 @@ def agreed_level_shares(frame: pd.DataFrame, issue: str, hue: str | None = None)
     """
     ok = _ok_rows(frame)
     groups = ok[hue].astype(str) if hue else pd.Series("all", index=ok.index)
-    deal = ok["agreement"].fillna(False).astype(bool) if "agreement" in ok else ok[issue].notna()
+    deal = _deals(ok) if "agreement" in ok else ok[issue].notna()
     levels = ok[issue].where(deal).astype("string")
     counts = pd.crosstab(levels, groups)
     totals = groups.value_counts()
@@ -676,6 +678,16 @@ def plot_agreed_levels(
         if issue not in ok:
             panel.text(0.5, 0.5, f"no column {issue!r}", ha="center", transform=panel.transAxes)
             continue
+        if not _deals(ok).any():
+            panel.text(
+                0.5,
+                0.5,
+                "no binding deal in these replications",
+                ha="center",
+                va="center",
+                transform=panel.transAxes,
+                color=GREY,
+            )
         if continuous[issue]:
             _territory_histogram(panel, ok, issue, hue, groups, colours, anchors, bin_width)
         else:
@@ -685,6 +697,11 @@ def plot_agreed_levels(
         fig.legend(handles=handles, title=hue, loc="outside right upper")
     fig.suptitle("Where binding deals land: share of replications at each level", weight="bold")
     return fig
+
+
+def _deals(ok: pd.DataFrame) -> pd.Series:
+    """Replications with a binding deal."""
+    return ok["agreement"].fillna(False).astype(bool)
 
 
 def _issue_panels(
@@ -752,7 +769,7 @@ def _territory_histogram(
     bin_width: float,
 ) -> None:
     position = f"{issue}_position"
-    deal = ok["agreement"].fillna(False).astype(bool) if "agreement" in ok else ok[issue].notna()
+    deal = _deals(ok) if "agreement" in ok else ok[issue].notna()
     keys = ok[hue].astype(str) if hue else pd.Series("all", index=ok.index)
     bins = np.arange(0.0, 100.0 + bin_width, bin_width) - bin_width / 2
     values, weights, used = [], [], []

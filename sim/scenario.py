@@ -112,6 +112,18 @@ class Scenario:
         """(parties, outcomes): parties that control some level the outcome sets."""
         return any_level_mask(self.control, self.space.shape)
 
+    @cached_property
+    def preference_order(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Per party: the outcomes crossing none of its red lines, best first (ties by
+        index), and their utilities. The outcomes at or above an aspiration are a prefix."""
+        out = []
+        for i in range(len(self.parties)):
+            allowed = np.flatnonzero(~self.red_line_crossed[i])
+            order = allowed[np.argsort(-self.utilities[i, allowed], kind="stable")]
+            order.setflags(write=False)
+            out.append((order, self.utilities[i, order]))
+        return tuple(out)
+
     def party_index(self, name: str) -> int:
         return self.preferences.party_index(name)
 
