@@ -84,6 +84,7 @@ class PartyAgent(mesa.Agent):
         self.aspiration = self.best
         self.previous_aspiration = self.best
         self.walked_out = False
+        self.framework_floor = -np.inf  # what it keeps of a phase-one framework it agreed
         self.frustrated_rounds = 0
         self.last_response: Response | None = None
 
@@ -93,19 +94,22 @@ class PartyAgent(mesa.Agent):
         return not self.walked_out and self.model.phase >= self.joins_in_phase
 
     def update_aspiration(self) -> None:
-        """Set this round's BATNA and aspiration (never below the BATNA)."""
+        """Set this round's BATNA and aspiration: never below the BATNA, nor below the
+        share `framework_commitment` of its surplus in a phase-one framework it agreed
+        (the authors of a framework defend it: commitment, Schelling 1960)."""
         model = self.model
         self.reservation = float(model.reservations[self.index])
         self.previous_aspiration = self.aspiration
+        floor = max(self.reservation, self.framework_floor)
         x = AspirationInput(
             round=model.round,
             deadline=self.deadline,
-            best=max(self.best, self.reservation),
-            reservation=self.reservation,
+            best=max(self.best, floor),
+            reservation=floor,
             previous=self.aspiration,
             others_concession=model.last_concession(self.index),
         )
-        self.aspiration = max(self.strategy.aspiration(x), self.reservation)
+        self.aspiration = max(self.strategy.aspiration(x), floor)
 
     def consider_walkout(self, best_available: float) -> Walkout | None:
         """Walk out when the BATNA beats all it can still get for `patience` rounds in a

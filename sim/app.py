@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import matplotlib
 from omegaconf import DictConfig
 
 from sim.config import register_configs
 from sim.errors import exit_with
 
 register_configs()
+matplotlib.use("Agg")  # the CLI writes PNG files; it never opens a window
 
 
 def quiet_mesa() -> None:

@@ -181,6 +181,7 @@ class SimConfig:
     batna: BatnaMode = BatnaMode.war
     walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
     text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
+    framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
     us_support: float = 0.5
     europe_support: float = 0.5
     max_outcomes: int = 2_000_000
@@ -243,6 +244,7 @@ def validate(cfg: Any) -> None:
     _check(cfg.walkout_patience >= 1, "walkout_patience", cfg.walkout_patience, "an integer >= 1")
     ok = 0 < cfg.text_step <= 1
     _check(ok, "text_step", cfg.text_step, "a number in (0, 1]")
+    _in_scale("framework_commitment", cfg.framework_commitment, 0.0, 1.0)
     _check(cfg.max_outcomes >= 1, "max_outcomes", cfg.max_outcomes, "an integer >= 1")
     for key in ("us_support", "europe_support"):
         _in_scale(key, cfg[key], 0.0, 1.0)

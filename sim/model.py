@@ -56,6 +56,7 @@ class NegotiationSettings:
     batna: BatnaMode = BatnaMode.war
     walkout_patience: int = 3
     text_step: float = 0.5
+    framework_commitment: float = 0.5
     collect_trace: bool = True
 
     @classmethod
@@ -71,6 +72,7 @@ class NegotiationSettings:
             "batna": BatnaMode(cfg.batna),
             "walkout_patience": int(cfg.walkout_patience),
             "text_step": float(cfg.text_step),
+            "framework_commitment": float(cfg.framework_commitment),
         }
         values.update(overrides)
         return cls(**values)
@@ -391,6 +393,10 @@ class NegotiationModel(mesa.Model):
             return True
         if self.phase == 1:
             self.framework, self.framework_round = outcome, self.round
+            keep = self.settings.framework_commitment
+            for agent in self.seated:
+                surplus = float(agent.utility[outcome]) - agent.reservation
+                agent.framework_floor = agent.reservation + keep * max(surplus, 0.0)
             return False
         self.agreement, self.binding = outcome, False
         self._end(EndReason.not_binding)

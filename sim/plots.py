@@ -26,9 +26,6 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -36,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, BLACK = OKABE_ITO
@@ -752,7 +750,7 @@ def _level_bars(
     ax.set_yticks(positions, [_pretty(v) for v in order])
     ax.invert_yaxis()
     ax.set_xlim(0, max(1.0, float(shares.to_numpy().max(initial=0)) * 1.15))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of replications with a binding deal here")
     ax.set_title(_pretty(issue))
     ax.grid(axis="y", visible=False)
@@ -810,7 +808,7 @@ def _territory_histogram(
         top_axis.tick_params(length=0, pad=1)
     ax.set_xlim(-bin_width, 100 + bin_width)
     ax.set_ylim(0, max(top * 1.15, 0.1))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(
         f"agreed {_pretty(issue)} ({TERRITORY_LABEL.split(' (')[0]}, bins of {bin_width:g})"
     )
@@ -963,7 +961,7 @@ def plot_stability_checks(
     ax.set_yticks(positions, [CHECKS[n] for n in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of binding deals passing the check")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by)
