@@ -78,29 +78,6 @@ class NegotiationSettings:
         return cls(**values)
 
 
-def war_parameters(cfg: Any, scenario: Scenario) -> war.WarParameters:
-    """War parameters from the config's `war` block and the support levels."""
-    wc = cfg.war
-    supporters = list(wc.supporters)
-    supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
-    caps = np.array([scenario.capabilities[scenario.party_index(s)] for s in supporters])
-    territory = scenario.space.issue(wc.territory_issue)
-    return war.WarParameters(
-        aggressor_capacity=float(wc.russia_capacity),
-        defender_capacity=float(wc.ukraine_capacity),
-        supports=supports,
-        supporter_capabilities=caps,
-        aid_effectiveness=float(wc.aid_effectiveness),
-        adjustment_rate=float(wc.adjustment_rate),
-        volatility=float(wc.volatility),
-        months_per_round=float(wc.months_per_round),
-        horizon_months=float(wc.horizon_months),
-        discount=float(wc.discount),
-        low=float(territory.positions.min()),
-        high=float(territory.positions.max()),
-    )
-
-
 class NegotiationModel(mesa.Model):
     """One negotiation between the scenario's parties, round by round.
 
@@ -122,8 +99,9 @@ class NegotiationModel(mesa.Model):
         self.problem = scenario
         self.settings = settings or NegotiationSettings.from_config(cfg)
         s = self.settings
-        self.war_params = war_params or war_parameters(cfg, scenario)
-        self.contact_line = float(cfg.war.contact_line if contact_line is None else contact_line)
+        self.war_params = war_params or scenario.war_params
+        initial_line, default_territory = scenario.war_settings
+        self.contact_line = initial_line if contact_line is None else float(contact_line)
         self.walkout_patience = s.walkout_patience
 
         self.parties = scenario.parties
@@ -133,7 +111,7 @@ class NegotiationModel(mesa.Model):
         self.capabilities = scenario.capabilities
         n_parties = len(self.parties)
 
-        terr_name = territory_issue or str(cfg.war.territory_issue)
+        terr_name = territory_issue or default_territory
         self.territory_k = scenario.space.names.index(terr_name)
         self.territory_positions = scenario.space.issues[self.territory_k].positions
         prefs = scenario.preferences
@@ -150,16 +128,15 @@ class NegotiationModel(mesa.Model):
         for name in (s.mediator, *s.phase_one_parties):
             scenario.party_index(name)  # raises KeyError naming the allowed parties
         phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
-        party_conf = cfg.parties
         for i, name in enumerate(self.parties):
-            pc = party_conf[name]
+            strategy, exponent, deadline = scenario.party_settings[i]
             PartyAgent(
                 self,
                 name=name,
                 index=i,
-                strategy=make_strategy(pc.strategy, pc.concession_exponent),
+                strategy=make_strategy(strategy, exponent),
                 capability=float(self.capabilities[i]),
-                deadline=int(pc.deadline or s.max_rounds),
+                deadline=deadline or s.max_rounds,
                 joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
             )
         self.by_index: list[PartyAgent] = sorted(self.agents, key=lambda a: a.index)
@@ -188,10 +165,13 @@ class NegotiationModel(mesa.Model):
         self._known: np.ndarray | None = None
 
         self.allowed = ~self.red_line_crossed  # (parties, outcomes)
+        self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self._red_penalty = np.where(self.red_line_crossed, -np.inf, 0.0)
         self._others_drop = np.zeros(n_parties)
         self.seated: AgentSet = self._seated_agents()
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector = mesa.DataCollector(
+            model_reporters=self._reporters() if s.collect_trace else {}
+        )
 
     # -- the round ------------------------------------------------------------------------
     def step(self) -> None:
@@ -203,7 +183,8 @@ class NegotiationModel(mesa.Model):
         if self._update_phase():
             self.seated = self._seated_agents()
         self.reservations = self._reservation_values()
-        self._others_drop = self._mean_other_drop()
+        if self._reactive:
+            self._others_drop = self._mean_other_drop()
         for agent in self.by_index:
             agent.last_response = None
         self.seated.shuffle_do("update_aspiration")

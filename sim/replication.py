@@ -15,8 +15,8 @@ import numpy as np
 
 from sim import solutions, stability, war
 from sim.config import Distribution
-from sim.model import NegotiationModel, NegotiationSettings, war_parameters
-from sim.scenario import Scenario
+from sim.model import NegotiationModel, NegotiationSettings
+from sim.scenario import Scenario, war_parameters
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 

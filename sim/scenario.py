@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from sim import war
 from sim.config import ConfigError, validate
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
@@ -113,6 +114,28 @@ class Scenario:
         return any_level_mask(self.control, self.space.shape)
 
     @cached_property
+    def party_settings(self) -> tuple[tuple[str, float | None, int | None], ...]:
+        """Per party (strategy name, concession exponent, deadline) as plain values, so that
+        building a model does not read the config again."""
+        out = []
+        for name in self.parties:
+            pc = self.config.parties[name]
+            exponent = None if pc.concession_exponent is None else float(pc.concession_exponent)
+            deadline = None if pc.deadline is None else int(pc.deadline)
+            out.append((str(pc.strategy), exponent, deadline))
+        return tuple(out)
+
+    @cached_property
+    def war_params(self) -> war.WarParameters:
+        """The war parameters of the config (support levels as configured, no draws)."""
+        return war_parameters(self.config, self)
+
+    @cached_property
+    def war_settings(self) -> tuple[float, str]:
+        """(initial contact line, territory issue) from the config's war block."""
+        return float(self.config.war.contact_line), str(self.config.war.territory_issue)
+
+    @cached_property
     def preference_order(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """Per party: the outcomes crossing none of its red lines, best first (ties by
         index), and their utilities. The outcomes at or above an aspiration are a prefix."""
@@ -172,6 +195,29 @@ def offer_levels(cfg: Any) -> Any:
         if pref["table"] is not None:
             pref["table"] = {k: v for k, v in pref["table"].items() if k in keep}
     return OmegaConf.create(out)
+
+
+def war_parameters(cfg: Any, scenario: Scenario) -> war.WarParameters:
+    """War parameters from the config's `war` block and the support levels."""
+    wc = cfg.war
+    supporters = list(wc.supporters)
+    supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
+    caps = np.array([scenario.capabilities[scenario.party_index(s)] for s in supporters])
+    territory = scenario.space.issue(wc.territory_issue)
+    return war.WarParameters(
+        aggressor_capacity=float(wc.russia_capacity),
+        defender_capacity=float(wc.ukraine_capacity),
+        supports=supports,
+        supporter_capabilities=caps,
+        aid_effectiveness=float(wc.aid_effectiveness),
+        adjustment_rate=float(wc.adjustment_rate),
+        volatility=float(wc.volatility),
+        months_per_round=float(wc.months_per_round),
+        horizon_months=float(wc.horizon_months),
+        discount=float(wc.discount),
+        low=float(territory.positions.min()),
+        high=float(territory.positions.max()),
+    )
 
 
 def build_scenario(cfg: Any) -> Scenario:

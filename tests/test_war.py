@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import war
-from sim.model import NegotiationModel, NegotiationSettings, war_parameters
-from sim.scenario import build_scenario
+from sim.model import NegotiationModel, NegotiationSettings
+from sim.scenario import build_scenario, war_parameters
 from tests.helpers_model import compose, run
 
 
