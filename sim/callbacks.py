@@ -25,15 +25,21 @@ def sweep_size(config: DictConfig) -> int | None:
         return int(sweeper.n_trials)
     choices: dict[str, int] = {}
     parser = OverridesParser.create()
-    params = sweeper.get("params") or {}
-    preset = [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
-    for text in [*preset, *config.hydra.overrides.task]:
+    for text in [*_preset_params(config), *config.hydra.overrides.task]:
         override = parser.parse_override(text)
         if override.is_sweep_override():
             choices[override.key_or_group] = len(list(override.sweep_string_iterator()))
         else:
             choices.pop(override.key_or_group, None)
     return math.prod(choices.values()) if choices else 1
+
+
+def _preset_params(config: DictConfig) -> list[str]:
+    """A sweep preset's `hydra.sweeper.params` as override strings (none: [])."""
+    params = config.hydra.sweeper.get("params")
+    if not params:
+        return []
+    return [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
 
 
 class SweepResults(Callback):
@@ -50,7 +56,7 @@ class SweepResults(Callback):
             total = sweep_size(config)
             results.start_sweep(sweep_dir, total)
         except Exception as exc:
-            exit_with(exc)
+            exit_with(exc, always_exit=True)
         print(f"sweep: {total} jobs x {config.replications} replications -> {sweep_dir}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -62,8 +68,13 @@ class SweepResults(Callback):
             heatmap = write_heatmap(frame, config, sweep_dir)
             if heatmap is not None:
                 print(f"heatmap: {heatmap}")
+            failed = frame["error"].notna() if "error" in frame else None
+            if failed is not None and len(frame) and failed.all():
+                raise results.ResultsError(
+                    f"every job of the sweep failed; the first: {frame['error'].iloc[0]}"
+                )
         except Exception as exc:
-            exit_with(exc)
+            exit_with(exc, always_exit=True)
         finally:
             results.end_sweep(sweep_dir)
 
@@ -76,8 +87,10 @@ def summary(frame: Any, path: Path) -> str:
     ok = frame[~failed]
     jobs = frame["job"].nunique() if "job" in frame else len(frame)
     failed_jobs = frame.loc[failed, "job"].nunique() if "job" in frame else int(failed.sum())
-    deal = float(ok["agreement"].astype(bool).mean()) if len(ok) else float("nan")
-    stable = float(ok["stable"].astype(bool).mean()) if len(ok) else float("nan")
+    if ok.empty:
+        return f"sweep finished: {jobs} jobs, all failed -> {path}"
+    deal = float(ok["agreement"].astype(bool).mean())
+    stable = float(ok["stable"].astype(bool).mean())
     return (
         f"sweep finished: {jobs} jobs ({failed_jobs} failed), {len(ok)} replications: "
         f"{deal:.0%} with a binding deal, {stable:.0%} stable -> {path}"
@@ -87,10 +100,8 @@ def summary(frame: Any, path: Path) -> str:
 def swept_keys(config: DictConfig) -> list[str]:
     """Keys with more than one value in this sweep, in the order they were given."""
     parser = OverridesParser.create()
-    params = config.hydra.sweeper.get("params") or {}
-    texts = [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
     keys = []
-    for text in [*texts, *config.hydra.overrides.task]:
+    for text in [*_preset_params(config), *config.hydra.overrides.task]:
         override = parser.parse_override(text)
         if override.is_sweep_override() and override.key_or_group not in keys:
             keys.append(override.key_or_group)

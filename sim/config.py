@@ -7,6 +7,7 @@ checks what types cannot say (ranges, names that must refer to each other) and r
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import math
@@ -236,8 +237,16 @@ def issue_level_names(name: str, issue: Any) -> list[str]:
 
 def validate(cfg: Any) -> None:
     """Semantic checks of a composed config; raises ConfigError on the first problem."""
+    known_keys = {f.name for f in dataclasses.fields(SimConfig)}
+    for key in cfg:
+        _check(key in known_keys, str(key), cfg[key], f"a key of the config: {sorted(known_keys)}")
     parties = list(cfg.parties)
     issues = list(cfg.issues)
+    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    for key in ("results_dir", "sweep_name"):
+        _check(bool(str(cfg[key]).strip()), key, cfg[key], "a non-empty folder name")
+    unique = len(set(cfg.phase_one_parties)) == len(cfg.phase_one_parties)
+    _check(unique, "phase_one_parties", list(cfg.phase_one_parties), "each party once")
     _check(len(parties) >= 2, "parties", parties, "at least two parties")
     _check(len(issues) >= 1, "issues", issues, "at least one issue")
     _check(cfg.max_rounds >= 1, "max_rounds", cfg.max_rounds, "an integer >= 1")
@@ -392,6 +401,7 @@ def validate(cfg: Any) -> None:
         _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
     packages = ["all", *cfg.guarantee_packages]
     _known("guarantees_offer", [cfg.guarantees_offer], packages, "package")
+
     st = cfg.stability
     for key in ("robustness_draws", "durability_periods", "durability_paths"):
         _check(st[key] >= 1, f"stability.{key}", st[key], "an integer >= 1")

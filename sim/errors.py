@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import NoReturn
 
 from hydra.errors import MissingConfigException
@@ -47,9 +48,15 @@ def one_line(exc: BaseException) -> str:
     return ": ".join(lines)
 
 
-def exit_with(exc: BaseException, status: int = 2) -> NoReturn:
-    """Print `error: <one line>` to stderr and exit, or re-raise under HYDRA_FULL_ERROR=1."""
+def exit_with(exc: BaseException, status: int = 2, always_exit: bool = False) -> NoReturn:
+    """Print `error: <one line>` to stderr and exit, or re-raise under HYDRA_FULL_ERROR=1.
+
+    `always_exit`: where a raise would be swallowed (Hydra turns a callback's exceptions
+    into warnings), print the traceback under HYDRA_FULL_ERROR=1 and still exit.
+    """
     if FULL_ERROR:
-        raise exc
+        if not always_exit:
+            raise exc
+        traceback.print_exception(exc)
     print(f"error: {one_line(exc)}", file=sys.stderr)
     sys.exit(status)

@@ -233,7 +233,7 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
 
         error_row = {**_safe_parameters(cfg), "job": job_hash(cfg), "error": one_line(exc)}
         write_parquet_atomic(pd.DataFrame([error_row]), failed)
-        report_progress(sweep_dir, f"job {failed.stem} FAILED: {error_row['error']}")
+        report_progress(sweep_dir, f"job {done.stem} FAILED: {error_row['error']}")
         return float("nan")
     frame = pd.DataFrame(rows)
     frame["error"] = None

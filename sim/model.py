@@ -317,6 +317,8 @@ class NegotiationModel(mesa.Model):
     def zopa_size(self) -> int:
         """Implementable outcomes every active party values at least at its BATNA, now."""
         active = np.array([not a.walked_out for a in self.by_index])
+        if not active.any():
+            return 0
         inside = self.utilities[active] >= self.reservations[active, None] - TOLERANCE
         inside &= self.allowed[active]
         return int(np.count_nonzero(inside.all(axis=0) & self.implementable))

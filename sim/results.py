@@ -162,8 +162,9 @@ def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
         raise ResultsError(
             f"{sweep_dir}: cannot write results ({exc.strerror}); set results_dir"
         ) from exc
-    for stale in (sweep_dir / "jobs").glob(".*.tmp"):  # left by a killed writer; we hold the lock
-        stale.unlink(missing_ok=True)
+    for folder in (sweep_dir, sweep_dir / "jobs"):  # left by a killed writer; we hold the lock
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
     state = {"total": total, "started": time.time(), "done_before": len(_job_files(sweep_dir))}
     tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
     tmp.write_text(json.dumps(state))

@@ -161,9 +161,16 @@ def offer_levels(cfg: Any) -> Any:
     The status-quo level always stays (no agreement on guarantees leaves it in place);
     red lines, value tables and level control on removed levels are dropped with them.
     """
+    issue_name = cfg.stability.guarantees_issue
+    issue = cfg.issues.get(issue_name) if issue_name is not None else None
+    if issue is not None and issue.kind == IssueKind.ordinal:
+        for name, package in cfg.guarantee_packages.items():
+            for level in package:
+                if level not in issue.levels:
+                    allowed = f"levels of {issue_name}: {list(issue.levels)}"
+                    raise ConfigError(f"guarantee_packages.{name}", level, allowed)
     if cfg.guarantees_offer == "all":
         return cfg
-    issue_name = cfg.stability.guarantees_issue
     package_key = f"guarantee_packages.{cfg.guarantees_offer}"
     if cfg.guarantees_offer not in cfg.guarantee_packages:
         allowed = ["all", *cfg.guarantee_packages]

@@ -1,0 +1,225 @@
+"""Numerical edge cases: degenerate preferences and outcome spaces run without a crash,
+without NaN where a value is defined, and end for a sensible reason.
+
+Configs are merged onto the bare schema (`OmegaConf.structured(SimConfig)`) and run
+in-process through `sim.experiment.run_replications` (scenario, draws, negotiation,
+stability), the same path as `python -m sim`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.experiment import format_landscape, format_negotiation, landscape, run_replications
+from sim.replication import STABILITY_COLUMNS
+from sim.scenario import build_scenario
+from tests.helpers_hardening import minimal_config
+
+PROTOCOLS = ("single_text", "alternating_offers")
+SEATINGS = ("inclusive", "us_russia_first")
+
+THREE_LEVELS = {"kind": "ordinal", "levels": {"low": 0.0, "mid": 50.0, "high": 100.0}}
+GRID = {"kind": "continuous", "low": 0.0, "high": 100.0, "resolution": 10.0}
+ISSUES = {"land": THREE_LEVELS, "status": GRID}
+
+
+def party(war_cost: float = 0.002, **preferences: dict[str, Any]) -> dict[str, Any]:
+    return {"war_cost": war_cost, "preferences": preferences}
+
+
+def pref(ideal: float, salience: float = 1.0, **more: Any) -> dict[str, Any]:
+    return {"ideal": ideal, "salience": salience, **more}
+
+
+def nan_columns(row: dict[str, Any]) -> set[str]:
+    return {k for k, v in row.items() if isinstance(v, float) and math.isnan(v)}
+
+
+def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
+    """The columns that have no value when nothing was agreed: the utilities, the agreed
+    positions, the distances to Nash / KS, and the stability measures."""
+    cols = {k for k in row if k.startswith("u_") or k.endswith("_position")}
+    cols |= {"dist_nash", "dist_ks"} | set(STABILITY_COLUMNS) - {"blocking_coalitions"}
+    return cols
+
+
+def run(cfg, protocol: str, seating: str = "inclusive") -> list[dict[str, Any]]:
+    cfg = cfg.copy()
+    cfg.protocol, cfg.seating = protocol, seating
+    rows, model = run_replications(cfg)
+    scenario = model.problem
+    # the printed report works too (the CLI prints it); without a deal the utility and
+    # margin columns print as "nan"
+    assert "nan" not in format_landscape(scenario, landscape(scenario, model.reservations))
+    report = format_negotiation(model, rows[0])
+    assert ("nan" in report) == (not rows[0]["agreement"])
+    return rows
+
+
+def assert_defined(row: dict[str, Any]) -> None:
+    """No NaN when there is an agreement; without one, NaN exactly where undefined."""
+    if row["agreement"]:
+        assert nan_columns(row) == set(), nan_columns(row)
+        assert all(0.0 <= row[k] <= 1.0 + 1e-9 for k in row if k.startswith("u_"))
+        assert 0.0 <= row["stability_score"] <= 1.0
+    else:
+        assert nan_columns(row) == undefined_without_agreement(row)
+        assert row["blocking_coalitions"] == -1 and row["stable"] is False
+    for key in ("contact_line", "p_share", "round", "zopa_size"):
+        assert np.isfinite(row[key]), key
+    for key in row:
+        if key.startswith("reservation_"):
+            assert np.isfinite(row[key]) and 0.0 <= row[key] <= 1.0, key
+
+
+# --- the cases ------------------------------------------------------------------------------
+
+
+def all_weight_on_one_issue(**top):
+    return minimal_config(
+        {
+            "a": party(land=pref(0.0, 1.0), status=pref(0.0, 0.0)),
+            "b": party(land=pref(100.0, 0.5), status=pref(100.0, 0.5)),
+            "c": party(land=pref(50.0, 0.0), status=pref(30.0, 2.0)),
+        },
+        ISSUES,
+        "land",
+        **top,
+    )
+
+
+@pytest.mark.parametrize("seating", SEATINGS)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_all_weight_on_one_issue(protocol, seating):
+    # replications draw salience factors: zero weights must stay zero, not turn into NaN
+    cfg = all_weight_on_one_issue(
+        replications=3, uncertainty={"salience": {"dist": "lognormal", "scale": 0.3}}
+    )
+    weights = build_scenario(cfg).preferences.weights
+    np.testing.assert_allclose(weights[0], [1.0, 0.0])
+    np.testing.assert_allclose(weights[2], [0.0, 1.0])
+    rows = run(cfg, protocol, seating)
+    assert len(rows) == 3
+    for row in rows:
+        assert_defined(row)
+        assert row["reason"] in {"agreement", "breakdown", "deadline", "not_binding"}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_identical_parties_agree_at_once_on_their_common_best(protocol):
+    same = party(land=pref(30.0), status=pref(70.0))
+    cfg = minimal_config({"a": same, "b": same, "c": same}, ISSUES, "land")
+    scenario = build_scenario(cfg)
+    best = float(scenario.utilities[0].max())
+    (row,) = run(cfg, protocol)
+    assert_defined(row)
+    assert (row["agreement"], row["reason"], row["round"]) == (True, "agreement", 1)
+    assert [row["u_a"], row["u_b"], row["u_c"]] == pytest.approx([best] * 3)
+    assert row["reservation_a"] == row["reservation_b"] == row["reservation_c"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_all_ideal_points_equal_agree_in_round_one_at_the_ideal(protocol):
+    cfg = minimal_config(
+        {
+            "a": party(land=pref(50.0, 1.0), status=pref(40.0, 0.2)),
+            "b": party(land=pref(50.0, 0.3), status=pref(40.0, 1.0), war_cost=0.01),
+            "c": party(land=pref(50.0, 0.5, decay=20.0), status=pref(40.0, 0.5, curvature=2.0)),
+        },
+        ISSUES,
+        "land",
+    )
+    (row,) = run(cfg, protocol)
+    assert_defined(row)
+    assert (row["agreement"], row["reason"], row["round"]) == (True, "agreement", 1)
+    assert (row["land"], row["status"]) == ("mid", "40")
+    assert [row["u_a"], row["u_b"], row["u_c"]] == pytest.approx([1.0, 1.0, 1.0])
+    assert row["pareto_gap"] == pytest.approx(0.0)
+    assert row["blocking_coalitions"] == 0
+
+
+@pytest.mark.parametrize("batna", ["war", "static"])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_outcome_space_of_one_outcome(protocol, batna):
+    one = {"kind": "ordinal", "levels": {"only": 50.0}}
+    cfg = minimal_config(
+        {
+            "a": party(front=pref(0.0), status=pref(100.0, 0.5)),
+            "b": party(front=pref(100.0), status=pref(0.0, 0.5)),
+        },
+        {"front": one, "status": {"kind": "ordinal", "levels": {"fixed": 20.0}}},
+        "front",
+        batna=batna,
+    )
+    scenario = build_scenario(cfg)
+    assert scenario.space.size == 1
+    rows = run(cfg, protocol)
+    (row,) = rows
+    assert_defined(row)
+    # the only outcome is worth at least the BATNA (static: the worst level is that
+    # outcome; war: fighting costs), so it is agreed at once
+    assert (row["agreement"], row["reason"], row["round"]) == (True, "agreement", 1)
+    assert row["outcome"] == 0 and row["zopa_size"] == 1
+    assert row["pareto_gap"] == pytest.approx(0.0)
+    assert row["blocking_coalitions"] == 0
+
+
+def empty_zopa_config(max_rounds: int = 8):
+    """Both parties' BATNA is 1.0 and no outcome gives both their ideal: nothing beats it."""
+    return minimal_config(
+        {
+            "a": party(land=pref(0.0), status=pref(0.0)) | {"reservation_value": 1.0},
+            "b": party(land=pref(100.0), status=pref(100.0)) | {"reservation_value": 1.0},
+        },
+        ISSUES,
+        "land",
+        batna="static",
+        max_rounds=max_rounds,
+    )
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_empty_zopa_from_the_first_round(protocol):
+    cfg = empty_zopa_config()
+    (row,) = run(cfg, protocol)
+    assert_defined(row)
+    assert row["agreement"] is False and row["outcome"] == -1
+    assert row["reason"] in {"breakdown", "deadline"}
+    assert row["round"] <= 8
+    if row["reason"] == "breakdown":  # after waiting walkout_patience rounds
+        assert row["walked_out"] and row["round"] == cfg.walkout_patience
+    assert row["reservation_a"] == row["reservation_b"] == 1.0
+    assert np.isnan(row["u_a"]) and np.isnan(row["u_b"])
+    assert row["stability_score"] == 0.0
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_empty_zopa_is_reported_empty_after_the_breakdown(protocol):
+    (row,) = run(empty_zopa_config(), protocol)
+    assert row["zopa_size"] == 0
+
+
+def test_an_empty_zopa_landscape_has_no_concept_but_the_utilitarian():
+    cfg = minimal_config(
+        {
+            "a": party(land=pref(0.0)) | {"reservation_value": 1.0},
+            "b": party(land=pref(100.0)) | {"reservation_value": 1.0},
+        },
+        {"land": THREE_LEVELS},
+        "land",
+        batna="static",
+    )
+    scenario = build_scenario(cfg)
+    row = landscape(scenario, scenario.static_reservation)
+    assert row["zopa_size"] == 0
+    for concept in ("nash", "kalai_smorodinsky", "egalitarian"):
+        assert row[f"{concept}_outcome"] == -1
+        assert np.isnan(row[f"{concept}_u_a"])
+    assert row["utilitarian_outcome"] >= 0
+    assert not np.isnan(row["utilitarian_u_a"])
+    text = format_landscape(scenario, row)
+    assert text.count("none: the zone of possible agreement is empty") == 3
