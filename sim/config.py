@@ -144,6 +144,25 @@ class SpreadConf:
 
 
 @dataclass
+class UncertaintyConf:
+    """What varies between replications (EMA Workbench's uncertainties): a distribution
+    around the configured value; `fixed` means no draw. war_costs and salience are
+    multipliers around 1 (all parties' costs; each party's saliences independently)."""
+
+    us_support: SpreadConf = field(default_factory=SpreadConf)
+    europe_support: SpreadConf = field(default_factory=SpreadConf)
+    russia_capacity: SpreadConf = field(default_factory=SpreadConf)
+    ukraine_capacity: SpreadConf = field(default_factory=SpreadConf)
+    war_costs: SpreadConf = field(default_factory=SpreadConf)
+    salience: SpreadConf = field(default_factory=SpreadConf)
+
+
+def active_uncertainties(cfg: Any) -> list[str]:
+    """Names of the parameters drawn per replication (distribution not `fixed`), sorted."""
+    return sorted(n for n in UNCERTAIN_PARAMETERS if cfg.uncertainty[n].dist != "fixed")
+
+
+@dataclass
 class ThresholdsConf:
     ir_margin: float = 0.0
     pareto_gap: float = 0.01
@@ -190,7 +209,7 @@ class SimConfig:
     sweep_name: str = "adhoc"
     replications: int = 1
     replication: int | None = None  # re-run only this replication of the job (0-based)
-    uncertainty: dict[str, SpreadConf] = field(default_factory=dict)
+    uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
     guarantees_offer: str = "all"  # a key of guarantee_packages
     guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
     stability: StabilityConf = field(default_factory=StabilityConf)
@@ -395,8 +414,8 @@ def validate(cfg: Any) -> None:
     if cfg.replication is not None:
         ok = 0 <= cfg.replication < cfg.replications
         _check(ok, "replication", cfg.replication, f"null or 0..{cfg.replications - 1}")
-    _known("uncertainty", list(cfg.uncertainty), list(UNCERTAIN_PARAMETERS), "parameter")
-    for name, spread in cfg.uncertainty.items():
+    for name in UNCERTAIN_PARAMETERS:
+        spread = cfg.uncertainty[name]
         ok = math.isfinite(spread.scale) and spread.scale >= 0
         _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
     packages = ["all", *cfg.guarantee_packages]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim import solutions
+from sim.config import active_uncertainties
 from sim.model import NegotiationModel
 from sim.replication import CONCEPTS, concept_outcomes, replication_seeds, run_replication
 from sim.results import (
@@ -140,7 +141,8 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
         out[f"parties.{party}.strategy"] = str(pc.strategy)
         out[f"parties.{party}.capability"] = float(pc.capability)
         out[f"parties.{party}.war_cost"] = float(pc.war_cost)
-    for name, spread in cfg.uncertainty.items():
+    for name in active_uncertainties(cfg):
+        spread = cfg.uncertainty[name]
         out[f"uncertainty.{name}"] = f"{spread.dist}({spread.scale})"
     return out
 

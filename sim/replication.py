@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim import solutions, stability, war
-from sim.config import Distribution
+from sim.config import Distribution, active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.scenario import Scenario, war_parameters
 
@@ -62,7 +62,9 @@ def draw_uncertain(cfg: Any, rng: np.random.Generator) -> dict[str, float]:
         "salience": 1.0,
     }
     out = {}
-    for name in sorted(set(cfg.uncertainty) - {"salience"}):  # salience: see apply_draws
+    for name in active_uncertainties(cfg):
+        if name == "salience":  # see apply_draws
+            continue
         spread = cfg.uncertainty[name]
         value = draw(base[name], spread.dist, float(spread.scale), rng)
         if name in ("us_support", "europe_support"):
@@ -91,7 +93,7 @@ def apply_draws(
     changes: dict[str, Any] = {}
     if "war_costs" in draws:
         changes["war_costs"] = scenario.war_costs * draws["war_costs"]
-    if "salience" in cfg.uncertainty:
+    if "salience" in active_uncertainties(cfg):
         # Every party's saliences get independent factors of mean ~1, then renormalise.
         spread = cfg.uncertainty["salience"]
         shape = scenario.preferences.weights.shape

@@ -240,11 +240,6 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         None,
         "war.discount: got 1.5; allowed: a number in [0.0, 1.0]",
     ),
-    "uncertainty_key_unknown": (
-        [],
-        {"uncertainty": {"rain": {"dist": "uniform", "scale": 1.0}}},
-        f"uncertainty: got 'rain'; allowed: a parameter in {PARAMETERS}",
-    ),
     "uncertainty_scale_negative": (
         ["sweep=smoke", "uncertainty.us_support.scale=-1"],
         None,
@@ -324,6 +319,10 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
     "unknown_batna": (
         ["batna=nope"],
         "batna: Invalid value 'nope', expected one of [war, static]",
+    ),
+    "uncertainty_key_unknown": (
+        ["uncertainty.rain.dist=uniform"],
+        "uncertainty.rain: Key 'rain' not in 'UncertaintyConf'",
     ),
     "unknown_distribution": (
         ["sweep=smoke", "uncertainty.us_support.dist=weird"],
@@ -647,11 +646,6 @@ XFAIL_CASES = {
     "uncertainty_negative_scale_on_command_line": pytest.param(
         ["+uncertainty.us_support={dist:uniform,scale:-1}"],
         r"^uncertainty\.us_support\.scale: got -1(\.0)?; allowed: a number >= 0$",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="no uncertainty entry can be added from the command line (valid or not): "
-            "'us_support: Invalid type assigned: dict is not a subclass of SpreadConf'",
-        ),
         id="uncertainty_negative_scale_on_command_line",
     ),
     "unknown_issue_in_preferences_on_command_line": pytest.param(
