@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+import os
+import shlex
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,9 @@ from sim.config import active_uncertainties
 from sim.model import NegotiationModel
 from sim.replication import CONCEPTS, concept_outcomes, replication_seeds, run_replication
 from sim.results import (
+    CODE_VERSION,
+    ResultsError,
+    check_writable,
     job_hash,
     job_paths,
     publish_run_dir,
@@ -152,6 +158,7 @@ def run_replications(cfg: Any, collect_trace: bool = False) -> tuple[list[dict],
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
     params["overrides"] = task_overrides()
+    params["code_version"] = CODE_VERSION
     digest = job_hash(cfg)
     rows, first = [], None
     for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications)):
@@ -178,11 +185,26 @@ def task_overrides() -> str:
 
     if not HydraConfig.initialized():
         return ""
-    return " ".join(HydraConfig.get().overrides.task)
+    return shlex.join(HydraConfig.get().overrides.task)
 
 
 def run_single(cfg: Any) -> dict[str, Any]:
     """`python -m sim`: negotiate, print, write results/runs/<timestamp>/."""
+    check_writable(Path(cfg.results_dir) / "runs")  # before the work, writing nothing
+    outputs = _run_single(cfg)
+    staging, final = staging_run_dir(cfg.results_dir)
+    try:
+        row = outputs(staging)
+        publish_run_dir(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
+    return row
+
+
+def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
+    """Negotiate and print; returns the function that writes the run's files into a folder."""
     from sim.plots import plot_trajectory
 
     rows, model = run_replications(cfg, collect_trace=True)
@@ -198,20 +220,17 @@ def run_single(cfg: Any) -> dict[str, Any]:
         stable = np.mean([r["stable"] for r in rows])
         print(f"{len(rows)} replications: {deals:.0%} with a binding deal, {stable:.0%} stable")
     trace = model.trace()
-    staging, final = staging_run_dir(cfg.results_dir)
-    try:
-        write_parquet_atomic(pd.DataFrame(rows), staging / "result.parquet")
-        write_parquet_atomic(trace, staging / "trace.parquet")
+
+    def write(folder: Path) -> dict[str, Any]:
+        write_parquet_atomic(pd.DataFrame(rows), folder / "result.parquet")
+        write_parquet_atomic(trace, folder / "trace.parquet")
         fig = plot_trajectory(
             trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
         )
-        fig.savefig(staging / "negotiation.png", dpi=120)
-        publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
-    return row
+        fig.savefig(folder / "negotiation.png", dpi=120)
+        return row
+
+    return write
 
 
 def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
@@ -225,9 +244,14 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
 
     done, failed = job_paths(sweep_dir, cfg)
     if done.exists():
-        rows = read_job_rows(done)
-        report_progress(sweep_dir, f"job {done.stem} already done, skipped")
-        return float(rows["stability_score"].mean())
+        try:
+            rows = read_job_rows(done)
+            report_progress(sweep_dir, f"job {done.stem} already done, skipped")
+            return float(rows["stability_score"].mean())
+        except ResultsError as exc:  # damaged: keep it aside for inspection, run the job again
+            aside = done.with_suffix(".parquet.damaged")
+            os.replace(done, aside)
+            report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
     try:
         rows, _ = run_replications(cfg)
     except Exception as exc:

@@ -38,6 +38,18 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(folder: str | os.PathLike) -> None:
+    """Raise ResultsError unless `folder` could be created and written, creating nothing."""
+    path = Path(folder).absolute()
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ResultsError(f"{folder}: cannot write results (Not a directory); set results_dir")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ResultsError(f"{folder}: cannot write results (Permission denied); set results_dir")
+
+
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
     """A hidden staging folder for a single run and the final name it will take."""
     runs = Path(results_dir) / "runs"
@@ -60,11 +72,26 @@ SWEEP_STATE = ".sweep.json"
 LOCK = ".lock"
 
 
+def code_version() -> str:
+    """12 hex digits of SHA-256 over the simulator's source files: results made by other
+    code do not count as done when a sweep is resumed."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE_VERSION = code_version()
+
+
 def job_hash(cfg: Any) -> str:
-    """16 hex digits of SHA-256 over the job's resolved config (output paths excluded)."""
+    """16 hex digits of SHA-256 over the job's resolved config (output paths excluded) and
+    the code version."""
     data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for key in ("results_dir", "sweep_name", "replication"):
         data.pop(key, None)
+    data["__code__"] = CODE_VERSION
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -103,6 +130,8 @@ def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFram
     sweep_dir = Path(sweep_dir)
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
+    if not (sweep_dir / "jobs").is_dir():
+        raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
     frames = []
     for path in _job_files(sweep_dir):
         try:
@@ -172,23 +201,39 @@ def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
 
 
 def _take_lock(sweep_dir: Path) -> None:
+    """Create `.lock` holding our pid, atomically (hard link of a complete file).
+
+    A lock whose process is gone is stale: it is first renamed to a name of our own, which
+    only one contender can do, so two sweeps cannot both take it over.
+    """
     lock = sweep_dir / LOCK
+    mine = sweep_dir / f"{LOCK}.{os.getpid()}"
+    mine.write_text(str(os.getpid()))
     try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        try:
-            pid = int(lock.read_text().strip() or 0)
-        except (OSError, ValueError):
-            pid = 0
-        if pid and _alive(pid):
-            raise ResultsError(
-                f"{sweep_dir}: another sweep (pid {pid}) is writing here; wait for it or "
-                f"choose another sweep_name"
-            ) from None
-        lock.unlink(missing_ok=True)  # stale: its process is gone
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(str(os.getpid()))
+        for _ in range(3):
+            try:
+                os.link(mine, lock)
+                return
+            except FileExistsError:
+                pass
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise ResultsError(
+                    f"{sweep_dir}: another sweep (pid {pid}) is writing here; wait for it or "
+                    f"choose another sweep_name"
+                )
+            stale = sweep_dir / f"{LOCK}.stale.{os.getpid()}"
+            try:
+                os.replace(lock, stale)  # only one contender moves this very file
+                stale.unlink()
+            except FileNotFoundError:
+                pass
+        raise ResultsError(f"{sweep_dir}: could not take the lock {lock}; try again")
+    finally:
+        mine.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -879,14 +879,18 @@ def test_cli_sweep_into_a_folder_locked_by_a_live_process(cli):
     assert (sweep / ".lock").read_text() == str(os.getpid())
 
 
-def test_cli_sweep_over_a_damaged_job_file_names_it(cli):
-    """The rerun stops at the damaged file of a done job, naming it (it does not re-run
-    the job); no other job file is written."""
+def test_cli_sweep_over_a_damaged_job_file_reruns_that_job_and_keeps_the_file(cli):
+    """On a rerun, the damaged file of a done job is named, kept aside as
+    `<hash>.parquet.damaged` (nothing lost) and the job runs again; the sweep lands."""
     run, damaged = cli["damaged_job_file"]
     results_dir = damaged.parent.parent.parent.parent
-    assert_one_error_line(run, pattern=rf"error: {re.escape(str(damaged))}: unreadable Parquet .*")
-    assert [p.name for p in (sweep_dir(results_dir) / "jobs").iterdir()] == [damaged.name]
-    assert not (sweep_dir(results_dir) / "results.parquet").exists()
+    assert run.returncode == 0, run.show()
+    assert f"{damaged.stem}: {damaged}: unreadable Parquet" in run.stdout
+    jobs = sweep_dir(results_dir) / "jobs"
+    assert (jobs / f"{damaged.name}.damaged").exists()
+    frame = results.load(sweep_dir(results_dir))
+    assert len(frame) == 8 * 2
+    assert frame["error"].isna().all()
 
 
 def test_cli_hydra_full_error_shows_the_traceback(cli):
