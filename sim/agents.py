@@ -28,22 +28,6 @@ class Walkout(enum.StrEnum):
     deadline = "deadline"  # a hard-liner at its deadline
 
 
-def select_offer(own: np.ndarray, others_value: np.ndarray, candidates: np.ndarray) -> int | None:
-    """Among `candidates` (bool mask), the outcome the others value most.
-
-    Ties go to the proposer's own utility, then to the lowest outcome index.
-    """
-    idx = np.flatnonzero(candidates)
-    if idx.size == 0:
-        return None
-    score = others_value[idx]
-    best = idx[score == score.max()]
-    if best.size > 1:
-        mine = own[best]
-        best = best[mine == mine.max()]
-    return int(best[0])
-
-
 def accepts(utility: float, aspiration: float, reservation: float, crosses_red_line: bool) -> bool:
     """Acceptance rule: at least the aspiration, never below the BATNA or across a red line."""
     return (

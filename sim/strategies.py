@@ -14,11 +14,8 @@ its deadline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
-
-import numpy as np
 
 from sim.config import StrategyName
 
@@ -146,9 +143,3 @@ def strategies_where(**properties: object) -> list[type[Strategy]]:
         for cls in STRATEGIES.values()
         if all(cls.classifier.get(k) == v for k, v in properties.items())
     ]
-
-
-def mean_concession(previous: Iterable[float], current: Iterable[float]) -> float:
-    """Mean drop in aspiration between two rounds (positive when conceding)."""
-    prev, cur = np.asarray(list(previous)), np.asarray(list(current))
-    return float((prev - cur).mean()) if prev.size else 0.0

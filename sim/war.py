@@ -12,7 +12,6 @@ linear and the horizon is long enough for the line to reach ``p``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,13 +116,3 @@ def interp_rows(x: float | np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.nda
     frac = (x - xp[lo]) / (xp[hi] - xp[lo])
     out = fp[:, lo] * (1.0 - frac) + fp[:, hi] * frac  # (rows, *x.shape)
     return np.moveaxis(out, 0, -1)
-
-
-def supports_vector(
-    supporters: Sequence[str], levels: dict[str, float], capabilities: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Supports and capabilities of the supporters, in a fixed order."""
-    return (
-        np.array([levels[s] for s in supporters], dtype=np.float64),
-        np.array([capabilities[s] for s in supporters], dtype=np.float64),
-    )

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import TOLERANCE, Response, accepts, select_offer
+from sim.agents import TOLERANCE, Response, accepts
 from sim.config import BatnaMode, Information, Protocol, Seating, StrategyName
 from sim.model import EndReason, NegotiationModel, NegotiationSettings
 from sim.replication import negotiation_row
@@ -673,14 +673,29 @@ def test_accepts_needs_aspiration_batna_and_no_red_line():
     assert not accepts(1.0, 0.0, 0.0, True)  # across a red line
 
 
-def test_select_offer_prefers_what_the_others_value_then_own_then_lowest_index():
-    own = np.array([0.9, 0.8, 0.7, 0.95])
-    others = np.array([0.2, 0.5, 0.5, 0.1])
-    assert select_offer(own, others, np.array([True, True, True, True])) == 1
-    assert select_offer(own, others, np.array([True, False, True, True])) == 2
-    assert select_offer(own, np.zeros(4), np.array([True, True, False, True])) == 3
-    assert select_offer(np.ones(4), np.zeros(4), np.array([False, True, True, False])) == 1
-    assert select_offer(own, others, np.zeros(4, dtype=bool)) is None
+@pytest.mark.parametrize("aspiration", [0.99, 0.9, 0.75, 0.6, 0.3])
+def test_propose_picks_what_the_others_value_most_then_own_then_lowest_index(aspiration):
+    """The offer rule against a brute force over all outcomes (complete information)."""
+    model = NegotiationModel(
+        build_scenario(compose()),
+        NegotiationSettings.from_config(compose(), collect_trace=False),
+        rng=np.random.default_rng(0),
+    )
+    model.step()
+    U, d = model.utilities, model.reservations
+    for agent in model.by_index:
+        agent.aspiration = aspiration * agent.best
+        others = [j for j in range(len(model.parties)) if j != agent.index]
+        surplus = np.where(model.red_line_crossed[others], -np.inf, U[others] - d[others, None])
+        value = surplus.min(axis=0)
+        candidates = np.flatnonzero(
+            (U[agent.index] >= agent.aspiration - TOLERANCE)
+            & ~model.red_line_crossed[agent.index]
+            & model.implementable
+        )
+        best = candidates[value[candidates] == value[candidates].max()]
+        best = best[U[agent.index, best] == U[agent.index, best].max()]
+        assert agent.propose() == int(best.min())
 
 
 def test_responses_are_recorded_as_strings():

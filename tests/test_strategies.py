@@ -18,7 +18,6 @@ from sim.strategies import (
     Reciprocal,
     Strategy,
     make_strategy,
-    mean_concession,
     strategies_where,
     time_dependent,
 )
@@ -182,12 +181,6 @@ def test_make_strategy_rejects_unknown_names_listing_the_allowed_ones():
 def test_exponent_must_be_positive(exponent):
     with pytest.raises(ValueError, match=r"concession exponent must be > 0, got"):
         Linear(exponent)
-
-
-def test_mean_concession():
-    assert mean_concession([0.9, 0.8], [0.85, 0.8]) == pytest.approx(0.025)
-    assert mean_concession([0.5], [0.6]) == pytest.approx(-0.1)
-    assert mean_concession([], []) == 0.0
 
 
 # --- strategies in play (one-issue Fearon problem, see helpers_model) -------------------

@@ -162,14 +162,6 @@ def test_reservation_values_fearon_p_minus_c():
     np.testing.assert_allclose(got, [0.55, 0.3], atol=1e-12)
 
 
-def test_supports_vector_keeps_the_supporters_order():
-    supports, caps = war.supports_vector(
-        ["europe", "usa"], {"usa": 0.3, "europe": 0.7}, {"usa": 0.9, "europe": 0.6}
-    )
-    np.testing.assert_array_equal(supports, [0.7, 0.3])
-    np.testing.assert_array_equal(caps, [0.6, 0.9])
-
-
 # --- the war in the model --------------------------------------------------------------
 
 
