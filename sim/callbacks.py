@@ -42,6 +42,22 @@ def _preset_params(config: DictConfig) -> list[str]:
     return [f"{k}={v}" for k, v in OmegaConf.to_container(params).items()]
 
 
+def refuse_invalid_constants(config: DictConfig) -> None:
+    """Validate the sweep's common config before any job runs: an invalid value that is
+    not swept would fail every job, so the sweep is refused, with nothing written. An
+    error on a swept key is left to the jobs (each records its own)."""
+    from sim.config import ConfigError
+    from sim.scenario import build_scenario
+
+    base = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    try:
+        build_scenario(base)
+    except ConfigError as exc:
+        swept = swept_keys(config)
+        if not any(exc.key == k or exc.key.startswith(f"{k}.") for k in swept):
+            raise
+
+
 class SweepResults(Callback):
     """Takes the sweep folder's lock and records the sweep's size; at the end gathers
     the job files into results.parquet, draws the heatmap and prints a summary.
@@ -53,6 +69,7 @@ class SweepResults(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
+            refuse_invalid_constants(config)
             total = sweep_size(config)
             results.start_sweep(sweep_dir, total)
         except Exception as exc:

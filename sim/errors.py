@@ -7,6 +7,7 @@ import sys
 import traceback
 from typing import NoReturn
 
+import yaml
 from hydra.errors import MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
@@ -25,6 +26,9 @@ def one_line(exc: BaseException) -> str:
 
     if isinstance(exc, ConfigError | ResultsError):
         return str(exc)
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{mark.name}:{mark.line + 1}:{mark.column + 1}: {exc.problem}"
     chain: list[BaseException] = []
     seen: BaseException | None = exc
     while seen is not None and seen not in chain:
