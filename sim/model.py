@@ -147,6 +147,10 @@ class NegotiationModel(mesa.Model):
         self.phase = 1 if phased else 2
         self.reservations = np.zeros(n_parties)
         self.p_share = war.aggressor_share(self.war_params)
+        self._target_line = war.target_line(self.p_share, self.war_params.low, self.war_params.high)
+        self._war_cost = scenario.war_costs * war.discounted_months(
+            self.war_params.discount, self.war_params.horizon_months
+        )
         self.implementable = np.ones(self.utilities.shape[1], dtype=bool)
         self.all_implementable = True
         self.offer: int | None = None
@@ -168,6 +172,7 @@ class NegotiationModel(mesa.Model):
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self._red_penalty = np.where(self.red_line_crossed, -np.inf, 0.0)
         self._others_drop = np.zeros(n_parties)
+        self._seated_idx: list[int] = []
         self.seated: AgentSet = self._seated_agents()
         self.datacollector = mesa.DataCollector(
             model_reporters=self._reporters() if s.collect_trace else {}
@@ -214,7 +219,9 @@ class NegotiationModel(mesa.Model):
         return False
 
     def _seated_agents(self) -> AgentSet:
-        return self.agents.select(lambda a: a.seated)
+        seated = self.agents.select(lambda a: a.seated)
+        self._seated_idx = sorted(a.index for a in seated)
+        return seated
 
     def _mean_other_drop(self) -> np.ndarray:
         """For each party, the mean drop of the other seated parties' aspirations last round."""
@@ -226,8 +233,7 @@ class NegotiationModel(mesa.Model):
 
     def _advance_war(self) -> None:
         wp = self.war_params
-        self.p_share = war.aggressor_share(wp)
-        target = war.target_line(self.p_share, wp.low, wp.high)
+        target = self._target_line
         shock = 0.0
         if wp.volatility > 0:
             shock = float(self.rng.normal(0.0, wp.volatility * np.sqrt(wp.months_per_round)))
@@ -239,8 +245,12 @@ class NegotiationModel(mesa.Model):
     def _reservation_values(self) -> np.ndarray:
         if self.settings.batna is BatnaMode.static:
             return self.problem.static_reservation
-        self.p_share = war.aggressor_share(self.war_params)
-        return self.war_batna(self.war_params, self.contact_line)
+        wp = self.war_params  # fixed for the negotiation: p, the target and the costs are too
+        end_line = war.expected_line(
+            self.contact_line, self._target_line, wp.adjustment_rate, wp.horizon_months
+        )
+        at_line = war.interp_rows(end_line, self.territory_positions, self.territory_values)
+        return self.territory_weights * at_line + self.status_quo_other - self._war_cost
 
     def war_batna(self, params: war.WarParameters, line: float) -> np.ndarray:
         """(parties,) value of continuing the war from `line` under `params` (Fearon p - c)."""
@@ -282,14 +292,10 @@ class NegotiationModel(mesa.Model):
 
     def others_value(self, index: int, outcomes: np.ndarray) -> np.ndarray:
         """The smallest believed surplus among the other seated parties, for `outcomes`."""
-        others = [a.index for a in self.seated if a.index != index]
+        others = [j for j in self._seated_idx if j != index]
         if not others:
             return np.zeros(outcomes.size)
-        if self.settings.information is Information.complete:
-            # Only the candidates' columns: early in the talks they are a handful.
-            # Columns first: early in the talks the candidates are a handful.
-            cols = self.utilities[:, outcomes][others] + self._red_penalty[:, outcomes][others]
-            return (cols - self.reservations[others, None]).min(axis=0)
+        # Columns first: early in the talks the candidates are a handful.
         return self._known_surplus()[:, outcomes][others].min(axis=0)
 
     def _zopa_open(self, active: np.ndarray) -> bool:
@@ -483,6 +489,8 @@ class NegotiationModel(mesa.Model):
         outcomes = np.array([o for _, o in proposals])
         drafter = self.drafter().index
         prefs = self.problem.preferences
+        here = positions[text]
+        targets = here + step * (weights @ (positions[outcomes] - here))  # NaN if categorical
         chosen = []
         for k, issue in enumerate(self.problem.space.issues):
             allowed = np.flatnonzero(levels_ok[k])
@@ -493,9 +501,7 @@ class NegotiationModel(mesa.Model):
                 votes[levels[text, k]] += 1.0 - step
                 distance = (allowed != int(np.argmax(votes))).astype(np.float64)
             else:
-                here = positions[text, k]
-                target = here + step * float(weights @ (positions[outcomes, k] - here))
-                distance = (issue.positions[allowed] - target) ** 2
+                distance = (issue.positions[allowed] - targets[k]) ** 2
             best = allowed[distance == distance.min()]
             if best.size > 1:
                 mine = prefs.level_values[k][drafter, best]

@@ -20,7 +20,7 @@ from typing import ClassVar
 from sim.config import StrategyName
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AspirationInput:
     """What a strategy sees in a round."""
 
