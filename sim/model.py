@@ -445,7 +445,7 @@ class NegotiationModel(mesa.Model):
         half the gap between ordinal levels), it goes the whole way.
         """
         levels_ok = self._text_levels()
-        if any(not ok.any() for ok in levels_ok):
+        if any(ok.size == 0 for ok in levels_ok):
             return text
         moved = self._nearest_to_target(text, proposals, self.settings.text_step, levels_ok)
         if moved == text:
@@ -453,11 +453,11 @@ class NegotiationModel(mesa.Model):
         return moved
 
     def _text_levels(self) -> list[np.ndarray]:
-        """Per issue, the levels a text may use: none controlled by a party that left and,
-        with complete information, none across a seated party's red line. Outcomes built
-        from them are exactly the implementable ones that cross no seated red line."""
+        """Per issue, the level indices a text may use: none controlled by a party that left
+        and, with complete information, none across a seated party's red line. Outcomes
+        built from them are exactly the implementable ones that cross no seated red line."""
         gone = [a.index for a in self.by_index if a.walked_out]
-        seated = [a.index for a in self.seated]
+        seated = self._seated_idx
         key = (tuple(gone), tuple(seated))
         if key in self._text_levels_cache:
             return self._text_levels_cache[key]
@@ -469,7 +469,7 @@ class NegotiationModel(mesa.Model):
             ok = ~control[gone].any(axis=0) if gone else np.ones(control.shape[1], dtype=bool)
             if complete and seated:
                 ok &= ~red[seated].any(axis=0)
-            out.append(ok)
+            out.append(np.flatnonzero(ok))
         self._text_levels_cache[key] = out
         return out
 
@@ -493,7 +493,7 @@ class NegotiationModel(mesa.Model):
         targets = here + step * (weights @ (positions[outcomes] - here))  # NaN if categorical
         chosen = []
         for k, issue in enumerate(self.problem.space.issues):
-            allowed = np.flatnonzero(levels_ok[k])
+            allowed = levels_ok[k]
             if issue.kind is IssueKind.categorical:
                 votes = np.bincount(
                     levels[outcomes, k], weights=step * weights, minlength=issue.size
