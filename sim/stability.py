@@ -139,11 +139,11 @@ def perturbed_utilities(
     """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K)."""
     w = weights[None] * factors
     w /= w.sum(axis=-1, keepdims=True)
-    out = np.zeros((factors.shape[0], level_indices.shape[0], weights.shape[0]))
-    for k, values in enumerate(level_values):
-        per_outcome = values[:, level_indices[:, k]].T  # (outcomes, parties)
-        out += w[:, None, :, k] * per_outcome[None]
-    return out
+    # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
+    per_outcome = np.stack(
+        [values[:, level_indices[:, k]] for k, values in enumerate(level_values)], axis=-1
+    )
+    return np.matmul(per_outcome, w.transpose(1, 2, 0)).transpose(2, 1, 0)
 
 
 @dataclass(frozen=True)
