@@ -102,6 +102,31 @@ def _pretty(name: str) -> str:
 
 # -- one negotiation ------------------------------------------------------------------------
 @styled
+def _mark_parties(
+    ax: Axes,
+    last: pd.DataFrame,
+    parties: Sequence[str],
+    colours: dict[str, str],
+    end_round: int,
+    column: str,
+    marker: str,
+    size: float,
+) -> None:
+    """One marker per party at the end round, on its `<column>_<party>` value."""
+    for party in parties:
+        ax.plot(
+            end_round,
+            last[f"{column}_{party}"].iloc[-1],
+            marker=marker,
+            ms=size,
+            color=colours[party],
+            mec=BLACK,
+            mew=0.7,
+            ls="none",
+            zorder=5,
+        )
+
+
 def plot_trajectory(
     trace: pd.DataFrame,
     parties: Sequence[str],
@@ -172,33 +197,11 @@ def plot_trajectory(
         )
         last = trace[trace["round"] == end_round]
         if reason in ("agreement", "not_binding") and len(last):
-            for party in parties:
-                ax.plot(
-                    end_round,
-                    last[f"u_{party}"].iloc[-1],
-                    marker="*",
-                    ms=13,
-                    color=colours[party],
-                    mec=BLACK,
-                    mew=0.7,
-                    ls="none",
-                    zorder=5,
-                )
+            _mark_parties(ax, last, parties, colours, end_round, "u", "*", 13)
             label = "agreement" if reason == "agreement" else "agreed, not binding"
             end_handles.append(_marker_handle("*", label, ms=11))
         elif reason == "breakdown" and len(last):
-            for party in parties:
-                ax.plot(
-                    end_round,
-                    last[f"reservation_{party}"].iloc[-1],
-                    marker="X",
-                    ms=10,
-                    color=colours[party],
-                    mec=BLACK,
-                    mew=0.7,
-                    ls="none",
-                    zorder=5,
-                )
+            _mark_parties(ax, last, parties, colours, end_round, "reservation", "X", 10)
             end_handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
     ax.set_xlabel("round (one month of war each)")
     ax.set_ylabel(UTILITY_LABEL)
