@@ -173,6 +173,7 @@ class NegotiationModel(mesa.Model):
         self._red_penalty = np.where(self.red_line_crossed, -np.inf, 0.0)
         self._others_drop = np.zeros(n_parties)
         self._seated_idx: list[int] = []
+        self._active = np.ones(n_parties, dtype=bool)  # not walked out
         self.seated: AgentSet = self._seated_agents()
         self.datacollector = mesa.DataCollector(
             model_reporters=self._reporters() if s.collect_trace else {}
@@ -304,15 +305,12 @@ class NegotiationModel(mesa.Model):
         Checks last round's witness first (O(parties)); scans all outcomes only when the
         witness has dropped out of the zone.
         """
-        d = self.reservations[active] - TOLERANCE
         w = self._zopa_witness
-        if (
-            w is not None
-            and self.implementable[w]
-            and self.allowed[active, w].all()
-            and (self.utilities[active, w] >= d).all()
-        ):
-            return True
+        if w is not None and self.implementable[w]:
+            ok = (self.utilities[:, w] >= self.reservations - TOLERANCE) & self.allowed[:, w]
+            if (ok | ~active).all():
+                return True
+        d = self.reservations[active] - TOLERANCE
         inside = (self.utilities[active] >= d[:, None]) & self.allowed[active]
         inside = inside.all(axis=0) & self.implementable
         hit = int(np.argmax(inside))
@@ -331,7 +329,7 @@ class NegotiationModel(mesa.Model):
 
     def _check_walkouts(self) -> bool:
         """Let seated parties walk out; returns True when the talks broke down."""
-        active = np.array([not a.walked_out for a in self.by_index])
+        active = self._active
         zopa_open = self._zopa_open(active)
         if not zopa_open:
             ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & self.allowed
@@ -351,7 +349,8 @@ class NegotiationModel(mesa.Model):
                 self.walkout_reasons.append(str(why))
                 left = True
         if left:
-            gone = np.array([a.walked_out for a in self.by_index])
+            self._active = np.array([not a.walked_out for a in self.by_index])
+            gone = ~self._active
             self.implementable = ~self.required[gone].any(axis=0)
             self.all_implementable = bool(self.implementable.all())
             self.seated = self._seated_agents()
