@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-from sim.errors import exit_with
+# The matrices here are small: BLAS threads only compete with each other and, in a sweep,
+# with the other workers. Set before numpy is imported; a user's own setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from sim.errors import exit_with  # noqa: E402
 
 
 def main() -> None:

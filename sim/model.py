@@ -268,6 +268,22 @@ class NegotiationModel(mesa.Model):
             params.horizon_months,
         )
 
+    def war_batna_draws(
+        self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
+    ) -> np.ndarray:
+        """(draws, parties) `war_batna` for draws of the aggressor's capacity (draws,) and
+        the supporters' capabilities (draws, supporters), all else as in `war_params`."""
+        wp = self.war_params
+        defender = wp.defender_capacity + wp.aid_effectiveness * (
+            supporter_capabilities @ wp.supports
+        )
+        total = aggressor_capacity + defender
+        p = np.divide(aggressor_capacity, total, out=np.full_like(total, 0.5), where=total > 0)
+        target = wp.low + p * (wp.high - wp.low)
+        end_line = war.expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
+        at_line = war.interp_rows(end_line, self.territory_positions, self.territory_values)
+        return self.territory_weights * at_line + self.status_quo_other - self._war_cost
+
     # -- what parties know and can get ----------------------------------------------------
     def last_concession(self, index: int) -> float:
         """Mean drop of the other seated parties' aspirations in the previous round."""

@@ -199,25 +199,26 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     k_draws = int(st.robustness_draws)
     prefs = scenario.preferences
     factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
-    U_draws = stability.perturbed_utilities(prefs.weights, prefs.level_values, grid, factors)
-    d_draws = np.empty((k_draws, len(scenario.parties)))
+    U_draws = stability.perturbed_utilities(
+        prefs.weights, prefs.level_values, grid, factors, parties_first=True
+    )  # (parties, outcomes, draws)
     wp = model.war_params
     cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
-    res_noise = rng.normal(0.0, st.reservation_spread, d_draws.shape)
-    for j in range(k_draws):
-        if model.settings.batna.value == "war":
-            wp_j = dataclasses.replace(
-                wp,
-                aggressor_capacity=wp.aggressor_capacity * cap_noise[j, 0],
-                supporter_capabilities=wp.supporter_capabilities * cap_noise[j, 1:],
-            )
-            d_draws[j] = model.war_batna(wp_j, model.contact_line)
-        else:
-            d_draws[j] = d
-    d_draws += res_noise
-    u_draws = U_draws[:, outcome, :]
+    res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
+    if model.settings.batna.value == "war":
+        d_draws = model.war_batna_draws(
+            wp.aggressor_capacity * cap_noise[:, 0],
+            wp.supporter_capabilities * cap_noise[:, 1:],
+            model.contact_line,
+        )
+    else:
+        d_draws = np.broadcast_to(d, res_noise.shape)
+    d_draws = d_draws + res_noise
+    u_draws = U_draws[:, outcome, :].T  # (draws, parties)
     ir_ok = ((u_draws - d_draws)[:, signatories] >= -stability.TOLERANCE).all(axis=1)
-    counts, _ = stability.blocking(U_draws - u_draws[:, None, :], needs, changed, allowed, members)
+    counts, _ = stability.blocking_by_party(
+        U_draws - u_draws.T[:, None, :], needs, changed, allowed, members
+    )
     robust = float((ir_ok & (counts == 0)).mean())
 
     # Durability after the deal, from the deal's line, with its guarantee.

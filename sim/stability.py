@@ -103,19 +103,36 @@ def blocking(
     their red lines. Returns per leading index when `gains` has leading axes.
     """
     lead = gains.shape[:-2]
-    count = np.zeros(lead, dtype=np.int64)
-    surplus = np.zeros(lead)
+    n_outcomes, n_parties = gains.shape[-2:]
+    by_party = gains.reshape(-1, n_outcomes, n_parties).transpose(2, 1, 0)
+    count, surplus = blocking_by_party(by_party, needs, changed, allowed, members)
+    if lead == ():
+        return int(count[0]), float(surplus[0])
+    return count.reshape(lead), surplus.reshape(lead)
+
+
+def blocking_by_party(
+    gains: np.ndarray,
+    needs: np.ndarray,
+    changed: np.ndarray,
+    allowed: np.ndarray,
+    members: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """`blocking` for gains laid out parties first, (parties, outcomes, draws): per draw,
+    the count of blocking coalitions and the largest blocking surplus. A coalition's rows
+    are then contiguous, which keeps the robustness draws cheap."""
+    n_draws = gains.shape[2]
+    count = np.zeros(n_draws, dtype=np.int64)
+    surplus = np.zeros(n_draws)
     for mask in members:
         can = changed & ~(needs & ~mask).any(axis=1) & allowed[:, mask].all(axis=1)
         if not can.any():
             continue
-        worst_gain = gains[..., can, :][..., mask].min(axis=-1)  # (..., candidates)
-        best = worst_gain.max(axis=-1)
+        sub = gains[np.ix_(np.flatnonzero(mask), np.flatnonzero(can))]  # (members, o', draws)
+        best = sub.min(axis=0).max(axis=0)
         blocks = best > TOLERANCE
         count += blocks
         surplus = np.where(blocks, np.maximum(surplus, best), surplus)
-    if lead == ():
-        return int(count), float(surplus)
     return count, surplus
 
 
@@ -135,15 +152,18 @@ def perturbed_utilities(
     level_values: tuple[np.ndarray, ...],
     level_indices: np.ndarray,
     factors: np.ndarray,
+    parties_first: bool = False,
 ) -> np.ndarray:
-    """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K)."""
+    """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K);
+    (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them."""
     w = weights[None] * factors
     w /= w.sum(axis=-1, keepdims=True)
     # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
     per_outcome = np.stack(
         [values[:, level_indices[:, k]] for k, values in enumerate(level_values)], axis=-1
     )
-    return np.matmul(per_outcome, w.transpose(1, 2, 0)).transpose(2, 1, 0)
+    by_party = np.matmul(per_outcome, w.transpose(1, 2, 0))  # (parties, outcomes, draws)
+    return by_party if parties_first else by_party.transpose(2, 1, 0)
 
 
 @dataclass(frozen=True)
