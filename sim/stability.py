@@ -136,17 +136,6 @@ def blocking_by_party(
     return count, surplus
 
 
-@dataclass(frozen=True)
-class Perturbation:
-    """Spreads for the robustness draws (log-normal sd for saliences and capabilities,
-    normal sd for reservation values, in utility units)."""
-
-    salience: float = 0.1
-    reservation: float = 0.05
-    capability: float = 0.1
-    draws: int = 64
-
-
 def perturbed_utilities(
     weights: np.ndarray,
     level_values: tuple[np.ndarray, ...],
