@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import NoReturn
 
 import yaml
@@ -36,9 +37,7 @@ def one_line(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     for item in chain:
         if isinstance(item, MissingConfigException) and item.missing_cfg_file:
-            group, _, name = str(item.missing_cfg_file).rpartition("/")
-            options = sorted(item.options or [])
-            return f"{group or 'config'}: got {name!r}; allowed: one of {options}"
+            return _missing_config(str(item.missing_cfg_file), item.options)
         if isinstance(item, OmegaConfBaseException) and getattr(item, "full_key", None):
             msg = str(getattr(item, "msg", None) or item).splitlines()[0].strip()
             return f"{item.full_key}: {msg}"
@@ -50,6 +49,23 @@ def one_line(exc: BaseException) -> str:
             lines.append(cause[0])
             break
     return ": ".join(lines)
+
+
+def _missing_config(missing: str, options: list[str] | None) -> str:
+    """`group: got 'name'; allowed: one of [...]` for a config Hydra could not find.
+
+    A value given as a file path (`scenario=conf/scenario/x.yaml`) is reported under its
+    group, and an empty option list is filled from the group's folder in conf/.
+    """
+    from sim.app import CONFIG_DIR
+
+    if missing.endswith(".yaml") and "/" in missing:
+        group, _, name = missing.partition("/")
+    else:
+        group, _, name = missing.rpartition("/")
+    folder = Path(CONFIG_DIR) / group if group else Path(CONFIG_DIR)
+    found = sorted(options or []) or sorted(p.stem for p in folder.glob("*.yaml"))
+    return f"{group or 'config'}: got {name!r}; allowed: one of {found}"
 
 
 def exit_with(exc: BaseException, status: int = 2, always_exit: bool = False) -> NoReturn:

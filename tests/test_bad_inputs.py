@@ -667,11 +667,6 @@ XFAIL_CASES = {
     "scenario_given_as_a_path": pytest.param(
         ["scenario=conf/scenario/brussels_2025.yaml"],
         r"^scenario: got 'conf/scenario/brussels_2025\.yaml'; allowed: one of \[",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a scenario given as a file path is reported under the made-up group "
-            "'scenario/conf/scenario' with the value 'brussels_2025.yaml'",
-        ),
         id="scenario_given_as_a_path",
     ),
 }
@@ -715,11 +710,6 @@ def test_config_name_that_does_not_exist():
     assert one_line(info.value).startswith("config: got 'nope'; allowed: one of ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`--config-name=nope` says 'allowed: one of []': the primary configs in conf/ "
-    "(config) are not listed",
-)
 def test_config_name_error_lists_the_primary_config():
     with pytest.raises(MissingConfigException) as info:
         compose_primary("nope")
