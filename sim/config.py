@@ -18,6 +18,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outcomes import SCALE_MAX, SCALE_MIN, IssueKind
+from sim.stability import Thresholds
 
 
 class ConfigError(ValueError):
@@ -164,11 +165,13 @@ def active_uncertainties(cfg: Any) -> list[str]:
 
 @dataclass
 class ThresholdsConf:
-    ir_margin: float = 0.0
-    pareto_gap: float = 0.01
-    blocking_coalitions: int = 0
-    robustness: float = 0.8
-    durability: float = 0.8
+    """The schema of `stability.thresholds`; the defaults are sim.stability.Thresholds'."""
+
+    ir_margin: float = Thresholds.ir_margin
+    pareto_gap: float = Thresholds.pareto_gap
+    blocking_coalitions: int = Thresholds.blocking_coalitions
+    robustness: float = Thresholds.robustness
+    durability: float = Thresholds.durability
 
 
 @dataclass

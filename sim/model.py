@@ -246,32 +246,21 @@ class NegotiationModel(mesa.Model):
     def _reservation_values(self) -> np.ndarray:
         if self.settings.batna is BatnaMode.static:
             return self.problem.static_reservation
-        wp = self.war_params  # fixed for the negotiation: p, the target and the costs are too
-        end_line = war.expected_line(
-            self.contact_line, self._target_line, wp.adjustment_rate, wp.horizon_months
-        )
+        # The war parameters are fixed for the negotiation: so are p, the target and costs.
+        return self._war_value(self.contact_line, self._target_line)
+
+    def _war_value(self, line: float, target: float | np.ndarray) -> np.ndarray:
+        """Fearon's p - c: each party's utility of the expected end state of the war from
+        `line` toward `target` (one per draw if an array), minus its discounted costs."""
+        wp = self.war_params
+        end_line = war.expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
         at_line = war.interp_rows(end_line, self.territory_positions, self.territory_values)
         return self.territory_weights * at_line + self.status_quo_other - self._war_cost
-
-    def war_batna(self, params: war.WarParameters, line: float) -> np.ndarray:
-        """(parties,) value of continuing the war from `line` under `params` (Fearon p - c)."""
-        target = war.target_line(war.aggressor_share(params), params.low, params.high)
-        end_line = war.expected_line(line, target, params.adjustment_rate, params.horizon_months)
-        return war.reservation_values(
-            self.territory_values,
-            self.territory_positions,
-            self.territory_weights,
-            self.status_quo_other,
-            end_line,
-            self.problem.war_costs,
-            params.discount,
-            params.horizon_months,
-        )
 
     def war_batna_draws(
         self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
     ) -> np.ndarray:
-        """(draws, parties) `war_batna` for draws of the aggressor's capacity (draws,) and
+        """(draws, parties) war BATNAs for draws of the aggressor's capacity (draws,) and
         the supporters' capabilities (draws, supporters), all else as in `war_params`."""
         wp = self.war_params
         defender = wp.defender_capacity + wp.aid_effectiveness * (
@@ -279,10 +268,7 @@ class NegotiationModel(mesa.Model):
         )
         total = aggressor_capacity + defender
         p = np.divide(aggressor_capacity, total, out=np.full_like(total, 0.5), where=total > 0)
-        target = wp.low + p * (wp.high - wp.low)
-        end_line = war.expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
-        at_line = war.interp_rows(end_line, self.territory_positions, self.territory_values)
-        return self.territory_weights * at_line + self.status_quo_other - self._war_cost
+        return self._war_value(line, war.target_line(p, wp.low, wp.high))
 
     # -- what parties know and can get ----------------------------------------------------
     def last_concession(self, index: int) -> float:
