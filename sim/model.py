@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 from mesa.agent import AgentSet
 
-from sim import war
+from sim import rounds, war
 from sim.agents import TOLERANCE, PartyAgent, Response
 from sim.config import BatnaMode, Information, Protocol, Seating
 from sim.opponents import estimated_utilities
-from sim.outcomes import IssueKind
 from sim.scenario import Scenario
 from sim.strategies import make_strategy
 
@@ -141,7 +140,11 @@ class NegotiationModel(mesa.Model):
             )
         self.by_index: list[PartyAgent] = sorted(self.agents, key=lambda a: a.index)
         self.mediator = self.by_index[scenario.party_index(s.mediator)]
-        self.turn_order: list[PartyAgent] = list(self.agents.shuffle())
+        # Drawn from the model's generator, as the batched model does per replication.
+        self.turn_order: list[PartyAgent] = [
+            self.by_index[i] for i in self.rng.permutation(n_parties)
+        ]
+        self._shocks = war.war_shocks(self.war_params, s.max_rounds, self.rng)
 
         self.round = 0
         self.phase = 1 if phased else 2
@@ -193,7 +196,7 @@ class NegotiationModel(mesa.Model):
             self._others_drop = self._mean_other_drop()
         for agent in self.by_index:
             agent.last_response = None
-        self.seated.shuffle_do("update_aspiration")
+        self.seated.do("update_aspiration")  # independent of each other: any order
         self._known = None
         if not self._check_walkouts():
             if self.settings.protocol is Protocol.single_text:
@@ -234,12 +237,9 @@ class NegotiationModel(mesa.Model):
 
     def _advance_war(self) -> None:
         wp = self.war_params
-        target = self._target_line
-        shock = 0.0
-        if wp.volatility > 0:
-            shock = float(self.rng.normal(0.0, wp.volatility * np.sqrt(wp.months_per_round)))
+        shock = float(self._shocks[self.round - 2])
         line = war.advance_line(
-            self.contact_line, target, wp.adjustment_rate, wp.months_per_round, shock
+            self.contact_line, self._target_line, wp.adjustment_rate, wp.months_per_round, shock
         )
         self.contact_line = min(max(line, wp.low), wp.high)
 
@@ -428,7 +428,7 @@ class NegotiationModel(mesa.Model):
             proposal = agent.propose()
             if proposal is not None:
                 self._record_offer(agent, proposal)
-                proposals.append((agent.capability, proposal))
+                proposals.append((agent.index, proposal))
         if proposals:
             self.text = self._move_text(self.text, proposals)
 
@@ -438,82 +438,39 @@ class NegotiationModel(mesa.Model):
             return self.mediator
         return max(self.seated, key=lambda a: (a.capability, -a.index))
 
-    def _move_text(self, text: int, proposals: list[tuple[float, int]]) -> int:
-        """Raiffa's step: move the text toward the objectors' proposals, by leverage.
-
-        The text moves `text_step` of the way to the leverage-weighted proposals and snaps
-        to the nearest implementable outcome; if that is the old text (a step shorter than
-        half the gap between ordinal levels), it goes the whole way.
-        """
-        levels_ok = self._text_levels()
-        if any(ok.size == 0 for ok in levels_ok):
-            return text
-        moved = self._nearest_to_target(text, proposals, self.settings.text_step, levels_ok)
-        if moved == text:
-            moved = self._nearest_to_target(text, proposals, 1.0, levels_ok)
-        return moved
+    def _move_text(self, text: int, proposals: list[tuple[int, int]]) -> int:
+        """Raiffa's step toward the objectors' proposals (`sim.rounds.move_texts`)."""
+        offers = np.full((1, len(self.parties)), -1, dtype=np.int64)
+        for index, outcome in proposals:
+            offers[0, index] = outcome
+        moved = rounds.move_texts(
+            self.problem.space,
+            self.problem.preferences.level_values,
+            np.array([text]),
+            offers,
+            self.capabilities,
+            self.settings.text_step,
+            self._text_levels(),
+            np.array([self.drafter().index]),
+        )
+        return int(moved[0])
 
     def _text_levels(self) -> list[np.ndarray]:
-        """Per issue, the level indices a text may use: none controlled by a party that left
-        and, with complete information, none across a seated party's red line. Outcomes
-        built from them are exactly the implementable ones that cross no seated red line."""
-        gone = [a.index for a in self.by_index if a.walked_out]
-        seated = self._seated_idx
-        key = (tuple(gone), tuple(seated))
-        if key in self._text_levels_cache:
-            return self._text_levels_cache[key]
-        complete = self.settings.information is Information.complete
-        out = []
-        for control, red in zip(
-            self.problem.control, self.problem.preferences.red_lines, strict=True
-        ):
-            ok = ~control[gone].any(axis=0) if gone else np.ones(control.shape[1], dtype=bool)
-            if complete and seated:
-                ok &= ~red[seated].any(axis=0)
-            out.append(np.flatnonzero(ok))
-        self._text_levels_cache[key] = out
-        return out
-
-    def _nearest_to_target(
-        self,
-        text: int,
-        proposals: list[tuple[float, int]],
-        step: float,
-        levels_ok: list[np.ndarray],
-    ) -> int:
-        """The outcome nearest the target, issue by issue (the distance is a sum over
-        issues and the allowed outcomes a product of per-issue levels); ties go to the
-        drafter's value of the level, then the lowest level."""
-        levels, positions = self._grid_arrays()
-        weights = np.array([max(w, 1e-12) for w, _ in proposals])
-        weights = weights / weights.sum()
-        outcomes = np.array([o for _, o in proposals])
-        drafter = self.drafter().index
-        prefs = self.problem.preferences
-        here = positions[text]
-        targets = here + step * (weights @ (positions[outcomes] - here))  # NaN if categorical
-        chosen = []
-        for k, issue in enumerate(self.problem.space.issues):
-            allowed = levels_ok[k]
-            if issue.kind is IssueKind.categorical:
-                votes = np.bincount(
-                    levels[outcomes, k], weights=step * weights, minlength=issue.size
-                )
-                votes[levels[text, k]] += 1.0 - step
-                distance = (allowed != int(np.argmax(votes))).astype(np.float64)
-            else:
-                distance = (issue.positions[allowed] - targets[k]) ** 2
-            best = allowed[distance == distance.min()]
-            if best.size > 1:
-                mine = prefs.level_values[k][drafter, best]
-                best = best[mine == mine.max()]
-            chosen.append(int(best[0]))
-        strides = self.problem.space.strides
-        return sum(level * stride for level, stride in zip(chosen, strides, strict=True))
-
-    def _grid_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        space = self.problem.space
-        return space.grid, space.grid_positions
+        """Per issue, (1, levels): the levels a text may use now (`rounds.text_levels_ok`)."""
+        gone = tuple(a.index for a in self.by_index if a.walked_out)
+        key = (gone, tuple(self._seated_idx))
+        if key not in self._text_levels_cache:
+            n = len(self.parties)
+            gone_mask = np.isin(np.arange(n), gone)[None, :]
+            seated_mask = np.isin(np.arange(n), self._seated_idx)[None, :]
+            self._text_levels_cache[key] = rounds.text_levels_ok(
+                self.problem.control,
+                self.problem.preferences.red_lines,
+                gone_mask,
+                seated_mask,
+                self.settings.information is Information.complete,
+            )
+        return self._text_levels_cache[key]
 
     def _end(self, reason: EndReason) -> None:
         self.reason = reason

@@ -58,6 +58,15 @@ def advance_line(line: float, target: float, rate: float, months: float, shock: 
     return line + (target - line) * gap_closed(rate, months) + shock
 
 
+def war_shocks(params: WarParameters, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """The contact line's shocks in rounds 2..`rounds` (scale points), drawn at once; no
+    draw without volatility, so the generator's stream is left as it was."""
+    if params.volatility <= 0:
+        return np.zeros(max(rounds - 1, 0))
+    sd = params.volatility * np.sqrt(params.months_per_round)
+    return rng.normal(0.0, sd, size=max(rounds - 1, 0))
+
+
 def expected_line(line: float, target: float, rate: float, horizon_months: float) -> float:
     """Expected contact line after `horizon_months` of war (shocks average out)."""
     return advance_line(line, target, rate, horizon_months, 0.0)
