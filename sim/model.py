@@ -77,6 +77,20 @@ class NegotiationSettings:
         return cls(**values)
 
 
+def opening_draws(
+    rng: np.random.Generator | int | None,
+    n_parties: int,
+    war_params: war.WarParameters,
+    max_rounds: int,
+) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """A negotiation's generator and everything drawn from it: the alternating-offers
+    turn order (a permutation of the parties) and the war's shocks, drawn up front so that
+    a replication gives the same negotiation alone or in a batch (`sim.batch`)."""
+    generator = np.random.default_rng(rng)
+    order = generator.permutation(n_parties)
+    return generator, order, war.war_shocks(war_params, max_rounds, generator)
+
+
 class NegotiationModel(mesa.Model):
     """One negotiation between the scenario's parties, round by round.
 
@@ -93,12 +107,14 @@ class NegotiationModel(mesa.Model):
         territory_issue: str | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        super().__init__(rng=rng)
         cfg = scenario.config
+        s = settings or NegotiationSettings.from_config(cfg)
+        wp = war_params or scenario.war_params
+        generator, order, self._shocks = opening_draws(rng, len(scenario.parties), wp, s.max_rounds)
+        super().__init__(rng=generator)
         self.problem = scenario
-        self.settings = settings or NegotiationSettings.from_config(cfg)
-        s = self.settings
-        self.war_params = war_params or scenario.war_params
+        self.settings = s
+        self.war_params = wp
         initial_line, default_territory = scenario.war_settings
         self.contact_line = initial_line if contact_line is None else float(contact_line)
         self.walkout_patience = s.walkout_patience
@@ -112,17 +128,21 @@ class NegotiationModel(mesa.Model):
 
         terr_name = territory_issue or default_territory
         self.territory_k = scenario.space.names.index(terr_name)
-        self.territory_positions = scenario.space.issues[self.territory_k].positions
         prefs = scenario.preferences
-        self.territory_values = prefs.level_values[self.territory_k]
-        self.territory_weights = prefs.weights[:, self.territory_k]
-        self.status_quo_other = np.zeros(n_parties)
-        for k, issue in enumerate(scenario.space.issues):
-            if k == self.territory_k:
-                continue
-            values = prefs.level_values[k]
-            at_default = values.min(axis=1) if issue.default is None else values[:, issue.default]
-            self.status_quo_other += prefs.weights[:, k] * at_default
+        self.war_batna = war.war_batna(
+            self.war_params,
+            scenario.space.issues[self.territory_k].positions,
+            prefs.level_values[self.territory_k],
+            prefs.weights,
+            prefs.level_values,
+            [issue.default for issue in scenario.space.issues],
+            self.territory_k,
+            scenario.war_costs,
+        )
+        self.territory_positions = self.war_batna.territory_positions
+        self.territory_values = self.war_batna.territory_values
+        self.territory_weights = self.war_batna.territory_weights
+        self.status_quo_other = self.war_batna.status_quo_other
 
         for name in (s.mediator, *s.phase_one_parties):
             scenario.party_index(name)  # raises KeyError naming the allowed parties
@@ -140,20 +160,13 @@ class NegotiationModel(mesa.Model):
             )
         self.by_index: list[PartyAgent] = sorted(self.agents, key=lambda a: a.index)
         self.mediator = self.by_index[scenario.party_index(s.mediator)]
-        # Drawn from the model's generator, as the batched model does per replication.
-        self.turn_order: list[PartyAgent] = [
-            self.by_index[i] for i in self.rng.permutation(n_parties)
-        ]
-        self._shocks = war.war_shocks(self.war_params, s.max_rounds, self.rng)
+        self.turn_order: list[PartyAgent] = [self.by_index[i] for i in order]
 
         self.round = 0
         self.phase = 1 if phased else 2
         self.reservations = np.zeros(n_parties)
         self.p_share = war.aggressor_share(self.war_params)
         self._target_line = war.target_line(self.p_share, self.war_params.low, self.war_params.high)
-        self._war_cost = scenario.war_costs * war.discounted_months(
-            self.war_params.discount, self.war_params.horizon_months
-        )
         self.implementable = np.ones(self.utilities.shape[1], dtype=bool)
         self.all_implementable = True
         self.offer: int | None = None
@@ -247,28 +260,13 @@ class NegotiationModel(mesa.Model):
         if self.settings.batna is BatnaMode.static:
             return self.problem.static_reservation
         # The war parameters are fixed for the negotiation: so are p, the target and costs.
-        return self._war_value(self.contact_line, self._target_line)
-
-    def _war_value(self, line: float, target: float | np.ndarray) -> np.ndarray:
-        """Fearon's p - c: each party's utility of the expected end state of the war from
-        `line` toward `target` (one per draw if an array), minus its discounted costs."""
-        wp = self.war_params
-        end_line = war.expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
-        at_line = war.interp_rows(end_line, self.territory_positions, self.territory_values)
-        return self.territory_weights * at_line + self.status_quo_other - self._war_cost
+        return self.war_batna.value(self.contact_line, self._target_line)
 
     def war_batna_draws(
         self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
     ) -> np.ndarray:
-        """(draws, parties) war BATNAs for draws of the aggressor's capacity (draws,) and
-        the supporters' capabilities (draws, supporters), all else as in `war_params`."""
-        wp = self.war_params
-        defender = wp.defender_capacity + wp.aid_effectiveness * (
-            supporter_capabilities @ wp.supports
-        )
-        total = aggressor_capacity + defender
-        p = np.divide(aggressor_capacity, total, out=np.full_like(total, 0.5), where=total > 0)
-        return self._war_value(line, war.target_line(p, wp.low, wp.high))
+        """(draws, parties) war BATNAs for draws of capacities (`war.WarBatna.draws`)."""
+        return self.war_batna.draws(aggressor_capacity, supporter_capabilities, line)
 
     # -- what parties know and can get ----------------------------------------------------
     def last_concession(self, index: int) -> float:

@@ -17,12 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from sim.config import StrategyName
 
 
 @dataclass(slots=True)
 class AspirationInput:
-    """What a strategy sees in a round."""
+    """What a strategy sees in a round; the floats may be arrays over replications."""
 
     round: int  # 1-based
     deadline: int
@@ -102,8 +104,8 @@ class Reciprocal(Strategy):
         if x.round <= 1:
             step = (x.best - x.reservation) / max(x.deadline, 1)
         else:
-            step = self.exponent * max(x.others_concession, 0.0)
-        return max(min(x.previous - step, x.best), x.reservation)
+            step = self.exponent * np.maximum(x.others_concession, 0.0)
+        return np.maximum(np.minimum(x.previous - step, x.best), x.reservation)
 
 
 class HardLiner(Strategy):
@@ -118,7 +120,7 @@ class HardLiner(Strategy):
     }
 
     def aspiration(self, x: AspirationInput) -> float:
-        return max(x.best, x.reservation)
+        return np.maximum(x.best, x.reservation)
 
 
 STRATEGIES: dict[StrategyName, type[Strategy]] = {

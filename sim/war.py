@@ -12,6 +12,7 @@ linear and the horizon is long enough for the line to reach ``p``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,71 @@ def reservation_values(
     at_line = interp_rows(end_line, territory_positions, territory_values)
     cost = costs_per_month * discounted_months(discount, horizon_months)
     return weights_territory * at_line + status_quo_utility - cost
+
+
+@dataclass(frozen=True)
+class WarBatna:
+    """Each party's value of continued war from a contact line: Fearon's p - c.
+
+    The utility of the expected end state of the war (territory at the expected line, every
+    other issue at its status quo) minus the discounted cost of the horizon's fighting.
+    The per-party arrays may carry a leading axis of replications.
+    """
+
+    params: WarParameters
+    territory_positions: np.ndarray  # (levels,)
+    territory_values: np.ndarray  # (parties, levels)
+    territory_weights: np.ndarray  # ([n,] parties)
+    status_quo_other: np.ndarray  # ([n,] parties): weighted value of the other issues
+    cost: np.ndarray  # ([n,] parties): discounted cost of the horizon
+
+    def value(self, line: float | np.ndarray, target: float | np.ndarray) -> np.ndarray:
+        """BATNAs from `line` toward `target`: (parties,), or (*line.shape, parties)."""
+        wp = self.params
+        end_line = expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
+        at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
+        return self.territory_weights * at_line + self.status_quo_other - self.cost
+
+    def draws(
+        self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
+    ) -> np.ndarray:
+        """(draws, parties) BATNAs for draws of the aggressor's capacity (draws,) and the
+        supporters' capabilities (draws, supporters), all else as in `params`."""
+        wp = self.params
+        defender = wp.defender_capacity + wp.aid_effectiveness * (
+            supporter_capabilities @ wp.supports
+        )
+        total = aggressor_capacity + defender
+        p = np.divide(aggressor_capacity, total, out=np.full_like(total, 0.5), where=total > 0)
+        return self.value(line, target_line(p, wp.low, wp.high))
+
+
+def war_batna(
+    params: WarParameters,
+    territory_positions: np.ndarray,
+    territory_values: np.ndarray,
+    weights: np.ndarray,
+    level_values: Sequence[np.ndarray],
+    defaults: Sequence[int | None],
+    territory_k: int,
+    costs_per_month: np.ndarray,
+) -> WarBatna:
+    """The war BATNA of parties with issue `weights` (parties, issues) and `level_values`
+    per issue (parties, levels); an issue without a status quo counts at its worst level."""
+    status_quo_other = np.zeros(weights.shape[0])
+    for k, (values, default) in enumerate(zip(level_values, defaults, strict=True)):
+        if k != territory_k:
+            at_default = values.min(axis=1) if default is None else values[:, default]
+            status_quo_other += weights[:, k] * at_default
+    cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
+    return WarBatna(
+        params,
+        territory_positions,
+        territory_values,
+        weights[:, territory_k],
+        status_quo_other,
+        cost,
+    )
 
 
 def interp_rows(x: float | np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
