@@ -91,6 +91,21 @@ def opening_draws(
     return generator, order, war.war_shocks(war_params, max_rounds, generator)
 
 
+def zopa_count(
+    utilities: np.ndarray,
+    reservations: np.ndarray,
+    allowed: np.ndarray,
+    active: np.ndarray,
+    implementable: np.ndarray,
+) -> int:
+    """Implementable outcomes every `active` party may accept and values at its BATNA."""
+    if not active.any():
+        return 0
+    inside = utilities[active] >= reservations[active, None] - TOLERANCE
+    inside &= allowed[active]
+    return int(np.count_nonzero(inside.all(axis=0) & implementable))
+
+
 class NegotiationModel(mesa.Model):
     """One negotiation between the scenario's parties, round by round.
 
@@ -321,11 +336,9 @@ class NegotiationModel(mesa.Model):
     def zopa_size(self) -> int:
         """Implementable outcomes every active party values at least at its BATNA, now."""
         active = np.array([not a.walked_out for a in self.by_index])
-        if not active.any():
-            return 0
-        inside = self.utilities[active] >= self.reservations[active, None] - TOLERANCE
-        inside &= self.allowed[active]
-        return int(np.count_nonzero(inside.all(axis=0) & self.implementable))
+        return zopa_count(
+            self.utilities, self.reservations, self.allowed, active, self.implementable
+        )
 
     def _check_walkouts(self) -> bool:
         """Let seated parties walk out; returns True when the talks broke down."""

@@ -147,6 +147,19 @@ class Scenario:
             out.append((order, self.utilities[i, order]))
         return tuple(out)
 
+    @cached_property
+    def offer_tables(self) -> tuple[np.ndarray, ...]:
+        """Per proposer: (parties, outcomes in its `preference_order`) every party's
+        utility, -inf across that party's red line: what a proposer weighs, in the order
+        it searches, so that a round reads a prefix instead of gathering columns."""
+        known = np.where(self.red_line_crossed, -np.inf, self.utilities)
+        out = []
+        for order, _ in self.preference_order:
+            table = np.ascontiguousarray(known[:, order])
+            table.setflags(write=False)
+            out.append(table)
+        return tuple(out)
+
     def party_index(self, name: str) -> int:
         return self.preferences.party_index(name)
 
