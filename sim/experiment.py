@@ -14,9 +14,16 @@ import numpy as np
 import pandas as pd
 
 from sim import solutions
+from sim.batch import supports as batch_supports
 from sim.config import active_uncertainties
-from sim.model import NegotiationModel
-from sim.replication import CONCEPTS, concept_outcomes, replication_seeds, run_replication
+from sim.model import NegotiationModel, NegotiationSettings
+from sim.replication import (
+    CONCEPTS,
+    concept_outcomes,
+    replication_seeds,
+    run_replication,
+    run_replications_batched,
+)
 from sim.results import (
     CODE_VERSION,
     ResultsError,
@@ -153,29 +160,44 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     return out
 
 
-def run_replications(cfg: Any, collect_trace: bool = False) -> tuple[list[dict], NegotiationModel]:
-    """All R replications of one job: rows (parameters + results), and the first model."""
+def run_replications(
+    cfg: Any, collect_trace: bool = False
+) -> tuple[list[dict], NegotiationModel | None]:
+    """All R replications of one job (or only `replication`): rows (parameters + results)
+    and, with `collect_trace`, the first replication's model. Without a trace the
+    replications run as one batched model where the settings allow (`sim.batch`)."""
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
     params["overrides"] = task_overrides()
     params["code_version"] = CODE_VERSION
     digest = job_hash(cfg)
-    rows, first = [], None
-    for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications)):
-        if cfg.replication is not None and r != cfg.replication:
-            continue
-        row, model = run_replication(scenario, cfg, seed, collect_trace=collect_trace and not rows)
-        first = first or model
-        rows.append(
-            {
-                **params,
-                "n_outcomes": scenario.space.size,
-                **row,
-                "seed": int(cfg.seed),
-                "replication": r,
-                "job": digest,
-            }
-        )
+    chosen = [
+        (r, seed)
+        for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications))
+        if cfg.replication is None or r == cfg.replication
+    ]
+    first = None
+    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    if not collect_trace and batch_supports(settings):
+        results = run_replications_batched(scenario, cfg, [seed for _, seed in chosen])
+    else:
+        results = []
+        for _, seed in chosen:
+            trace = collect_trace and first is None
+            row, model = run_replication(scenario, cfg, seed, collect_trace=trace)
+            results.append(row)
+            first = first or model
+    rows = [
+        {
+            **params,
+            "n_outcomes": scenario.space.size,
+            **row,
+            "seed": int(cfg.seed),
+            "replication": r,
+            "job": digest,
+        }
+        for (r, _), row in zip(chosen, results, strict=True)
+    ]
     return rows, first
 
 

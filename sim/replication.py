@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim import solutions, stability, war
+from sim.batch import BatchNegotiationModel
 from sim.config import Distribution, active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.scenario import Scenario, war_parameters
@@ -183,7 +184,7 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     U = scenario.utilities
     d = model.reservations
     u = U[:, outcome]
-    signatories = np.array([not a.walked_out for a in model.by_index])
+    signatories = np.array([party not in model.walkouts for party in scenario.parties])
 
     ir = stability.ir_margin(u, d, signatories)
     gap = stability.pareto_gap(U, outcome, scenario.acceptable)
@@ -270,6 +271,39 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     return row
 
 
+@dataclasses.dataclass(frozen=True)
+class ReplicationInputs:
+    """What one replication negotiates with: its scenario and war parameters after its
+    draws, and the seeds of its negotiation and of its stability measures."""
+
+    scenario: Scenario
+    war_params: war.WarParameters
+    draws: dict[str, float]
+    model_seed: np.random.SeedSequence
+    stability_seed: np.random.SeedSequence
+
+
+def replication_inputs(
+    scenario: Scenario, cfg: Any, seed: np.random.SeedSequence
+) -> ReplicationInputs:
+    """Draw one replication's uncertain parameters; its three random streams (draws,
+    negotiation, stability) are children of its SeedSequence."""
+    draws_seed, model_seed, stability_seed = seed.spawn(3)
+    draws_rng = np.random.default_rng(draws_seed)
+    draws = draw_uncertain(cfg, draws_rng)
+    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng)
+    return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
+
+
+def result_row(negotiated: Any, inputs: ReplicationInputs, cfg: Any) -> dict[str, Any]:
+    """A replication's row: the negotiation, its draws, the agreement's stability.
+    `negotiated` is a finished NegotiationModel or a `sim.batch.Replica`."""
+    row = negotiation_row(negotiated)
+    row.update({f"{k}_drawn": v for k, v in inputs.draws.items()})
+    row.update(stability_row(negotiated, cfg, np.random.default_rng(inputs.stability_seed)))
+    return row
+
+
 def run_replication(
     scenario: Scenario,
     cfg: Any,
@@ -277,15 +311,28 @@ def run_replication(
     collect_trace: bool = False,
 ) -> tuple[dict[str, Any], NegotiationModel]:
     """Draw, negotiate, assess: one result row (and the model, for its trace)."""
-    draws_seed, model_seed, stability_seed = seed.spawn(3)
-    draws_rng = np.random.default_rng(draws_seed)
-    draws = draw_uncertain(cfg, draws_rng)
-    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng)
+    inputs = replication_inputs(scenario, cfg, seed)
     settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
     model = NegotiationModel(
-        rep_scenario, settings, war_params=wp, rng=np.random.default_rng(model_seed)
+        inputs.scenario,
+        settings,
+        war_params=inputs.war_params,
+        rng=np.random.default_rng(inputs.model_seed),
     ).run()
-    row = negotiation_row(model)
-    row.update({f"{k}_drawn": v for k, v in draws.items()})
-    row.update(stability_row(model, cfg, np.random.default_rng(stability_seed)))
-    return row, model
+    return result_row(model, inputs, cfg), model
+
+
+def run_replications_batched(
+    scenario: Scenario, cfg: Any, seeds: list[np.random.SeedSequence]
+) -> list[dict[str, Any]]:
+    """Replications as one batched model (`sim.batch`): the rows `run_replication` gives
+    one by one, faster. Needs settings the batch supports (`sim.batch.supports`)."""
+    inputs = [replication_inputs(scenario, cfg, seed) for seed in seeds]
+    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    batch = BatchNegotiationModel(
+        [x.scenario for x in inputs],
+        settings,
+        [x.war_params for x in inputs],
+        [np.random.default_rng(x.model_seed) for x in inputs],
+    ).run()
+    return [result_row(batch.replica(r), x, cfg) for r, x in enumerate(inputs)]

@@ -11,7 +11,14 @@ import pytest
 from sim.batch import BatchNegotiationModel, supports
 from sim.config import Information
 from sim.model import NegotiationModel, NegotiationSettings
-from sim.replication import apply_draws, draw_uncertain, negotiation_row, replication_seeds
+from sim.replication import (
+    apply_draws,
+    draw_uncertain,
+    negotiation_row,
+    replication_seeds,
+    run_replication,
+    run_replications_batched,
+)
 from sim.scenario import build_scenario
 from tests.helpers_model import compose, custom_config, fearon_config
 from tests.test_model import non_controller_red_line_config, walkout_after_framework_config
@@ -273,3 +280,30 @@ def test_round_by_round_the_batch_follows_each_negotiation(name):
             np.testing.assert_array_equal(batch.reservations[r], model.reservations)
             assert batch.contact_line[r] == model.contact_line
     assert not any(model.running for model in singles)
+
+
+def same_row(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (a[k] != a[k] and b[k] != b[k])
+        for k in a  # NaN equals NaN
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("uncertainty.us_support.dist=uniform", "uncertainty.us_support.scale=0.3"),
+        ("protocol=alternating_offers", "uncertainty.salience.dist=lognormal"),
+        ("seating=us_russia_first", "war.volatility=4"),
+    ],
+)
+def test_batched_rows_equal_rows_one_by_one_stability_included(overrides):
+    cfg = compose(*overrides, "stability.robustness_draws=8", "stability.durability_paths=4")
+    scenario = build_scenario(cfg)
+    # SeedSequence.spawn counts its calls: each path gets its own, equal, seeds.
+    alone = [run_replication(scenario, cfg, seed)[0] for seed in replication_seeds(9, 4)]
+    batched = run_replications_batched(scenario, cfg, replication_seeds(9, 4))
+    assert len(batched) == 4
+    assert any(row["agreement"] for row in alone)
+    for a, b in zip(batched, alone, strict=True):
+        assert same_row(a, b)

@@ -50,7 +50,7 @@ def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
 def run(cfg, protocol: str, seating: str = "inclusive") -> list[dict[str, Any]]:
     cfg = cfg.copy()
     cfg.protocol, cfg.seating = protocol, seating
-    rows, model = run_replications(cfg)
+    rows, model = run_replications(cfg, collect_trace=True)
     scenario = model.problem
     # the printed report works too (the CLI prints it); without a deal the utility and
     # margin columns print as "nan"
