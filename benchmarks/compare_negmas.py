@@ -51,7 +51,11 @@ flushed the caches. A negotiation repetition is a batch of negotiations back to 
 each building its mechanism (``SAOMechanism`` and four negotiators, whose utility
 inverters sort the outcomes anew) or model (``NegotiationModel``) from the prebuilt
 problem and running it to the end: 200 each on 1,212 outcomes; on 12,012, 20 NegMAS and
-50 of ours (NegMAS takes about a second per negotiation there).
+50 of ours (NegMAS takes about a second per negotiation there). Ours run twice: one
+``NegotiationModel`` after another, and the same negotiations (same seeds) as one
+``BatchNegotiationModel`` (``sim.batch``: a replication per negotiation, arrays over
+replications), which is how a sweep job runs its replications; the worker checks that both
+end every negotiation the same way.
 
 ``--profile`` skips the comparison and prints a cProfile summary of 50 of our
 negotiations on the 1,212-outcome problem (NegMAS not needed).
@@ -80,6 +84,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim import solutions
+from sim.batch import BatchNegotiationModel
 from sim.config import SimConfig
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.scenario import Scenario, build_scenario
@@ -454,6 +459,21 @@ def run_our_batch(
     return clock.cpu(), clock.wall(), ends
 
 
+def run_our_batched(
+    scenario: Scenario, settings: NegotiationSettings, n: int, seed: int
+) -> tuple[float, float, list[dict]]:
+    """The same `n` negotiations (same seeds) as one batched model (`sim.batch`)."""
+    clock = Clock()
+    batch = BatchNegotiationModel(
+        [scenario] * n, settings, [scenario.war_params] * n, list(range(seed, seed + n))
+    ).run()
+    ends = []
+    for r in range(n):
+        replica = batch.replica(r)
+        ends.append({"agreement": replica.agreement, "rounds": replica.round})
+    return clock.cpu(), clock.wall(), ends
+
+
 def _summarise(scenario: Scenario, ends: list[dict], front: set[int]) -> dict[str, Any]:
     """Agreements, rounds, rationality and Pareto optimality of a list of negotiations."""
     agreed = [e["agreement"] for e in ends if e["agreement"] is not None]
@@ -490,8 +510,10 @@ def negotiation_worker(steps: int, quick: bool) -> dict[str, Any]:
 
     run_negmas_batch(outcome_space, ufuns, 1)  # warm-up
     run_our_batch(scenario, settings, 1, 10**6)
-    rows: dict[str, list[tuple[float, float, int, int]]] = {"negmas": [], "ours": []}
-    ends: dict[str, list[dict]] = {"negmas": [], "ours": []}
+    run_our_batched(scenario, settings, 2, 10**6)
+    tools = ("negmas", "ours", "batched")
+    rows: dict[str, list[tuple[float, float, int, int]]] = {tool: [] for tool in tools}
+    ends: dict[str, list[dict]] = {tool: [] for tool in tools}
     for rep in range(plan["reps"]):
         gc.collect()
         cpu, wall, batch = run_negmas_batch(outcome_space, ufuns, plan["negmas"])
@@ -503,6 +525,10 @@ def negotiation_worker(steps: int, quick: bool) -> dict[str, Any]:
         cpu, wall, batch = run_our_batch(scenario, settings, plan["ours"], rep * plan["ours"])
         rows["ours"].append((cpu, wall, len(batch), sum(e["rounds"] for e in batch)))
         ends["ours"] += batch
+        gc.collect()
+        cpu, wall, batch = run_our_batched(scenario, settings, plan["ours"], rep * plan["ours"])
+        rows["batched"].append((cpu, wall, len(batch), sum(e["rounds"] for e in batch)))
+        ends["batched"] += batch
 
     U = scenario.utilities
     rational = np.flatnonzero(solutions.zopa_mask(U, scenario.static_reservation))
@@ -521,7 +547,8 @@ def negotiation_worker(steps: int, quick: bool) -> dict[str, Any]:
         "per_round": {
             tool: statistics.median(c / k for c, _, _, k in r) for tool, r in rows.items()
         },
-        "summary": {tool: _summarise(scenario, e, front) for tool, e in ends.items()},
+        "summary": {tool: _summarise(scenario, ends[tool], front) for tool in tools[:2]},
+        "batched_equal": ends["batched"] == ends["ours"],
     }
 
 
@@ -610,6 +637,9 @@ def print_table(sol: list[dict], neg: list[dict]) -> None:
         a, b = r["rate"]["negmas"], r["rate"]["ours"]
         label = f"negotiations per second, {r['outcomes']:,} outcomes"
         print(_row(label, f"{a:,.2f}", f"{b:,.1f}", f"{b / a:.1f}x"))
+        a, b = r["rate"]["negmas"], r["rate"]["batched"]
+        label = f"  the same, ours batched ({r['plan']['ours']} in one model)"
+        print(_row(label, f"{a:,.2f}", f"{b:,.1f}", f"{b / a:.1f}x"))
         a, b = r["per_round"]["negmas"], r["per_round"]["ours"]
         label = f"ms per step (NegMAS) or round (ours), {r['outcomes']:,} outcomes"
         print(_row(label, f"{a * ms:.3f}", f"{b * ms:.3f}", f"{a / b:.1f}x"))
@@ -641,12 +671,14 @@ def print_targets(sol: list[dict], neg: list[dict]) -> None:
                 f"(target >= {TARGET_SOLUTIONS[1]:.0f}x; wall clock {wall:,.0f}x)"
             )
     for r in neg:
-        if r["steps"] == TARGET_NEGOTIATION[0]:
-            ratio = r["rate"]["ours"] / r["rate"]["negmas"]
-            wall = r["rate_wall"]["ours"] / r["rate_wall"]["negmas"]
+        if r["steps"] != TARGET_NEGOTIATION[0]:
+            continue
+        for tool, how in (("batched", "batched, as sweep jobs run"), ("ours", "one at a time")):
+            ratio = r["rate"][tool] / r["rate"]["negmas"]
+            wall = r["rate_wall"][tool] / r["rate_wall"]["negmas"]
             print(
                 f"  {_verdict(ratio >= TARGET_NEGOTIATION[1])}  negotiation throughput on "
-                f"{r['outcomes']:,} outcomes: {ratio:.1f}x NegMAS's "
+                f"{r['outcomes']:,} outcomes, {how}: {ratio:.1f}x NegMAS's "
                 f"(target >= {TARGET_NEGOTIATION[1]:.0f}x; wall clock {wall:.1f}x)"
             )
 
@@ -703,6 +735,8 @@ def print_checks(sol: list[dict], neg: list[dict]) -> None:
 
     print("\nNegotiation outcomes (informational: offer and acceptance rules differ)")
     for r in neg:
+        same = "identical" if r["batched_equal"] else "DIFFERENT"
+        print(f"  {r['outcomes']:,} ours batched vs one at a time, same seeds: {same} ends")
         for tool in ("negmas", "ours"):
             s = r["summary"][tool]
             print(
