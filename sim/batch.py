@@ -22,7 +22,7 @@ from sim.agents import TOLERANCE, Walkout
 from sim.config import BatnaMode, Information, Protocol, Seating
 from sim.model import EndReason, NegotiationSettings, opening_draws, zopa_count
 from sim.scenario import Scenario
-from sim.strategies import AspirationInput, Strategy, make_strategy
+from sim.strategies import AspirationInput, Strategy, between, make_strategy, share_left
 
 # Parameters a batch's replications must share: the war's clock and scale, not its balance.
 SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount", "low", "high")
@@ -34,8 +34,9 @@ def supports(settings: NegotiationSettings) -> bool:
 
 
 class BatchPartyAgent(mesa.Agent):
-    """A party in every replication: its settings, and moves made for many replications at
-    once. Its state is column `index` of the model's (replications, parties) arrays."""
+    """A party in every replication: its settings, and its offers for many replications at
+    once. Its state is column `index` of the model's (replications, parties) arrays, which
+    the model updates for all parties together (aspirations, responses, walkouts)."""
 
     def __init__(
         self,
@@ -54,40 +55,6 @@ class BatchPartyAgent(mesa.Agent):
         self.capability = capability
         self.deadline = deadline
         self.joins_in_phase = joins_in_phase
-
-    def update_aspiration(self, reps: np.ndarray) -> None:
-        """This round's aspiration in replications `reps` (`PartyAgent.update_aspiration`)."""
-        m, i = self.model, self.index
-        floor = np.maximum(m.reservations[reps, i], m.framework_floor[reps, i])
-        x = AspirationInput(
-            round=m.round,
-            deadline=self.deadline,
-            best=np.maximum(m.best[m.urows(reps), i], floor),
-            reservation=floor,
-            previous=m.aspiration[reps, i],
-            others_concession=m.others_drop[reps, i],
-        )
-        m.previous_aspiration[reps, i] = m.aspiration[reps, i]
-        m.aspiration[reps, i] = np.maximum(self.strategy.aspiration(x), floor)
-
-    def consider_walkout(self, reps: np.ndarray, best_available: np.ndarray) -> np.ndarray:
-        """Walk out of replications `reps` where its BATNA beat all it could get for
-        `walkout_patience` rounds, or everywhere at a hard-liner's deadline; returns the
-        replications it left (`PartyAgent.consider_walkout`)."""
-        m, i = self.model, self.index
-        if self.strategy.walks_out_at_deadline() and m.round >= self.deadline:
-            left = reps
-        else:
-            frustrated = best_available < m.reservations[reps, i] - TOLERANCE
-            m.frustrated[reps, i] = np.where(frustrated, m.frustrated[reps, i] + 1, 0)
-            left = reps[m.frustrated[reps, i] >= m.settings.walkout_patience]
-        m.walked_out[left, i] = True
-        return left
-
-    def walkout_reason(self) -> Walkout:
-        m = self.model
-        at_deadline = self.strategy.walks_out_at_deadline() and m.round >= self.deadline
-        return Walkout.deadline if at_deadline else Walkout.batna
 
     def propose(self, reps: np.ndarray) -> np.ndarray:
         """Per replication: among its outcomes at or above its aspiration, the one the other
@@ -141,16 +108,6 @@ class BatchPartyAgent(mesa.Agent):
                 table = m.offer_tables[i][reps[sel]][:, js, :width]
             value[sel] = (table - m.reservations[reps[sel]][:, js, None]).min(axis=1)
         return value
-
-    def respond(self, reps: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
-        """Accepts (True) or objects, per replication (`sim.agents.accepts`)."""
-        m, i = self.model, self.index
-        u = m.u_at(reps, outcomes)[:, i]
-        return (
-            ~m.red_line_crossed[i, outcomes]
-            & (u >= m.aspiration[reps, i] - TOLERANCE)
-            & (u >= m.reservations[reps, i] - TOLERANCE)
-        )
 
 
 class BatchNegotiationModel(mesa.Model):
@@ -253,6 +210,13 @@ class BatchNegotiationModel(mesa.Model):
             )
         self.by_index: list[BatchPartyAgent] = sorted(self.agents, key=lambda a: a.index)
         self.joins = np.array([a.joins_in_phase for a in self.by_index])
+        self.deadlines = np.array([a.deadline for a in self.by_index])
+        self.walks_at_deadline = np.array(
+            [a.strategy.walks_out_at_deadline() for a in self.by_index]
+        )
+        self.time_dependent = np.array(
+            [bool(a.strategy.classifier["time_dependent"]) for a in self.by_index]
+        )
         self.mediator = first.party_index(s.mediator)
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
 
@@ -313,10 +277,7 @@ class BatchNegotiationModel(mesa.Model):
             self.reservations[live] = self._war_values(live)
         if self._reactive:
             self.others_drop[live] = self._mean_other_drop(live)
-        for agent in self.by_index:
-            reps = live[self.seated[live, agent.index]]
-            if reps.size:
-                agent.update_aspiration(reps)
+        self._update_aspirations(live)
         go = self._check_walkouts(live)
         if go.size:
             if s.protocol is Protocol.single_text:
@@ -335,6 +296,34 @@ class BatchNegotiationModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+    def _update_aspirations(self, live: np.ndarray) -> None:
+        """Every seated party's aspiration this round (`PartyAgent.update_aspiration`):
+        never below its BATNA nor below what it keeps of a framework it agreed."""
+        seated = self.seated[live]
+        floor = np.maximum(self.reservations[live], self.framework_floor[live])
+        best = np.maximum(self.best[self.urows(live)], floor)
+        previous = self.aspiration[live]
+        shares = [
+            share_left(self.round, a.deadline, a.strategy.exponent) if timed else 0.0
+            for a, timed in zip(self.by_index, self.time_dependent, strict=True)
+        ]
+        new = between(floor, best, np.array(shares)[None, :])
+        for agent in self.by_index:
+            if not self.time_dependent[agent.index]:
+                i = agent.index
+                x = AspirationInput(
+                    round=self.round,
+                    deadline=agent.deadline,
+                    best=best[:, i],
+                    reservation=floor[:, i],
+                    previous=previous[:, i],
+                    others_concession=self.others_drop[live, i],
+                )
+                new[:, i] = agent.strategy.aspiration(x)
+        new = np.maximum(new, floor)
+        self.previous_aspiration[live] = np.where(seated, previous, self.previous_aspiration[live])
+        self.aspiration[live] = np.where(seated, new, previous)
 
     def _war_values(self, reps: np.ndarray) -> np.ndarray:
         """`war.WarBatna.value` for replications `reps`, each with its own weights and costs."""
@@ -403,14 +392,24 @@ class BatchNegotiationModel(mesa.Model):
             others_ok = (n_ok[:, None, :] - ok) == (n_active - 1)[:, None, None]
             reachable = others_ok & self.allowed & self.implementable[r][:, None, :]
             best[closed] = np.max(u, axis=2, where=reachable, initial=-np.inf)
+        # Walk out: a hard-liner at its deadline, anyone whose BATNA beat all it could get
+        # `walkout_patience` rounds running (`PartyAgent.consider_walkout`).
+        seated = self.seated[live]
+        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
+        counting = seated & ~at_deadline
+        frustrated = np.where(
+            best < self.reservations[live] - TOLERANCE, self.frustrated[live] + 1, 0
+        )
+        self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
+        leaving = seated & (at_deadline | (self.frustrated[live] >= self.settings.walkout_patience))
+        self.walked_out[live] |= leaving
         left_any = np.zeros(self.n, dtype=bool)
-        for agent in self.by_index:
-            seated = self.seated[live, agent.index]
-            left = agent.consider_walkout(live[seated], best[seated, agent.index])
-            for r in left:
-                self.walkouts[r].append(agent.name)
-                self.walkout_reasons[r].append(str(agent.walkout_reason()))
-            left_any[left] = True
+        left_any[live] = leaving.any(axis=1)
+        for k in np.flatnonzero(leaving.any(axis=1)):
+            for i in np.flatnonzero(leaving[k]):
+                why = Walkout.deadline if at_deadline[i] else Walkout.batna
+                self.walkouts[live[k]].append(self.parties[i])
+                self.walkout_reasons[live[k]].append(str(why))
         changed = np.flatnonzero(left_any)
         if changed.size:
             gone = self.walked_out[changed]
@@ -465,13 +464,15 @@ class BatchNegotiationModel(mesa.Model):
         return out
 
     def _responses(self, reps: np.ndarray, outcome: np.ndarray) -> np.ndarray:
-        accepted = np.zeros((reps.size, len(self.parties)), dtype=bool)
-        seated = self.seated[reps]
-        for agent in self.by_index:
-            at = seated[:, agent.index]
-            if at.any():
-                accepted[at, agent.index] = agent.respond(reps[at], outcome[at])
-        return accepted
+        """(len(reps), parties): which seated parties accept each replication's text or
+        offer (`sim.agents.accepts`): at least the aspiration and the BATNA, no red line."""
+        u = self.u_at(reps, outcome)
+        return (
+            self.seated[reps]
+            & ~self.red_line_crossed[:, outcome].T
+            & (u >= self.aspiration[reps] - TOLERANCE)
+            & (u >= self.reservations[reps] - TOLERANCE)
+        )
 
     def _alternating_round(self, reps: np.ndarray) -> None:
         order = self.turn_order[reps]

@@ -56,10 +56,21 @@ class Strategy:
         return f"{type(self).__name__}(exponent={self.exponent})"
 
 
+def share_left(round_: int, deadline: int, exponent: float) -> float:
+    """Faratin et al.'s ``1 - (t / T) ** (1 / e)``: the share of the way from the BATNA
+    to the best that a time-dependent party still asks for in round `round_`."""
+    progress = min(max(round_, 0) / max(deadline, 1), 1.0)
+    return 1.0 - progress ** (1.0 / exponent)
+
+
+def between(reservation: float, best: float, share: float) -> float:
+    """The aspiration `share` of the way from `reservation` up to `best` (arrays too)."""
+    return reservation + (best - reservation) * share
+
+
 def time_dependent(x: AspirationInput, exponent: float) -> float:
     """Faratin et al. (1998) polynomial tactic; reaches the reservation at the deadline."""
-    progress = min(max(x.round, 0) / max(x.deadline, 1), 1.0)
-    return x.reservation + (x.best - x.reservation) * (1.0 - progress ** (1.0 / exponent))
+    return between(x.reservation, x.best, share_left(x.round, x.deadline, exponent))
 
 
 class Boulware(Strategy):
