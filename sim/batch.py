@@ -28,9 +28,20 @@ from sim.strategies import AspirationInput, Strategy, between, make_strategy, sh
 SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount", "low", "high")
 
 
+# Below these many replications one model after another is faster than a batch: a batched
+# round costs ~6x a single one in fixed overhead (default scenario, one core; measured with
+# benchmarks/negotiation.py).
+BATCH_FROM = {Protocol.single_text: 3, Protocol.alternating_offers: 6}
+
+
 def supports(settings: NegotiationSettings) -> bool:
     """Can these settings run as a batch? Everything but learned information."""
     return settings.information is Information.complete
+
+
+def worth_batching(settings: NegotiationSettings, replications: int) -> bool:
+    """Run these replications as a batch? Same results either way; this is about speed."""
+    return supports(settings) and replications >= BATCH_FROM[settings.protocol]
 
 
 class BatchPartyAgent(mesa.Agent):
@@ -61,13 +72,13 @@ class BatchPartyAgent(mesa.Agent):
         seated parties value most (their smallest surplus); -1 where it has nothing to
         offer (`PartyAgent.propose`, the same ties: best first, then lowest index)."""
         m, i = self.model, self.index
-        rows = m.urows(reps)
-        order = m.orders[i][rows]  # (1 or n, outcomes it can accept), best first
         threshold = -(m.aspiration[reps, i] - TOLERANCE)
         if m.shared:
+            order = m.orders[i][:1]  # (1, outcomes it can accept), best first
             count = np.searchsorted(m.neg_sorted[i][0], threshold, side="right")
         else:
-            count = (m.neg_sorted[i][rows] <= threshold[:, None]).sum(axis=1)
+            order = m.orders[i][reps]
+            count = (m.neg_sorted[i][reps] <= threshold[:, None]).sum(axis=1)
         out = np.full(reps.size, -1, dtype=np.int64)
         width = int(count.max(initial=0))
         if width > 0:
@@ -97,7 +108,8 @@ class BatchPartyAgent(mesa.Agent):
         others = m.seated[reps] & (np.arange(len(m.parties)) != i)[None, :]
         code = others @ (1 << np.arange(others.shape[1]))
         value = np.full((reps.size, width), np.inf)
-        for pattern in np.unique(code):  # replications with the same parties seated
+        patterns = code[:1] if (code == code[0]).all() else np.unique(code)
+        for pattern in patterns:  # replications with the same parties seated
             sel = code == pattern
             js = np.flatnonzero(others[np.argmax(sel)])
             if js.size == 0:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import solutions
-from sim.batch import supports as batch_supports
+from sim.batch import worth_batching
 from sim.config import active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.replication import (
@@ -164,8 +164,8 @@ def run_replications(
     cfg: Any, collect_trace: bool = False
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
-    and, with `collect_trace`, the first replication's model. Without a trace the
-    replications run as one batched model where the settings allow (`sim.batch`)."""
+    and, with `collect_trace`, the first replication's model. Without a trace, enough
+    replications run as one batched model (`sim.batch`; the same rows, faster)."""
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
     params["overrides"] = task_overrides()
@@ -178,7 +178,7 @@ def run_replications(
     ]
     first = None
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
-    if not collect_trace and batch_supports(settings):
+    if not collect_trace and worth_batching(settings, len(chosen)):
         results = run_replications_batched(scenario, cfg, [seed for _, seed in chosen])
     else:
         results = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.batch import BatchNegotiationModel, supports
+from sim.batch import BatchNegotiationModel, supports, worth_batching
 from sim.config import Information
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.replication import (
@@ -307,3 +307,14 @@ def test_batched_rows_equal_rows_one_by_one_stability_included(overrides):
     assert any(row["agreement"] for row in alone)
     for a, b in zip(batched, alone, strict=True):
         assert same_row(a, b)
+
+
+def test_jobs_batch_only_where_it_pays_and_the_settings_allow():
+    single = NegotiationSettings.from_config(compose(), collect_trace=False)
+    alternating = NegotiationSettings.from_config(
+        compose("protocol=alternating_offers"), collect_trace=False
+    )
+    learned = NegotiationSettings.from_config(compose("information=learned"), collect_trace=False)
+    assert [worth_batching(single, n) for n in (1, 2, 3, 20)] == [False, False, True, True]
+    assert [worth_batching(alternating, n) for n in (5, 6)] == [False, True]
+    assert not worth_batching(learned, 100)
