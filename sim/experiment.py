@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import solutions
+from sim.allocator import keep_freed_memory
 from sim.batch import worth_batching
 from sim.config import active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
@@ -166,6 +167,7 @@ def run_replications(
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model. Without a trace, enough
     replications run as one batched model (`sim.batch`; the same rows, faster)."""
+    keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
     params["overrides"] = task_overrides()
