@@ -469,3 +469,30 @@ def validate(cfg: Any) -> None:
     _in_scale("war.discount", war.discount, 0.0, 1.0)
     _check(war.months_per_round > 0, "war.months_per_round", war.months_per_round, "> 0")
     _check(war.horizon_months >= 0, "war.horizon_months", war.horizon_months, "a number >= 0")
+
+
+class PlainConfig(dict):
+    """A resolved config as nested dicts with attribute access, read-only by convention.
+
+    Each OmegaConf node lookup costs tens of microseconds; code that reads the config
+    once per replication (draws, stability settings) reads this copy instead.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def plain(cfg: Any) -> PlainConfig:
+    """`cfg` (a DictConfig) resolved into a `PlainConfig`, enums as their string values."""
+
+    def wrap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return PlainConfig({k: wrap(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [wrap(v) for v in value]
+        return value
+
+    return wrap(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))

@@ -16,7 +16,7 @@ import pandas as pd
 from sim import solutions
 from sim.allocator import keep_freed_memory
 from sim.batch import worth_batching
-from sim.config import active_uncertainties
+from sim.config import active_uncertainties, plain
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.replication import (
     CONCEPTS,
@@ -180,13 +180,14 @@ def run_replications(
     ]
     first = None
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    fast_cfg = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
     if not collect_trace and worth_batching(settings, len(chosen)):
-        results = run_replications_batched(scenario, cfg, [seed for _, seed in chosen])
+        results = run_replications_batched(scenario, fast_cfg, [seed for _, seed in chosen])
     else:
         results = []
         for _, seed in chosen:
             trace = collect_trace and first is None
-            row, model = run_replication(scenario, cfg, seed, collect_trace=trace)
+            row, model = run_replication(scenario, fast_cfg, seed, collect_trace=trace)
             results.append(row)
             first = first or model
     rows = [

@@ -17,7 +17,7 @@ from sim import solutions, stability, war
 from sim.batch import BatchNegotiationModel
 from sim.config import Distribution, active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
-from sim.scenario import Scenario, war_parameters
+from sim.scenario import Scenario
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 
@@ -78,7 +78,7 @@ def apply_draws(
     scenario: Scenario, cfg: Any, draws: dict[str, float], rng: np.random.Generator
 ) -> tuple[Scenario, war.WarParameters]:
     """The replication's scenario and war parameters after the draws."""
-    wp = war_parameters(cfg, scenario)
+    wp = scenario.war_params
     supporters = list(cfg.war.supporters)
     supports = wp.supports.copy()
     for j, party in enumerate(supporters):

@@ -526,3 +526,18 @@ def test_continuous_default_from_config(compose):
     issue = scenario.space.issue("territory")
     assert issue.default == 50
     assert issue.levels[issue.default] == "50"
+
+
+def test_plain_config_reads_like_the_config_it_copies():
+    from sim.config import plain
+    from tests.helpers_model import compose as compose_overrides
+
+    cfg = compose_overrides("uncertainty.us_support.dist=uniform")
+    fast = plain(cfg)
+    assert fast.stability.robustness_draws == cfg.stability.robustness_draws
+    assert fast.uncertainty["us_support"].dist == "uniform"
+    assert type(fast.protocol) is str and fast.protocol == "single_text"
+    assert fast.war.supporters == dict(cfg.war.supporters)
+    assert list(fast.parties) == list(cfg.parties)
+    with pytest.raises(AttributeError, match="no_such_key"):
+        _ = fast.no_such_key
