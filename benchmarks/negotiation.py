@@ -5,7 +5,9 @@
 Prints negotiations per second (one core, no trace collection, max_rounds=100) for both
 protocols, the mean number of rounds, the time per round, Mesa's own cost per step and
 per model, and with --profile a cProfile summary of a round. Target (issue 3): >= 400
-negotiations per second.
+negotiations per second. Then the same negotiations run as batches of R replications in
+one model (`sim.batch`, as sweep jobs run them) for several R: where a batch starts to
+pay is what `sim.batch.BATCH_FROM` encodes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from sim.app import CONFIG_DIR  # noqa: E402
+from sim.batch import BatchNegotiationModel  # noqa: E402
 from sim.model import NegotiationModel, NegotiationSettings  # noqa: E402
 from sim.scenario import build_scenario  # noqa: E402
 
@@ -50,6 +53,27 @@ def throughput(cfg: DictConfig, n: int) -> tuple[float, float]:
             rounds.append(model.round)
         best = max(best, n / (time.perf_counter() - start))
     return best, float(np.mean(rounds))
+
+
+def batched_throughput(cfg: DictConfig, size: int, n: int) -> float:
+    """Negotiations per second as batches of `size` (best of 3 rounds of >= n)."""
+    scenario = build_scenario(cfg)
+    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    wp = scenario.war_params
+
+    def batch(first: int) -> None:
+        seeds = [np.random.default_rng(first + r) for r in range(size)]
+        BatchNegotiationModel([scenario] * size, settings, [wp] * size, seeds).run()
+
+    batch(0)  # warm caches
+    best = 0.0
+    batches = max(1, n // size)
+    for _ in range(3):
+        start = time.perf_counter()
+        for b in range(batches):
+            batch(b * size)
+        best = max(best, batches * size / (time.perf_counter() - start))
+    return best
 
 
 def mesa_overhead() -> tuple[float, float]:
@@ -107,6 +131,18 @@ def main() -> None:
         print(
             f"{protocol:<20} {rate:15.1f} {rounds:7.1f} {per_round:9.1f}  "
             f">= {TARGET:.0f}/s {verdict}"
+        )
+    sizes = (1, 3, 6, 20, 200)
+    print("\nbatched (negotiations/s by replications per batch):")
+    print(f"{'protocol':<20} " + " ".join(f"{'R=' + str(r):>9}" for r in sizes) + "  target")
+    for protocol in ("single_text", "alternating_offers"):
+        cfg = compose_default(f"protocol={protocol}")
+        rates = [batched_throughput(cfg, size, args.n) for size in sizes]
+        verdict = "PASS" if max(rates) >= TARGET else "FAIL"
+        print(
+            f"{protocol:<20} "
+            + " ".join(f"{rate:9.1f}" for rate in rates)
+            + f"  >= {TARGET:.0f}/s {verdict}"
         )
     if args.profile:
         print(profile(compose_default(), min(args.n, 50)))
