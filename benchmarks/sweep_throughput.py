@@ -22,11 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # as `python -m sim` does, before numpy loads
 
-from sim.app import CONFIG_DIR
-from sim.config import register_configs
-from sim.experiment import run_replications
+from hydra import compose, initialize_config_dir  # noqa: E402
+
+from sim.app import CONFIG_DIR  # noqa: E402
+from sim.config import register_configs  # noqa: E402
+from sim.experiment import run_replications  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 1000.0
@@ -90,7 +93,6 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=20)
     args = parser.parse_args()
     supports = args.supports.split(",")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     compute, rows = compute_seconds(supports, args.replications)
     with tempfile.TemporaryDirectory() as tmp:
