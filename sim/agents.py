@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
-from sim.strategies import AspirationInput, Strategy
+from sim.config import Seating
+from sim.strategies import AspirationInput, Strategy, make_strategy
 
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
+    from sim.scenario import Scenario
 
 # Utilities are sums of a few floats: compare with a little slack so that an outcome worth
 # exactly the aspiration is not refused because of rounding.
@@ -37,16 +39,13 @@ def accepts(utility: float, aspiration: float, reservation: float, crosses_red_l
     )
 
 
-class PartyAgent(mesa.Agent):
-    """A party at (or waiting for) the table.
-
-    Holds its utility row, capability, strategy, seat (the phase it joins in), and its
-    current aspiration and reservation value; the model calls it in turn order.
-    """
+class Party(mesa.Agent):
+    """What every party agent holds: its name, index, strategy, leverage, deadline and the
+    phase in which it takes its seat."""
 
     def __init__(
         self,
-        model: NegotiationModel,
+        model: mesa.Model,
         name: str,
         index: int,
         strategy: Strategy,
@@ -61,6 +60,41 @@ class PartyAgent(mesa.Agent):
         self.capability = capability
         self.deadline = deadline
         self.joins_in_phase = joins_in_phase
+
+
+def seat_parties[P: Party](
+    model: mesa.Model, scenario: Scenario, settings: Any, kind: type[P]
+) -> list[P]:
+    """Create one `kind` agent per party of `scenario` in `model`, by index: strategies and
+    deadlines from the scenario, seats from `settings` (phase-one parties first under
+    `us_russia_first`). Unknown mediator or phase-one names raise KeyError."""
+    s = settings
+    for name in (s.mediator, *s.phase_one_parties):
+        scenario.party_index(name)  # raises KeyError naming the allowed parties
+    phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
+    for i, name in enumerate(scenario.parties):
+        strategy, exponent, deadline = scenario.party_settings[i]
+        kind(
+            model,
+            name=name,
+            index=i,
+            strategy=make_strategy(strategy, exponent),
+            capability=float(scenario.capabilities[i]),
+            deadline=deadline or s.max_rounds,
+            joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
+        )
+    return sorted(model.agents, key=lambda a: a.index)
+
+
+class PartyAgent(Party):
+    """A party at (or waiting for) the table.
+
+    Holds its utility row, capability, strategy, seat (the phase it joins in), and its
+    current aspiration and reservation value; the model calls it in turn order.
+    """
+
+    def __init__(self, model: NegotiationModel, *args: Any, **kwargs: Any) -> None:
+        super().__init__(model, *args, **kwargs)  # Party's fields
         self.utility = model.utilities[index]
         self.own_red_line = model.red_line_crossed[index]
         self.best = float(np.max(self.utility, where=~self.own_red_line, initial=-np.inf))

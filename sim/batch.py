@@ -18,11 +18,11 @@ import mesa
 import numpy as np
 
 from sim import rounds, war
-from sim.agents import TOLERANCE, Walkout
+from sim.agents import TOLERANCE, Party, Walkout, seat_parties
 from sim.config import BatnaMode, Information, Protocol, Seating
 from sim.model import EndReason, NegotiationSettings, opening_draws, zopa_count
 from sim.scenario import Scenario
-from sim.strategies import AspirationInput, Strategy, between, make_strategy, share_left
+from sim.strategies import AspirationInput, between, share_left
 
 # Parameters a batch's replications must share: the war's clock and scale, not its balance.
 SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount", "low", "high")
@@ -44,28 +44,12 @@ def worth_batching(settings: NegotiationSettings, replications: int) -> bool:
     return supports(settings) and replications >= BATCH_FROM[settings.protocol]
 
 
-class BatchPartyAgent(mesa.Agent):
+class BatchPartyAgent(Party):
     """A party in every replication: its settings, and its offers for many replications at
     once. Its state is column `index` of the model's (replications, parties) arrays, which
     the model updates for all parties together (aspirations, responses, walkouts)."""
 
-    def __init__(
-        self,
-        model: BatchNegotiationModel,
-        name: str,
-        index: int,
-        strategy: Strategy,
-        capability: float,
-        deadline: int,
-        joins_in_phase: int,
-    ) -> None:
-        super().__init__(model)
-        self.name = name
-        self.index = index
-        self.strategy = strategy
-        self.capability = capability
-        self.deadline = deadline
-        self.joins_in_phase = joins_in_phase
+    model: BatchNegotiationModel
 
     def propose(self, reps: np.ndarray) -> np.ndarray:
         """Per replication: among its outcomes at or above its aspiration, the one the other
@@ -207,20 +191,7 @@ class BatchNegotiationModel(mesa.Model):
         self.shocks = np.stack([shocks for _, _, shocks in draws])
 
         phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
-        for name in (s.mediator, *s.phase_one_parties):
-            first.party_index(name)  # raises KeyError naming the allowed parties
-        for i, name in enumerate(self.parties):
-            strategy, exponent, deadline = first.party_settings[i]
-            BatchPartyAgent(
-                self,
-                name=name,
-                index=i,
-                strategy=make_strategy(strategy, exponent),
-                capability=float(self.capabilities[i]),
-                deadline=deadline or s.max_rounds,
-                joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
-            )
-        self.by_index: list[BatchPartyAgent] = sorted(self.agents, key=lambda a: a.index)
+        self.by_index: list[BatchPartyAgent] = seat_parties(self, first, s, BatchPartyAgent)
         self.joins = np.array([a.joins_in_phase for a in self.by_index])
         self.deadlines = np.array([a.deadline for a in self.by_index])
         self.walks_at_deadline = np.array(

@@ -27,11 +27,10 @@ import pandas as pd
 from mesa.agent import AgentSet
 
 from sim import rounds, war
-from sim.agents import TOLERANCE, PartyAgent, Response
+from sim.agents import TOLERANCE, PartyAgent, Response, seat_parties
 from sim.config import BatnaMode, Information, Protocol, Seating
 from sim.opponents import estimated_utilities
 from sim.scenario import Scenario
-from sim.strategies import make_strategy
 
 
 class EndReason(enum.StrEnum):
@@ -159,21 +158,8 @@ class NegotiationModel(mesa.Model):
         self.territory_weights = self.war_batna.territory_weights
         self.status_quo_other = self.war_batna.status_quo_other
 
-        for name in (s.mediator, *s.phase_one_parties):
-            scenario.party_index(name)  # raises KeyError naming the allowed parties
+        self.by_index: list[PartyAgent] = seat_parties(self, scenario, s, PartyAgent)
         phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
-        for i, name in enumerate(self.parties):
-            strategy, exponent, deadline = scenario.party_settings[i]
-            PartyAgent(
-                self,
-                name=name,
-                index=i,
-                strategy=make_strategy(strategy, exponent),
-                capability=float(self.capabilities[i]),
-                deadline=deadline or s.max_rounds,
-                joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
-            )
-        self.by_index: list[PartyAgent] = sorted(self.agents, key=lambda a: a.index)
         self.mediator = self.by_index[scenario.party_index(s.mediator)]
         self.turn_order: list[PartyAgent] = [self.by_index[i] for i in order]
 

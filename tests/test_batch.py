@@ -39,11 +39,12 @@ def replication_inputs(cfg, seed: int = 3, replications: int = REPLICATIONS):
     return out
 
 
-def one_by_one_and_batched(cfg, seed: int = 3, replications: int = REPLICATIONS):
+def single_models_and_batch(cfg, seed: int, replications: int):
+    """The replications as one NegotiationModel each and as one batch, not yet run."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     inputs = replication_inputs(cfg, seed, replications)
     singles = [
-        NegotiationModel(sc, settings, war_params=wp, rng=np.random.default_rng(s)).run()
+        NegotiationModel(sc, settings, war_params=wp, rng=np.random.default_rng(s))
         for sc, wp, s in inputs
     ]
     batch = BatchNegotiationModel(
@@ -51,8 +52,14 @@ def one_by_one_and_batched(cfg, seed: int = 3, replications: int = REPLICATIONS)
         settings,
         [wp for _, wp, _ in inputs],
         [np.random.default_rng(s) for _, _, s in inputs],
-    ).run()
-    return singles, [batch.replica(r) for r in range(len(inputs))]
+    )
+    return singles, batch
+
+
+def one_by_one_and_batched(cfg, seed: int = 3, replications: int = REPLICATIONS):
+    singles, batch = single_models_and_batch(cfg, seed, replications)
+    batch.run()
+    return [m.run() for m in singles], [batch.replica(r) for r in range(replications)]
 
 
 def assert_same_negotiation(replica, model) -> None:
@@ -256,18 +263,7 @@ def test_a_batch_needs_one_shared_outcome_space():
 def test_round_by_round_the_batch_follows_each_negotiation(name):
     """Offers, aspirations, BATNAs and the line agree in every round, not just at the end."""
     cfg = compose(*OVERRIDES[name], "max_rounds=40")
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
-    inputs = replication_inputs(cfg, seed=5, replications=3)
-    singles = [
-        NegotiationModel(sc, settings, war_params=wp, rng=np.random.default_rng(s))
-        for sc, wp, s in inputs
-    ]
-    batch = BatchNegotiationModel(
-        [sc for sc, _, _ in inputs],
-        settings,
-        [wp for _, wp, _ in inputs],
-        [np.random.default_rng(s) for _, _, s in inputs],
-    )
+    singles, batch = single_models_and_batch(cfg, seed=5, replications=3)
     while batch.running:
         batch.step()
         for r, model in enumerate(singles):
