@@ -95,8 +95,8 @@ class PartyAgent(Party):
 
     def __init__(self, model: NegotiationModel, *args: Any, **kwargs: Any) -> None:
         super().__init__(model, *args, **kwargs)  # Party's fields
-        self.utility = model.utilities[index]
-        self.own_red_line = model.red_line_crossed[index]
+        self.utility = model.utilities[self.index]
+        self.own_red_line = model.red_line_crossed[self.index]
         self.best = float(np.max(self.utility, where=~self.own_red_line, initial=-np.inf))
         self.reservation = 0.0
         self.aspiration = self.best
