@@ -155,12 +155,13 @@ class PartyAgent(Party):
         order, utility = model.problem.preference_order[self.index]
         count = int(np.searchsorted(-utility, -(self.aspiration - TOLERANCE), side="right"))
         candidates = order[:count]
+        value = model.others_value(self.index, count)
         if not model.all_implementable:
-            candidates = candidates[model.implementable[candidates]]
+            keep = model.implementable[candidates]
+            candidates, value = candidates[keep], value[keep]
         if candidates.size == 0:  # its BATNA rose above all it can get: ask for its best
             reachable = order[model.implementable[order]]
             return int(reachable[0]) if reachable.size else None
-        value = model.others_value(self.index, candidates)
         return int(candidates[int(np.argmax(value))])
 
     def respond(self, outcome: int) -> Response:

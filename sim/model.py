@@ -183,11 +183,10 @@ class NegotiationModel(mesa.Model):
         self._zopa_witness: int | None = None
         self._text_levels_cache: dict[tuple, list[np.ndarray]] = {}
         self.offer_history: list[list[int]] = [[] for _ in self.parties]
-        self._known: np.ndarray | None = None
+        self._known: np.ndarray | None = None  # learned surplus, until the next offer
 
         self.allowed = ~self.red_line_crossed  # (parties, outcomes)
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
-        self._red_penalty = np.where(self.red_line_crossed, -np.inf, 0.0)
         self._others_drop = np.zeros(n_parties)
         self._seated_idx: list[int] = []
         self._active = np.ones(n_parties, dtype=bool)  # not walked out
@@ -211,7 +210,6 @@ class NegotiationModel(mesa.Model):
         for agent in self.by_index:
             agent.last_response = None
         self.seated.do("update_aspiration")  # independent of each other: any order
-        self._known = None
         if not self._check_walkouts():
             if self.settings.protocol is Protocol.single_text:
                 self._single_text_round()
@@ -274,31 +272,30 @@ class NegotiationModel(mesa.Model):
         """Mean drop of the other seated parties' aspirations in the previous round."""
         return float(self._others_drop[index])
 
-    def _known_surplus(self) -> np.ndarray:
-        """(parties, outcomes): what a proposer believes each party gains over its BATNA.
-
-        Complete information: true utilities minus true BATNAs, -inf across a red line.
-        Learned: the frequency model of each party's past offers (BATNAs unknown, 0).
-        """
+    def _learned_surplus(self) -> np.ndarray:
+        """(parties, outcomes): each party's utility as the frequency model of its past
+        offers estimates it (BATNAs unknown, 0)."""
         if self._known is None:
-            if self.settings.information is Information.complete:
-                self._known = self.utilities - self.reservations[:, None] + self._red_penalty
-            else:
-                shape = self.problem.space.shape
-                rows = []
-                for history in self.offer_history:
-                    levels = self.problem.space.unravel(np.asarray(history, dtype=np.int64))
-                    rows.append(estimated_utilities(levels.reshape(-1, len(shape)), shape))
-                self._known = np.vstack(rows)
+            shape = self.problem.space.shape
+            rows = []
+            for history in self.offer_history:
+                levels = self.problem.space.unravel(np.asarray(history, dtype=np.int64))
+                rows.append(estimated_utilities(levels.reshape(-1, len(shape)), shape))
+            self._known = np.vstack(rows)
         return self._known
 
-    def others_value(self, index: int, outcomes: np.ndarray) -> np.ndarray:
-        """The smallest believed surplus among the other seated parties, for `outcomes`."""
+    def others_value(self, index: int, count: int) -> np.ndarray:
+        """The smallest believed surplus among the other seated parties, over the first
+        `count` outcomes of party `index`'s preference order. Complete information: true
+        utilities minus true BATNAs, -inf across a red line; learned: the frequency model."""
         others = [j for j in self._seated_idx if j != index]
         if not others:
-            return np.zeros(outcomes.size)
-        # Columns first: early in the talks the candidates are a handful.
-        return self._known_surplus()[:, outcomes][others].min(axis=0)
+            return np.zeros(count)
+        if self.settings.information is Information.complete:
+            table = self.problem.offer_tables[index]
+            return (table[others, :count] - self.reservations[others, None]).min(axis=0)
+        order = self.problem.preference_order[index][0][:count]
+        return self._learned_surplus()[:, order][others].min(axis=0)
 
     def _zopa_open(self, active: np.ndarray) -> bool:
         """Is there an implementable outcome every active party values at its BATNA?
@@ -353,7 +350,6 @@ class NegotiationModel(mesa.Model):
             self.implementable = ~self.required[gone].any(axis=0)
             self.all_implementable = bool(self.implementable.all())
             self.seated = self._seated_agents()
-            self._known = None
             if not self.implementable.any() or not any(a.seated for a in self.by_index):
                 self._end(EndReason.breakdown)
                 return True
@@ -362,7 +358,7 @@ class NegotiationModel(mesa.Model):
     # -- protocols ------------------------------------------------------------------------
     def _record_offer(self, agent: PartyAgent, outcome: int) -> None:
         self.offer_history[agent.index].append(outcome)
-        self._known = None if self.settings.information is Information.learned else self._known
+        self._known = None  # the learned estimates change with every offer
 
     def _settle(self, outcome: int, accepted: set[int], seated: set[int]) -> bool:
         """Apply the pass rule to a text or offer; returns True when the talks ended."""
