@@ -48,8 +48,11 @@ def _nearest_to_targets(
     rows = np.arange(text.size)
     here = positions[text]  # (n, issues); NaN for categorical issues
     proposed = np.where(proposals >= 0, proposals, text[:, None])
+    # In party order, so the sums are the same for any n; a party without a proposal in
+    # any row adds exact zeros and is skipped.
+    proposers = np.flatnonzero((proposals >= 0).any(axis=0))
     pull = np.zeros_like(here)
-    for p in range(proposals.shape[1]):  # in party order: the same sums for any n
+    for p in proposers:
         pull += weights[:, p, None] * (positions[proposed[:, p]] - here)
     targets = here + step * pull
     moved = np.zeros(text.size, dtype=np.int64)
@@ -57,7 +60,7 @@ def _nearest_to_targets(
         ok = levels_ok[k]
         if issue.kind is IssueKind.categorical:
             votes = np.zeros((text.size, issue.size))
-            for p in range(proposals.shape[1]):
+            for p in proposers:
                 votes[rows, grid[proposed[:, p], k]] += step * weights[:, p]
             votes[rows, grid[text, k]] += 1.0 - step
             winner = np.argmax(votes, axis=1)
@@ -66,8 +69,9 @@ def _nearest_to_targets(
             distance = (issue.positions[None, :] - targets[:, k, None]) ** 2
         distance = np.where(ok, distance, np.inf)
         best = ok & (distance == distance.min(axis=1, keepdims=True))
-        mine = np.where(best, level_values[k][drafter], -np.inf)
-        best &= mine == mine.max(axis=1, keepdims=True)
+        if (best.sum(axis=1) > 1).any():  # a tie somewhere: the drafter's value decides
+            mine = np.where(best, level_values[k][drafter], -np.inf)
+            best &= mine == mine.max(axis=1, keepdims=True)
         moved += np.argmax(best, axis=1) * space.strides[k]
     return moved
 
