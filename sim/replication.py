@@ -15,6 +15,7 @@ import numpy as np
 
 from sim import solutions, stability, war
 from sim.batch import BatchNegotiationModel
+from sim.batch import batch_size as default_batch_size
 from sim.config import Distribution, active_uncertainties
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.scenario import Scenario
@@ -323,16 +324,24 @@ def run_replication(
 
 
 def run_replications_batched(
-    scenario: Scenario, cfg: Any, seeds: list[np.random.SeedSequence]
+    scenario: Scenario,
+    cfg: Any,
+    seeds: list[np.random.SeedSequence],
+    batch_size: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Replications as one batched model (`sim.batch`): the rows `run_replication` gives
-    one by one, faster. Needs settings the batch supports (`sim.batch.supports`)."""
-    inputs = [replication_inputs(scenario, cfg, seed) for seed in seeds]
+    """Replications as batched models (`sim.batch`), `batch_size` at a time (by default
+    as many as `sim.batch.batch_size` allows for the outcome space): the rows
+    `run_replication` gives one by one, faster. Needs settings the batch supports."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
-    batch = BatchNegotiationModel(
-        [x.scenario for x in inputs],
-        settings,
-        [x.war_params for x in inputs],
-        [np.random.default_rng(x.model_seed) for x in inputs],
-    ).run()
-    return [result_row(batch.replica(r), x, cfg) for r, x in enumerate(inputs)]
+    size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
+    rows = []
+    for start in range(0, len(seeds), size):
+        inputs = [replication_inputs(scenario, cfg, seed) for seed in seeds[start : start + size]]
+        batch = BatchNegotiationModel(
+            [x.scenario for x in inputs],
+            settings,
+            [x.war_params for x in inputs],
+            [np.random.default_rng(x.model_seed) for x in inputs],
+        ).run()
+        rows += [result_row(batch.replica(r), x, cfg) for r, x in enumerate(inputs)]
+    return rows

@@ -8,7 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.batch import BatchNegotiationModel, supports, worth_batching
+from sim.batch import (
+    BATCH_ELEMENTS,
+    MAX_BATCH,
+    BatchNegotiationModel,
+    batch_size,
+    supports,
+    worth_batching,
+)
 from sim.config import Information
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.replication import (
@@ -314,3 +321,20 @@ def test_jobs_batch_only_where_it_pays_and_the_settings_allow():
     assert [worth_batching(single, n) for n in (1, 2, 3, 20)] == [False, False, True, True]
     assert [worth_batching(alternating, n) for n in (5, 6)] == [False, True]
     assert not worth_batching(learned, 100)
+
+
+def test_a_long_job_runs_in_batches_of_bounded_size_with_the_same_rows():
+    cfg = compose("uncertainty.us_support.dist=uniform", "uncertainty.us_support.scale=0.5")
+    cfg.stability.robustness_draws, cfg.stability.durability_paths = 4, 2
+    scenario = build_scenario(cfg)
+    whole = run_replications_batched(scenario, cfg, replication_seeds(2, 7))
+    in_threes = run_replications_batched(scenario, cfg, replication_seeds(2, 7), batch_size=3)
+    assert len(whole) == len(in_threes) == 7
+    for a, b in zip(whole, in_threes, strict=True):
+        assert same_row(a, b)
+
+
+def test_batch_size_keeps_the_largest_arrays_bounded():
+    assert batch_size(4, 3_030) == MAX_BATCH  # 1,650 would fit: capped
+    assert batch_size(4, 1_200_012) == BATCH_ELEMENTS // (4 * 1_200_012) == 4
+    assert batch_size(4, 10**8) == 1
