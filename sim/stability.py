@@ -111,6 +111,18 @@ def blocking(
     return count.reshape(lead), surplus.reshape(lead)
 
 
+def coalition_options(
+    needs: np.ndarray, changed: np.ndarray, allowed: np.ndarray, members: list[np.ndarray]
+) -> np.ndarray:
+    """(outcomes, coalitions): the outcomes o' a coalition could move to on its own: o'
+    changes something, no one outside it must consent, and none of its members' red lines
+    is crossed. Two small integer products instead of a pass per coalition."""
+    inside = np.array(members, dtype=np.int64)  # (coalitions, parties)
+    outside_needed = needs.astype(np.int64) @ (1 - inside).T  # (outcomes, coalitions)
+    members_refusing = (~allowed).astype(np.int64) @ inside.T
+    return changed[:, None] & (outside_needed == 0) & (members_refusing == 0)
+
+
 def blocking_by_party(
     gains: np.ndarray,
     needs: np.ndarray,
@@ -124,10 +136,9 @@ def blocking_by_party(
     n_draws = gains.shape[2]
     count = np.zeros(n_draws, dtype=np.int64)
     surplus = np.zeros(n_draws)
-    for mask in members:
-        can = changed & ~(needs & ~mask).any(axis=1) & allowed[:, mask].all(axis=1)
-        if not can.any():
-            continue
+    options = coalition_options(needs, changed, allowed, members)
+    for c in np.flatnonzero(options.any(axis=0)):
+        mask, can = members[c], options[:, c]
         sub = gains[np.ix_(np.flatnonzero(mask), np.flatnonzero(can))]  # (members, o', draws)
         best = sub.min(axis=0).max(axis=0)
         blocks = best > TOLERANCE
