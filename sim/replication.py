@@ -201,9 +201,14 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     k_draws = int(st.robustness_draws)
     prefs = scenario.preferences
     factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
+    # Only outcomes some coalition could move to matter for blocking, and the deal itself.
+    relevant = stability.coalition_options(needs, changed, allowed, members).any(axis=1)
+    relevant[outcome] = True
+    (subset,) = np.nonzero(relevant)
+    deal = int(np.searchsorted(subset, outcome))
     U_draws = stability.perturbed_utilities(
-        prefs.weights, prefs.level_values, grid, factors, parties_first=True
-    )  # (parties, outcomes, draws)
+        prefs.weights, prefs.level_values, grid[subset], factors, parties_first=True
+    )  # (parties, relevant outcomes, draws)
     wp = model.war_params
     cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
     res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
@@ -216,10 +221,11 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     else:
         d_draws = np.broadcast_to(d, res_noise.shape)
     d_draws = d_draws + res_noise
-    u_draws = U_draws[:, outcome, :].T  # (draws, parties)
+    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
     ir_ok = ((u_draws - d_draws)[:, signatories] >= -stability.TOLERANCE).all(axis=1)
+    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
     counts, _ = stability.blocking_by_party(
-        U_draws - u_draws.T[:, None, :], needs, changed, allowed, members
+        U_draws, needs[subset], changed[subset], allowed[subset], members
     )
     robust = float((ir_ok & (counts == 0)).mean())
 
