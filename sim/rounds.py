@@ -37,13 +37,14 @@ def _nearest_to_targets(
     text: np.ndarray,
     proposals: np.ndarray,
     weights: np.ndarray,
-    step: float,
+    step: np.ndarray,
     levels_ok: list[np.ndarray],
     drafter: np.ndarray,
 ) -> np.ndarray:
-    """The outcome nearest each target, issue by issue (the distance is a sum over issues
-    and the allowed outcomes a product of per-issue levels); ties go to the drafter's
-    value of the level, then the lowest level."""
+    """The outcome nearest each row's target, `step` (per row) of the way to the weighted
+    proposals, issue by issue (the distance is a sum over issues and the allowed outcomes
+    a product of per-issue levels); ties go to the drafter's value of the level, then the
+    lowest level."""
     grid, positions = space.grid, space.grid_positions
     rows = np.arange(text.size)
     here = positions[text]  # (n, issues); NaN for categorical issues
@@ -54,14 +55,14 @@ def _nearest_to_targets(
     pull = np.zeros_like(here)
     for p in proposers:
         pull += weights[:, p, None] * (positions[proposed[:, p]] - here)
-    targets = here + step * pull
+    targets = here + step[:, None] * pull
     moved = np.zeros(text.size, dtype=np.int64)
     for k, issue in enumerate(space.issues):
         ok = levels_ok[k]
         if issue.kind is IssueKind.categorical:
             votes = np.zeros((text.size, issue.size))
             for p in proposers:
-                votes[rows, grid[proposed[:, p], k]] += step * weights[:, p]
+                votes[rows, grid[proposed[:, p], k]] += step * weights[:, p]  # step per row
             votes[rows, grid[text, k]] += 1.0 - step
             winner = np.argmax(votes, axis=1)
             distance = (np.arange(issue.size)[None, :] != winner[:, None]).astype(np.float64)
@@ -97,15 +98,20 @@ def move_texts(
     has = proposals >= 0
     weights = np.where(has, np.maximum(capabilities, 1e-12)[None, :], 0.0)
     weights = weights / weights.sum(axis=1, keepdims=True)
-    moved = _nearest_to_targets(
-        space, level_values, text, proposals, weights, step, levels_ok, drafter
+    # Both moves at once, as rows n..2n-1: the step, and the whole way for the texts the
+    # step leaves where they were.
+    n = text.size
+    both = _nearest_to_targets(
+        space,
+        level_values,
+        np.concatenate([text, text]),
+        np.vstack([proposals, proposals]),
+        np.vstack([weights, weights]),
+        np.repeat([step, 1.0], n),
+        [np.vstack([ok, ok]) for ok in levels_ok],
+        np.concatenate([drafter, drafter]),
     )
-    again = moved == text
-    if again.any():
-        whole = _nearest_to_targets(
-            space, level_values, text, proposals, weights, 1.0, levels_ok, drafter
-        )
-        moved = np.where(again, whole, moved)
+    moved = np.where(both[:n] == text, both[n:], both[:n])
     stuck = np.zeros(text.size, dtype=bool)
     for ok in levels_ok:
         stuck |= ~ok.any(axis=1)
