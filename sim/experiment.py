@@ -184,10 +184,10 @@ def run_replications(
     if not collect_trace and worth_batching(settings, len(chosen)):
         results = run_replications_batched(scenario, fast_cfg, [seed for _, seed in chosen])
     else:
-        results = []
+        results, cache = [], {}
         for _, seed in chosen:
             trace = collect_trace and first is None
-            row, model = run_replication(scenario, fast_cfg, seed, collect_trace=trace)
+            row, model = run_replication(scenario, fast_cfg, seed, trace, cache)
             results.append(row)
             first = first or model
     rows = [

@@ -172,8 +172,35 @@ def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
     return row
 
 
-def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -> dict[str, Any]:
-    """The five stability measures of the binding agreement (NaN without one)."""
+def deal_structure(
+    scenario: Scenario, outcome: int, cache: dict[int, tuple] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """For a deal: who must consent to each move away from it, which outcomes change
+    something, what each coalition could reach alone, and the coalitions. The replications
+    of a job share grid, control and red lines, so a job keeps these per deal in `cache`."""
+    if cache is not None and outcome in cache:
+        return cache[outcome]
+    grid = scenario.space.grid
+    needs, changed = stability.change_needs(
+        grid, grid[outcome], scenario.issue_control, scenario.level_control
+    )
+    allowed = ~scenario.red_line_crossed.T
+    members = stability.coalitions(len(scenario.parties))
+    options = stability.coalition_options(needs, changed, allowed, members)
+    found = (needs, changed, options, members)
+    if cache is not None:
+        cache[outcome] = found
+    return found
+
+
+def stability_row(
+    model: NegotiationModel,
+    cfg: Any,
+    rng: np.random.Generator,
+    cache: dict[int, tuple] | None = None,
+) -> dict[str, Any]:
+    """The five stability measures of the binding agreement (NaN without one); `cache`
+    keeps `deal_structure` per deal across the replications of one job."""
     st = cfg.stability
     empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
     empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0)
@@ -190,19 +217,16 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     ir = stability.ir_margin(u, d, signatories)
     gap = stability.pareto_gap(U, outcome, scenario.acceptable)
     grid = space.grid
-    needs, changed = stability.change_needs(
-        grid, grid[outcome], scenario.issue_control, scenario.level_control
-    )
+    needs, changed, options, members = deal_structure(scenario, outcome, cache)
     allowed = ~scenario.red_line_crossed.T
-    members = stability.coalitions(len(scenario.parties))
-    n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members)
+    n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members, options)
 
     # Robustness: perturb saliences, capabilities (through the war BATNA) and BATNAs.
     k_draws = int(st.robustness_draws)
     prefs = scenario.preferences
     factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
     # Only outcomes some coalition could move to matter for blocking, and the deal itself.
-    relevant = stability.coalition_options(needs, changed, allowed, members).any(axis=1)
+    relevant = options.any(axis=1)
     relevant[outcome] = True
     (subset,) = np.nonzero(relevant)
     deal = int(np.searchsorted(subset, outcome))
@@ -225,7 +249,7 @@ def stability_row(model: NegotiationModel, cfg: Any, rng: np.random.Generator) -
     ir_ok = ((u_draws - d_draws)[:, signatories] >= -stability.TOLERANCE).all(axis=1)
     U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
     counts, _ = stability.blocking_by_party(
-        U_draws, needs[subset], changed[subset], allowed[subset], members
+        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
     )
     robust = float((ir_ok & (counts == 0)).mean())
 
@@ -302,12 +326,19 @@ def replication_inputs(
     return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
 
 
-def result_row(negotiated: Any, inputs: ReplicationInputs, cfg: Any) -> dict[str, Any]:
+def result_row(
+    negotiated: Any,
+    inputs: ReplicationInputs,
+    cfg: Any,
+    cache: dict[int, tuple] | None = None,
+) -> dict[str, Any]:
     """A replication's row: the negotiation, its draws, the agreement's stability.
-    `negotiated` is a finished NegotiationModel or a `sim.batch.Replica`."""
+    `negotiated` is a finished NegotiationModel or a `sim.batch.Replica`; `cache` is the
+    job's (`stability_row`)."""
     row = negotiation_row(negotiated)
     row.update({f"{k}_drawn": v for k, v in inputs.draws.items()})
-    row.update(stability_row(negotiated, cfg, np.random.default_rng(inputs.stability_seed)))
+    rng = np.random.default_rng(inputs.stability_seed)
+    row.update(stability_row(negotiated, cfg, rng, cache))
     return row
 
 
@@ -316,8 +347,10 @@ def run_replication(
     cfg: Any,
     seed: np.random.SeedSequence,
     collect_trace: bool = False,
+    cache: dict[int, tuple] | None = None,
 ) -> tuple[dict[str, Any], NegotiationModel]:
-    """Draw, negotiate, assess: one result row (and the model, for its trace)."""
+    """Draw, negotiate, assess: one result row (and the model, for its trace); `cache`
+    is shared by the replications of a job (`stability_row`)."""
     inputs = replication_inputs(scenario, cfg, seed)
     settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
     model = NegotiationModel(
@@ -326,7 +359,7 @@ def run_replication(
         war_params=inputs.war_params,
         rng=np.random.default_rng(inputs.model_seed),
     ).run()
-    return result_row(model, inputs, cfg), model
+    return result_row(model, inputs, cfg, cache), model
 
 
 def run_replications_batched(
@@ -340,7 +373,8 @@ def run_replications_batched(
     `run_replication` gives one by one, faster. Needs settings the batch supports."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    cache: dict[int, tuple] = {}
     for start in range(0, len(seeds), size):
         inputs = [replication_inputs(scenario, cfg, seed) for seed in seeds[start : start + size]]
         batch = BatchNegotiationModel(
@@ -349,5 +383,5 @@ def run_replications_batched(
             [x.war_params for x in inputs],
             [np.random.default_rng(x.model_seed) for x in inputs],
         ).run()
-        rows += [result_row(batch.replica(r), x, cfg) for r, x in enumerate(inputs)]
+        rows += [result_row(batch.replica(r), x, cfg, cache) for r, x in enumerate(inputs)]
     return rows

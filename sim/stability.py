@@ -87,6 +87,7 @@ def blocking(
     changed: np.ndarray,
     allowed: np.ndarray,
     members: list[np.ndarray],
+    options: np.ndarray | None = None,
 ) -> tuple[int, float]:
     """Count of blocking coalitions and the largest blocking surplus.
 
@@ -101,11 +102,12 @@ def blocking(
     A coalition C blocks when some o' that only C's consent is needed for (and that
     changes something) gives every member a strictly higher utility and crosses none of
     their red lines. Returns per leading index when `gains` has leading axes.
+    `options`, if given, is `coalition_options(needs, changed, allowed, members)`.
     """
     lead = gains.shape[:-2]
     n_outcomes, n_parties = gains.shape[-2:]
     by_party = gains.reshape(-1, n_outcomes, n_parties).transpose(2, 1, 0)
-    count, surplus = blocking_by_party(by_party, needs, changed, allowed, members)
+    count, surplus = blocking_by_party(by_party, needs, changed, allowed, members, options)
     if lead == ():
         return int(count[0]), float(surplus[0])
     return count.reshape(lead), surplus.reshape(lead)
@@ -117,9 +119,9 @@ def coalition_options(
     """(outcomes, coalitions): the outcomes o' a coalition could move to on its own: o'
     changes something, no one outside it must consent, and none of its members' red lines
     is crossed. Two small integer products instead of a pass per coalition."""
-    inside = np.array(members, dtype=np.int64)  # (coalitions, parties)
-    outside_needed = needs.astype(np.int64) @ (1 - inside).T  # (outcomes, coalitions)
-    members_refusing = (~allowed).astype(np.int64) @ inside.T
+    inside = np.array(members, dtype=np.float64)  # (coalitions, parties); exact counts
+    outside_needed = needs.astype(np.float64) @ (1.0 - inside).T  # (outcomes, coalitions)
+    members_refusing = (~allowed).astype(np.float64) @ inside.T
     return changed[:, None] & (outside_needed == 0) & (members_refusing == 0)
 
 
@@ -129,6 +131,7 @@ def blocking_by_party(
     changed: np.ndarray,
     allowed: np.ndarray,
     members: list[np.ndarray],
+    options: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`blocking` for gains laid out parties first, (parties, outcomes, draws): per draw,
     the count of blocking coalitions and the largest blocking surplus. A coalition's rows
@@ -136,7 +139,8 @@ def blocking_by_party(
     n_draws = gains.shape[2]
     count = np.zeros(n_draws, dtype=np.int64)
     surplus = np.zeros(n_draws)
-    options = coalition_options(needs, changed, allowed, members)
+    if options is None:
+        options = coalition_options(needs, changed, allowed, members)
     for c in np.flatnonzero(options.any(axis=0)):
         mask, can = members[c], options[:, c]
         sub = gains[np.ix_(np.flatnonzero(mask), np.flatnonzero(can))]  # (members, o', draws)
