@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
@@ -125,13 +126,38 @@ def swept_keys(config: DictConfig) -> list[str]:
     return keys
 
 
+HEATMAP_BINS = 8  # bins per drawn parameter when the heatmap is over drawn values
+
+
+def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
+    """The frame and the (up to two) columns a sweep's heatmap is drawn over: the swept
+    parameters other than the seed; failing those, the first two parameters the
+    replications drew, binned (the scenarios were drawn, not gridded); failing those too,
+    whatever was swept."""
+    keys = [k for k in swept if k in frame.columns and k != "seed"]
+    if "scenario" in swept and "scenario" not in keys:
+        keys.append("scenario")
+    if keys:
+        return frame, keys[:2]
+    drawn = [c for c in frame.columns if c.endswith("_drawn") and frame[c].nunique() > 1][:2]
+    if not drawn:
+        return frame, [k for k in swept if k in frame.columns][:2]
+    return frame.assign(**{c: bin_midpoints(frame[c], HEATMAP_BINS) for c in drawn}), drawn
+
+
+def bin_midpoints(values: Any, bins: int) -> np.ndarray:
+    """Each value replaced by the midpoint of its bin, `bins` equal bins over the range."""
+    x = np.asarray(values, dtype=np.float64)
+    edges = np.linspace(np.nanmin(x), np.nanmax(x), bins + 1)
+    index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+    return np.round((edges[index] + edges[index + 1]) / 2, 3)
+
+
 def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | None:
-    """heatmap.png next to results.parquet, over the first two swept parameters."""
+    """heatmap.png next to results.parquet (axes: `heatmap_axes`)."""
     from sim.plots import sweep_heatmap
 
-    keys = [k for k in swept_keys(config) if k in frame.columns]
-    if "scenario" in swept_keys(config) and "scenario" not in keys:
-        keys.append("scenario")
+    frame, keys = heatmap_axes(frame, swept_keys(config))
     if not keys or frame.empty or "agreement" not in frame:
         return None
     x = keys[0]

@@ -615,3 +615,29 @@ def test_flat_parameters_are_plain_columns(job_cfg):
     for skipped in ("results_dir", "issues", "parties", "war", "stability", "uncertainty"):
         assert skipped not in params
     assert all(not isinstance(v, dict | list) for v in params.values())
+
+
+def test_heatmap_axes_prefer_swept_levers_then_binned_draws():
+    import pandas as pd
+
+    from sim.callbacks import bin_midpoints, heatmap_axes
+
+    frame = pd.DataFrame(
+        {
+            "seed": [0, 0, 1, 1],
+            "seating": ["inclusive", "us_russia_first"] * 2,
+            "us_support_drawn": [0.0, 0.3, 0.6, 1.0],
+            "europe_support_drawn": [0.5, 0.5, 0.5, 0.5],  # not varied: not an axis
+            "ukraine_capacity_drawn": [1.0, 2.0, 3.0, 5.0],
+            "agreement": [True, False, True, True],
+        }
+    )
+    assert heatmap_axes(frame, ["seed", "seating"])[1] == ["seating"]
+    binned, keys = heatmap_axes(frame, ["seed"])
+    assert keys == ["us_support_drawn", "ukraine_capacity_drawn"]
+    assert binned["us_support_drawn"].tolist() == [0.062, 0.312, 0.562, 0.938]
+    assert frame["us_support_drawn"].tolist() == [0.0, 0.3, 0.6, 1.0]  # a copy was binned
+    assert heatmap_axes(
+        frame.drop(columns=["us_support_drawn", "ukraine_capacity_drawn"]), ["seed"]
+    )[1] == ["seed"]
+    assert bin_midpoints([2.0, 2.0, 6.0], 2).tolist() == [3.0, 3.0, 5.0]
