@@ -319,7 +319,7 @@ def test_jobs_batch_only_where_it_pays_and_the_settings_allow():
     )
     learned = NegotiationSettings.from_config(compose("information=learned"), collect_trace=False)
     assert [worth_batching(single, n) for n in (1, 2, 3, 20)] == [False, False, True, True]
-    assert [worth_batching(alternating, n) for n in (5, 6)] == [False, True]
+    assert [worth_batching(alternating, n) for n in (7, 8)] == [False, True]
     assert not worth_batching(learned, 100)
 
 
