@@ -338,3 +338,42 @@ def test_batch_size_keeps_the_largest_arrays_bounded():
     assert batch_size(4, 3_030) == MAX_BATCH  # 1,650 would fit: capped
     assert batch_size(4, 1_200_012) == BATCH_ELEMENTS // (4 * 1_200_012) == 4
     assert batch_size(4, 10**8) == 1
+
+
+def _edge_cases():
+    from tests.test_edge_cases import (
+        ISSUES,
+        all_weight_on_one_issue,
+        empty_zopa_config,
+        minimal_config,
+        party,
+        pref,
+    )
+
+    same = party(land=pref(30.0), status=pref(70.0))
+    one = {"kind": "ordinal", "levels": {"only": 50.0}}
+    single_outcome = minimal_config(
+        {"a": party(front=pref(0.0)), "b": party(front=pref(100.0))},
+        {"front": one, "status": {"kind": "ordinal", "levels": {"fixed": 20.0}}},
+        "front",
+    )
+    salience = {"salience": {"dist": "lognormal", "scale": 0.3}}
+    return {
+        "all_weight_on_one_issue": all_weight_on_one_issue(uncertainty=salience),
+        "identical_parties": minimal_config({"a": same, "b": same, "c": same}, ISSUES, "land"),
+        "one_outcome": single_outcome,
+        "empty_zopa": empty_zopa_config(),
+    }
+
+
+@pytest.mark.parametrize("seating", ["inclusive", "us_russia_first"])
+@pytest.mark.parametrize("protocol", ["single_text", "alternating_offers"])
+@pytest.mark.parametrize(
+    "case", ["all_weight_on_one_issue", "identical_parties", "one_outcome", "empty_zopa"]
+)
+def test_batch_matches_one_negotiation_at_a_time_on_edge_cases(case, protocol, seating):
+    cfg = _edge_cases()[case]
+    cfg.protocol, cfg.seating = protocol, seating
+    singles, replicas = one_by_one_and_batched(cfg, replications=4)
+    for replica, model in zip(replicas, singles, strict=True):
+        assert_same_negotiation(replica, model)
