@@ -29,8 +29,8 @@ SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount
 
 
 # Below these many replications one model after another is faster than a batch: a batched
-# round costs several times a single one in fixed overhead (default scenario, one core; measured with
-# benchmarks/negotiation.py).
+# round costs several times a single one in fixed overhead (default scenario, one core;
+# measured with benchmarks/negotiation.py).
 BATCH_FROM = {Protocol.single_text: 3, Protocol.alternating_offers: 8}
 
 
