@@ -72,10 +72,13 @@ class SweepResults(Callback):
         try:
             refuse_invalid_constants(config)
             total = sweep_size(config)
-            results.start_sweep(sweep_dir, total)
+            set_aside = results.start_sweep(sweep_dir, total)
         except Exception as exc:
             exit_with(exc, always_exit=True)
         print(f"sweep: {total} jobs x {config.replications} replications -> {sweep_dir}")
+        if set_aside:
+            where = sweep_dir / "jobs" / results.OTHER_CODE
+            print(f"set aside {set_aside} job files written by other code -> {where}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

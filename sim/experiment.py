@@ -282,7 +282,12 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
     except Exception as exc:
         from sim.errors import one_line
 
-        error_row = {**_safe_parameters(cfg), "job": job_hash(cfg), "error": one_line(exc)}
+        error_row = {
+            **_safe_parameters(cfg),
+            "code_version": CODE_VERSION,
+            "job": job_hash(cfg),
+            "error": one_line(exc),
+        }
         write_parquet_atomic(pd.DataFrame([error_row]), failed)
         report_progress(sweep_dir, f"job {done.stem} FAILED: {error_row['error']}")
         return float("nan")

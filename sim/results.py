@@ -181,8 +181,47 @@ def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
 
 
 # -- sweep progress and locking (written by sim.callbacks in the launching process) --------
-def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
-    """Record the sweep's size and start time, after taking the folder's lock."""
+OTHER_CODE = "other-code"  # jobs/other-code/<code version>/: job files made by other code
+
+
+def job_code_version(path: Path) -> str | None:
+    """The code version that wrote a job file (its `code_version` column), or None when
+    the file has no such column or cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        column = pq.read_table(path, columns=["code_version"]).column(0)
+    except Exception:  # pyarrow raises several types for missing columns and damaged files
+        return None
+    return str(column[0].as_py()) if len(column) else None
+
+
+def set_aside_other_code(sweep_dir: str | os.PathLike) -> int:
+    """Move the job files written by another version of the simulator to
+    jobs/other-code/<version>/ (`unknown` when a file does not say), so that a sweep
+    folder's progress, results.parquet and summary speak of one code version; returns
+    how many were moved. Damaged files stay, for `gather` to report."""
+    moved = 0
+    for path in _job_files(Path(sweep_dir)):
+        version = job_code_version(path)
+        if version == CODE_VERSION:
+            continue
+        if version is None:
+            try:
+                read_job_rows(path)
+            except ResultsError:
+                continue  # damaged, not foreign: left for gather and the rerun to handle
+        target = path.parent / OTHER_CODE / (version or "unknown")
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target / path.name)
+        moved += 1
+    return moved
+
+
+def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> int:
+    """Record the sweep's size and start time, after taking the folder's lock and
+    setting aside job files made by other code (`set_aside_other_code`); returns how
+    many were set aside."""
     sweep_dir = Path(sweep_dir)
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -194,10 +233,12 @@ def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> None:
     for folder in (sweep_dir, sweep_dir / "jobs"):  # left by a killed writer; we hold the lock
         for stale in folder.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
+    set_aside = set_aside_other_code(sweep_dir) if (sweep_dir / "jobs").is_dir() else 0
     state = {"total": total, "started": time.time(), "done_before": len(_job_files(sweep_dir))}
     tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
     tmp.write_text(json.dumps(state))
     os.replace(tmp, sweep_dir / SWEEP_STATE)
+    return set_aside
 
 
 def _take_lock(sweep_dir: Path) -> None:

@@ -331,7 +331,8 @@ def dead_pid() -> int:
 
 def test_start_sweep_records_size_and_takes_the_lock(tmp_path):
     jobs = tmp_path / "jobs"
-    results.write_parquet_atomic(pd.DataFrame({"x": [1]}), jobs / "a.parquet")
+    done = pd.DataFrame({"x": [1], "code_version": [results.CODE_VERSION]})
+    results.write_parquet_atomic(done, jobs / "a.parquet")
     stale_tmp = jobs / ".b.parquet.abc123.tmp"  # what a writer killed mid-write leaves
     stale_tmp.write_bytes(b"half")
     results.start_sweep(tmp_path, 8)
@@ -453,3 +454,28 @@ def test_job_hash_is_the_same_in_another_process(background, compose):
     assert theirs == ours
     assert all(re.fullmatch(r"[0-9a-f]{16}", h) for h in ours)
     assert len(set(ours)) == len(ours)
+
+
+def test_a_sweep_sets_aside_job_files_written_by_other_code(tmp_path):
+    jobs = tmp_path / "jobs"
+    rows = {"replication": [0], "agreement": [True], "stable": [False]}
+    frames = {
+        "a": pd.DataFrame({"job": ["a"], **rows, "code_version": [results.CODE_VERSION]}),
+        "b": pd.DataFrame({"job": ["b"], **rows, "code_version": ["0123456789ab"]}),
+        "c": pd.DataFrame({"job": ["c"], **rows}),  # from before code_version was recorded
+    }
+    for name, frame in frames.items():
+        results.write_parquet_atomic(frame, jobs / f"{name}.parquet")
+    (jobs / "d.parquet").write_bytes(b"PAR1 damaged")  # damaged, not foreign: stays
+    try:
+        assert results.start_sweep(tmp_path, 4) == 2
+        assert sorted(p.name for p in jobs.glob("*.parquet")) == ["a.parquet", "d.parquet"]
+        assert (jobs / results.OTHER_CODE / "0123456789ab" / "b.parquet").is_file()
+        assert (jobs / results.OTHER_CODE / "unknown" / "c.parquet").is_file()
+        with pytest.warns(UserWarning, match="d.parquet"):
+            frame = results.gather(tmp_path, on_error="skip")
+        assert frame["job"].tolist() == ["a"]
+        kept = pd.read_parquet(jobs / results.OTHER_CODE / "0123456789ab" / "b.parquet")
+        assert kept["job"].tolist() == ["b"]  # moved, not lost
+    finally:
+        results.end_sweep(tmp_path)
