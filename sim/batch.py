@@ -34,15 +34,17 @@ SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount
 BATCH_FROM = {Protocol.single_text: 3, Protocol.alternating_offers: 8}
 
 
-# A batch's largest arrays are (replications, parties, outcomes): keep them near this many
-# elements (160 MB of float64), so that a job of 10^5 replications runs in bounded memory.
+# With drawn saliences a replication brings its own utilities, preference orders and
+# offer tables, (3 + parties) x parties x outcomes numbers: keep a batch's near this many
+# (160 MB of float64), so that a job of 10^5 replications runs in bounded memory.
 BATCH_ELEMENTS = 20_000_000
 MAX_BATCH = 1_000  # beyond this a bigger batch is no faster (benchmarks/negotiation.py)
 
 
 def batch_size(n_parties: int, n_outcomes: int) -> int:
     """Replications per batch for an outcome space of this size (at least 1)."""
-    return max(1, min(MAX_BATCH, BATCH_ELEMENTS // max(n_parties * n_outcomes, 1)))
+    per_replication = (3 + n_parties) * n_parties * n_outcomes
+    return max(1, min(MAX_BATCH, BATCH_ELEMENTS // max(per_replication, 1)))
 
 
 def supports(settings: NegotiationSettings) -> bool:

@@ -335,8 +335,9 @@ def test_a_long_job_runs_in_batches_of_bounded_size_with_the_same_rows():
 
 
 def test_batch_size_keeps_the_largest_arrays_bounded():
-    assert batch_size(4, 3_030) == MAX_BATCH  # 1,650 would fit: capped
-    assert batch_size(4, 1_200_012) == BATCH_ELEMENTS // (4 * 1_200_012) == 4
+    assert batch_size(2, 1_212) == MAX_BATCH  # 1,650 would fit: capped
+    assert batch_size(4, 3_030) == BATCH_ELEMENTS // (7 * 4 * 3_030) == 235
+    assert batch_size(4, 1_200_012) == 1
     assert batch_size(4, 10**8) == 1
 
 
