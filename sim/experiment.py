@@ -6,6 +6,7 @@ import enum
 import os
 import shlex
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,14 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
 
 
 def run_replications(
-    cfg: Any, collect_trace: bool = False
+    cfg: Any,
+    collect_trace: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model. Without a trace, enough
-    replications run as one batched model (`sim.batch`; the same rows, faster)."""
+    replications run as one batched model (`sim.batch`; the same rows, faster).
+    `progress(done, total)` is called after each batch."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
@@ -182,7 +186,8 @@ def run_replications(
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     fast_cfg = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
     if not collect_trace and worth_batching(settings, len(chosen)):
-        results = run_replications_batched(scenario, fast_cfg, [seed for _, seed in chosen])
+        seeds = [seed for _, seed in chosen]
+        results = run_replications_batched(scenario, fast_cfg, seeds, progress=progress)
     else:
         results, cache = [], {}
         for _, seed in chosen:
@@ -258,6 +263,20 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     return write
 
 
+class JobProgress:
+    """Prints a long job's progress (replications done) at most every `every` seconds."""
+
+    def __init__(self, sweep_dir: Path, job: str, every: float = 15.0) -> None:
+        self.sweep_dir, self.job, self.every = sweep_dir, job, every
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last >= self.every:
+            self.last = now
+            print(f"job {self.job}: {done:,}/{total:,} replications", flush=True)
+
+
 def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
     """One job of a multirun: skip if done, else run and write its rows atomically.
 
@@ -278,7 +297,7 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
             os.replace(done, aside)
             report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
     try:
-        rows, _ = run_replications(cfg)
+        rows, _ = run_replications(cfg, progress=JobProgress(sweep_dir, done.stem))
     except Exception as exc:
         from sim.errors import one_line
 

@@ -9,6 +9,7 @@ re-run alone from (config, seed, replication).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -367,10 +368,12 @@ def run_replications_batched(
     cfg: Any,
     seeds: list[np.random.SeedSequence],
     batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Replications as batched models (`sim.batch`), `batch_size` at a time (by default
     as many as `sim.batch.batch_size` allows for the outcome space): the rows
-    `run_replication` gives one by one, faster. Needs settings the batch supports."""
+    `run_replication` gives one by one, faster; `progress(done, total)` after each batch.
+    Needs settings the batch supports."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
@@ -384,4 +387,6 @@ def run_replications_batched(
             [np.random.default_rng(x.model_seed) for x in inputs],
         ).run()
         rows += [result_row(batch.replica(r), x, cfg, cache) for r, x in enumerate(inputs)]
+        if progress is not None:
+            progress(len(rows), len(seeds))
     return rows

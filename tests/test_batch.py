@@ -328,7 +328,15 @@ def test_a_long_job_runs_in_batches_of_bounded_size_with_the_same_rows():
     cfg.stability.robustness_draws, cfg.stability.durability_paths = 4, 2
     scenario = build_scenario(cfg)
     whole = run_replications_batched(scenario, cfg, replication_seeds(2, 7))
-    in_threes = run_replications_batched(scenario, cfg, replication_seeds(2, 7), batch_size=3)
+    calls = []
+    in_threes = run_replications_batched(
+        scenario,
+        cfg,
+        replication_seeds(2, 7),
+        batch_size=3,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(3, 7), (6, 7), (7, 7)]
     assert len(whole) == len(in_threes) == 7
     for a, b in zip(whole, in_threes, strict=True):
         assert same_row(a, b)
@@ -378,3 +386,14 @@ def test_batch_matches_one_negotiation_at_a_time_on_edge_cases(case, protocol, s
     singles, replicas = one_by_one_and_batched(cfg, replications=4)
     for replica, model in zip(replicas, singles, strict=True):
         assert_same_negotiation(replica, model)
+
+
+def test_a_long_job_reports_its_progress_now_and_then(capsys, tmp_path):
+    from sim.experiment import JobProgress
+
+    report = JobProgress(tmp_path, "abc", every=0.0)
+    report(250, 1000)
+    report(1000, 1000)  # the end is reported by the sweep, not here
+    quiet = JobProgress(tmp_path, "abc", every=3600.0)
+    quiet(500, 1000)
+    assert capsys.readouterr().out == "job abc: 250/1,000 replications\n"
