@@ -12,6 +12,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim import results
+from sim.config import UNCERTAIN_PARAMETERS, replications_per_job
 from sim.errors import exit_with
 
 
@@ -75,7 +76,8 @@ class SweepResults(Callback):
             set_aside = results.start_sweep(sweep_dir, total)
         except Exception as exc:
             exit_with(exc, always_exit=True)
-        print(f"sweep: {total} jobs x {config.replications} replications -> {sweep_dir}")
+        per_job = replications_per_job(config)
+        print(f"sweep: {total} jobs x {per_job} replications -> {sweep_dir}")
         if set_aside:
             where = sweep_dir / "jobs" / results.OTHER_CODE
             print(f"set aside {set_aside} job files written by other code -> {where}")
@@ -133,11 +135,18 @@ HEATMAP_BINS = 8  # bins per drawn parameter when the heatmap is over drawn valu
 
 
 def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
-    """The frame and the (up to two) columns a sweep's heatmap is drawn over: the swept
-    parameters other than the seed; failing those, the first two parameters the
-    replications drew, binned (the scenarios were drawn, not gridded); failing those too,
-    whatever was swept."""
-    keys = [k for k in swept if k in frame.columns and k != "seed"]
+    """The frame and the (up to two) columns a sweep's heatmap is drawn over: the grid
+    parameters of the jobs' designs, then the swept parameters other than the seed;
+    failing those, the first two parameters the replications drew, binned; failing those
+    too, whatever was swept."""
+    grid = [
+        f"{name}_drawn"
+        for name in UNCERTAIN_PARAMETERS
+        if f"uncertainty.{name}" in frame
+        and frame[f"uncertainty.{name}"].astype(str).str.startswith("grid").all()
+        and frame.get(f"{name}_drawn", frame.index[:0]).nunique() > 1
+    ]
+    keys = grid + [k for k in swept if k in frame.columns and k != "seed"]
     if "scenario" in swept and "scenario" not in keys:
         keys.append("scenario")
     if keys:
@@ -145,7 +154,12 @@ def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
     drawn = [c for c in frame.columns if c.endswith("_drawn") and frame[c].nunique() > 1][:2]
     if not drawn:
         return frame, [k for k in swept if k in frame.columns][:2]
-    return frame.assign(**{c: bin_midpoints(frame[c], HEATMAP_BINS) for c in drawn}), drawn
+    # Few values are shown as they are; values drawn from a distribution, binned.
+    axes = {
+        c: frame[c] if frame[c].nunique() <= HEATMAP_BINS else bin_midpoints(frame[c], HEATMAP_BINS)
+        for c in drawn
+    }
+    return frame.assign(**axes), drawn
 
 
 def bin_midpoints(values: Any, bins: int) -> np.ndarray:

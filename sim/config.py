@@ -68,6 +68,7 @@ class Distribution(enum.StrEnum):
     uniform = "uniform"  # value + U(-scale, scale)
     normal = "normal"  # value + N(0, scale)
     lognormal = "lognormal"  # value * exp(N(0, scale))
+    grid = "grid"  # each of `levels` in turn: a full factorial over the grid parameters
 
 
 # What a replication may draw, and where the drawn value goes.
@@ -142,13 +143,16 @@ class WarConf:
 class SpreadConf:
     dist: Distribution = Distribution.fixed
     scale: float = 0.0
+    levels: list[float] = field(default_factory=list)  # dist=grid only
 
 
 @dataclass
 class UncertaintyConf:
     """What varies between replications (EMA Workbench's uncertainties): a distribution
-    around the configured value; `fixed` means no draw. war_costs and salience are
-    multipliers around 1 (all parties' costs; each party's saliences independently)."""
+    around the configured value; `fixed` means no draw; `grid` takes each of `levels` in
+    turn instead (the job then runs `replications` at every point of the full factorial
+    over its grid parameters). war_costs and salience are multipliers around 1 (all
+    parties' costs; each party's saliences independently); salience has no grid."""
 
     us_support: SpreadConf = field(default_factory=SpreadConf)
     europe_support: SpreadConf = field(default_factory=SpreadConf)
@@ -161,6 +165,19 @@ class UncertaintyConf:
 def active_uncertainties(cfg: Any) -> list[str]:
     """Names of the parameters drawn per replication (distribution not `fixed`), sorted."""
     return sorted(n for n in UNCERTAIN_PARAMETERS if cfg.uncertainty[n].dist != "fixed")
+
+
+def design_points(cfg: Any) -> list[dict[str, float]]:
+    """The grid parameters' values for each point of a job's full factorial design, in
+    order (the last parameter, by name, varying fastest); [{}] without grid parameters."""
+    names = [n for n in active_uncertainties(cfg) if cfg.uncertainty[n].dist == "grid"]
+    axes = [[float(v) for v in cfg.uncertainty[n].levels] for n in names]
+    return [dict(zip(names, point, strict=True)) for point in itertools.product(*axes)]
+
+
+def replications_per_job(cfg: Any) -> int:
+    """`replications` at every point of the job's design."""
+    return len(design_points(cfg)) * int(cfg.replications)
 
 
 @dataclass
@@ -255,6 +272,30 @@ def issue_level_names(name: str, issue: Any) -> list[str]:
     if issue.kind == IssueKind.ordinal:
         return list(issue.levels)
     return list(issue.categories)
+
+
+# Where a grid value may lie: support levels are shares, the rest magnitudes or factors.
+GRID_RANGES = {
+    "us_support": (0.0, 1.0),
+    "europe_support": (0.0, 1.0),
+    "russia_capacity": (0.0, math.inf),
+    "ukraine_capacity": (0.0, math.inf),
+    "war_costs": (0.0, math.inf),
+}
+
+
+def _check_grid(name: str, spread: Any) -> None:
+    key = f"uncertainty.{name}"
+    values = list(spread.levels)
+    if spread.dist != Distribution.grid:
+        _check(not values, f"{key}.levels", values, "no levels unless dist=grid")
+        return
+    _check(name in GRID_RANGES, f"{key}.dist", "grid", "fixed, uniform, normal or lognormal")
+    low, high = GRID_RANGES[name]
+    ok = bool(values) and all(math.isfinite(v) and low <= v <= high for v in values)
+    ok = ok and len(set(values)) == len(values)
+    within = f"in [{low}, {high}]" if math.isfinite(high) else f">= {low}"
+    _check(ok, f"{key}.levels", values, f"a non-empty list of distinct numbers {within}")
 
 
 def validate(cfg: Any) -> None:
@@ -414,13 +455,15 @@ def validate(cfg: Any) -> None:
         )
 
     _check(cfg.replications >= 1, "replications", cfg.replications, "an integer >= 1")
-    if cfg.replication is not None:
-        ok = 0 <= cfg.replication < cfg.replications
-        _check(ok, "replication", cfg.replication, f"null or 0..{cfg.replications - 1}")
     for name in UNCERTAIN_PARAMETERS:
         spread = cfg.uncertainty[name]
         ok = math.isfinite(spread.scale) and spread.scale >= 0
         _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
+        _check_grid(name, spread)
+    if cfg.replication is not None:
+        total = replications_per_job(cfg)
+        ok = 0 <= cfg.replication < total
+        _check(ok, "replication", cfg.replication, f"null or 0..{total - 1}")
     packages = ["all", *cfg.guarantee_packages]
     _known("guarantees_offer", [cfg.guarantees_offer], packages, "package")
 

@@ -17,7 +17,7 @@ import pandas as pd
 from sim import solutions
 from sim.allocator import keep_freed_memory
 from sim.batch import worth_batching
-from sim.config import active_uncertainties, plain
+from sim.config import active_uncertainties, design_points, plain
 from sim.model import NegotiationModel, NegotiationSettings
 from sim.replication import (
     CONCEPTS,
@@ -158,7 +158,10 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
         out[f"parties.{party}.war_cost"] = float(pc.war_cost)
     for name in active_uncertainties(cfg):
         spread = cfg.uncertainty[name]
-        out[f"uncertainty.{name}"] = f"{spread.dist}({spread.scale})"
+        if spread.dist == "grid":
+            out[f"uncertainty.{name}"] = f"grid{[float(v) for v in spread.levels]}"
+        else:
+            out[f"uncertainty.{name}"] = f"{spread.dist}({spread.scale})"
     return out
 
 
@@ -177,22 +180,27 @@ def run_replications(
     params["overrides"] = task_overrides()
     params["code_version"] = CODE_VERSION
     digest = job_hash(cfg)
+    points = design_points(cfg)  # [{}] unless some uncertainty is a grid
+    repeats = int(cfg.replications)
     chosen = [
         (r, seed)
-        for r, seed in enumerate(replication_seeds(cfg.seed, cfg.replications))
+        for r, seed in enumerate(replication_seeds(cfg.seed, len(points) * repeats))
         if cfg.replication is None or r == cfg.replication
     ]
+    chosen_points = [points[r // repeats] for r, _ in chosen]
     first = None
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     fast_cfg = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
     if not collect_trace and worth_batching(settings, len(chosen)):
         seeds = [seed for _, seed in chosen]
-        results = run_replications_batched(scenario, fast_cfg, seeds, progress=progress)
+        results = run_replications_batched(
+            scenario, fast_cfg, seeds, progress=progress, points=chosen_points
+        )
     else:
         results, cache = [], {}
-        for _, seed in chosen:
+        for (_, seed), point in zip(chosen, chosen_points, strict=True):
             trace = collect_trace and first is None
-            row, model = run_replication(scenario, fast_cfg, seed, trace, cache)
+            row, model = run_replication(scenario, fast_cfg, seed, trace, cache, point)
             results.append(row)
             first = first or model
     rows = [
@@ -202,6 +210,7 @@ def run_replications(
             **row,
             "seed": int(cfg.seed),
             "replication": r,
+            "point": r // repeats,
             "job": digest,
         }
         for (r, _), row in zip(chosen, results, strict=True)

@@ -54,8 +54,12 @@ def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generato
             return float(value * np.exp(rng.normal(0.0, scale)))
 
 
-def draw_uncertain(cfg: Any, rng: np.random.Generator) -> dict[str, float]:
-    """Drawn values (or multipliers, for war_costs and salience), in a fixed key order."""
+def draw_uncertain(
+    cfg: Any, rng: np.random.Generator, point: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Drawn values (or multipliers, for war_costs and salience), in a fixed key order;
+    a grid parameter takes its value at this replication's design `point`, drawing
+    nothing (`sim.config.design_points`)."""
     base = {
         "us_support": float(cfg.us_support),
         "europe_support": float(cfg.europe_support),
@@ -69,6 +73,9 @@ def draw_uncertain(cfg: Any, rng: np.random.Generator) -> dict[str, float]:
         if name == "salience":  # see apply_draws
             continue
         spread = cfg.uncertainty[name]
+        if spread.dist == Distribution.grid:
+            out[name] = float((point or {})[name])
+            continue
         value = draw(base[name], spread.dist, float(spread.scale), rng)
         if name in ("us_support", "europe_support"):
             value = float(np.clip(value, 0.0, 1.0))
@@ -316,13 +323,16 @@ class ReplicationInputs:
 
 
 def replication_inputs(
-    scenario: Scenario, cfg: Any, seed: np.random.SeedSequence
+    scenario: Scenario,
+    cfg: Any,
+    seed: np.random.SeedSequence,
+    point: dict[str, float] | None = None,
 ) -> ReplicationInputs:
-    """Draw one replication's uncertain parameters; its three random streams (draws,
-    negotiation, stability) are children of its SeedSequence."""
+    """Draw one replication's uncertain parameters (grid parameters at `point`); its
+    three random streams (draws, negotiation, stability) are children of its SeedSequence."""
     draws_seed, model_seed, stability_seed = seed.spawn(3)
     draws_rng = np.random.default_rng(draws_seed)
-    draws = draw_uncertain(cfg, draws_rng)
+    draws = draw_uncertain(cfg, draws_rng, point)
     rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng)
     return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
 
@@ -349,10 +359,12 @@ def run_replication(
     seed: np.random.SeedSequence,
     collect_trace: bool = False,
     cache: dict[int, tuple] | None = None,
+    point: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], NegotiationModel]:
     """Draw, negotiate, assess: one result row (and the model, for its trace); `cache`
-    is shared by the replications of a job (`stability_row`)."""
-    inputs = replication_inputs(scenario, cfg, seed)
+    is shared by the replications of a job (`stability_row`); `point` is the replication's
+    design point."""
+    inputs = replication_inputs(scenario, cfg, seed, point)
     settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
     model = NegotiationModel(
         inputs.scenario,
@@ -369,17 +381,21 @@ def run_replications_batched(
     seeds: list[np.random.SeedSequence],
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    points: list[dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Replications as batched models (`sim.batch`), `batch_size` at a time (by default
     as many as `sim.batch.batch_size` allows for the outcome space): the rows
-    `run_replication` gives one by one, faster; `progress(done, total)` after each batch.
-    Needs settings the batch supports."""
+    `run_replication` gives one by one, faster; `progress(done, total)` after each batch;
+    `points`, one per seed, the design points. Needs settings the batch supports."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
     cache: dict[int, tuple] = {}
     for start in range(0, len(seeds), size):
-        inputs = [replication_inputs(scenario, cfg, seed) for seed in seeds[start : start + size]]
+        inputs = [
+            replication_inputs(scenario, cfg, seeds[k], points[k] if points else None)
+            for k in range(start, min(start + size, len(seeds)))
+        ]
         batch = BatchNegotiationModel(
             [x.scenario for x in inputs],
             settings,

@@ -327,7 +327,7 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
     "unknown_distribution": (
         ["sweep=smoke", "uncertainty.us_support.dist=weird"],
         "uncertainty.us_support.dist: Invalid value 'weird', "
-        "expected one of [fixed, uniform, normal, lognormal]",
+        "expected one of [fixed, uniform, normal, lognormal, grid]",
     ),
     "scenario_file_missing": (
         ["scenario=nope"],

@@ -392,6 +392,44 @@ CASES = [
         None,
         "war.horizon_months: got -1.0; allowed: a number >= 0",
     ),
+    (
+        ["uncertainty.salience.dist=grid", "uncertainty.salience.levels=[1,2]"],
+        None,
+        "uncertainty.salience.dist: got 'grid'; allowed: fixed, uniform, normal or lognormal",
+    ),
+    (
+        ["uncertainty.us_support.dist=grid", "uncertainty.us_support.levels=[0,1.5]"],
+        None,
+        "uncertainty.us_support.levels: got [0.0, 1.5]; "
+        "allowed: a non-empty list of distinct numbers in [0.0, 1.0]",
+    ),
+    (
+        ["uncertainty.us_support.dist=grid"],
+        None,
+        "uncertainty.us_support.levels: got []; "
+        "allowed: a non-empty list of distinct numbers in [0.0, 1.0]",
+    ),
+    (
+        ["uncertainty.war_costs.dist=grid", "uncertainty.war_costs.levels=[1,1]"],
+        None,
+        "uncertainty.war_costs.levels: got [1.0, 1.0]; "
+        "allowed: a non-empty list of distinct numbers >= 0.0",
+    ),
+    (
+        ["uncertainty.us_support.dist=uniform", "uncertainty.us_support.levels=[0.5]"],
+        None,
+        "uncertainty.us_support.levels: got [0.5]; allowed: no levels unless dist=grid",
+    ),
+    (
+        [
+            "replications=2",
+            "uncertainty.us_support.dist=grid",
+            "uncertainty.us_support.levels=[0,1]",
+            "replication=4",
+        ],
+        None,
+        "replication: got 4; allowed: null or 0..3",
+    ),
 ]
 
 

@@ -622,22 +622,27 @@ def test_heatmap_axes_prefer_swept_levers_then_binned_draws():
 
     from sim.callbacks import bin_midpoints, heatmap_axes
 
+    n = 10
     frame = pd.DataFrame(
         {
-            "seed": [0, 0, 1, 1],
-            "seating": ["inclusive", "us_russia_first"] * 2,
-            "us_support_drawn": [0.0, 0.3, 0.6, 1.0],
-            "europe_support_drawn": [0.5, 0.5, 0.5, 0.5],  # not varied: not an axis
-            "ukraine_capacity_drawn": [1.0, 2.0, 3.0, 5.0],
-            "agreement": [True, False, True, True],
+            "seed": [0] * 5 + [1] * 5,
+            "seating": ["inclusive", "us_russia_first"] * 5,
+            "us_support_drawn": [i / (n - 1) for i in range(n)],  # 10 values: binned
+            "europe_support_drawn": [0.5] * n,  # not varied: not an axis
+            "ukraine_capacity_drawn": [1.0, 2.0, 3.0, 5.0, 8.0] * 2,  # a grid: as it is
+            "agreement": [True, False] * 5,
         }
     )
     assert heatmap_axes(frame, ["seed", "seating"])[1] == ["seating"]
     binned, keys = heatmap_axes(frame, ["seed"])
     assert keys == ["us_support_drawn", "ukraine_capacity_drawn"]
-    assert binned["us_support_drawn"].tolist() == [0.062, 0.312, 0.562, 0.938]
-    assert frame["us_support_drawn"].tolist() == [0.0, 0.3, 0.6, 1.0]  # a copy was binned
-    assert heatmap_axes(
-        frame.drop(columns=["us_support_drawn", "ukraine_capacity_drawn"]), ["seed"]
-    )[1] == ["seed"]
+    assert binned["us_support_drawn"].nunique() == 8
+    assert binned["us_support_drawn"].iloc[[0, -1]].tolist() == [0.062, 0.938]
+    assert binned["ukraine_capacity_drawn"].tolist() == frame["ukraine_capacity_drawn"].tolist()
+    assert frame["us_support_drawn"].iloc[1] == pytest.approx(1 / 9)  # a copy was binned
+    drawn = ["us_support_drawn", "ukraine_capacity_drawn"]
+    assert heatmap_axes(frame.drop(columns=drawn), ["seed"])[1] == ["seed"]
     assert bin_midpoints([2.0, 2.0, 6.0], 2).tolist() == [3.0, 3.0, 5.0]
+    # a grid design comes first, before the swept levers
+    gridded = frame.assign(**{"uncertainty.ukraine_capacity": "grid[1.0, 2.0, 3.0, 5.0, 8.0]"})
+    assert heatmap_axes(gridded, ["seed", "seating"])[1] == ["ukraine_capacity_drawn", "seating"]

@@ -1,0 +1,79 @@
+"""Full factorial designs inside a job (`uncertainty.<name>.dist=grid`): every point of
+the grid gets `replications` negotiations, the rows say which point and level, the grid
+draws nothing from the random streams, and a row re-runs alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sim.config import design_points, replications_per_job
+from sim.experiment import run_replications
+from tests.helpers_model import compose
+
+GRID = (
+    "uncertainty.us_support.dist=grid",
+    "uncertainty.us_support.levels=[0,0.5,1]",
+    "uncertainty.europe_support.dist=grid",
+    "uncertainty.europe_support.levels=[0.2,0.8]",
+)
+LIGHT = ("stability.robustness_draws=4", "stability.durability_paths=2", "max_rounds=40")
+
+
+def rows(*overrides: str, **kwargs) -> pd.DataFrame:
+    out, _ = run_replications(compose(*overrides, *LIGHT), **kwargs)
+    return pd.DataFrame(out)
+
+
+def test_every_point_of_the_grid_gets_its_replications():
+    cfg = compose("replications=2", *GRID)
+    points = design_points(cfg)
+    assert points[:3] == [
+        {"europe_support": 0.2, "us_support": 0.0},
+        {"europe_support": 0.2, "us_support": 0.5},
+        {"europe_support": 0.2, "us_support": 1.0},
+    ]
+    assert len(points) == 6 and replications_per_job(cfg) == 12
+    frame = rows("replications=2", *GRID)
+    assert frame["replication"].tolist() == list(range(12))
+    assert frame["point"].tolist() == [r // 2 for r in range(12)]
+    for point, group in frame.groupby("point"):
+        assert group["us_support_drawn"].nunique() == group["europe_support_drawn"].nunique() == 1
+        assert (
+            dict(
+                europe_support=group["europe_support_drawn"].iloc[0],
+                us_support=group["us_support_drawn"].iloc[0],
+            )
+            == points[point]
+        )
+    # more support for Ukraine, a smaller Russian share of strength
+    by_support = frame[frame["europe_support_drawn"] == 0.2].groupby("us_support_drawn")
+    shares = by_support["p_share"].first().tolist()
+    assert shares == sorted(shares, reverse=True) and len(set(shares)) == 3
+    assert frame["uncertainty.us_support"].iloc[0] == "grid[0.0, 0.5, 1.0]"
+
+
+def test_a_grid_draws_nothing_from_the_random_streams():
+    drawn = ("uncertainty.ukraine_capacity.dist=uniform", "uncertainty.ukraine_capacity.scale=0.5")
+    alone = rows("replications=3", *drawn)
+    with_grid = rows("replications=3", *drawn, *GRID)
+    # the first point's replications have the seeds of the job without a grid
+    assert with_grid["ukraine_capacity_drawn"].iloc[:3].tolist() == pytest.approx(
+        alone["ukraine_capacity_drawn"].tolist()
+    )
+
+
+@pytest.mark.parametrize("replication", [0, 7, 11])
+def test_a_row_of_a_grid_re_runs_alone(replication):
+    whole = rows("replications=2", *GRID)
+    again = rows("replications=2", *GRID, f"replication={replication}")
+    assert len(again) == 1
+    columns = ["point", "us_support_drawn", "europe_support_drawn", "outcome", "robustness"]
+    expected = whole.loc[whole["replication"] == replication, columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again[columns], expected)
+
+
+def test_a_grid_gives_the_same_rows_batched_and_one_by_one():
+    batched = rows("replications=2", *GRID)
+    one_by_one = rows("replications=2", *GRID, collect_trace=True)
+    pd.testing.assert_frame_equal(batched, one_by_one)
