@@ -521,10 +521,11 @@ def sweep_heatmap(
     if axes is None:
         rows = 1 if y is None else _ok_rows(frame)[y].nunique()
         height = min(max(2.2 + 0.6 * rows, 2.8), 8.0)
+        width = min(max(5.2, 1.5 + 0.62 * _ok_rows(frame)[x].nunique()), 12.0)  # per panel
         fig, grid = plt.subplots(
             1,
             len(columns),
-            figsize=(5.2 * len(columns), height),
+            figsize=(width * len(columns), height),
             layout="constrained",
             squeeze=False,
         )
@@ -554,28 +555,33 @@ def sweep_heatmap(
         ax.set_ylabel(y or "")
         ax.set_title(titles.get(column, f"share {column}"))
         ax.grid(False)
+        # Cells narrow as columns are added: shrink the labels, and drop the counts when
+        # there are too many columns to read them.
+        wide = table.shape[1] <= 8
+        share_size = 10 if wide else max(5, 10 - (table.shape[1] - 8) // 2)
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
                 colour = "black" if value > 0.6 else "white"
                 ax.text(
                     j,
-                    i - 0.08,
+                    i - (0.08 if wide else 0.0),
                     f"{value:.0%}",
                     ha="center",
                     va="center",
-                    fontsize=10,
+                    fontsize=share_size,
                     color=colour,
                     fontweight="bold",
                 )
-                ax.text(
-                    j,
-                    i + 0.22,
-                    f"n={n[i, j]:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color=colour,
-                )
+                if wide:
+                    ax.text(
+                        j,
+                        i + 0.22,
+                        f"n={n[i, j]:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color=colour,
+                    )
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="share of replications")
     return fig
