@@ -372,3 +372,25 @@ def test_figures_without_any_deal(sweep_rows):
     fig = plots.plot_stability_checks(none)
     assert _legend_texts(fig.axes[0]) == ["0 binding deals"]
     plots.plot_utility_vs_batna(none, ["usa", "russia"])
+
+
+def test_sweep_heatmap_with_many_columns_stays_legible():
+    levels = np.round(np.linspace(0, 1, 11), 1)
+    frame = pd.DataFrame(
+        {
+            "us_support_drawn": np.repeat(levels, 2),
+            "agreement": [True, False] * 11,
+            "stable": [False] * 22,
+            "error": [None] * 22,
+        }
+    )
+    many = plots.sweep_heatmap(frame, "us_support_drawn")
+    few = plots.sweep_heatmap(frame[frame["us_support_drawn"] <= 0.2], "us_support_drawn")
+    assert many.get_figwidth() > few.get_figwidth()
+    ax = next(a for a in many.axes if a.images)
+    assert [t.get_text() for t in ax.texts] == ["50%"] * 11  # the counts no longer fit
+    assert all(t.get_fontsize() < 10 for t in ax.texts)
+    ax = next(a for a in few.axes if a.images)
+    assert [t.get_text() for t in ax.texts if t.get_text().startswith("n=")] == ["n=2"] * 3
+    plt.close(many)
+    plt.close(few)
