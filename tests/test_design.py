@@ -77,3 +77,13 @@ def test_a_grid_gives_the_same_rows_batched_and_one_by_one():
     batched = rows("replications=2", *GRID)
     one_by_one = rows("replications=2", *GRID, collect_trace=True)
     pd.testing.assert_frame_equal(batched, one_by_one)
+
+
+def test_the_support_design_preset_is_a_valid_11_by_11_grid():
+    from sim.scenario import build_scenario
+
+    cfg = compose("sweep=support_design")
+    build_scenario(cfg)  # validates
+    points = design_points(cfg)
+    assert len(points) == 121 and replications_per_job(cfg) == 1210
+    assert points[12] == {"europe_support": 0.1, "us_support": 0.1}
