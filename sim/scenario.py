@@ -163,10 +163,6 @@ class Scenario:
     def party_index(self, name: str) -> int:
         return self.preferences.party_index(name)
 
-    def default_outcome_levels(self) -> np.ndarray:
-        """Level index per issue when nothing is agreed (status quo; 0 where none)."""
-        return np.array([0 if i.default is None else i.default for i in self.space.issues])
-
 
 def offer_levels(cfg: Any) -> Any:
     """The config with the guarantees issue cut to the levels of `guarantees_offer`.
