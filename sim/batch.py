@@ -179,8 +179,7 @@ class BatchNegotiationModel(mesa.Model):
         initial_line, territory_name = first.war_settings
         self.territory_k = self.space.names.index(territory_name)
         batnas = [
-            replica_batna(sc, wp, self.territory_k)
-            for sc, wp in zip(scenarios, war_params, strict=True)
+            sc.war_batna(wp, self.territory_k) for sc, wp in zip(scenarios, war_params, strict=True)
         ]
         self.batnas = batnas
         self.war_batna = war.WarBatna(
@@ -270,7 +269,8 @@ class BatchNegotiationModel(mesa.Model):
         if s.batna is BatnaMode.static:
             self.reservations[live] = self.static_reservation[live]
         else:
-            self.reservations[live] = self._war_values(live)
+            batna = self.war_batna.rows(live)  # each replication its weights and costs
+            self.reservations[live] = batna.value(self.contact_line[live], self.target_line[live])
         if self._reactive:
             self.others_drop[live] = self._mean_other_drop(live)
         self._update_aspirations(live)
@@ -320,16 +320,6 @@ class BatchNegotiationModel(mesa.Model):
         new = np.maximum(new, floor)
         self.previous_aspiration[live] = np.where(seated, previous, self.previous_aspiration[live])
         self.aspiration[live] = np.where(seated, new, previous)
-
-    def _war_values(self, reps: np.ndarray) -> np.ndarray:
-        """`war.WarBatna.value` for replications `reps`, each with its own weights and costs."""
-        b = self.war_batna
-        wp = b.params
-        end_line = war.expected_line(
-            self.contact_line[reps], self.target_line[reps], wp.adjustment_rate, wp.horizon_months
-        )
-        at_line = war.interp_rows(end_line, b.territory_positions, b.territory_values)
-        return b.territory_weights[reps] * at_line + b.status_quo_other[reps] - b.cost[reps]
 
     def _advance_war(self, reps: np.ndarray) -> None:
         wp = self.war_params[0]
@@ -541,21 +531,6 @@ class BatchNegotiationModel(mesa.Model):
         """Replication `r`'s result, with the attributes of a finished NegotiationModel that
         `sim.replication`'s rows read."""
         return Replica(self, r)
-
-
-def replica_batna(scenario: Scenario, wp: war.WarParameters, territory_k: int) -> war.WarBatna:
-    """One replication's war BATNA (as `NegotiationModel` builds it)."""
-    prefs = scenario.preferences
-    return war.war_batna(
-        wp,
-        scenario.space.issues[territory_k].positions,
-        prefs.level_values[territory_k],
-        prefs.weights,
-        prefs.level_values,
-        [issue.default for issue in scenario.space.issues],
-        territory_k,
-        scenario.war_costs,
-    )
 
 
 class Replica:

@@ -142,17 +142,7 @@ class NegotiationModel(mesa.Model):
 
         terr_name = territory_issue or default_territory
         self.territory_k = scenario.space.names.index(terr_name)
-        prefs = scenario.preferences
-        self.war_batna = war.war_batna(
-            self.war_params,
-            scenario.space.issues[self.territory_k].positions,
-            prefs.level_values[self.territory_k],
-            prefs.weights,
-            prefs.level_values,
-            [issue.default for issue in scenario.space.issues],
-            self.territory_k,
-            scenario.war_costs,
-        )
+        self.war_batna = scenario.war_batna(self.war_params, self.territory_k)
         self.territory_positions = self.war_batna.territory_positions
         self.territory_values = self.war_batna.territory_values
         self.territory_weights = self.war_batna.territory_weights

@@ -182,10 +182,11 @@ def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
 
 def deal_structure(
     scenario: Scenario, outcome: int, cache: dict[int, tuple] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
     """For a deal: who must consent to each move away from it, which outcomes change
-    something, what each coalition could reach alone, and the coalitions. The replications
-    of a job share grid, control and red lines, so a job keeps these per deal in `cache`."""
+    something, which outcomes each party's red lines allow, what each coalition could
+    reach alone, and the coalitions. The replications of a job share grid, control and
+    red lines, so a job keeps these per deal in `cache`."""
     if cache is not None and outcome in cache:
         return cache[outcome]
     grid = scenario.space.grid
@@ -195,7 +196,7 @@ def deal_structure(
     allowed = ~scenario.red_line_crossed.T
     members = stability.coalitions(len(scenario.parties))
     options = stability.coalition_options(needs, changed, allowed, members)
-    found = (needs, changed, options, members)
+    found = (needs, changed, allowed, options, members)
     if cache is not None:
         cache[outcome] = found
     return found
@@ -225,8 +226,7 @@ def stability_row(
     ir = stability.ir_margin(u, d, signatories)
     gap = stability.pareto_gap(U, outcome, scenario.acceptable)
     grid = space.grid
-    needs, changed, options, members = deal_structure(scenario, outcome, cache)
-    allowed = ~scenario.red_line_crossed.T
+    needs, changed, allowed, options, members = deal_structure(scenario, outcome, cache)
     n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members, options)
 
     # Robustness: perturb saliences, capabilities (through the war BATNA) and BATNAs.

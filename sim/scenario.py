@@ -160,6 +160,20 @@ class Scenario:
             out.append(table)
         return tuple(out)
 
+    def war_batna(self, params: war.WarParameters, territory_k: int) -> war.WarBatna:
+        """The parties' war BATNA under `params`, territory being issue `territory_k`."""
+        prefs = self.preferences
+        return war.war_batna(
+            params,
+            self.space.issues[territory_k].positions,
+            prefs.level_values[territory_k],
+            prefs.weights,
+            prefs.level_values,
+            [issue.default for issue in self.space.issues],
+            territory_k,
+            self.war_costs,
+        )
+
     def party_index(self, name: str) -> int:
         return self.preferences.party_index(name)
 

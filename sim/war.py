@@ -12,6 +12,7 @@ linear and the horizon is long enough for the line to reach ``p``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,6 +129,15 @@ class WarBatna:
         end_line = expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
         at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
         return self.territory_weights * at_line + self.status_quo_other - self.cost
+
+    def rows(self, index: np.ndarray) -> WarBatna:
+        """The same BATNA for rows `index` of per-replication arrays ([n,] parties)."""
+        return dataclasses.replace(
+            self,
+            territory_weights=self.territory_weights[index],
+            status_quo_other=self.status_quo_other[index],
+            cost=self.cost[index],
+        )
 
     def draws(
         self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
