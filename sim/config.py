@@ -18,6 +18,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outcomes import SCALE_MAX, SCALE_MIN, IssueKind
+from sim.settings import BatnaMode, Information, Protocol, Seating, StrategyName
 from sim.stability import Thresholds
 
 
@@ -33,34 +34,6 @@ def _show(value: Any) -> str:
     if isinstance(value, DictConfig | dict) or OmegaConf.is_list(value):
         value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
     return repr(value)
-
-
-class Protocol(enum.StrEnum):
-    single_text = "single_text"
-    alternating_offers = "alternating_offers"
-
-
-class Seating(enum.StrEnum):
-    inclusive = "inclusive"
-    us_russia_first = "us_russia_first"
-
-
-class StrategyName(enum.StrEnum):
-    boulware = "boulware"
-    linear = "linear"
-    conceder = "conceder"
-    reciprocal = "reciprocal"
-    hardliner = "hardliner"
-
-
-class Information(enum.StrEnum):
-    complete = "complete"
-    learned = "learned"
-
-
-class BatnaMode(enum.StrEnum):
-    war = "war"
-    static = "static"
 
 
 class Distribution(enum.StrEnum):

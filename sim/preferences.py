@@ -14,6 +14,10 @@ import numpy as np
 
 from sim.outcomes import Issue, OutcomeSpace
 
+# Utilities are sums of a few floats: comparisons of utilities (acceptance, the ZOPA, the
+# stability checks) allow this slack, so that an outcome worth exactly a threshold passes.
+TOLERANCE = 1e-9
+
 
 def positional_values(
     positions: np.ndarray, ideal: float, decay: float = 100.0, curvature: float = 1.0

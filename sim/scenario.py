@@ -1,20 +1,19 @@
-"""A validated scenario: outcome space, preferences, control and capabilities as arrays."""
+"""Building a scenario from a config: validate it, then turn it into arrays (`sim.problem`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
 
 from sim import war
+from sim.problem import PartyStrategy, Scenario
+from sim.settings import StrategyName
 from sim.config import ConfigError, validate
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
     Preferences,
-    any_level_mask,
     normalise_weights,
     positional_values,
     red_line_mask,
@@ -53,129 +52,6 @@ def _reservation_level_value(issue: Issue, pref: Any | None, values: np.ndarray)
             ]
         )
     return float(values[issue.level_index(float(pref.reservation))])
-
-
-@dataclass(frozen=True, eq=False)
-class Scenario:
-    """Everything the negotiation needs from a config, validated, as numpy arrays."""
-
-    name: str
-    preferences: Preferences
-    capabilities: np.ndarray  # (parties,)
-    war_costs: np.ndarray  # (parties,) utility per month of war
-    static_reservation: np.ndarray  # (parties,) from reservation points or fixed values
-    issue_control: tuple[np.ndarray, ...]  # per issue (parties,): must consent to any change
-    level_control: tuple[np.ndarray, ...]  # per issue (parties, levels): must consent to that level
-    config: Any
-
-    @cached_property
-    def control(self) -> tuple[np.ndarray, ...]:
-        """Per issue (parties, levels): must sign an agreement that sets that level.
-
-        The issue's controllers sign every level but the status quo; a level's own
-        controllers (e.g. the providers of a guarantee) sign that level.
-        """
-        out = []
-        for issue, base, levels in zip(
-            self.space.issues, self.issue_control, self.level_control, strict=True
-        ):
-            changed = np.ones(issue.size, dtype=bool)
-            if issue.default is not None:
-                changed[issue.default] = False
-            out.append((base[:, None] & changed[None, :]) | levels)
-        return tuple(out)
-
-    @property
-    def parties(self) -> tuple[str, ...]:
-        return self.preferences.parties
-
-    @property
-    def space(self) -> OutcomeSpace:
-        return self.preferences.space
-
-    @cached_property
-    def utilities(self) -> np.ndarray:
-        U = self.preferences.utilities()
-        U.setflags(write=False)
-        return U
-
-    @cached_property
-    def red_line_crossed(self) -> np.ndarray:
-        return self.preferences.red_line_crossed()
-
-    @cached_property
-    def acceptable(self) -> np.ndarray:
-        """(outcomes,) crosses no party's red line."""
-        return ~self.red_line_crossed.any(axis=0)
-
-    @cached_property
-    def required_signatories(self) -> np.ndarray:
-        """(parties, outcomes): parties that control some level the outcome sets."""
-        return any_level_mask(self.control, self.space.shape)
-
-    @cached_property
-    def party_settings(self) -> tuple[tuple[str, float | None, int | None], ...]:
-        """Per party (strategy name, concession exponent, deadline) as plain values, so that
-        building a model does not read the config again."""
-        out = []
-        for name in self.parties:
-            pc = self.config.parties[name]
-            exponent = None if pc.concession_exponent is None else float(pc.concession_exponent)
-            deadline = None if pc.deadline is None else int(pc.deadline)
-            out.append((str(pc.strategy), exponent, deadline))
-        return tuple(out)
-
-    @cached_property
-    def war_params(self) -> war.WarParameters:
-        """The war parameters of the config (support levels as configured, no draws)."""
-        return war_parameters(self.config, self)
-
-    @cached_property
-    def war_settings(self) -> tuple[float, str]:
-        """(initial contact line, territory issue) from the config's war block."""
-        return float(self.config.war.contact_line), str(self.config.war.territory_issue)
-
-    @cached_property
-    def preference_order(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """Per party: the outcomes crossing none of its red lines, best first (ties by
-        index), and their utilities. The outcomes at or above an aspiration are a prefix."""
-        out = []
-        for i in range(len(self.parties)):
-            allowed = np.flatnonzero(~self.red_line_crossed[i])
-            order = allowed[np.argsort(-self.utilities[i, allowed], kind="stable")]
-            order.setflags(write=False)
-            out.append((order, self.utilities[i, order]))
-        return tuple(out)
-
-    @cached_property
-    def offer_tables(self) -> tuple[np.ndarray, ...]:
-        """Per proposer: (parties, outcomes in its `preference_order`) every party's
-        utility, -inf across that party's red line: what a proposer weighs, in the order
-        it searches, so that a round reads a prefix instead of gathering columns."""
-        known = np.where(self.red_line_crossed, -np.inf, self.utilities)
-        out = []
-        for order, _ in self.preference_order:
-            table = np.ascontiguousarray(known[:, order])
-            table.setflags(write=False)
-            out.append(table)
-        return tuple(out)
-
-    def war_batna(self, params: war.WarParameters, territory_k: int) -> war.WarBatna:
-        """The parties' war BATNA under `params`, territory being issue `territory_k`."""
-        prefs = self.preferences
-        return war.war_batna(
-            params,
-            self.space.issues[territory_k].positions,
-            prefs.level_values[territory_k],
-            prefs.weights,
-            prefs.level_values,
-            [issue.default for issue in self.space.issues],
-            territory_k,
-            self.war_costs,
-        )
-
-    def party_index(self, name: str) -> int:
-        return self.preferences.party_index(name)
 
 
 def offer_levels(cfg: Any) -> Any:
@@ -227,13 +103,14 @@ def offer_levels(cfg: Any) -> Any:
     return OmegaConf.create(out)
 
 
-def war_parameters(cfg: Any, scenario: Scenario) -> war.WarParameters:
+def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> war.WarParameters:
     """War parameters from the config's `war` block and the support levels."""
     wc = cfg.war
+    parties = list(cfg.parties)
     supporters = list(wc.supporters)
     supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
-    caps = np.array([scenario.capabilities[scenario.party_index(s)] for s in supporters])
-    territory = scenario.space.issue(wc.territory_issue)
+    caps = np.array([capabilities[parties.index(s)] for s in supporters])
+    territory = space.issue(wc.territory_issue)
     return war.WarParameters(
         aggressor_capacity=float(wc.russia_capacity),
         defender_capacity=float(wc.ukraine_capacity),
@@ -299,13 +176,25 @@ def build_scenario(cfg: Any) -> Scenario:
         )
 
     preferences = Preferences(parties, space, weights, tuple(level_values), tuple(red_lines))
+    capabilities = np.array([float(cfg.parties[p].capability) for p in parties])
+    strategies = tuple(
+        PartyStrategy(
+            StrategyName(str(pc.strategy)),
+            None if pc.concession_exponent is None else float(pc.concession_exponent),
+            None if pc.deadline is None else int(pc.deadline),
+        )
+        for pc in (cfg.parties[p] for p in parties)
+    )
     return Scenario(
         name=str(cfg.scenario_name),
         preferences=preferences,
-        capabilities=np.array([float(cfg.parties[p].capability) for p in parties]),
+        capabilities=capabilities,
         war_costs=np.array([float(cfg.parties[p].war_cost) for p in parties]),
         static_reservation=static,
         issue_control=tuple(issue_control),
         level_control=tuple(level_control),
-        config=cfg,
+        strategies=strategies,
+        war_params=war_parameters(cfg, space, capabilities),
+        contact_line=float(cfg.war.contact_line),
+        territory_issue=str(cfg.war.territory_issue),
     )

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from sim.config import StrategyName
+from sim.settings import StrategyName
 
 
 @dataclass(slots=True)

@@ -1,0 +1,134 @@
+"""A negotiation problem as arrays: outcome space, preferences, control, capabilities,
+strategies and the war's parameters. Core layer: no config, no Hydra."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from sim import war
+from sim.outcomes import OutcomeSpace
+from sim.preferences import Preferences, any_level_mask
+from sim.settings import StrategyName
+
+
+@dataclass(frozen=True)
+class PartyStrategy:
+    """A party's negotiation strategy: its name, concession exponent (None: the strategy's
+    default) and deadline (None: the negotiation's `max_rounds`)."""
+
+    name: StrategyName
+    exponent: float | None = None
+    deadline: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """Everything a negotiation needs, as arrays and plain values (built from a config by
+    `sim.scenario.build_scenario`)."""
+
+    name: str
+    preferences: Preferences
+    capabilities: np.ndarray  # (parties,)
+    war_costs: np.ndarray  # (parties,) utility per month of war
+    static_reservation: np.ndarray  # (parties,) from reservation points or fixed values
+    issue_control: tuple[np.ndarray, ...]  # per issue (parties,): must consent to any change
+    level_control: tuple[np.ndarray, ...]  # per issue (parties, levels): must consent to that level
+    strategies: tuple[PartyStrategy, ...]  # per party
+    war_params: war.WarParameters  # as configured, before any replication's draws
+    contact_line: float  # initial position of the contact line on the territory scale
+    territory_issue: str  # the issue the war moves
+
+    @cached_property
+    def control(self) -> tuple[np.ndarray, ...]:
+        """Per issue (parties, levels): must sign an agreement that sets that level.
+
+        The issue's controllers sign every level but the status quo; a level's own
+        controllers (e.g. the providers of a guarantee) sign that level.
+        """
+        out = []
+        for issue, base, levels in zip(
+            self.space.issues, self.issue_control, self.level_control, strict=True
+        ):
+            changed = np.ones(issue.size, dtype=bool)
+            if issue.default is not None:
+                changed[issue.default] = False
+            out.append((base[:, None] & changed[None, :]) | levels)
+        return tuple(out)
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        return self.preferences.parties
+
+    @property
+    def space(self) -> OutcomeSpace:
+        return self.preferences.space
+
+    @cached_property
+    def utilities(self) -> np.ndarray:
+        U = self.preferences.utilities()
+        U.setflags(write=False)
+        return U
+
+    @cached_property
+    def red_line_crossed(self) -> np.ndarray:
+        return self.preferences.red_line_crossed()
+
+    @cached_property
+    def acceptable(self) -> np.ndarray:
+        """(outcomes,) crosses no party's red line."""
+        return ~self.red_line_crossed.any(axis=0)
+
+    @cached_property
+    def required_signatories(self) -> np.ndarray:
+        """(parties, outcomes): parties that control some level the outcome sets."""
+        return any_level_mask(self.control, self.space.shape)
+
+    @cached_property
+    def preference_order(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Per party: the outcomes crossing none of its red lines, best first (ties by
+        index), and their utilities. The outcomes at or above an aspiration are a prefix."""
+        out = []
+        for i in range(len(self.parties)):
+            allowed = np.flatnonzero(~self.red_line_crossed[i])
+            order = allowed[np.argsort(-self.utilities[i, allowed], kind="stable")]
+            order.setflags(write=False)
+            out.append((order, self.utilities[i, order]))
+        return tuple(out)
+
+    @cached_property
+    def offer_tables(self) -> tuple[np.ndarray, ...]:
+        """Per proposer: (parties, outcomes in its `preference_order`) every party's
+        utility, -inf across that party's red line: what a proposer weighs, in the order
+        it searches, so that a round reads a prefix instead of gathering columns."""
+        known = np.where(self.red_line_crossed, -np.inf, self.utilities)
+        out = []
+        for order, _ in self.preference_order:
+            table = np.ascontiguousarray(known[:, order])
+            table.setflags(write=False)
+            out.append(table)
+        return tuple(out)
+
+    @cached_property
+    def territory_k(self) -> int:
+        """Index of the issue the war moves."""
+        return self.space.names.index(self.territory_issue)
+
+    def war_batna(self, params: war.WarParameters | None = None) -> war.WarBatna:
+        """The parties' war BATNA under `params` (default: the scenario's own)."""
+        prefs, k = self.preferences, self.territory_k
+        return war.war_batna(
+            params or self.war_params,
+            self.space.issues[k].positions,
+            prefs.level_values[k],
+            prefs.weights,
+            prefs.level_values,
+            [issue.default for issue in self.space.issues],
+            k,
+            self.war_costs,
+        )
+
+    def party_index(self, name: str) -> int:
+        return self.preferences.party_index(name)

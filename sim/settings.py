@@ -1,0 +1,83 @@
+"""The negotiation's settings as plain values: protocol, seating, strategies' names, what
+parties know, where BATNAs come from (docs/model.md, "Protocols" and "Strategies").
+
+Core layer: the engine reads these; the Hydra schema (`sim.schema`) takes its defaults
+from here, so that each default is written once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Protocol(enum.StrEnum):
+    single_text = "single_text"
+    alternating_offers = "alternating_offers"
+
+
+class Seating(enum.StrEnum):
+    inclusive = "inclusive"
+    us_russia_first = "us_russia_first"
+
+
+class StrategyName(enum.StrEnum):
+    boulware = "boulware"
+    linear = "linear"
+    conceder = "conceder"
+    reciprocal = "reciprocal"
+    hardliner = "hardliner"
+
+
+class Information(enum.StrEnum):
+    complete = "complete"
+    learned = "learned"
+
+
+class BatnaMode(enum.StrEnum):
+    war = "war"
+    static = "static"
+
+
+@dataclass(frozen=True)
+class NegotiationSettings:
+    """Protocol, seating and war settings shared by the replications of a negotiation."""
+
+    protocol: Protocol = Protocol.single_text
+    seating: Seating = Seating.inclusive
+    mediator: str = "usa"
+    phase_one_parties: tuple[str, ...] = ("usa", "russia")
+    phase_one_rounds: int = 10
+    max_rounds: int = 100
+    information: Information = Information.complete
+    batna: BatnaMode = BatnaMode.war
+    walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
+    text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
+    framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
+    collect_trace: bool = True
+
+    @property
+    def phased(self) -> bool:
+        """Do some parties sit alone in a first phase?"""
+        return self.seating is Seating.us_russia_first and self.phase_one_rounds > 0
+
+    @classmethod
+    def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
+        """The settings from any object with the config's attributes (a DictConfig, a
+        `sim.schema.PlainConfig`, a namespace); `overrides` replace fields."""
+        values = {
+            "protocol": Protocol(cfg.protocol),
+            "seating": Seating(cfg.seating),
+            "mediator": str(cfg.mediator),
+            "phase_one_parties": tuple(cfg.phase_one_parties),
+            "phase_one_rounds": int(cfg.phase_one_rounds),
+            "max_rounds": int(cfg.max_rounds),
+            "information": Information(cfg.information),
+            "batna": BatnaMode(cfg.batna),
+            "walkout_patience": int(cfg.walkout_patience),
+            "text_step": float(cfg.text_step),
+            "framework_commitment": float(cfg.framework_commitment),
+        }
+        values.update(overrides)
+        return cls(**values)
