@@ -14,6 +14,8 @@ from __future__ import annotations
 import moocore
 import numpy as np
 
+from sim.preferences import TOLERANCE
+
 
 def _as_matrix(U: np.ndarray) -> np.ndarray:
     U = np.asarray(U, dtype=np.float64)
@@ -60,11 +62,29 @@ def pareto_mask(U: np.ndarray) -> np.ndarray:
     return np.asarray(moocore.is_nondominated(U.T, maximise=True, keep_weakly=True), dtype=bool)
 
 
+def within_batna(U: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Which party values which outcome at least its BATNA: ``U >= d - TOLERANCE``.
+
+    `U` (..., parties, outcomes) and `d` (..., parties), with the same leading axes (or
+    axes that broadcast); returns a bool array of `U`'s shape. The one test of individual
+    rationality against a BATNA: the ZOPA and the engine's acceptance both use it.
+    """
+    u = np.asarray(U, dtype=np.float64)
+    d = np.asarray(d, dtype=np.float64)
+    return u >= d[..., :, None] - TOLERANCE
+
+
 def zopa_mask(U: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """The zone of possible agreement: outcomes every party values at least its `d`."""
-    U = _as_matrix(U)
-    d = _as_vector(d, U.shape[0], "d")
-    return (d[:, None] <= U).all(axis=0)
+    """The zone of possible agreement: outcomes every party values at least its `d`
+    (within `TOLERANCE`). `U` (..., parties, outcomes), `d` (..., parties); returns
+    (..., outcomes)."""
+    U = np.asarray(U, dtype=np.float64)
+    if U.ndim < 2:
+        raise ValueError(f"U must be (..., parties, outcomes), got shape {U.shape}")
+    d = np.asarray(d, dtype=np.float64)
+    if d.shape != U.shape[:-1]:
+        raise ValueError(f"d must have shape {U.shape[:-1]}, got {d.shape}")
+    return within_batna(U, d).all(axis=-2)
 
 
 def nash(U: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None) -> int | None:
@@ -81,7 +101,8 @@ def nash(U: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None) -> int
     w = np.ones(U.shape[0]) if weights is None else _as_vector(weights, U.shape[0], "weights")
     if (w < 0).any():
         raise ValueError(f"weights must be non-negative, got {w.tolist()}")
-    gains = U[:, zopa] - d[:, None]
+    # An outcome inside the ZOPA by the tolerance only gains nothing (log 0, not log < 0).
+    gains = np.maximum(U[:, zopa] - d[:, None], 0.0)
     with np.errstate(divide="ignore"):
         logs = np.log(gains[w > 0])
     score = (w[w > 0, None] * logs).sum(axis=0)

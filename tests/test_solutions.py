@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sim import solutions
 from sim.outcomes import Issue, OutcomeSpace
-from sim.preferences import Preferences, positional_values
+from sim.preferences import TOLERANCE, Preferences, positional_values
 from tests.strategies import (
     TIE_VALUES,
     concave_symmetric_problems,
@@ -46,7 +46,9 @@ def brute_pareto(U: np.ndarray) -> np.ndarray:
 
 
 def brute_zopa(U: np.ndarray, d: np.ndarray) -> np.ndarray:
-    return np.array([all(U[i, j] >= d[i] for i in range(U.shape[0])) for j in range(U.shape[1])])
+    return np.array(
+        [all(U[i, j] >= d[i] - TOLERANCE for i in range(U.shape[0])) for j in range(U.shape[1])]
+    )
 
 
 def nash_products(U, d, weights=None) -> np.ndarray:
@@ -172,6 +174,32 @@ def test_zopa_mask_is_inclusive():
 def test_zopa_mask_equals_brute_force(problem):
     U, d = problem
     np.testing.assert_array_equal(solutions.zopa_mask(U, d), brute_zopa(U, d))
+
+
+def test_within_batna_allows_the_tolerance_with_batch_axes():
+    # Two replications x two parties x four outcomes: worth d, d - TOLERANCE / 2,
+    # d - 2 TOLERANCE and d + 0.1 to party 0; party 1 always gets d + 0.1.
+    d = np.array([[0.3, 0.6], [0.7, 0.2]])
+    offsets = np.array([0.0, -TOLERANCE / 2, -2 * TOLERANCE, 0.1])
+    U = np.empty((2, 2, 4))
+    U[:, 0] = d[:, [0]] + offsets
+    U[:, 1] = d[:, [1]] + 0.1
+    assert U[1, 0, 2] == d[1, 0] - 2 * TOLERANCE
+    inside = solutions.within_batna(U, d)
+    assert inside.shape == (2, 2, 4)
+    assert inside.tolist() == [[[True, True, False, True], [True] * 4]] * 2
+    zopa = solutions.zopa_mask(U, d)
+    assert zopa.tolist() == [[True, True, False, True]] * 2
+    # Each replication alone gives its row; the 2-D case is the same test.
+    for r in range(2):
+        np.testing.assert_array_equal(solutions.zopa_mask(U[r], d[r]), zopa[r])
+        np.testing.assert_array_equal(solutions.within_batna(U[r], d[r]), inside[r])
+        np.testing.assert_array_equal(zopa[r], brute_zopa(U[r], d[r]))
+
+
+def test_zopa_mask_checks_the_shape_of_d():
+    with pytest.raises(ValueError, match=re.escape("d must have shape (2, 2), got (2,)")):
+        solutions.zopa_mask(np.zeros((2, 2, 3)), np.zeros(2))
 
 
 # --- bargaining solutions: properties --------------------------------------------------
@@ -361,7 +389,10 @@ def test_single_outcome_exactly_at_the_disagreement_point():
     assert solutions.nash(U, d) == 0
     assert solutions.kalai_smorodinsky(U, d) == 0
     assert solutions.egalitarian(U, d) == 0
-    assert solutions.nash(U, np.array([0.5, 0.5 + 1e-12])) is None
+    # Within the tolerance of d still counts as at d (and gains nothing); beyond it, not.
+    for concept in BARGAINING.values():
+        assert concept(U, np.array([0.5, 0.5 + TOLERANCE / 2])) == 0
+        assert concept(U, np.array([0.5, 0.5 + 2 * TOLERANCE])) is None
 
 
 def test_nash_with_zero_weights_ignores_that_party():
