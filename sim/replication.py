@@ -281,14 +281,10 @@ def stability_row(
     parties = list(scenario.parties)
     durable = stability.durability(
         u,
-        wp,
+        model.war_batna,
+        scenario.war_costs,
         deal_line,
         guarantee,
-        model.territory_values,
-        model.territory_positions,
-        model.territory_weights,
-        model.status_quo_other,
-        scenario.war_costs,
         parties.index(str(cfg.war.aggressor)),
         parties.index(str(cfg.war.defender)),
         dp,

@@ -14,14 +14,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim import war
-
-TOLERANCE = 1e-9
+from sim.preferences import TOLERANCE
 
 
 def ir_margin(u: np.ndarray, d: np.ndarray, signatories: np.ndarray) -> float:
@@ -189,14 +189,10 @@ def guarantee_level(position: float, low: float = 0.0, high: float = 100.0) -> f
 
 def durability(
     deal_utility: np.ndarray,
-    params: war.WarParameters,
+    batna: war.WarBatna,
+    costs_per_month: np.ndarray,
     deal_line: float,
     guarantee: float,
-    territory_values: np.ndarray,
-    territory_positions: np.ndarray,
-    territory_weights: np.ndarray,
-    status_quo_other: np.ndarray,
-    costs: np.ndarray,
     aggressor: int,
     defender: int,
     dp: DurabilityParameters,
@@ -204,55 +200,51 @@ def durability(
 ) -> dict[str, float]:
     """Share of post-deal periods in which the deal holds, and Powell's test.
 
+    `batna` is the parties' war BATNA (`war.war_batna`, per-party arrays of shape
+    (parties,)) and `costs_per_month` (parties,) the utility each loses per month of war.
     Each path draws monthly shocks to the support levels (random walk in [0, 1]) and to
     the aggressor's capacity (log random walk). In each period a party's value of renewed
-    war is its war BATNA from the deal's line (`sim.war`), with the guarantee adding
-    `guarantee * guarantee_strength` to the defender and multiplying the aggressor's cost
-    by `1 + guarantee * guarantee_cost`. The period holds when no party values renewed
-    war above the deal and no side faces a one-month power shift against it larger than
-    its monthly cost of war (Powell 2006: then the declining side prefers war now).
+    war is its war BATNA from the deal's line (`war.WarBatna.value`), with the guarantee
+    adding `guarantee * guarantee_strength` to the defender and multiplying the
+    aggressor's cost by `1 + guarantee * guarantee_cost`. The period holds when no party
+    values renewed war above the deal and no side faces a one-month power shift against
+    it larger than its monthly cost of war (Powell 2006: then the declining side prefers
+    war now).
     """
+    params = batna.params
     n_sup = params.supports.size
     shocks = rng.normal(0.0, dp.support_shock, size=(dp.paths, dp.periods, n_sup))
     supports = np.clip(params.supports + np.cumsum(shocks, axis=1), 0.0, 1.0)
     cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, size=(dp.paths, dp.periods)), axis=1)
     capacity = params.aggressor_capacity * np.exp(cap_walk)
 
-    aid = supports @ params.supporter_capabilities  # (paths, periods)
-    defender_strength = (
-        params.defender_capacity
-        + params.aid_effectiveness * aid
-        + guarantee * dp.guarantee_strength
-    )
-    p = capacity / (capacity + defender_strength)
-    target = params.low + p * (params.high - params.low)
-    end_line = war.expected_line(deal_line, target, params.adjustment_rate, params.horizon_months)
+    strength = war.defender_strength(
+        params, supports, params.supporter_capabilities, guarantee * dp.guarantee_strength
+    )  # (paths, periods)
+    p = war.strength_share(capacity, strength)
+    target = war.target_line(p, params.low, params.high)
 
-    cost_factor = np.ones_like(costs)
+    cost_factor = np.ones_like(costs_per_month)
     cost_factor[aggressor] += guarantee * dp.guarantee_cost
-    war_cost = costs * cost_factor * war.discounted_months(params.discount, params.horizon_months)
-    at_line = war.interp_rows(end_line, territory_positions, territory_values)
-    # at_line: (paths, periods, parties)
-    war_value = territory_weights * at_line + status_quo_other - war_cost
+    monthly_cost = costs_per_month * cost_factor
+    guaranteed = dataclasses.replace(
+        batna, cost=monthly_cost * war.discounted_months(params.discount, params.horizon_months)
+    )
+    war_value = guaranteed.value(deal_line, target)  # (paths, periods, parties)
     prefers_war = (war_value > deal_utility + TOLERANCE).any(axis=-1)
 
     # Powell: the expected shift of p over the next month, in each side's territory value.
     share_shift = np.diff(p, axis=1, prepend=p[:, :1])
-    monthly_cost = costs * cost_factor
+    values, positions = batna.territory_values, batna.territory_positions
+    weights = batna.territory_weights
     span = params.high - params.low
     slope = (
-        np.abs(np.diff(territory_values, axis=1)).max(axis=1)
-        / np.diff(territory_positions).min()
-        * span
-        if territory_positions.size > 1
-        else np.zeros(len(costs))
+        np.abs(np.diff(values, axis=1)).max(axis=1) / np.diff(positions).min() * span
+        if positions.size > 1
+        else np.zeros(len(costs_per_month))
     )
-    shift_against_defender = (
-        np.maximum(share_shift, 0) * territory_weights[defender] * slope[defender]
-    )
-    shift_against_aggressor = (
-        np.maximum(-share_shift, 0) * territory_weights[aggressor] * slope[aggressor]
-    )
+    shift_against_defender = np.maximum(share_shift, 0) * weights[defender] * slope[defender]
+    shift_against_aggressor = np.maximum(-share_shift, 0) * weights[aggressor] * slope[aggressor]
     powell = (shift_against_defender > monthly_cost[defender]) | (
         shift_against_aggressor > monthly_cost[aggressor]
     )

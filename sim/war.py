@@ -37,15 +37,50 @@ class WarParameters:
     high: float = 100.0
 
 
+def _aid(supports: np.ndarray, supporter_capabilities: np.ndarray) -> np.ndarray:
+    """sum_j support_j * capability_j over the supporters (the last axis)."""
+    if np.ndim(supporter_capabilities) == 1:
+        return np.asarray(supports) @ supporter_capabilities
+    if np.ndim(supports) == 1:
+        return np.asarray(supporter_capabilities) @ supports
+    return np.einsum("...j,...j->...", supports, supporter_capabilities)
+
+
+def defender_strength(
+    params: WarParameters,
+    supports: np.ndarray,
+    supporter_capabilities: np.ndarray,
+    extra: float | np.ndarray = 0.0,
+) -> np.ndarray:
+    """S_d = defender_capacity + aid_effectiveness * sum_j support_j * capability_j (+ extra).
+
+    `supports` (..., supporters) and `supporter_capabilities` (..., supporters): either
+    may carry leading axes (paths, draws); `extra` is strength beyond the supporters' aid
+    (a guarantee), added last. A float for vectors, an array of the leading shape otherwise.
+    """
+    strength = params.defender_capacity + params.aid_effectiveness * _aid(
+        supports, supporter_capabilities
+    )
+    return strength + extra
+
+
+def strength_share(
+    aggressor: float | np.ndarray, defender: float | np.ndarray
+) -> float | np.ndarray:
+    """p = S_a / (S_a + S_d), elementwise; 0.5 where the total strength is not positive."""
+    total = aggressor + defender
+    if np.ndim(total) == 0:
+        return aggressor / total if total > 0 else 0.5
+    return np.divide(aggressor, total, out=np.full(np.shape(total), 0.5), where=total > 0)
+
+
 def aggressor_share(params: WarParameters) -> float:
     """p = S_a / (S_a + S_d): the aggressor's share of the balance of strength."""
-    aid = float(np.dot(params.supports, params.supporter_capabilities))
-    defender = params.defender_capacity + params.aid_effectiveness * aid
-    total = params.aggressor_capacity + defender
-    return params.aggressor_capacity / total if total > 0 else 0.5
+    defender = defender_strength(params, params.supports, params.supporter_capabilities)
+    return float(strength_share(params.aggressor_capacity, float(defender)))
 
 
-def target_line(p: float, low: float = 0.0, high: float = 100.0) -> float:
+def target_line(p: float | np.ndarray, low: float = 0.0, high: float = 100.0) -> float | np.ndarray:
     """The line the war tends to when the aggressor holds share `p` of the strength."""
     return low + p * (high - low)
 
@@ -79,32 +114,6 @@ def discounted_months(discount: float, horizon_months: float) -> float:
     if discount >= 1.0:
         return float(horizon_months)
     return (1.0 - discount**horizon_months) / (1.0 - discount)
-
-
-def reservation_values(
-    territory_values: np.ndarray,
-    territory_positions: np.ndarray,
-    weights_territory: np.ndarray,
-    status_quo_utility: np.ndarray,
-    end_line: float,
-    costs_per_month: np.ndarray,
-    discount: float,
-    horizon_months: float,
-) -> np.ndarray:
-    """Each party's value of continued war (its BATNA), shape (parties,).
-
-    Parameters
-    ----------
-    territory_values : (parties, levels) value of each territory level.
-    territory_positions : (levels,) positions of the territory levels.
-    weights_territory : (parties,) weight of territory in each party's utility.
-    status_quo_utility : (parties,) weighted value of every other issue at its status quo.
-    end_line : expected contact line at the end of the horizon.
-    costs_per_month : (parties,) utility lost per month of war.
-    """
-    at_line = interp_rows(end_line, territory_positions, territory_values)
-    cost = costs_per_month * discounted_months(discount, horizon_months)
-    return weights_territory * at_line + status_quo_utility - cost
 
 
 @dataclass(frozen=True)
@@ -145,11 +154,9 @@ class WarBatna:
         """(draws, parties) BATNAs for draws of the aggressor's capacity (draws,) and the
         supporters' capabilities (draws, supporters), all else as in `params`."""
         wp = self.params
-        defender = wp.defender_capacity + wp.aid_effectiveness * (
-            supporter_capabilities @ wp.supports
+        p = strength_share(
+            aggressor_capacity, defender_strength(wp, wp.supports, supporter_capabilities)
         )
-        total = aggressor_capacity + defender
-        p = np.divide(aggressor_capacity, total, out=np.full_like(total, 0.5), where=total > 0)
         return self.value(line, target_line(p, wp.low, wp.high))
 
 

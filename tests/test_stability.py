@@ -344,10 +344,16 @@ def aggressor_war_value(guarantee: float, dp: DurabilityParameters) -> float:
     return 0.8 * end_line / 100 + 0.1 - cost
 
 
+def war_batna() -> war.WarBatna:
+    """The two parties' war BATNA: territory alone plus `OTHER`, costs `COSTS` a month."""
+    cost = COSTS * war.discounted_months(WAR.discount, WAR.horizon_months)
+    return war.WarBatna(WAR, POSITIONS, VALUES, WEIGHTS, OTHER, cost)
+
+
 def run_durability(deal, guarantee=0.0, dp=CALM, seed=0):
     return stability.durability(
-        np.asarray(deal, dtype=float), WAR, DEAL_LINE, guarantee, VALUES, POSITIONS, WEIGHTS,
-        OTHER, COSTS, 0, 1, dp, np.random.default_rng(seed),
+        np.asarray(deal, dtype=float), war_batna(), COSTS, DEAL_LINE, guarantee, 0, 1, dp,
+        np.random.default_rng(seed),
     )  # fmt: skip
 
 
@@ -442,6 +448,151 @@ def test_durability_is_reproducible_from_the_generator_seed():
     assert run_durability([0.3, 0.3], dp=SHOCKY, seed=5) == run_durability(
         [0.3, 0.3], dp=SHOCKY, seed=5
     )
+
+
+# Durability with zero shocks is the war BATNA. Three parties (aggressor, defender, a
+# supporter), two issues: territory at 0 / 30 / 100 and another issue at its status quo.
+HAND = war.WarParameters(
+    aggressor_capacity=2.0,
+    defender_capacity=0.5,
+    supports=np.array([0.4, 0.8]),
+    supporter_capabilities=np.array([1.5, 0.5]),
+    aid_effectiveness=0.8,  # S_d = 0.5 + 0.8 (0.6 + 0.4) = 1.3, p = 2 / 3.3
+    adjustment_rate=0.2,
+    volatility=0.0,
+    months_per_round=1.0,
+    horizon_months=12.0,
+    discount=0.95,
+)
+HAND_POSITIONS = np.array([0.0, 30.0, 100.0])
+HAND_TERRITORY = np.array([[0.0, 0.5, 1.0], [1.0, 0.4, 0.0], [0.9, 0.6, 0.0]])
+HAND_OTHER = np.array([[0.2, 1.0], [1.0, 0.0], [0.7, 0.3]])  # status quo: level 0
+HAND_WEIGHTS = np.array([[0.7, 0.3], [0.9, 0.1], [0.5, 0.5]])
+HAND_COSTS = np.array([0.02, 0.03, 0.005])
+HAND_LINE = 30.0
+STILL = DurabilityParameters(
+    periods=5, paths=4, support_shock=0.0, capacity_shock=0.0, guarantee_strength=0.0,
+    guarantee_cost=1.5,
+)  # fmt: skip
+
+
+def hand_batna() -> war.WarBatna:
+    return war.war_batna(
+        HAND, HAND_POSITIONS, HAND_TERRITORY, HAND_WEIGHTS, [HAND_TERRITORY, HAND_OTHER],
+        [None, 0], 0, HAND_COSTS,
+    )  # fmt: skip
+
+
+def hand_war_values() -> np.ndarray:
+    """Each party's war BATNA from the deal line, as the negotiation computes it."""
+    target = war.target_line(war.aggressor_share(HAND), HAND.low, HAND.high)
+    return hand_batna().value(HAND_LINE, target)
+
+
+def run_still(deal: np.ndarray, guarantee: float = 0.0, dp: DurabilityParameters = STILL):
+    return stability.durability(
+        deal, hand_batna(), HAND_COSTS, HAND_LINE, guarantee, 0, 1, dp, np.random.default_rng(0)
+    )
+
+
+def test_hand_war_values_written_out():
+    # p = 2 / 3.3; the line moves from 30 toward 100 p, closing 1 - 0.8^12 of the gap.
+    p = 2.0 / 3.3
+    end = 30.0 + (100.0 * p - 30.0) * (1.0 - 0.8**12)
+    months = (1.0 - 0.95**12) / 0.05
+    share_above_30 = (end - 30.0) / 70.0  # the end line lies between the levels 30 and 100
+    territory = HAND_TERRITORY[:, 1] + (HAND_TERRITORY[:, 2] - HAND_TERRITORY[:, 1]) * (
+        share_above_30
+    )
+    expected = HAND_WEIGHTS[:, 0] * territory + HAND_WEIGHTS[:, 1] * HAND_OTHER[:, 0]
+    expected -= HAND_COSTS * months
+    np.testing.assert_allclose(hand_war_values(), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("party", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("offset", "war_share"),
+    [
+        (1e-6, 0.0),  # just above its BATNA: the deal holds
+        (0.0, 0.0),  # exactly at it
+        (-TOLERANCE / 2, 0.0),  # below by less than the tolerance
+        (-2 * TOLERANCE, 1.0),  # below by more: renewed war, every period of every path
+        (-1e-6, 1.0),
+    ],
+)
+def test_durability_with_zero_shocks_equals_the_war_batna(party, offset, war_share):
+    batna = hand_war_values()
+    deal = batna + 0.5  # everyone else far better off under the deal
+    deal[party] = batna[party] + offset
+    out = run_still(deal)
+    assert out["renewed_war_share"] == war_share
+    assert out["powell_violations"] == 0.0  # no shocks: power never shifts
+    assert out["max_power_shift"] == 0.0
+    assert out["durability"] == 1.0 - war_share
+
+
+@pytest.mark.parametrize("guarantee", [0.25, 1.0])
+def test_a_guarantee_lowers_the_aggressors_war_batna_by_its_added_cost(guarantee):
+    # No added strength (guarantee_strength 0): the line and p are as without a guarantee,
+    # only the aggressor's cost is multiplied by 1 + guarantee * guarantee_cost.
+    batna = hand_war_values()
+    months = war.discounted_months(HAND.discount, HAND.horizon_months)
+    guaranteed = batna.copy()
+    guaranteed[0] -= guarantee * STILL.guarantee_cost * HAND_COSTS[0] * months
+    for party in range(3):
+        for value, war_share in [(guaranteed[party] + 1e-6, 0.0), (guaranteed[party] - 1e-6, 1.0)]:
+            deal = batna + 0.5
+            deal[party] = value
+            assert run_still(deal, guarantee)["renewed_war_share"] == war_share, party
+    # Between the two: renewed war without the guarantee, peace with it.
+    between = batna + 0.5
+    between[0] = 0.5 * (batna[0] + guaranteed[0])
+    assert run_still(between, 0.0)["renewed_war_share"] == 1.0
+    assert run_still(between, guarantee)["renewed_war_share"] == 0.0
+
+
+def test_a_guarantee_that_strengthens_the_defender_is_extra_defender_strength():
+    # The aggressor's BATNA with a guarantee that adds strength but no cost: the war BATNA
+    # at the share of strength with the guarantee added to the defender.
+    dp = dataclasses.replace(STILL, guarantee_strength=0.8, guarantee_cost=0.0)
+    extra = 0.5 * dp.guarantee_strength
+    defender = war.defender_strength(HAND, HAND.supports, HAND.supporter_capabilities, extra)
+    assert defender == pytest.approx(1.3 + 0.4, abs=1e-12)
+    p = war.strength_share(HAND.aggressor_capacity, defender)
+    assert p == pytest.approx(2.0 / 3.7, abs=1e-12)
+    value = hand_batna().value(HAND_LINE, war.target_line(p, HAND.low, HAND.high))
+    assert value[0] < hand_war_values()[0]  # a stronger defender: a worse war for Russia
+    for party in range(3):
+        deal = value + 0.5
+        deal[party] = value[party] + 1e-6
+        assert run_still(deal, 0.5, dp)["renewed_war_share"] == 0.0
+        deal[party] = value[party] - 1e-6
+        assert run_still(deal, 0.5, dp)["renewed_war_share"] == 1.0
+
+
+def test_strength_on_paths_is_the_war_formula_elementwise():
+    # defender_strength and strength_share over (paths, periods), as durability uses them,
+    # equal the scalar aggressor_share of the same numbers, element by element.
+    rng = np.random.default_rng(3)
+    supports = rng.uniform(0.0, 1.0, (4, 5, 2))
+    capacity = rng.uniform(0.0, 3.0, (4, 5))
+    capacity[0, 0] = 0.0
+    strength = war.defender_strength(HAND, supports, HAND.supporter_capabilities, 0.25)
+    p = war.strength_share(capacity, strength)
+    assert strength.shape == p.shape == (4, 5)
+    for i, j in itertools.product(range(4), range(5)):
+        wp = dataclasses.replace(
+            HAND, aggressor_capacity=capacity[i, j], supports=supports[i, j],
+            defender_capacity=HAND.defender_capacity + 0.25,
+        )  # fmt: skip
+        assert p[i, j] == pytest.approx(war.aggressor_share(wp), abs=1e-12)
+    # No strength at all: an even balance, for arrays as for floats.
+    assert war.strength_share(np.zeros(3), np.zeros(3)).tolist() == [0.5] * 3
+    assert war.strength_share(0.0, 0.0) == 0.5
+    # Capabilities drawn per draw (draws, supporters) against one vector of supports.
+    caps = rng.uniform(0.0, 2.0, (6, 2))
+    by_draw = war.defender_strength(HAND, HAND.supports, caps)
+    np.testing.assert_allclose(by_draw, 0.5 + 0.8 * (caps @ HAND.supports), atol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -139,27 +139,43 @@ def test_discounted_months_without_discounting_is_the_horizon():
     assert war.discounted_months(1.0, 0.0) == 0.0
 
 
-def test_reservation_values_by_hand():
-    # Two parties, territory at 0 / 50 / 100; the war is expected to end at 75.
+def test_war_batna_value_by_hand():
+    # Two parties, territory at 0 / 50 / 100; at rate 1 the war ends at its target, 75.
     values = np.array([[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]])
     positions = np.array([0.0, 50.0, 100.0])
     weights = np.array([0.6, 0.9])
     status_quo = np.array([0.1, 0.05])
     costs = np.array([0.01, 0.02])
+    wp = params(adjustment_rate=1.0, horizon_months=3.0, discount=0.5)
     # discounted months: 1 + 0.5 + 0.25 = 1.75
-    got = war.reservation_values(values, positions, weights, status_quo, 75.0, costs, 0.5, 3.0)
+    cost = costs * war.discounted_months(wp.discount, wp.horizon_months)
+    batna = war.WarBatna(wp, positions, values, weights, status_quo, cost)
     # A: 0.6 * 0.75 + 0.1 - 0.01 * 1.75 = 0.5325; B: 0.9 * 0.25 + 0.05 - 0.02 * 1.75 = 0.24
-    np.testing.assert_allclose(got, [0.5325, 0.24], atol=1e-12)
+    np.testing.assert_allclose(batna.value(20.0, 75.0), [0.5325, 0.24], atol=1e-12)
+    # The same from any starting line, and elementwise over an array of targets.
+    np.testing.assert_allclose(batna.value(90.0, 75.0), [0.5325, 0.24], atol=1e-12)
+    many = batna.value(20.0, np.full((2, 3), 75.0))
+    assert many.shape == (2, 3, 2)
+    np.testing.assert_allclose(many, np.broadcast_to([0.5325, 0.24], (2, 3, 2)), atol=1e-12)
 
 
-def test_reservation_values_fearon_p_minus_c():
-    # One issue, linear values, line at 100 p: BATNAs p - c_A and (1 - p) - c_B.
+@pytest.mark.parametrize(
+    ("aggressor", "defender", "p"), [(1.5, 1.0, 0.6), (1.0, 1.0, 0.5), (1.0, 3.0, 0.25)]
+)
+def test_war_batna_is_fearon_p_minus_c(aggressor, defender, p):
+    # One issue, linear values, a war that reaches 100 p (rate 1), one undiscounted month:
+    # the BATNAs are Fearon's (1995) p - c_A and (1 - p) - c_B.
+    wp = params(
+        aggressor_capacity=aggressor, defender_capacity=defender, aid_effectiveness=0.0,
+        adjustment_rate=1.0, horizon_months=1.0, discount=1.0,
+    )  # fmt: skip
+    assert war.aggressor_share(wp) == pytest.approx(p, abs=1e-12)
     positions = np.linspace(0.0, 100.0, 101)
     values = np.vstack([positions / 100.0, 1.0 - positions / 100.0])
-    got = war.reservation_values(
-        values, positions, np.ones(2), np.zeros(2), 60.0, np.array([0.05, 0.1]), 1.0, 1.0
-    )
-    np.testing.assert_allclose(got, [0.55, 0.3], atol=1e-12)
+    costs = np.array([0.05, 0.1])
+    batna = war.war_batna(wp, positions, values, np.ones((2, 1)), [values], [None], 0, costs)
+    got = batna.value(50.0, war.target_line(war.aggressor_share(wp), wp.low, wp.high))
+    np.testing.assert_allclose(got, [p - 0.05, 1.0 - p - 0.1], atol=1e-12)
 
 
 # --- the war in the model --------------------------------------------------------------
