@@ -1,23 +1,23 @@
-"""Mesa agents: one per party, holding its state; the maths lives in pure functions."""
+"""Mesa agents: one per party, the party's column of the model's (replications, parties)
+state. An agent holds what does not change during a negotiation (name, strategy, leverage,
+deadline, seat) and makes the party's offers for many replications at once; the model
+holds the state and the turn order (docs/model.md, "Offers and acceptance")."""
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from sim.config import Seating
-from sim.strategies import AspirationInput, Strategy, make_strategy
+from sim.preferences import TOLERANCE
+from sim.strategies import Strategy, make_strategy
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
-    from sim.scenario import Scenario
-
-# Utilities are sums of a few floats: compare with a little slack so that an outcome worth
-# exactly the aspiration is not refused because of rounding.
-TOLERANCE = 1e-9
+    from sim.model import NegotiationBatch
+    from sim.problem import Scenario
+    from sim.settings import NegotiationSettings
 
 
 class Response(enum.StrEnum):
@@ -26,26 +26,38 @@ class Response(enum.StrEnum):
 
 
 class Walkout(enum.StrEnum):
-    batna = "batna"  # its BATNA beat all it could still get, `walkout_patience` rounds running
+    batna = "batna"  # its BATNA beat all it could get, `walkout_patience` rounds running
     deadline = "deadline"  # a hard-liner at its deadline
 
 
-def accepts(utility: float, aspiration: float, reservation: float, crosses_red_line: bool) -> bool:
-    """Acceptance rule: at least the aspiration, never below the BATNA or across a red line."""
+def accepts(
+    utility: float | np.ndarray,
+    aspiration: float | np.ndarray,
+    reservation: float | np.ndarray,
+    crosses_red_line: bool | np.ndarray,
+) -> bool | np.ndarray:
+    """Acceptance rule: at least the aspiration, never below the BATNA or across a red line
+    (elementwise over arrays)."""
     return (
-        not crosses_red_line
-        and utility >= aspiration - TOLERANCE
-        and utility >= reservation - TOLERANCE
+        ~np.asarray(crosses_red_line)
+        & (utility >= aspiration - TOLERANCE)
+        & (utility >= reservation - TOLERANCE)
     )
 
 
-class Party(mesa.Agent):
-    """What every party agent holds: its name, index, strategy, leverage, deadline and the
-    phase in which it takes its seat."""
+class PartyAgent(mesa.Agent):
+    """A party at (or waiting for) the table, in every replication of the model.
+
+    Its state is column `index` of the model's (replications, parties) arrays, which the
+    model updates for all parties together; the properties read replication 0, the
+    negotiation of a batch of one (`sim.model.NegotiationModel`).
+    """
+
+    model: NegotiationBatch
 
     def __init__(
         self,
-        model: mesa.Model,
+        model: NegotiationBatch,
         name: str,
         index: int,
         strategy: Strategy,
@@ -61,115 +73,108 @@ class Party(mesa.Agent):
         self.deadline = deadline
         self.joins_in_phase = joins_in_phase
 
+    # -- replication 0 ---------------------------------------------------------------------
+    @property
+    def utility(self) -> np.ndarray:
+        return self.model.utility_rows[0, self.index]
 
-def seat_parties[P: Party](
-    model: mesa.Model, scenario: Scenario, settings: Any, kind: type[P]
-) -> list[P]:
-    """Create one `kind` agent per party of `scenario` in `model`, by index: strategies and
-    deadlines from the scenario, seats from `settings` (phase-one parties first under
-    `us_russia_first`). Unknown mediator or phase-one names raise KeyError."""
+    @property
+    def best(self) -> float:
+        return float(self.model.best[0, self.index])
+
+    @property
+    def aspiration(self) -> float:
+        return float(self.model.aspirations[0, self.index])
+
+    @property
+    def previous_aspiration(self) -> float:
+        return float(self.model.previous_aspirations[0, self.index])
+
+    @property
+    def reservation(self) -> float:
+        return float(self.model.batnas[0, self.index])
+
+    @property
+    def framework_floor(self) -> float:
+        return float(self.model.framework_floors[0, self.index])
+
+    @property
+    def seated(self) -> bool:
+        return bool(self.model.seated[0, self.index])
+
+    @property
+    def walked_out(self) -> bool:
+        return bool(self.model.walked_out[0, self.index])
+
+    @property
+    def frustrated_rounds(self) -> int:
+        return int(self.model.frustrated[0, self.index])
+
+    @property
+    def last_response(self) -> Response | None:
+        """Its answer to this round's text or offer; None if it was not asked."""
+        code = self.model.responses[0, self.index]
+        return None if code == 0 else Response.accept if code > 0 else Response.object
+
+    # -- moves ----------------------------------------------------------------------------
+    def propose(self, reps: np.ndarray) -> np.ndarray:
+        """Per replication in `reps`: among its outcomes at or above its aspiration, the
+        one the other seated parties value most (their smallest surplus, as far as it knows
+        them); -1 where it has nothing to offer.
+
+        Ties go to its own utility, then the lowest index: the candidates are a prefix of
+        its outcomes sorted best first, so the first maximum is the one. When its BATNA
+        rose above all it can get, it asks for its best implementable outcome.
+        """
+        m, i = self.model, self.index
+        threshold = -(m.aspirations[reps, i] - TOLERANCE)
+        if m.shared:
+            order = m.orders[i][:1]  # (1, outcomes it can accept), best first
+            count = np.searchsorted(m.neg_sorted[i][0], threshold, side="right")
+        else:
+            order = m.orders[i][reps]
+            count = (m.neg_sorted[i][reps] <= threshold[:, None]).sum(axis=1)
+        out = np.full(reps.size, -1, dtype=np.int64)
+        width = int(count.max(initial=0))
+        if width > 0:
+            valid = np.arange(width)[None, :] < count[:, None]
+            if not m.fully_implementable[reps].all():
+                valid &= np.take_along_axis(m.can_implement[reps], order[:, :width], axis=1)
+            value = m.others_value(i, reps, width)
+            pick = np.argmax(np.where(valid, value, -np.inf), axis=1)
+            at = np.arange(reps.size)
+            unsure = ~valid[at, pick]  # every value -inf: the first candidate, as argmax
+            pick[unsure] = np.argmax(valid[unsure], axis=1)
+            found = valid.any(axis=1)
+            chosen = np.broadcast_to(order[:, :width], valid.shape)[at, pick]
+            out[found] = chosen[found]
+        empty = out < 0
+        if empty.any():
+            full = np.broadcast_to(order, (reps.size, order.shape[1]))[empty]
+            reachable = np.take_along_axis(m.can_implement[reps[empty]], full, axis=1)
+            first = full[np.arange(full.shape[0]), np.argmax(reachable, axis=1)]
+            out[empty] = np.where(reachable.any(axis=1), first, -1)
+        return out
+
+
+def seat_parties(
+    model: NegotiationBatch, scenario: Scenario, settings: NegotiationSettings
+) -> list[PartyAgent]:
+    """One agent per party of `scenario` in `model`, by index: strategies and deadlines from
+    the scenario, seats from `settings` (the phase-one parties first when the seating is
+    phased). Unknown mediator or phase-one names raise KeyError naming the parties."""
     s = settings
     for name in (s.mediator, *s.phase_one_parties):
-        scenario.party_index(name)  # raises KeyError naming the allowed parties
-    phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
+        scenario.party_index(name)
     for i, name in enumerate(scenario.parties):
-        strategy, exponent, deadline = scenario.party_settings[i]
-        kind(
+        plan = scenario.strategies[i]
+        PartyAgent(
             model,
             name=name,
             index=i,
-            strategy=make_strategy(strategy, exponent),
+            strategy=make_strategy(plan.name, plan.exponent),
             capability=float(scenario.capabilities[i]),
-            deadline=deadline or s.max_rounds,
-            joins_in_phase=2 if phased and name not in s.phase_one_parties else 1,
+            deadline=plan.deadline or s.max_rounds,
+            joins_in_phase=2 if s.phased and name not in s.phase_one_parties else 1,
         )
     return sorted(model.agents, key=lambda a: a.index)
-
-
-class PartyAgent(Party):
-    """A party at (or waiting for) the table.
-
-    Holds its utility row, capability, strategy, seat (the phase it joins in), and its
-    current aspiration and reservation value; the model calls it in turn order.
-    """
-
-    def __init__(self, model: NegotiationModel, *args: Any, **kwargs: Any) -> None:
-        super().__init__(model, *args, **kwargs)  # Party's fields
-        self.utility = model.utilities[self.index]
-        self.own_red_line = model.red_line_crossed[self.index]
-        self.best = float(np.max(self.utility, where=~self.own_red_line, initial=-np.inf))
-        self.reservation = 0.0
-        self.aspiration = self.best
-        self.previous_aspiration = self.best
-        self.walked_out = False
-        self.framework_floor = -np.inf  # what it keeps of a phase-one framework it agreed
-        self.frustrated_rounds = 0
-        self.last_response: Response | None = None
-
-    # -- state ----------------------------------------------------------------------------
-    @property
-    def seated(self) -> bool:
-        return not self.walked_out and self.model.phase >= self.joins_in_phase
-
-    def update_aspiration(self) -> None:
-        """Set this round's BATNA and aspiration: never below the BATNA, nor below the
-        share `framework_commitment` of its surplus in a phase-one framework it agreed
-        (the authors of a framework defend it: commitment, Schelling 1960)."""
-        model = self.model
-        self.reservation = float(model.reservations[self.index])
-        self.previous_aspiration = self.aspiration
-        floor = max(self.reservation, self.framework_floor)
-        x = AspirationInput(
-            round=model.round,
-            deadline=self.deadline,
-            best=max(self.best, floor),
-            reservation=floor,
-            previous=self.aspiration,
-            others_concession=model.last_concession(self.index),
-        )
-        self.aspiration = max(self.strategy.aspiration(x), floor)
-
-    def consider_walkout(self, best_available: float) -> Walkout | None:
-        """Walk out when the BATNA beats all it can still get for `patience` rounds in a
-        row, or, for a hard-liner, at its deadline; returns why, or None to stay."""
-        if self.strategy.walks_out_at_deadline() and self.model.round >= self.deadline:
-            self.walked_out = True
-            return Walkout.deadline
-        if best_available < self.reservation - TOLERANCE:
-            self.frustrated_rounds += 1
-        else:
-            self.frustrated_rounds = 0
-        if self.frustrated_rounds >= self.model.walkout_patience:
-            self.walked_out = True
-            return Walkout.batna
-        return None
-
-    # -- moves ----------------------------------------------------------------------------
-    def propose(self) -> int | None:
-        """Among outcomes at or above the aspiration, the one the others value most.
-
-        Ties go to the proposer's own utility, then the lowest index: the candidates are a
-        prefix of its outcomes sorted best first, so the first maximum is the one.
-        """
-        model = self.model
-        order, utility = model.problem.preference_order[self.index]
-        count = int(np.searchsorted(-utility, -(self.aspiration - TOLERANCE), side="right"))
-        candidates = order[:count]
-        value = model.others_value(self.index, count)
-        if not model.all_implementable:
-            keep = model.implementable[candidates]
-            candidates, value = candidates[keep], value[keep]
-        if candidates.size == 0:  # its BATNA rose above all it can get: ask for its best
-            reachable = order[model.implementable[order]]
-            return int(reachable[0]) if reachable.size else None
-        return int(candidates[int(np.argmax(value))])
-
-    def respond(self, outcome: int) -> Response:
-        ok = accepts(
-            float(self.utility[outcome]),
-            self.aspiration,
-            self.reservation,
-            bool(self.own_red_line[outcome]),
-        )
-        self.last_response = Response.accept if ok else Response.object
-        return self.last_response

@@ -1,36 +1,59 @@
-"""The negotiation as a Mesa model: one `step()` is one round (one month of war by default).
+"""The negotiation engine: one Mesa model whose state has a leading replication axis.
 
-Protocols:
+One `step()` is one round (one month of war by default) in every replication still
+negotiating. Each replication keeps its own generator (`opening_draws`), scenario (after
+its draws) and war parameters, and ends on its own; a replication's result does not
+depend on the batch it runs in. `NegotiationModel` is a batch of one that also records the
+round-by-round trace. The rules (docs/model.md):
+
 - single negotiating text (Raiffa 1982, *The Art and Science of Negotiation*, ch. 14): the
   mediator drafts one text; every party at the table accepts or objects with a
   counter-proposal; the mediator moves the text toward the objectors' proposals,
   weighted by their leverage (capability), and snaps it to the outcome grid;
 - multilateral alternating offers (Rubinstein 1982, extended to n parties): the parties
   at the table propose in turn; an offer passes when every required signatory at the
-  table accepts it.
-
-Seating: `inclusive` seats everyone from round 1; `us_russia_first` seats the phase-one
-parties until they agree a framework or `phase_one_rounds` pass, then the others join
-and can accept, object or walk out. An agreement binds only when every party that
-controls a level it sets has signed it (DESIGN.md, issue control).
+  table accepts it;
+- seating: `inclusive` seats everyone from round 1; a phased seating seats the phase-one
+  parties until they agree a framework or `phase_one_rounds` pass, then the others join
+  and can accept, object or walk out; the framework's authors keep `framework_commitment`
+  of their surplus in it (Schelling 1960);
+- an agreement binds only when every party that controls a level it sets has signed it.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
-from mesa.agent import AgentSet
 
-from sim import rounds, war
-from sim.agents import TOLERANCE, PartyAgent, Response, seat_parties
-from sim.config import BatnaMode, Information, Protocol, Seating
-from sim.opponents import estimated_utilities
-from sim.scenario import Scenario
+from sim import opponents, rounds, war
+from sim.agents import PartyAgent, Response, Walkout, accepts, seat_parties
+from sim.preferences import TOLERANCE
+from sim.problem import Scenario
+from sim.settings import BatnaMode, Information, NegotiationSettings, Protocol
+from sim.solutions import within_batna
+from sim.strategies import AspirationInput
+
+# Parameters a batch's replications must share: the war's clock and scale, not its balance.
+SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount", "low", "high")
+
+# With drawn saliences a replication brings its own utilities, preference orders and
+# offer tables, (3 + parties) x parties x outcomes numbers: keep a batch's near this many
+# (160 MB of float64), so that a job of 10^5 replications runs in bounded memory.
+BATCH_ELEMENTS = 20_000_000
+MAX_BATCH = 1_000  # beyond this a bigger batch is no faster (benchmarks/negotiation.py)
+
+
+def batch_size(n_parties: int, n_outcomes: int) -> int:
+    """Replications per batch for an outcome space of this size (at least 1)."""
+    per_replication = (3 + n_parties) * n_parties * n_outcomes
+    return max(1, min(MAX_BATCH, BATCH_ELEMENTS // max(per_replication, 1)))
 
 
 class EndReason(enum.StrEnum):
@@ -40,73 +63,609 @@ class EndReason(enum.StrEnum):
     not_binding = "not_binding"
 
 
-@dataclass(frozen=True)
-class NegotiationSettings:
-    """Protocol, seating and war settings for one negotiation."""
-
-    protocol: Protocol = Protocol.single_text
-    seating: Seating = Seating.inclusive
-    mediator: str = "usa"
-    phase_one_parties: tuple[str, ...] = ("usa", "russia")
-    phase_one_rounds: int = 10
-    max_rounds: int = 100
-    information: Information = Information.complete
-    batna: BatnaMode = BatnaMode.war
-    walkout_patience: int = 3
-    text_step: float = 0.5
-    framework_commitment: float = 0.5
-    collect_trace: bool = True
-
-    @classmethod
-    def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
-        values = {
-            "protocol": Protocol(cfg.protocol),
-            "seating": Seating(cfg.seating),
-            "mediator": str(cfg.mediator),
-            "phase_one_parties": tuple(cfg.phase_one_parties),
-            "phase_one_rounds": int(cfg.phase_one_rounds),
-            "max_rounds": int(cfg.max_rounds),
-            "information": Information(cfg.information),
-            "batna": BatnaMode(cfg.batna),
-            "walkout_patience": int(cfg.walkout_patience),
-            "text_step": float(cfg.text_step),
-            "framework_commitment": float(cfg.framework_commitment),
-        }
-        values.update(overrides)
-        return cls(**values)
-
-
 def opening_draws(
-    rng: np.random.Generator | int | None,
+    rng: np.random.Generator | np.random.SeedSequence | int | None,
     n_parties: int,
     war_params: war.WarParameters,
     max_rounds: int,
-) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-    """A negotiation's generator and everything drawn from it: the alternating-offers
-    turn order (a permutation of the parties) and the war's shocks, drawn up front so that
-    a replication gives the same negotiation alone or in a batch (`sim.batch`)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Everything a negotiation draws, up front from its own generator: the
+    alternating-offers turn order (a permutation of the parties) and the war's shocks."""
     generator = np.random.default_rng(rng)
     order = generator.permutation(n_parties)
-    return generator, order, war.war_shocks(war_params, max_rounds, generator)
+    return order, war.war_shocks(war_params, max_rounds, generator)
 
 
-def zopa_count(
+def zone_of_agreement(
     utilities: np.ndarray,
     reservations: np.ndarray,
     allowed: np.ndarray,
     active: np.ndarray,
     implementable: np.ndarray,
-) -> int:
-    """Implementable outcomes every `active` party may accept and values at its BATNA."""
-    if not active.any():
-        return 0
-    inside = utilities[active] >= reservations[active, None] - TOLERANCE
-    inside &= allowed[active]
-    return int(np.count_nonzero(inside.all(axis=0) & implementable))
+) -> np.ndarray:
+    """(..., outcomes): implementable outcomes that every active party may accept (no red
+    line of its own) and values at least at its BATNA. utilities (..., parties, outcomes),
+    reservations and active (..., parties), allowed (parties, outcomes), implementable
+    (..., outcomes)."""
+    inside = within_batna(utilities, reservations) & allowed
+    return (inside | ~active[..., None]).all(axis=-2) & implementable
 
 
-class NegotiationModel(mesa.Model):
-    """One negotiation between the scenario's parties, round by round.
+@dataclass(frozen=True, eq=False)
+class NegotiationResult:
+    """How one negotiation ended: what stability measures and result rows read."""
+
+    scenario: Scenario  # the replication's, after its draws
+    settings: NegotiationSettings
+    war_params: war.WarParameters
+    reason: EndReason
+    round: int
+    outcome: int | None  # the agreed outcome, binding or not
+    binding: bool
+    framework: int | None  # a phase-one framework, if one was agreed
+    walkouts: tuple[str, ...]
+    walkout_reasons: tuple[str, ...]  # a `sim.agents.Walkout` per name in `walkouts`
+    contact_line: float
+    p_share: float
+    reservations: np.ndarray  # (parties,) BATNAs in the last round
+    zopa_size: int  # implementable outcomes worth its BATNA to every party still there
+
+    @property
+    def agreement(self) -> bool:
+        """A binding agreement."""
+        return self.binding and self.outcome is not None
+
+    @property
+    def utilities(self) -> np.ndarray:
+        """(parties,) each party's utility of the outcome; NaN without one."""
+        if self.outcome is None:
+            return np.full(len(self.scenario.parties), np.nan)
+        return self.scenario.utilities[:, self.outcome]
+
+    @property
+    def signatories(self) -> np.ndarray:
+        """(parties,) True for the parties that did not walk out."""
+        return np.array([p not in self.walkouts for p in self.scenario.parties])
+
+    @cached_property
+    def war_batna(self) -> war.WarBatna:
+        return self.scenario.war_batna(self.war_params)
+
+
+class NegotiationBatch(mesa.Model):
+    """Replications of one negotiation, round by round, as arrays over replications.
+
+    `scenarios`, `war_params` and `rngs` give each replication its scenario (its drawn
+    saliences and war costs), war parameters (its drawn support and capacities) and
+    generator. The scenarios share their outcome space, parties, red lines and control.
+    """
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        settings: NegotiationSettings | None = None,
+        war_params: Sequence[war.WarParameters] | None = None,
+        rngs: Sequence[np.random.Generator | np.random.SeedSequence | int | None] | None = None,
+    ) -> None:
+        super().__init__(rng=0)  # the model itself draws nothing
+        s = self.settings = settings or NegotiationSettings()
+        war_params = list(war_params or [sc.war_params for sc in scenarios])
+        rngs = list(rngs or [None] * len(scenarios))
+        if not len(scenarios) == len(war_params) == len(rngs) > 0:
+            raise ValueError("one scenario, war parameters and generator per replication")
+        first = scenarios[0]
+        for sc, wp in zip(scenarios, war_params, strict=True):
+            if sc.space is not first.space or sc.parties != first.parties:
+                raise ValueError("a batch's scenarios must share their outcome space and parties")
+            for name in SHARED_WAR:
+                if getattr(wp, name) != getattr(war_params[0], name):
+                    raise ValueError(f"a batch's war parameters must share {name}")
+        self.problem = first  # what the replications share: space, parties, control
+        self.scenarios = list(scenarios)
+        self.rep_war_params = war_params
+        self.n = n = len(scenarios)
+        self.parties = first.parties
+        self.space = first.space
+        n_parties = len(self.parties)
+
+        self.red_line_crossed = first.red_line_crossed
+        self.allowed = ~self.red_line_crossed
+        self.required = first.required_signatories
+        self.capabilities = first.capabilities
+        self.shared = all(sc.preferences is first.preferences for sc in scenarios)
+        distinct = [first] if self.shared else self.scenarios
+        self.utility_rows = np.stack([sc.utilities for sc in distinct])  # (1 or n, parties, out)
+        self.orders = [
+            np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
+        ]
+        self.neg_sorted = [  # utilities in preference order, negated: for searchsorted
+            np.stack([-sc.preference_order[i][1] for sc in distinct]) for i in range(n_parties)
+        ]
+        self.offer_tables = [
+            np.stack([sc.offer_tables[i] for sc in distinct]) for i in range(n_parties)
+        ]
+        self.best = np.max(self.utility_rows, axis=2, where=self.allowed[None], initial=-np.inf)
+
+        batnas = [sc.war_batna(wp) for sc, wp in zip(scenarios, war_params, strict=True)]
+        self.war_batna = war.WarBatna(  # every replication's weights, status quo and costs
+            war_params[0],
+            batnas[0].territory_positions,
+            batnas[0].territory_values,
+            np.stack([b.territory_weights for b in batnas]),
+            np.stack([b.status_quo_other for b in batnas]),
+            np.stack([b.cost for b in batnas]),
+        )
+        self.static_reservation = np.stack([sc.static_reservation for sc in scenarios])
+        self.p_shares = np.array([war.aggressor_share(wp) for wp in war_params])
+        wp0 = war_params[0]
+        self.targets = war.target_line(self.p_shares, wp0.low, wp0.high)
+        self.lines = np.full(n, first.contact_line)
+        draws = [
+            opening_draws(rng, n_parties, wp, s.max_rounds)
+            for rng, wp in zip(rngs, war_params, strict=True)
+        ]
+        self.turn_order = np.stack([order for order, _ in draws])
+        self.shocks = np.stack([shocks for _, shocks in draws])
+
+        self.by_index: list[PartyAgent] = seat_parties(self, first, s)
+        self.joins = np.array([a.joins_in_phase for a in self.by_index])
+        self.deadlines = np.array([a.deadline for a in self.by_index])
+        self.walks_at_deadline = np.array(
+            [a.strategy.walks_out_at_deadline() for a in self.by_index]
+        )
+        self.mediator = first.party_index(s.mediator)
+        self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
+        self.learned = s.information is Information.learned
+
+        self.round = 0
+        self.live = np.ones(n, dtype=bool)
+        self.end_rounds = np.zeros(n, dtype=np.int64)
+        self.phases = np.full(n, 1 if s.phased else 2)
+        self.batnas = np.zeros((n, n_parties))
+        self.aspirations = np.broadcast_to(self.best, (n, n_parties)).copy()
+        self.previous_aspirations = self.aspirations.copy()
+        self.framework_floors = np.full((n, n_parties), -np.inf)
+        self.others_drop = np.zeros((n, n_parties))
+        self.walked_out = np.zeros((n, n_parties), dtype=bool)
+        self.frustrated = np.zeros((n, n_parties), dtype=np.int64)
+        self.responses = np.zeros((n, n_parties), dtype=np.int8)  # 1 accept, -1 object
+        self.seated = self._seated()
+        self.can_implement = np.ones((n, self.space.size), dtype=bool)  # no leaver's veto
+        self.fully_implementable = np.ones(n, dtype=bool)
+        self.zopa_witness = np.full(n, -1)
+        self.texts = np.full(n, -1)
+        self.offers = np.full(n, -1)
+        self.proposers = np.full(n, -1)
+        self.agreements = np.full(n, -1)
+        self.bound = np.zeros(n, dtype=bool)
+        self.frameworks = np.full(n, -1)
+        self.framework_rounds = np.full(n, -1)
+        self.reasons: list[EndReason | None] = [None] * n
+        self.walkout_names: list[list[str]] = [[] for _ in range(n)]
+        self.walkout_whys: list[list[str]] = [[] for _ in range(n)]
+        self._levels_ok_cache: dict[tuple[bytes, bytes], list[np.ndarray]] = {}
+        if self.learned:  # the frequency opponent model's counts (sim.opponents)
+            shape = (n, n_parties)
+            self.level_counts = [np.zeros((*shape, size)) for size in self.space.shape]
+            self.unchanged = np.zeros((*shape, len(self.space.shape)))
+            self.last_offer = np.full(shape, -1, dtype=np.int64)
+
+    # -- arrays over replications ---------------------------------------------------------
+    def urows(self, reps: np.ndarray) -> np.ndarray:
+        """Rows of the per-replication preference arrays for `reps` (one row when shared)."""
+        return np.zeros_like(reps) if self.shared else reps
+
+    def u_at(self, reps: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
+        """(len(reps), parties): every party's utility of each replication's outcome."""
+        return self.utility_rows[self.urows(reps), :, outcomes]
+
+    def _seated(self) -> np.ndarray:
+        return ~self.walked_out & (self.phases[:, None] >= self.joins[None, :])
+
+    # -- the round ------------------------------------------------------------------------
+    def step(self) -> None:
+        live = np.flatnonzero(self.live)
+        if live.size == 0:
+            self.running = False
+            return
+        self.round += 1
+        s = self.settings
+        if self.round > 1:
+            self._advance_war(live)
+        if s.phased:
+            over = (self.frameworks[live] >= 0) | (self.round > s.phase_one_rounds)
+            self.phases[live[over & (self.phases[live] == 1)]] = 2
+        self.seated = self._seated()
+        self._set_reservations(live)
+        if self._reactive:
+            self.others_drop[live] = self._mean_other_drop(live)
+        self.responses[live] = 0
+        self._update_aspirations(live)
+        go = self._check_walkouts(live)
+        if go.size:
+            if s.protocol is Protocol.single_text:
+                self._single_text_round(go)
+            else:
+                self._alternating_round(go)
+        if self.round >= s.max_rounds:
+            open_ = np.flatnonzero(self.live)
+            framed = self.frameworks[open_] >= 0
+            self._end(open_[framed], EndReason.not_binding)
+            self._end(open_[~framed], EndReason.deadline)
+        self.running = bool(self.live.any())
+
+    def run(self) -> NegotiationBatch:
+        """Step until every replication has ended."""
+        while self.running:
+            self.step()
+        return self
+
+    def _advance_war(self, reps: np.ndarray) -> None:
+        wp = self.rep_war_params[0]
+        line = war.advance_line(
+            self.lines[reps],
+            self.targets[reps],
+            wp.adjustment_rate,
+            wp.months_per_round,
+            self.shocks[reps, self.round - 2],
+        )
+        self.lines[reps] = np.minimum(np.maximum(line, wp.low), wp.high)
+
+    def _set_reservations(self, live: np.ndarray) -> None:
+        """This round's BATNAs: fixed, or the value of continuing the war from the line."""
+        if self.settings.batna is BatnaMode.static:
+            self.batnas[live] = self.static_reservation[live]
+        elif live.size == self.n:
+            self.batnas[:] = self.war_batna.value(self.lines, self.targets)
+        else:
+            batna = self.war_batna.rows(live)
+            self.batnas[live] = batna.value(self.lines[live], self.targets[live])
+
+    def _mean_other_drop(self, reps: np.ndarray) -> np.ndarray:
+        """For each party, the mean drop of the other seated parties' aspirations last round."""
+        drops = self.previous_aspirations[reps] - self.aspirations[reps]
+        seated = self.seated[reps].astype(np.float64)
+        others = seated.sum(axis=1, keepdims=True) - seated
+        total = (drops * seated).sum(axis=1, keepdims=True) - drops * seated
+        return np.divide(total, others, out=np.zeros_like(total), where=others > 0)
+
+    def _update_aspirations(self, live: np.ndarray) -> None:
+        """Every seated party's aspiration this round, from its strategy: never below its
+        BATNA nor below what it keeps of a framework it agreed."""
+        seated = self.seated[live]
+        floor = np.maximum(self.batnas[live], self.framework_floors[live])
+        best = np.maximum(self.best[self.urows(live)], floor)
+        previous = self.aspirations[live]
+        new = np.empty_like(previous)
+        for agent in self.by_index:
+            i = agent.index
+            x = AspirationInput(
+                round=self.round,
+                deadline=agent.deadline,
+                best=best[:, i],
+                reservation=floor[:, i],
+                previous=previous[:, i],
+                others_concession=self.others_drop[live, i],
+            )
+            new[:, i] = agent.strategy.aspiration(x)
+        new = np.maximum(new, floor)
+        self.previous_aspirations[live] = np.where(
+            seated, previous, self.previous_aspirations[live]
+        )
+        self.aspirations[live] = np.where(seated, new, previous)
+
+    # -- what parties know and can get ----------------------------------------------------
+    def others_value(self, index: int, reps: np.ndarray, width: int) -> np.ndarray:
+        """(len(reps), width): the smallest surplus of the other seated parties over the
+        first `width` outcomes of party `index`'s preference order, as it knows them:
+        complete information, their utilities minus their BATNAs (-inf across their red
+        lines); learned, the frequency model of their offers (BATNAs unknown, 0); +inf
+        with nobody else seated."""
+        others = self.seated[reps] & (np.arange(len(self.parties)) != index)[None, :]
+        value = np.full((reps.size, width), np.inf)
+        if self.learned:
+            estimates = self._learned_utilities(reps)  # (reps, parties, outcomes)
+            order = self.orders[index][self.urows(reps), :width]
+            known = np.take_along_axis(estimates, order[:, None, :], axis=2)
+            return np.min(known, axis=1, where=others[:, :, None], initial=np.inf)
+        code = others @ (1 << np.arange(others.shape[1]))
+        patterns = code[:1] if (code == code[0]).all() else np.unique(code)
+        for pattern in patterns:  # replications with the same parties seated
+            sel = code == pattern
+            js = np.flatnonzero(others[np.argmax(sel)])
+            if js.size == 0:
+                continue
+            if self.shared:
+                table = self.offer_tables[index][0][js, :width][None]
+            else:
+                table = self.offer_tables[index][reps[sel]][:, js, :width]
+            value[sel] = (table - self.batnas[reps[sel]][:, js, None]).min(axis=1)
+        return value
+
+    def _learned_utilities(self, reps: np.ndarray) -> np.ndarray:
+        """(len(reps), parties, outcomes): every party's utility as the frequency model of
+        its offers so far estimates it (`sim.opponents.frequency_utilities`)."""
+        n_parties = len(self.parties)
+        counts = [c[reps].reshape(reps.size * n_parties, -1) for c in self.level_counts]
+        unchanged = self.unchanged[reps].reshape(reps.size * n_parties, -1)
+        estimates = opponents.frequency_utilities(counts, unchanged, self.space.shape)
+        return estimates.reshape(reps.size, n_parties, -1)
+
+    def _record_offers(self, reps: np.ndarray, parties: np.ndarray, outcomes: np.ndarray) -> None:
+        """Count offers for the opponent model: party `parties[k]` offered `outcomes[k]` in
+        replication `reps[k]` (each pair at most once per call)."""
+        if not self.learned or reps.size == 0:
+            return
+        levels = self.space.grid[outcomes]  # (k, issues)
+        for k, counts in enumerate(self.level_counts):
+            counts[reps, parties, levels[:, k]] += 1.0
+        last = self.last_offer[reps, parties]
+        had = last >= 0
+        same = self.space.grid[np.maximum(last, 0)] == levels
+        self.unchanged[reps, parties] += same & had[:, None]
+        self.last_offer[reps, parties] = outcomes
+
+    def _zopa_open(self, reps: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Per replication: is some implementable outcome worth its BATNA to every active
+        party? Last round's witness first; a full scan only where it dropped out."""
+        res = self.batnas[reps]
+        witness = self.zopa_witness[reps]
+        open_ = np.zeros(reps.size, dtype=bool)
+        known = np.flatnonzero(witness >= 0)
+        if known.size:
+            w, r = witness[known], reps[known]
+            ok = within_batna(self.u_at(r, w)[:, :, None], res[known])[:, :, 0]
+            ok &= self.allowed[:, w].T
+            open_[known] = self.can_implement[r, w] & (ok | ~active[known]).all(axis=1)
+        scan = np.flatnonzero(~open_)
+        if scan.size:
+            r = reps[scan]
+            inside = zone_of_agreement(
+                self.utility_rows[self.urows(r)],
+                res[scan],
+                self.allowed,
+                active[scan],
+                self.can_implement[r],
+            )
+            hit = np.argmax(inside, axis=1)
+            found = inside[np.arange(r.size), hit]
+            self.zopa_witness[r] = np.where(found, hit, -1)
+            open_[scan] = found
+        return open_
+
+    def zopa_size(self, r: int) -> int:
+        """Implementable outcomes worth its BATNA to every party of replication `r` that is
+        still there, now; 0 when every party has left."""
+        if self.walked_out[r].all():
+            return 0
+        inside = zone_of_agreement(
+            self.utility_rows[self.urows(np.array([r]))[0]],
+            self.batnas[r],
+            self.allowed,
+            ~self.walked_out[r],
+            self.can_implement[r],
+        )
+        return int(np.count_nonzero(inside))
+
+    def _check_walkouts(self, live: np.ndarray) -> np.ndarray:
+        """Let seated parties walk out: a hard-liner at its deadline, anyone whose BATNA beat
+        all it could still get `walkout_patience` rounds running. Ends the replications that
+        broke down and returns those that go on to negotiate this round."""
+        active = ~self.walked_out[live]
+        best = np.full(active.shape, np.inf)  # in a ZOPA every party gets its BATNA
+        closed = np.flatnonzero(~self._zopa_open(live, active))
+        if closed.size:
+            r = live[closed]
+            u = np.broadcast_to(
+                self.utility_rows[self.urows(r)], (r.size, *self.utility_rows.shape[1:])
+            )
+            ok = within_batna(u, self.batnas[r]) & self.allowed
+            n_ok = (ok & active[closed, :, None]).sum(axis=1)
+            n_active = active[closed].sum(axis=1)
+            others_ok = (n_ok[:, None, :] - ok) == (n_active - 1)[:, None, None]
+            reachable = others_ok & self.allowed & self.can_implement[r][:, None, :]
+            best[closed] = np.max(u, axis=2, where=reachable, initial=-np.inf)
+        seated = self.seated[live]
+        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
+        counting = seated & ~at_deadline
+        frustrated = np.where(best < self.batnas[live] - TOLERANCE, self.frustrated[live] + 1, 0)
+        self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
+        patience = self.settings.walkout_patience
+        leaving = seated & (at_deadline | (self.frustrated[live] >= patience))
+        if not leaving.any():
+            return live
+        self.walked_out[live] |= leaving
+        changed = live[leaving.any(axis=1)]
+        for k in np.flatnonzero(leaving.any(axis=1)):
+            for i in np.flatnonzero(leaving[k]):
+                why = Walkout.deadline if at_deadline[i] else Walkout.batna
+                self.walkout_names[live[k]].append(self.parties[i])
+                self.walkout_whys[live[k]].append(str(why))
+        gone = self.walked_out[changed]
+        self.can_implement[changed] = ~(gone[:, :, None] & self.required[None]).any(axis=1)
+        self.fully_implementable[changed] = self.can_implement[changed].all(axis=1)
+        self.seated = self._seated()
+        broke = ~self.can_implement[changed].any(axis=1) | ~self.seated[changed].any(axis=1)
+        self._end(changed[broke], EndReason.breakdown)
+        return live[self.live[live]]
+
+    # -- protocols ------------------------------------------------------------------------
+    def _end(self, reps: np.ndarray, reason: EndReason) -> None:
+        for r in reps:
+            self.reasons[r] = reason
+        self.end_rounds[reps] = self.round
+        self.live[reps] = False
+
+    def _settle(self, reps: np.ndarray, outcome: np.ndarray, accepted: np.ndarray) -> np.ndarray:
+        """The pass rule for each replication's text or offer; True where the talks ended.
+
+        Single text and phase one: everyone seated accepts. Alternating offers in phase
+        two: every required signatory at the table (with none there, everyone seated).
+        Binding when every required signatory signed; otherwise a phase-one framework
+        (its authors keep `framework_commitment` of their surplus in it) or a deal that
+        does not bind."""
+        seated = self.seated[reps]
+        required = self.required[:, outcome].T
+        phase_one = self.phases[reps] == 1
+        everyone = phase_one | (self.settings.protocol is Protocol.single_text)
+        at_table = required & seated
+        need = np.where((everyone | ~at_table.any(axis=1))[:, None], seated, at_table)
+        accord = (accepted | ~need).all(axis=1)
+        binding = accord & (accepted | ~required).all(axis=1)
+        framework = accord & ~binding & phase_one
+        not_binding = accord & ~binding & ~phase_one
+        done = reps[binding]
+        self.agreements[done], self.bound[done] = outcome[binding], True
+        self._end(done, EndReason.agreement)
+        if framework.any():
+            f = reps[framework]
+            self.frameworks[f], self.framework_rounds[f] = outcome[framework], self.round
+            res = self.batnas[f]
+            surplus = self.u_at(f, outcome[framework]) - res
+            floor = res + self.settings.framework_commitment * np.maximum(surplus, 0.0)
+            self.framework_floors[f] = np.where(self.seated[f], floor, self.framework_floors[f])
+        loose = reps[not_binding]
+        self.agreements[loose] = outcome[not_binding]
+        self._end(loose, EndReason.not_binding)
+        return binding | not_binding
+
+    def _propose(self, reps: np.ndarray, proposer: np.ndarray) -> np.ndarray:
+        out = np.full(reps.size, -1, dtype=np.int64)
+        for agent in self.by_index:
+            mine = proposer == agent.index
+            if mine.any():
+                out[mine] = agent.propose(reps[mine])
+        return out
+
+    def _respond(self, reps: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+        """(len(reps), parties): which seated parties accept each replication's text or
+        offer (`sim.agents.accepts`); their answers are kept in `responses`."""
+        seated = self.seated[reps]
+        accepted = seated & accepts(
+            self.u_at(reps, outcome),
+            self.aspirations[reps],
+            self.batnas[reps],
+            self.red_line_crossed[:, outcome].T,
+        )
+        self.responses[reps] = np.where(seated, np.where(accepted, 1, -1), 0)
+        return accepted
+
+    def _alternating_round(self, reps: np.ndarray) -> None:
+        order = self.turn_order[reps]
+        rows = np.arange(reps.size)[:, None]
+        in_turn = self.seated[reps][rows, order]  # seated, in each replication's turn order
+        k = (self.round - 1) % in_turn.sum(axis=1)
+        position = np.argmax(in_turn & (np.cumsum(in_turn, axis=1) - 1 == k[:, None]), axis=1)
+        proposer = order[np.arange(reps.size), position]
+        self.proposers[reps] = proposer
+        framework = self.frameworks[reps]
+        opens = (  # phase two opens on the framework
+            (self.phases[reps] == 2)
+            & (framework >= 0)
+            & (self.framework_rounds[reps] == self.round - 1)
+            & self.can_implement[reps, np.maximum(framework, 0)]
+        )
+        outcome = np.where(opens, framework, -1)
+        outcome[~opens] = self._propose(reps[~opens], proposer[~opens])
+        made = outcome >= 0
+        reps, outcome = reps[made], outcome[made]
+        self.offers[reps] = outcome
+        self._record_offers(reps, proposer[made], outcome)
+        self._settle(reps, outcome, self._respond(reps, outcome))
+
+    def drafter(self, reps: np.ndarray) -> np.ndarray:
+        """The mediator; where it walked out, the seated party with the most leverage
+        (the lowest index among equals)."""
+        seated = self.seated[reps]
+        leverage = np.where(seated, self.capabilities[None, :], -np.inf)
+        acting = np.argmax(leverage == leverage.max(axis=1, keepdims=True), axis=1)
+        return np.where(self.walked_out[reps, self.mediator], acting, self.mediator)
+
+    def _single_text_round(self, reps: np.ndarray) -> None:
+        text = self.texts[reps]
+        redraft = (text < 0) | ~self.can_implement[reps, np.maximum(text, 0)]
+        if redraft.any():
+            text[redraft] = self._propose(reps[redraft], self.drafter(reps[redraft]))
+            self.texts[reps] = text
+        has = text >= 0
+        reps, text = reps[has], text[has]
+        self.offers[reps] = text
+        self.proposers[reps] = self.drafter(reps)
+        accepted = self._respond(reps, text)
+        ended = self._settle(reps, text, accepted)
+        objecting = self.seated[reps] & ~accepted & ~ended[:, None]
+        proposals = np.full(objecting.shape, -1, dtype=np.int64)
+        for agent in self.by_index:
+            mine = objecting[:, agent.index]
+            if mine.any():
+                proposals[mine, agent.index] = agent.propose(reps[mine])
+        # The objections are simultaneous: none is counted before all are made.
+        made = np.nonzero(proposals >= 0)
+        self._record_offers(reps[made[0]], made[1], proposals[made])
+        moving = (proposals >= 0).any(axis=1)
+        if moving.any():
+            r = reps[moving]
+            self.texts[r] = rounds.move_texts(
+                self.space,
+                self.problem.preferences.level_values,
+                self.texts[r],
+                proposals[moving],
+                self.capabilities,
+                self.settings.text_step,
+                self._text_levels(r),
+                self.drafter(r),
+            )
+
+    def _text_levels(self, reps: np.ndarray) -> list[np.ndarray]:
+        """Per issue, (len(reps), levels): the levels a text may use now
+        (`rounds.text_levels_ok`), kept per pattern of leavers and seats."""
+        gone, seated = self.walked_out[reps], self.seated[reps]
+        if reps.size > 1:
+            return rounds.text_levels_ok(
+                self.problem.control,
+                self.problem.preferences.red_lines,
+                gone,
+                seated,
+                not self.learned,
+            )
+        key = (gone.tobytes(), seated.tobytes())
+        if key not in self._levels_ok_cache:
+            self._levels_ok_cache[key] = rounds.text_levels_ok(
+                self.problem.control,
+                self.problem.preferences.red_lines,
+                gone,
+                seated,
+                not self.learned,
+            )
+        return self._levels_ok_cache[key]
+
+    # -- results --------------------------------------------------------------------------
+    def result(self, r: int) -> NegotiationResult:
+        """How replication `r` ended (or stands, if it has not)."""
+        return NegotiationResult(
+            scenario=self.scenarios[r],
+            settings=self.settings,
+            war_params=self.rep_war_params[r],
+            reason=self.reasons[r],
+            round=int(self.end_rounds[r] or self.round),
+            outcome=None if self.agreements[r] < 0 else int(self.agreements[r]),
+            binding=bool(self.bound[r]),
+            framework=None if self.frameworks[r] < 0 else int(self.frameworks[r]),
+            walkouts=tuple(self.walkout_names[r]),
+            walkout_reasons=tuple(self.walkout_whys[r]),
+            contact_line=float(self.lines[r]),
+            p_share=float(self.p_shares[r]),
+            reservations=self.batnas[r].copy(),
+            zopa_size=self.zopa_size(r),
+        )
+
+    def results(self) -> list[NegotiationResult]:
+        return [self.result(r) for r in range(self.n)]
+
+
+class NegotiationModel(NegotiationBatch):
+    """One negotiation: a batch of one, read as plain values, with its round-by-round trace
+    (Mesa's DataCollector) when `settings.collect_trace`.
 
     The scenario is held as `problem`: Mesa's `Model.scenario` is taken by its own
     experiment settings.
@@ -117,347 +676,95 @@ class NegotiationModel(mesa.Model):
         scenario: Scenario,
         settings: NegotiationSettings | None = None,
         war_params: war.WarParameters | None = None,
-        contact_line: float | None = None,
-        territory_issue: str | None = None,
-        rng: np.random.Generator | int | None = None,
+        rng: np.random.Generator | np.random.SeedSequence | int | None = None,
     ) -> None:
-        cfg = scenario.config
-        s = settings or NegotiationSettings.from_config(cfg)
-        wp = war_params or scenario.war_params
-        generator, order, self._shocks = opening_draws(rng, len(scenario.parties), wp, s.max_rounds)
-        super().__init__(rng=generator)
-        self.problem = scenario
-        self.settings = s
-        self.war_params = wp
-        initial_line, default_territory = scenario.war_settings
-        self.contact_line = initial_line if contact_line is None else float(contact_line)
-        self.walkout_patience = s.walkout_patience
+        super().__init__([scenario], settings, [war_params or scenario.war_params], [rng])
+        trace = self.settings.collect_trace
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters() if trace else {})
 
-        self.parties = scenario.parties
-        self.utilities = scenario.utilities
-        self.red_line_crossed = scenario.red_line_crossed
-        self.required = scenario.required_signatories
-        self.capabilities = scenario.capabilities
-        n_parties = len(self.parties)
-
-        terr_name = territory_issue or default_territory
-        self.territory_k = scenario.space.names.index(terr_name)
-        self.war_batna = scenario.war_batna(self.war_params, self.territory_k)
-        self.territory_positions = self.war_batna.territory_positions
-        self.territory_values = self.war_batna.territory_values
-        self.territory_weights = self.war_batna.territory_weights
-        self.status_quo_other = self.war_batna.status_quo_other
-
-        self.by_index: list[PartyAgent] = seat_parties(self, scenario, s, PartyAgent)
-        phased = s.seating is Seating.us_russia_first and s.phase_one_rounds > 0
-        self.mediator = self.by_index[scenario.party_index(s.mediator)]
-        self.turn_order: list[PartyAgent] = [self.by_index[i] for i in order]
-
-        self.round = 0
-        self.phase = 1 if phased else 2
-        self.reservations = np.zeros(n_parties)
-        self.p_share = war.aggressor_share(self.war_params)
-        self._target_line = war.target_line(self.p_share, self.war_params.low, self.war_params.high)
-        self.implementable = np.ones(self.utilities.shape[1], dtype=bool)
-        self.all_implementable = True
-        self.offer: int | None = None
-        self.proposer: str | None = None
-        self.text: int | None = None
-        self.framework: int | None = None
-        self.framework_round: int | None = None
-        self.agreement: int | None = None
-        self.binding = False
-        self.reason: EndReason | None = None
-        self.walkouts: list[str] = []
-        self.walkout_reasons: list[str] = []  # sim.agents.Walkout, per name in `walkouts`
-        self._zopa_witness: int | None = None
-        self._text_levels_cache: dict[tuple, list[np.ndarray]] = {}
-        self.offer_history: list[list[int]] = [[] for _ in self.parties]
-        self._known: np.ndarray | None = None  # learned surplus, until the next offer
-
-        self.allowed = ~self.red_line_crossed  # (parties, outcomes)
-        self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
-        self._others_drop = np.zeros(n_parties)
-        self._seated_idx: list[int] = []
-        self._active = np.ones(n_parties, dtype=bool)  # not walked out
-        self.seated: AgentSet = self._seated_agents()
-        self.datacollector = mesa.DataCollector(
-            model_reporters=self._reporters() if s.collect_trace else {}
-        )
-
-    # -- the round ------------------------------------------------------------------------
     def step(self) -> None:
         if not self.running:
             return
-        self.round += 1
-        if self.round > 1:
-            self._advance_war()
-        if self._update_phase():
-            self.seated = self._seated_agents()
-        self.reservations = self._reservation_values()
-        if self._reactive:
-            self._others_drop = self._mean_other_drop()
-        for agent in self.by_index:
-            agent.last_response = None
-        self.seated.do("update_aspiration")  # independent of each other: any order
-        if not self._check_walkouts():
-            if self.settings.protocol is Protocol.single_text:
-                self._single_text_round()
-            else:
-                self._alternating_round()
-        if self.running and self.round >= self.settings.max_rounds:
-            self._end(EndReason.not_binding if self.framework is not None else EndReason.deadline)
+        super().step()
         if self.settings.collect_trace:
             self.datacollector.collect(self)
 
     def run(self) -> NegotiationModel:
-        """Step until agreement, breakdown or the deadline."""
-        while self.running:
-            self.step()
+        super().run()
         return self
 
-    def _update_phase(self) -> bool:
-        """Move to phase two when phase one is over; True when the seating changed."""
-        s = self.settings
-        if self.phase == 1 and (self.framework is not None or self.round > s.phase_one_rounds):
-            self.phase = 2
-            return True
-        return False
-
-    def _seated_agents(self) -> AgentSet:
-        seated = self.agents.select(lambda a: a.seated)
-        self._seated_idx = sorted(a.index for a in seated)
-        return seated
-
-    def _mean_other_drop(self) -> np.ndarray:
-        """For each party, the mean drop of the other seated parties' aspirations last round."""
-        drops = np.array([a.previous_aspiration - a.aspiration for a in self.by_index])
-        seated = np.array([a.seated for a in self.by_index], dtype=np.float64)
-        others = seated.sum() - seated
-        total = (drops * seated).sum() - drops * seated
-        return np.divide(total, others, out=np.zeros_like(total), where=others > 0)
-
-    def _advance_war(self) -> None:
-        wp = self.war_params
-        shock = float(self._shocks[self.round - 2])
-        line = war.advance_line(
-            self.contact_line, self._target_line, wp.adjustment_rate, wp.months_per_round, shock
-        )
-        self.contact_line = min(max(line, wp.low), wp.high)
-
-    def _reservation_values(self) -> np.ndarray:
-        if self.settings.batna is BatnaMode.static:
-            return self.problem.static_reservation
-        # The war parameters are fixed for the negotiation: so are p, the target and costs.
-        return self.war_batna.value(self.contact_line, self._target_line)
-
-    def war_batna_draws(
-        self, aggressor_capacity: np.ndarray, supporter_capabilities: np.ndarray, line: float
-    ) -> np.ndarray:
-        """(draws, parties) war BATNAs for draws of capacities (`war.WarBatna.draws`)."""
-        return self.war_batna.draws(aggressor_capacity, supporter_capabilities, line)
-
-    # -- what parties know and can get ----------------------------------------------------
-    def last_concession(self, index: int) -> float:
-        """Mean drop of the other seated parties' aspirations in the previous round."""
-        return float(self._others_drop[index])
-
-    def _learned_surplus(self) -> np.ndarray:
-        """(parties, outcomes): each party's utility as the frequency model of its past
-        offers estimates it (BATNAs unknown, 0)."""
-        if self._known is None:
-            shape = self.problem.space.shape
-            rows = []
-            for history in self.offer_history:
-                levels = self.problem.space.unravel(np.asarray(history, dtype=np.int64))
-                rows.append(estimated_utilities(levels.reshape(-1, len(shape)), shape))
-            self._known = np.vstack(rows)
-        return self._known
-
-    def others_value(self, index: int, count: int) -> np.ndarray:
-        """The smallest believed surplus among the other seated parties, over the first
-        `count` outcomes of party `index`'s preference order. Complete information: true
-        utilities minus true BATNAs, -inf across a red line; learned: the frequency model."""
-        others = [j for j in self._seated_idx if j != index]
-        if not others:
-            return np.zeros(count)
-        if self.settings.information is Information.complete:
-            table = self.problem.offer_tables[index]
-            return (table[others, :count] - self.reservations[others, None]).min(axis=0)
-        order = self.problem.preference_order[index][0][:count]
-        return self._learned_surplus()[:, order][others].min(axis=0)
-
-    def _zopa_open(self, active: np.ndarray) -> bool:
-        """Is there an implementable outcome every active party values at its BATNA?
-
-        Checks last round's witness first (O(parties)); scans all outcomes only when the
-        witness has dropped out of the zone.
-        """
-        w = self._zopa_witness
-        if w is not None and self.implementable[w]:
-            ok = (self.utilities[:, w] >= self.reservations - TOLERANCE) & self.allowed[:, w]
-            if (ok | ~active).all():
-                return True
-        d = self.reservations[active] - TOLERANCE
-        inside = (self.utilities[active] >= d[:, None]) & self.allowed[active]
-        inside = inside.all(axis=0) & self.implementable
-        hit = int(np.argmax(inside))
-        self._zopa_witness = hit if inside[hit] else None
-        return self._zopa_witness is not None
+    # -- replication 0 as plain values ----------------------------------------------------
+    @property
+    def utilities(self) -> np.ndarray:
+        return self.utility_rows[0]
 
     @property
-    def zopa_size(self) -> int:
-        """Implementable outcomes every active party values at least at its BATNA, now."""
-        active = np.array([not a.walked_out for a in self.by_index])
-        return zopa_count(
-            self.utilities, self.reservations, self.allowed, active, self.implementable
-        )
+    def war_params(self) -> war.WarParameters:
+        return self.rep_war_params[0]
 
-    def _check_walkouts(self) -> bool:
-        """Let seated parties walk out; returns True when the talks broke down."""
-        active = self._active
-        zopa_open = self._zopa_open(active)
-        if not zopa_open:
-            ok = (self.utilities >= self.reservations[:, None] - TOLERANCE) & self.allowed
-            n_ok = ok[active].sum(axis=0)
-            n_active = int(active.sum())
-        left = False
-        for agent in self.seated:
-            if zopa_open:
-                best = np.inf  # a ZOPA outcome gives every party at least its BATNA
-            else:
-                others_ok = (n_ok - ok[agent.index]) == n_active - 1
-                reachable = others_ok & self.allowed[agent.index] & self.implementable
-                best = float(np.max(agent.utility, where=reachable, initial=-np.inf))
-            why = agent.consider_walkout(best)
-            if why is not None:
-                self.walkouts.append(agent.name)
-                self.walkout_reasons.append(str(why))
-                left = True
-        if left:
-            self._active = np.array([not a.walked_out for a in self.by_index])
-            gone = ~self._active
-            self.implementable = ~self.required[gone].any(axis=0)
-            self.all_implementable = bool(self.implementable.all())
-            self.seated = self._seated_agents()
-            if not self.implementable.any() or not any(a.seated for a in self.by_index):
-                self._end(EndReason.breakdown)
-                return True
-        return False
+    @property
+    def phase(self) -> int:
+        return int(self.phases[0])
 
-    # -- protocols ------------------------------------------------------------------------
-    def _record_offer(self, agent: PartyAgent, outcome: int) -> None:
-        self.offer_history[agent.index].append(outcome)
-        self._known = None  # the learned estimates change with every offer
+    @property
+    def contact_line(self) -> float:
+        return float(self.lines[0])
 
-    def _settle(self, outcome: int, accepted: set[int], seated: set[int]) -> bool:
-        """Apply the pass rule to a text or offer; returns True when the talks ended."""
-        required = set(np.flatnonzero(self.required[:, outcome]).tolist())
-        if self.settings.protocol is Protocol.single_text or self.phase == 1:
-            accord = accepted >= seated
-        else:
-            # Every required signatory at the table; with none required, everyone seated.
-            accord = accepted >= ((required & seated) or seated)
-        if not accord:
-            return False
-        if accepted >= required:
-            self.agreement, self.binding = outcome, True
-            self._end(EndReason.agreement)
-            return True
-        if self.phase == 1:
-            self.framework, self.framework_round = outcome, self.round
-            keep = self.settings.framework_commitment
-            for agent in self.seated:
-                surplus = float(agent.utility[outcome]) - agent.reservation
-                agent.framework_floor = agent.reservation + keep * max(surplus, 0.0)
-            return False
-        self.agreement, self.binding = outcome, False
-        self._end(EndReason.not_binding)
-        return True
+    @property
+    def p_share(self) -> float:
+        return float(self.p_shares[0])
 
-    def _alternating_round(self) -> None:
-        seated = [a for a in self.turn_order if a.seated]  # the fixed turn order
-        proposer = seated[(self.round - 1) % len(seated)]
-        if (
-            self.phase == 2
-            and self.framework is not None
-            and self.framework_round == self.round - 1
-            and self.implementable[self.framework]
-        ):
-            outcome = self.framework  # phase two opens on the framework
-        else:
-            outcome = proposer.propose()
-        self.proposer = proposer.name
-        if outcome is None:
-            return
-        self.offer = outcome
-        self._record_offer(proposer, outcome)
-        accepted = {a.index for a in seated if a.respond(outcome) is Response.accept}
-        self._settle(outcome, accepted, {a.index for a in seated})
+    @property
+    def reservations(self) -> np.ndarray:
+        return self.batnas[0]
 
-    def _single_text_round(self) -> None:
-        seated = list(self.seated)
-        if self.text is None or not self.implementable[self.text]:
-            self.text = self.drafter().propose()
-            if self.text is None:
-                return
-        self.offer, self.proposer = self.text, self.drafter().name
-        accepted = {a.index for a in seated if a.respond(self.text) is Response.accept}
-        if self._settle(self.text, accepted, {a.index for a in seated}):
-            return
-        objectors = [a for a in seated if a.index not in accepted]
-        proposals = []
-        for agent in objectors:
-            proposal = agent.propose()
-            if proposal is not None:
-                self._record_offer(agent, proposal)
-                proposals.append((agent.index, proposal))
-        if proposals:
-            self.text = self._move_text(self.text, proposals)
+    @property
+    def implementable(self) -> np.ndarray:
+        return self.can_implement[0]
 
-    def drafter(self) -> PartyAgent:
-        """The mediator; if it walked out, the seated party with the most leverage."""
-        if not self.mediator.walked_out:
-            return self.mediator
-        return max(self.seated, key=lambda a: (a.capability, -a.index))
+    @property
+    def offer(self) -> int | None:
+        return None if self.offers[0] < 0 else int(self.offers[0])
 
-    def _move_text(self, text: int, proposals: list[tuple[int, int]]) -> int:
-        """Raiffa's step toward the objectors' proposals (`sim.rounds.move_texts`)."""
-        offers = np.full((1, len(self.parties)), -1, dtype=np.int64)
-        for index, outcome in proposals:
-            offers[0, index] = outcome
-        moved = rounds.move_texts(
-            self.problem.space,
-            self.problem.preferences.level_values,
-            np.array([text]),
-            offers,
-            self.capabilities,
-            self.settings.text_step,
-            self._text_levels(),
-            np.array([self.drafter().index]),
-        )
-        return int(moved[0])
+    @property
+    def text(self) -> int | None:
+        return None if self.texts[0] < 0 else int(self.texts[0])
 
-    def _text_levels(self) -> list[np.ndarray]:
-        """Per issue, (1, levels): the levels a text may use now (`rounds.text_levels_ok`)."""
-        gone = tuple(a.index for a in self.by_index if a.walked_out)
-        key = (gone, tuple(self._seated_idx))
-        if key not in self._text_levels_cache:
-            n = len(self.parties)
-            gone_mask = np.isin(np.arange(n), gone)[None, :]
-            seated_mask = np.isin(np.arange(n), self._seated_idx)[None, :]
-            self._text_levels_cache[key] = rounds.text_levels_ok(
-                self.problem.control,
-                self.problem.preferences.red_lines,
-                gone_mask,
-                seated_mask,
-                self.settings.information is Information.complete,
-            )
-        return self._text_levels_cache[key]
+    @property
+    def proposer(self) -> str | None:
+        return None if self.proposers[0] < 0 else self.parties[int(self.proposers[0])]
 
-    def _end(self, reason: EndReason) -> None:
-        self.reason = reason
-        self.running = False
+    @property
+    def agreement(self) -> int | None:
+        return None if self.agreements[0] < 0 else int(self.agreements[0])
+
+    @property
+    def binding(self) -> bool:
+        return bool(self.bound[0])
+
+    @property
+    def reason(self) -> EndReason | None:
+        return self.reasons[0]
+
+    @property
+    def framework(self) -> int | None:
+        return None if self.frameworks[0] < 0 else int(self.frameworks[0])
+
+    @property
+    def framework_round(self) -> int | None:
+        return None if self.framework_rounds[0] < 0 else int(self.framework_rounds[0])
+
+    @property
+    def walkouts(self) -> list[str]:
+        return list(self.walkout_names[0])
+
+    @property
+    def walkout_reasons(self) -> list[str]:
+        return list(self.walkout_whys[0])
+
+    def outcome(self) -> int | None:
+        """The agreed outcome, binding or not; None without one."""
+        return self.agreement
 
     # -- records --------------------------------------------------------------------------
     def _reporters(self) -> dict[str, Any]:
@@ -468,13 +775,13 @@ class NegotiationModel(mesa.Model):
             "offer": lambda m: -1 if m.offer is None else m.offer,
             "contact_line": lambda m: m.contact_line,
             "p_share": lambda m: m.p_share,
-            "zopa_size": lambda m: m.zopa_size,
+            "zopa_size": lambda m: m.zopa_size(0),
         }
-        for k, issue in enumerate(self.problem.space.issues):
+        for k, issue in enumerate(self.space.issues):
             reporters[issue.name] = lambda m, k=k, issue=issue: (
-                None if m.offer is None else issue.levels[int(m.problem.space.unravel(m.offer)[k])]
+                None if m.offer is None else issue.levels[int(m.space.grid[m.offer, k])]
             )
-        for agent in sorted(self.agents, key=lambda a: a.index):
+        for agent in self.by_index:
             i, name = agent.index, agent.name
             reporters[f"u_{name}"] = lambda m, i=i: (
                 np.nan if m.offer is None else float(m.utilities[i, m.offer])
@@ -491,6 +798,16 @@ class NegotiationModel(mesa.Model):
         """One row per round: the offer or text, utilities, aspirations, BATNAs, the line."""
         return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
 
-    def outcome(self) -> int | None:
-        """The agreed outcome, binding or not; None without one."""
-        return self.agreement
+
+__all__ = [
+    "BATCH_ELEMENTS",
+    "MAX_BATCH",
+    "EndReason",
+    "NegotiationBatch",
+    "NegotiationModel",
+    "NegotiationResult",
+    "Response",
+    "batch_size",
+    "opening_draws",
+    "zone_of_agreement",
+]

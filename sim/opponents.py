@@ -35,3 +35,16 @@ def estimated_utilities(offered_levels: np.ndarray, shape: tuple[int, ...]) -> n
     """(outcomes,) estimated utility of every outcome for the party that made the offers."""
     weights, values = frequency_model(offered_levels, shape)
     return utility_matrix(weights[None, :], [v[None, :] for v in values], shape)[0]
+
+
+def frequency_utilities(
+    counts: list[np.ndarray], unchanged: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    """(m, outcomes) estimated utilities of m offer histories kept as counts: per issue
+    (m, levels) how often each level was offered, and (m, issues) how many consecutive
+    offers left the issue unchanged. The same estimates as `frequency_model`, for many
+    parties and replications at once (the engine keeps the counts round by round)."""
+    values = [(c + 1.0) / (c.max(axis=1, keepdims=True) + 1.0) for c in counts]
+    kept = 1.0 + unchanged
+    weights = kept / kept.sum(axis=1, keepdims=True)
+    return utility_matrix(weights, values, shape)

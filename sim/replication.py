@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from sim import solutions, stability, war
-from sim.batch import BatchNegotiationModel
-from sim.batch import batch_size as default_batch_size
-from sim.config import Distribution, active_uncertainties
-from sim.model import NegotiationModel, NegotiationSettings
-from sim.scenario import Scenario
+from sim.designs import Distribution, active_uncertainties
+from sim.model import NegotiationBatch, NegotiationModel, NegotiationResult
+from sim.model import batch_size as default_batch_size
+from sim.preferences import TOLERANCE
+from sim.problem import Scenario
+from sim.settings import BatnaMode, NegotiationSettings
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 
@@ -140,28 +141,28 @@ def _distance(U: np.ndarray, a: int | None, b: int | None) -> float:
     return float(np.linalg.norm(U[:, a] - U[:, b]))
 
 
-def negotiation_row(model: NegotiationModel) -> dict[str, Any]:
+def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
     """The result of one negotiation as a flat row."""
-    scenario = model.problem
+    scenario = result.scenario
     U = scenario.utilities
-    d = model.reservations
-    outcome = model.outcome()
+    d = result.reservations
+    outcome = result.outcome
     concepts = concept_outcomes(U, d, scenario.acceptable)
     row: dict[str, Any] = {
         "scenario": scenario.name,
-        "protocol": str(model.settings.protocol),
-        "seating": str(model.settings.seating),
-        "agreement": bool(model.binding and outcome is not None),
-        "binding": bool(model.binding),
-        "reason": str(model.reason),
-        "round": int(model.round),
-        "walked_out": ",".join(model.walkouts),
-        "walkout_reason": ",".join(model.walkout_reasons),
-        "outcome": -1 if outcome is None else int(outcome),
-        "framework_outcome": -1 if model.framework is None else int(model.framework),
-        "contact_line": float(model.contact_line),
-        "p_share": float(model.p_share),
-        "zopa_size": int(model.zopa_size),
+        "protocol": str(result.settings.protocol),
+        "seating": str(result.settings.seating),
+        "agreement": result.agreement,
+        "binding": result.binding,
+        "reason": str(result.reason),
+        "round": result.round,
+        "walked_out": ",".join(result.walkouts),
+        "walkout_reason": ",".join(result.walkout_reasons),
+        "outcome": -1 if outcome is None else outcome,
+        "framework_outcome": -1 if result.framework is None else result.framework,
+        "contact_line": result.contact_line,
+        "p_share": result.p_share,
+        "zopa_size": result.zopa_size,
     }
     levels = scenario.space.levels_of(outcome) if outcome is not None else {}
     for k, issue in enumerate(scenario.space.issues):
@@ -202,8 +203,55 @@ def deal_structure(
     return found
 
 
+def robustness(
+    result: NegotiationResult,
+    st: Any,
+    rng: np.random.Generator,
+    structure: tuple,
+    every_outcome: bool = False,
+) -> float:
+    """Share of `st.robustness_draws` perturbations of saliences, capabilities (through the
+    war BATNA) and BATNAs under which the deal stays individually rational and unblocked.
+
+    Only outcomes some coalition could move to can block, so by default the perturbed
+    utilities are computed for those and the deal alone; `every_outcome` computes them for
+    the whole space (the same share, slower: the oracle of the shortcut)."""
+    scenario, outcome = result.scenario, result.outcome
+    needs, changed, allowed, options, members = structure
+    k_draws = int(st.robustness_draws)
+    prefs = scenario.preferences
+    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
+    relevant = np.ones(scenario.space.size, dtype=bool) if every_outcome else options.any(axis=1)
+    relevant[outcome] = True
+    (subset,) = np.nonzero(relevant)
+    deal = int(np.searchsorted(subset, outcome))
+    U_draws = stability.perturbed_utilities(
+        prefs.weights, prefs.level_values, scenario.space.grid[subset], factors, parties_first=True
+    )  # (parties, relevant outcomes, draws)
+    wp = result.war_params
+    cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
+    res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
+    if result.settings.batna is BatnaMode.war:
+        d_draws = result.war_batna.draws(
+            wp.aggressor_capacity * cap_noise[:, 0],
+            wp.supporter_capabilities * cap_noise[:, 1:],
+            result.contact_line,
+        )
+    else:
+        d_draws = np.broadcast_to(result.reservations, res_noise.shape)
+    d_draws = d_draws + res_noise
+    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
+    signatories = result.signatories
+    ir_ok = ((u_draws - d_draws)[:, signatories] >= -TOLERANCE).all(axis=1)
+    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
+    counts, _ = stability.blocking_by_party(
+        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
+    )
+    return float((ir_ok & (counts == 0)).mean())
+
+
 def stability_row(
-    model: NegotiationModel,
+    result: NegotiationResult,
     cfg: Any,
     rng: np.random.Generator,
     cache: dict[int, tuple] | None = None,
@@ -213,57 +261,25 @@ def stability_row(
     st = cfg.stability
     empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
     empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0)
-    outcome = model.outcome()
-    if outcome is None or not model.binding:
+    outcome = result.outcome
+    if outcome is None or not result.binding:
         return empty
-    scenario = model.problem
+    scenario = result.scenario
     space = scenario.space
     U = scenario.utilities
-    d = model.reservations
     u = U[:, outcome]
-    signatories = np.array([party not in model.walkouts for party in scenario.parties])
 
-    ir = stability.ir_margin(u, d, signatories)
+    ir = stability.ir_margin(u, result.reservations, result.signatories)
     gap = stability.pareto_gap(U, outcome, scenario.acceptable)
     grid = space.grid
-    needs, changed, allowed, options, members = deal_structure(scenario, outcome, cache)
+    structure = deal_structure(scenario, outcome, cache)
+    needs, changed, allowed, options, members = structure
     n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members, options)
-
-    # Robustness: perturb saliences, capabilities (through the war BATNA) and BATNAs.
-    k_draws = int(st.robustness_draws)
-    prefs = scenario.preferences
-    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
-    # Only outcomes some coalition could move to matter for blocking, and the deal itself.
-    relevant = options.any(axis=1)
-    relevant[outcome] = True
-    (subset,) = np.nonzero(relevant)
-    deal = int(np.searchsorted(subset, outcome))
-    U_draws = stability.perturbed_utilities(
-        prefs.weights, prefs.level_values, grid[subset], factors, parties_first=True
-    )  # (parties, relevant outcomes, draws)
-    wp = model.war_params
-    cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
-    res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
-    if model.settings.batna.value == "war":
-        d_draws = model.war_batna_draws(
-            wp.aggressor_capacity * cap_noise[:, 0],
-            wp.supporter_capabilities * cap_noise[:, 1:],
-            model.contact_line,
-        )
-    else:
-        d_draws = np.broadcast_to(d, res_noise.shape)
-    d_draws = d_draws + res_noise
-    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
-    ir_ok = ((u_draws - d_draws)[:, signatories] >= -stability.TOLERANCE).all(axis=1)
-    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
-    counts, _ = stability.blocking_by_party(
-        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
-    )
-    robust = float((ir_ok & (counts == 0)).mean())
+    robust = robustness(result, st, rng, structure)
 
     # Durability after the deal, from the deal's line, with its guarantee.
-    territory_issue = space.issues[model.territory_k]
-    deal_line = float(territory_issue.positions[grid[outcome, model.territory_k]])
+    territory_k = scenario.territory_k
+    deal_line = float(space.issues[territory_k].positions[grid[outcome, territory_k]])
     guarantee = 0.0
     if st.guarantees_issue is not None and st.guarantees_issue in space.names:
         gk = space.names.index(st.guarantees_issue)
@@ -281,7 +297,7 @@ def stability_row(
     parties = list(scenario.parties)
     durable = stability.durability(
         u,
-        model.war_batna,
+        result.war_batna,
         scenario.war_costs,
         deal_line,
         guarantee,
@@ -334,71 +350,63 @@ def replication_inputs(
 
 
 def result_row(
-    negotiated: Any,
+    result: NegotiationResult,
     inputs: ReplicationInputs,
     cfg: Any,
     cache: dict[int, tuple] | None = None,
 ) -> dict[str, Any]:
-    """A replication's row: the negotiation, its draws, the agreement's stability.
-    `negotiated` is a finished NegotiationModel or a `sim.batch.Replica`; `cache` is the
-    job's (`stability_row`)."""
-    row = negotiation_row(negotiated)
+    """A replication's row: the negotiation, its draws, the agreement's stability;
+    `cache` is the job's (`stability_row`)."""
+    row = negotiation_row(result)
     row.update({f"{k}_drawn": v for k, v in inputs.draws.items()})
     rng = np.random.default_rng(inputs.stability_seed)
-    row.update(stability_row(negotiated, cfg, rng, cache))
+    row.update(stability_row(result, cfg, rng, cache))
     return row
 
 
-def run_replication(
-    scenario: Scenario,
-    cfg: Any,
-    seed: np.random.SeedSequence,
-    collect_trace: bool = False,
-    cache: dict[int, tuple] | None = None,
-    point: dict[str, float] | None = None,
-) -> tuple[dict[str, Any], NegotiationModel]:
-    """Draw, negotiate, assess: one result row (and the model, for its trace); `cache`
-    is shared by the replications of a job (`stability_row`); `point` is the replication's
-    design point."""
-    inputs = replication_inputs(scenario, cfg, seed, point)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=collect_trace)
-    model = NegotiationModel(
-        inputs.scenario,
-        settings,
-        war_params=inputs.war_params,
-        rng=np.random.default_rng(inputs.model_seed),
-    ).run()
-    return result_row(model, inputs, cfg, cache), model
-
-
-def run_replications_batched(
+def negotiate(
     scenario: Scenario,
     cfg: Any,
     seeds: list[np.random.SeedSequence],
+    points: list[dict[str, float]] | None = None,
+    trace_first: bool = False,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    points: list[dict[str, float]] | None = None,
-) -> list[dict[str, Any]]:
-    """Replications as batched models (`sim.batch`), `batch_size` at a time (by default
-    as many as `sim.batch.batch_size` allows for the outcome space): the rows
-    `run_replication` gives one by one, faster; `progress(done, total)` after each batch;
-    `points`, one per seed, the design points. Needs settings the batch supports."""
+) -> tuple[list[dict[str, Any]], NegotiationModel | None]:
+    """Draw, negotiate and assess replications, one result row each, in the order of
+    `seeds` (`points`, one per seed, are their design points). They negotiate as batches of
+    `batch_size` (by default as many as `sim.model.batch_size` allows for the outcome
+    space); a replication's row does not depend on its batch. With `trace_first` the first
+    one runs as a `NegotiationModel` with its trace, which is returned too.
+    `progress(done, total)` is called after each batch."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
     cache: dict[int, tuple] = {}
-    for start in range(0, len(seeds), size):
+    first = None
+    start = 0
+    if trace_first and seeds:
+        x = replication_inputs(scenario, cfg, seeds[0], points[0] if points else None)
+        first = NegotiationModel(
+            x.scenario,
+            NegotiationSettings.from_config(cfg, collect_trace=True),
+            x.war_params,
+            x.model_seed,
+        ).run()
+        rows.append(result_row(first.result(0), x, cfg, cache))
+        start = 1
+    for begin in range(start, len(seeds), size):
         inputs = [
             replication_inputs(scenario, cfg, seeds[k], points[k] if points else None)
-            for k in range(start, min(start + size, len(seeds)))
+            for k in range(begin, min(begin + size, len(seeds)))
         ]
-        batch = BatchNegotiationModel(
+        batch = NegotiationBatch(
             [x.scenario for x in inputs],
             settings,
             [x.war_params for x in inputs],
-            [np.random.default_rng(x.model_seed) for x in inputs],
+            [x.model_seed for x in inputs],
         ).run()
-        rows += [result_row(batch.replica(r), x, cfg, cache) for r, x in enumerate(inputs)]
+        rows += [result_row(batch.result(r), x, cfg, cache) for r, x in enumerate(inputs)]
         if progress is not None:
             progress(len(rows), len(seeds))
-    return rows
+    return rows, first

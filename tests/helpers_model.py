@@ -23,7 +23,8 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import SimConfig, register_configs
-from sim.model import NegotiationModel, NegotiationSettings
+from sim.model import NegotiationModel
+from sim.settings import NegotiationSettings
 from sim.replication import replication_seeds
 from sim.scenario import build_scenario
 

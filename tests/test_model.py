@@ -18,9 +18,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import TOLERANCE, Response, accepts
-from sim.config import BatnaMode, Information, Protocol, Seating, StrategyName
-from sim.model import EndReason, NegotiationModel, NegotiationSettings
+from sim.agents import Response, accepts
+from sim.settings import BatnaMode, Information, Protocol, Seating, StrategyName
+from sim.model import EndReason, NegotiationModel
+from sim.preferences import TOLERANCE
+from sim.settings import NegotiationSettings
 from sim.replication import negotiation_row
 from sim.scenario import build_scenario
 from sim.strategies import STRATEGIES, Boulware, HardLiner
@@ -43,7 +45,7 @@ STRATEGY_NAMES = [s.value for s in StrategyName]
 def check_agreement_invariants(model: NegotiationModel, all_red_lines: bool = True) -> None:
     """What every finished negotiation must satisfy (DESIGN.md section 2)."""
     outcome = model.agreement
-    row = negotiation_row(model)
+    row = negotiation_row(model.result(0))
     assert row["agreement"] == model.binding
     if model.binding:
         assert outcome is not None
@@ -346,7 +348,7 @@ def test_phase_one_agreement_is_a_framework_not_a_binding_deal(protocol):
     after = trace.loc[when + 1]
     assert after["phase"] == 2 and after["seated_ukraine"] and after["seated_europe"]
     assert after["offer"] == framework  # the framework is put to the newcomers
-    assert negotiation_row(model)["framework_outcome"] == framework
+    assert negotiation_row(model.result(0))["framework_outcome"] == framework
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -361,7 +363,7 @@ def test_a_framework_at_the_last_round_ends_not_binding(protocol):
         "parties.russia.strategy=conceder",
     )
     model = run(cfg)
-    row = negotiation_row(model)
+    row = negotiation_row(model.result(0))
     assert model.framework is not None
     assert model.reason is EndReason.not_binding and row["reason"] == "not_binding"
     assert row["agreement"] is False and row["binding"] is False
@@ -382,7 +384,7 @@ def test_a_framework_ukraine_never_signs_ends_not_binding(protocol):
         "parties.ukraine.deadline=1000",  # holds out, but stays at the table
     )
     model = run(cfg)
-    row = negotiation_row(model)
+    row = negotiation_row(model.result(0))
     assert model.framework is not None and model.framework_round < 20
     assert row["reason"] == "not_binding" and row["round"] == 20
     assert row["agreement"] is False and row["walked_out"] == ""
@@ -556,7 +558,7 @@ def test_alternating_offers_need_only_the_required_signatories():
 def test_hardliner_walks_out_at_its_deadline_and_the_talks_break_down():
     cfg = compose("parties.russia.strategy=hardliner", "parties.russia.deadline=5")
     model = run(cfg)
-    row = negotiation_row(model)
+    row = negotiation_row(model.result(0))
     assert isinstance(model.by_index[model.parties.index("russia")].strategy, HardLiner)
     assert model.reason is EndReason.breakdown and row["reason"] == "breakdown"
     assert model.round == 5 and row["walked_out"] == "russia"
@@ -622,7 +624,7 @@ def test_override_support_levels(key, value, other, index):
     assert other_model.war_params.supports[index] == other
     # More support for Ukraine, smaller Russian share of strength, in the result row too.
     assert (model.p_share < other_model.p_share) == (value > other)
-    row, other_row = negotiation_row(model), negotiation_row(other_model)
+    row, other_row = negotiation_row(model.result(0)), negotiation_row(other_model.result(0))
     assert row["p_share"] == pytest.approx(model.p_share)
     assert (row["p_share"] < other_row["p_share"]) == (value > other)
 
@@ -684,7 +686,7 @@ def test_propose_picks_what_the_others_value_most_then_own_then_lowest_index(asp
     model.step()
     U, d = model.utilities, model.reservations
     for agent in model.by_index:
-        agent.aspiration = aspiration * agent.best
+        model.aspirations[0, agent.index] = aspiration * agent.best
         others = [j for j in range(len(model.parties)) if j != agent.index]
         surplus = np.where(model.red_line_crossed[others], -np.inf, U[others] - d[others, None])
         value = surplus.min(axis=0)
@@ -695,7 +697,7 @@ def test_propose_picks_what_the_others_value_most_then_own_then_lowest_index(asp
         )
         best = candidates[value[candidates] == value[candidates].max()]
         best = best[U[agent.index, best] == U[agent.index, best].max()]
-        assert agent.propose() == int(best.min())
+        assert agent.propose(np.array([0])).tolist() == [int(best.min())]
 
 
 def test_responses_are_recorded_as_strings():

@@ -20,7 +20,7 @@ from pandas.api import types as ptypes
 
 from sim import stability
 from sim.experiment import flat_parameters, run_replications, run_sweep_job
-from sim.replication import replication_seeds, run_replication
+from sim.replication import negotiate, replication_seeds
 from sim.results import job_hash, job_paths, read_job_rows
 from sim.scenario import build_scenario
 from tests.helpers_sweeps import (
@@ -593,7 +593,7 @@ def test_a_row_can_be_rerun_alone_from_config_seed_and_replication(job_cfg):
     assert pd.DataFrame(rows).equals(pd.DataFrame(again))
     scenario = build_scenario(job_cfg)
     seeds = replication_seeds(job_cfg.seed, job_cfg.replications)
-    alone, _ = run_replication(scenario, job_cfg, seeds[2])
+    (alone,), _ = negotiate(scenario, job_cfg, [seeds[2]])
     for key, value in alone.items():
         assert rows[2][key] == value or (pd.isna(value) and pd.isna(rows[2][key])), key
     assert [r["replication"] for r in rows] == [0, 1, 2]

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import war
-from sim.model import NegotiationModel, NegotiationSettings
+from sim.model import NegotiationModel
+from sim.settings import NegotiationSettings
 from sim.scenario import build_scenario, war_parameters
 from tests.helpers_model import compose, run
 
@@ -184,7 +185,7 @@ def test_war_batna_is_fearon_p_minus_c(aggressor, defender, p):
 def test_war_parameters_read_the_config_and_the_support_levels():
     cfg = compose("us_support=0.2", "europe_support=0.9")
     scenario = build_scenario(cfg)
-    wp = war_parameters(cfg, scenario)
+    wp = war_parameters(cfg, scenario.space, scenario.capabilities)
     supporters = list(cfg.war.supporters)
     assert supporters == ["usa", "europe"]
     np.testing.assert_allclose(wp.supports, [0.2, 0.9])
