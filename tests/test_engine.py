@@ -68,6 +68,7 @@ OVERRIDES = {
         "max_rounds=30",
     ),
     "package_on_offer": ("guarantees_offer=monitoring_only", "protocol=alternating_offers"),
+    "short_talks": ("max_rounds=3", "parties.russia.deadline=50"),
     "learned": ("information=learned",),
     "learned_alternating_phased": (
         "information=learned",
@@ -96,7 +97,11 @@ def categorical_config(protocol: str):
             "batna": "static",
             "issues": {
                 "x": {"kind": "continuous", "resolution": 5.0, "control": ["a", "b"]},
-                "monitor": {"kind": "categorical", "categories": list(monitors), "control": ["b", "c"]},
+                "monitor": {
+                    "kind": "categorical",
+                    "categories": list(monitors),
+                    "control": ["b", "c"],
+                },
             },
             "parties": {
                 "a": {
@@ -157,7 +162,9 @@ def inputs_of(name: str, seed: int = 3, replications: int = 6):
     """Each replication's inputs (scenario after its draws, war parameters, seeds)."""
     cfg = config(name)
     scenario = build_scenario(cfg)
-    return cfg, [replication_inputs(scenario, cfg, s) for s in replication_seeds(seed, replications)]
+    return cfg, [
+        replication_inputs(scenario, cfg, s) for s in replication_seeds(seed, replications)
+    ]
 
 
 def batch_of(name: str, chosen, **overrides) -> NegotiationBatch:
@@ -224,13 +231,14 @@ def test_every_replication_of_a_batch_keeps_the_agreement_invariants(name):
 
 def test_the_cases_reach_every_ending_both_walkouts_and_frameworks():
     reasons, whys, frameworks = set(), set(), 0
-    for name in ("default", "static_batna_walkouts", "hardliner_leaves", "us_russia_first"):
+    names = ("static_batna_walkouts", "hardliner_leaves", "short_talks")
+    for name in (*names, "us_russia_first", "learned_alternating_phased"):
         for result in batch_of(name, range(6)).results():
             reasons.add(str(result.reason))
             whys |= set(result.walkout_reasons)
             frameworks += result.framework is not None
     reasons |= {str(r.reason) for r in batch_of("framework_then_walkout", range(2)).results()}
-    assert {"agreement", "breakdown", "deadline"} <= reasons
+    assert reasons == {"agreement", "breakdown", "deadline", "not_binding"}
     assert whys == {"batna", "deadline"}
     assert frameworks > 0
 
@@ -419,13 +427,19 @@ def test_rows_do_not_depend_on_batch_size_or_the_traced_first_replication(overri
         "stability.durability_paths=2",
     )
     scenario = build_scenario(cfg)
-    seeds = replication_seeds(2, 7)
-    whole, none = negotiate(scenario, cfg, seeds)
+    # SeedSequence.spawn counts its calls: each run gets its own, equal, seeds.
+    whole, none = negotiate(scenario, cfg, replication_seeds(2, 7))
     calls = []
     in_threes, _ = negotiate(
-        scenario, cfg, seeds, batch_size=3, progress=lambda d, t: calls.append((d, t))
+        scenario,
+        cfg,
+        replication_seeds(2, 7),
+        batch_size=3,
+        progress=lambda d, t: calls.append((d, t)),
     )
-    traced, first = negotiate(scenario, cfg, seeds, trace_first=True, batch_size=4)
+    traced, first = negotiate(
+        scenario, cfg, replication_seeds(2, 7), trace_first=True, batch_size=4
+    )
     assert none is None and isinstance(first, NegotiationModel) and len(first.trace()) > 0
     assert calls == [(3, 7), (6, 7), (7, 7)]
     assert any(row["agreement"] for row in whole)
@@ -434,7 +448,7 @@ def test_rows_do_not_depend_on_batch_size_or_the_traced_first_replication(overri
 
 
 @pytest.mark.parametrize(
-    "name", ["default", "drawn_saliences_and_support", "static_batna_walkouts", "alternating"]
+    "name", ["default", "drawn_saliences_and_support", "package_on_offer", "learned"]
 )
 def test_the_robustness_shortcut_equals_the_full_computation(name):
     """Robustness draws over "outcomes some coalition could move to, and the deal" give
