@@ -490,9 +490,6 @@ def share_table(
     return values.groupby([ok[y], ok[x]]).agg(how).unstack(x).sort_index(ascending=False)
 
 
-_share_table = share_table  # the name used before
-
-
 @styled
 def sweep_heatmap(
     frame: pd.DataFrame,
@@ -903,7 +900,8 @@ def stability_checks(
     `sim.stability.Thresholds()`) exactly as `sim.stability.is_stable` does, so `stable`
     here equals the row's own `stable`.
     """
-    from sim.stability import TOLERANCE, Thresholds
+    from sim.preferences import TOLERANCE
+    from sim.stability import Thresholds
 
     if thresholds is None:
         t = Thresholds()
