@@ -9,6 +9,9 @@ import sys
 # with the other workers. Set before numpy is imported; a user's own setting wins.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# The CLI writes PNG files and never opens a window; set in the environment (not with
+# matplotlib.use) so that the launcher's worker processes inherit it.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 from sim.errors import exit_with  # noqa: E402
 

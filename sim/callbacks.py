@@ -12,7 +12,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim import results
-from sim.config import UNCERTAIN_PARAMETERS, replications_per_job
+from sim.designs import UNCERTAIN_PARAMETERS, replications_per_job
 from sim.errors import exit_with
 
 
@@ -48,8 +48,8 @@ def refuse_invalid_constants(config: DictConfig) -> None:
     """Validate the sweep's common config before any job runs: an invalid value that is
     not swept would fail every job, so the sweep is refused, with nothing written. An
     error on a swept key is left to the jobs (each records its own)."""
-    from sim.config import ConfigError
     from sim.scenario import build_scenario
+    from sim.validation import ConfigError
 
     base = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
     try:

@@ -22,8 +22,8 @@ def one_line(exc: BaseException) -> str:
     OmegaConf's validation errors carry the key (`full_key`) and a message about the
     value; Hydra wraps them ("Error merging override ..."), so the cause is preferred.
     """
-    from sim.config import ConfigError
     from sim.results import ResultsError
+    from sim.validation import ConfigError
 
     if isinstance(exc, ConfigError | ResultsError):
         return str(exc)
@@ -57,7 +57,7 @@ def _missing_config(missing: str, options: list[str] | None) -> str:
     A value given as a file path (`scenario=conf/scenario/x.yaml`) is reported under its
     group, and an empty option list is filled from the group's folder in conf/.
     """
-    from sim.app import CONFIG_DIR
+    from sim.schema import CONFIG_DIR
 
     if missing.endswith(".yaml") and "/" in missing:
         group, _, name = missing.partition("/")

@@ -1,142 +1,26 @@
-"""One Hydra job: build the scenario, analyse it, print and write the results."""
+"""A job's replications, and one job of a sweep: run them, write its rows atomically.
+
+The command line's single run, which prints and plots, is `sim.cli`."""
 
 from __future__ import annotations
 
 import enum
 import os
 import shlex
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from sim import solutions
 from sim.allocator import keep_freed_memory
-from sim.batch import worth_batching
-from sim.config import active_uncertainties, design_points, plain
-from sim.model import NegotiationModel, NegotiationSettings
-from sim.replication import (
-    CONCEPTS,
-    concept_outcomes,
-    replication_seeds,
-    run_replication,
-    run_replications_batched,
-)
-from sim.results import (
-    CODE_VERSION,
-    ResultsError,
-    check_writable,
-    job_hash,
-    job_paths,
-    publish_run_dir,
-    staging_run_dir,
-    write_parquet_atomic,
-)
-from sim.scenario import Scenario, build_scenario
-
-
-def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
-    """Outcome-space facts as one flat row: sizes, ideals, concepts with levels and utilities."""
-    U = scenario.utilities
-    feasible = scenario.acceptable
-    row: dict[str, Any] = {
-        "scenario": scenario.name,
-        "n_outcomes": scenario.space.size,
-        "n_feasible": int(feasible.sum()),
-        "pareto_size": int(solutions.pareto_mask(U[:, feasible]).sum()) if feasible.any() else 0,
-        "zopa_size": int((solutions.zopa_mask(U, d) & feasible).sum()),
-    }
-    for i, party in enumerate(scenario.parties):
-        row[f"reservation_{party}"] = float(d[i])
-    for party, outcome in zip(
-        scenario.parties, scenario.preferences.ideal_outcomes(U), strict=True
-    ):
-        for issue, level in scenario.space.levels_of(int(outcome)).items():
-            row[f"ideal_{party}_{issue}"] = level
-    for concept, outcome in concept_outcomes(U, d, feasible).items():
-        row[f"{concept}_outcome"] = -1 if outcome is None else outcome
-        for issue in scenario.space.names:
-            row[f"{concept}_{issue}"] = (
-                None if outcome is None else scenario.space.levels_of(outcome)[issue]
-            )
-        for i, party in enumerate(scenario.parties):
-            row[f"{concept}_u_{party}"] = np.nan if outcome is None else float(U[i, outcome])
-    return row
-
-
-def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
-    parties = scenario.parties
-    lines = [
-        f"scenario {row['scenario']}: {row['n_outcomes']:,} outcomes "
-        f"({row['n_feasible']:,} cross no red line), Pareto frontier {row['pareto_size']:,}, "
-        f"ZOPA {row['zopa_size']:,}",
-        "reservation values: " + ", ".join(f"{p} {row[f'reservation_{p}']:.3f}" for p in parties),
-        "ideal outcomes:",
-    ]
-    for p in parties:
-        levels = ", ".join(f"{i}={row[f'ideal_{p}_{i}']}" for i in scenario.space.names)
-        lines.append(f"  {p:<10} {levels}")
-    lines.append("solution concepts (utility per party):")
-    for concept in CONCEPTS:
-        if row[f"{concept}_outcome"] < 0:
-            lines.append(f"  {concept:<18} none: the zone of possible agreement is empty")
-            continue
-        levels = ", ".join(f"{i}={row[f'{concept}_{i}']}" for i in scenario.space.names)
-        utils = " ".join(f"{p}={row[f'{concept}_u_{p}']:.3f}" for p in parties)
-        lines.append(f"  {concept:<18} {levels}  |  {utils}")
-    return "\n".join(lines)
-
-
-def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
-    scenario = model.problem
-    names = scenario.space.names
-    head = f"{row['scenario']} | {row['protocol']} | {row['seating']}: "
-    if row["outcome"] >= 0:
-        levels = ", ".join(f"{i}={row[i]}" for i in names)
-        kind = (
-            "binding agreement"
-            if row["binding"]
-            else "NOT binding (a controlling party has not signed)"
-        )
-        lines = [head + f"{kind} in round {row['round']}: {levels}"]
-    elif row["reason"] == "breakdown":
-        why = {
-            "batna": "its BATNA beat anything it could still get",
-            "deadline": "a hard-liner at its deadline",
-        }
-        left = [
-            f"{who} ({why.get(reason, reason)})"
-            for who, reason in zip(
-                row["walked_out"].split(","), row["walkout_reason"].split(","), strict=True
-            )
-        ]
-        lines = [head + f"breakdown in round {row['round']}: walked out: " + "; ".join(left)]
-    elif row["reason"] == "not_binding":
-        fw = scenario.space.describe(row["framework_outcome"])
-        lines = [
-            head + f"no binding agreement by round {row['round']}; "
-            f"the framework ({fw}) was never signed by every controlling party"
-        ]
-    else:
-        lines = [head + f"no agreement by the deadline (round {row['round']})"]
-    lines.append(
-        f"contact line {row['contact_line']:.1f} (territory scale), Russia's share of strength "
-        f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
-    )
-    lines.append("party       utility  BATNA   margin")
-    for p in scenario.parties:
-        u, r = row[f"u_{p}"], row[f"reservation_{p}"]
-        lines.append(f"  {p:<9} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
-    if row["outcome"] >= 0:
-        lines.append(
-            f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
-            f"to Kalai-Smorodinsky {row['dist_ks']:.3f}"
-        )
-    return "\n".join(lines)
+from sim.designs import active_uncertainties, design_points
+from sim.model import NegotiationModel
+from sim.replication import negotiate, replication_seeds
+from sim.results import CODE_VERSION, ResultsError, job_hash, job_paths, write_parquet_atomic
+from sim.scenario import build_scenario
+from sim.schema import plain
 
 
 def flat_parameters(cfg: Any) -> dict[str, Any]:
@@ -171,9 +55,9 @@ def run_replications(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
-    and, with `collect_trace`, the first replication's model. Without a trace, enough
-    replications run as one batched model (`sim.batch`; the same rows, faster).
-    `progress(done, total)` is called after each batch."""
+    and, with `collect_trace`, the first replication's model (with its trace). The
+    replications negotiate as batches (`sim.replication.negotiate`): the same rows as one
+    at a time. `progress(done, total)` is called after each batch."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
@@ -187,22 +71,14 @@ def run_replications(
         for r, seed in enumerate(replication_seeds(cfg.seed, len(points) * repeats))
         if cfg.replication is None or r == cfg.replication
     ]
-    chosen_points = [points[r // repeats] for r, _ in chosen]
-    first = None
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
-    fast_cfg = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
-    if not collect_trace and worth_batching(settings, len(chosen)):
-        seeds = [seed for _, seed in chosen]
-        results = run_replications_batched(
-            scenario, fast_cfg, seeds, progress=progress, points=chosen_points
-        )
-    else:
-        results, cache = [], {}
-        for (_, seed), point in zip(chosen, chosen_points, strict=True):
-            trace = collect_trace and first is None
-            row, model = run_replication(scenario, fast_cfg, seed, trace, cache, point)
-            results.append(row)
-            first = first or model
+    results, first = negotiate(
+        scenario,
+        plain(cfg),  # read once per replication: plain dicts, not OmegaConf nodes
+        [seed for _, seed in chosen],
+        [points[r // repeats] for r, _ in chosen],
+        trace_first=collect_trace,
+        progress=progress,
+    )
     rows = [
         {
             **params,
@@ -225,51 +101,6 @@ def task_overrides() -> str:
     if not HydraConfig.initialized():
         return ""
     return shlex.join(HydraConfig.get().overrides.task)
-
-
-def run_single(cfg: Any) -> dict[str, Any]:
-    """`python -m sim`: negotiate, print, write results/runs/<timestamp>/."""
-    check_writable(Path(cfg.results_dir) / "runs")  # before the work, writing nothing
-    outputs = _run_single(cfg)
-    staging, final = staging_run_dir(cfg.results_dir)
-    try:
-        row = outputs(staging)
-        publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
-    return row
-
-
-def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
-    """Negotiate and print; returns the function that writes the run's files into a folder."""
-    from sim.plots import plot_trajectory
-
-    rows, model = run_replications(cfg, collect_trace=True)
-    scenario = model.problem
-    facts = landscape(scenario, model.reservations)
-    rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]
-    row = rows[0]
-    print(format_landscape(scenario, facts))
-    print()
-    print(format_negotiation(model, row))
-    if len(rows) > 1:
-        deals = np.mean([r["agreement"] for r in rows])
-        stable = np.mean([r["stable"] for r in rows])
-        print(f"{len(rows)} replications: {deals:.0%} with a binding deal, {stable:.0%} stable")
-    trace = model.trace()
-
-    def write(folder: Path) -> dict[str, Any]:
-        write_parquet_atomic(pd.DataFrame(rows), folder / "result.parquet")
-        write_parquet_atomic(trace, folder / "trace.parquet")
-        fig = plot_trajectory(
-            trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
-        )
-        fig.savefig(folder / "negotiation.png", dpi=120)
-        return row
-
-    return write
 
 
 class JobProgress:
@@ -332,14 +163,3 @@ def _safe_parameters(cfg: Any) -> dict[str, Any]:
         return flat_parameters(cfg)
     except Exception:
         return {"seed": int(cfg.seed)}
-
-
-def run_job(cfg: Any) -> Any:
-    """The Hydra task: a single run, or one job of a multirun sweep."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    hc = HydraConfig.get() if HydraConfig.initialized() else None
-    if hc is not None and hc.mode == RunMode.MULTIRUN:
-        return run_sweep_job(cfg, Path(hc.sweep.dir))
-    return run_single(cfg)

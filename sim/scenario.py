@@ -8,9 +8,6 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from sim import war
-from sim.problem import PartyStrategy, Scenario
-from sim.settings import StrategyName
-from sim.config import ConfigError, validate
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
     Preferences,
@@ -19,6 +16,9 @@ from sim.preferences import (
     red_line_mask,
     table_values,
 )
+from sim.problem import PartyStrategy, Scenario
+from sim.settings import StrategyName
+from sim.validation import ConfigError, validate
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -81,10 +81,7 @@ def offer_levels(cfg: Any) -> Any:
         raise ConfigError(
             f"issues.{issue_name}.kind", str(issue.kind), "ordinal, to offer packages"
         )
-    keep = list(cfg.guarantee_packages[cfg.guarantees_offer])
-    for level in keep:
-        if level not in issue.levels:
-            raise ConfigError(package_key, level, f"levels of {issue_name}: {list(issue.levels)}")
+    keep = list(cfg.guarantee_packages[cfg.guarantees_offer])  # its levels checked above
     if issue.default is not None and issue.default not in keep:
         keep.append(issue.default)
     if not keep:

@@ -26,10 +26,11 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from sim import results
-from sim.config import UNCERTAIN_PARAMETERS, ConfigError
+from sim.designs import UNCERTAIN_PARAMETERS
 from sim.errors import one_line
 from sim.results import ResultsError
 from sim.scenario import build_scenario
+from sim.validation import ConfigError
 from tests.helpers_hardening import (
     CONF_DIR,
     SMOKE,
@@ -57,7 +58,7 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-# --- 1. caught by our validator (sim.config.validate via build_scenario) -------------------
+# --- 1. caught by our validator (sim.validation.validate via build_scenario) -----------------
 
 # id -> (overrides, patch merged after composition, the exact message)
 VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from sim.config import ConfigError
 from sim.errors import one_line
 from sim.outcomes import IssueKind
 from sim.scenario import build_scenario
+from sim.validation import ConfigError
 
 PARTIES = "['usa', 'russia', 'ukraine', 'europe']"
 ISSUES = "['territory', 'nato', 'guarantees']"
@@ -48,7 +48,7 @@ def _deep_update(into: dict, new: dict) -> None:
 
 CATEGORICAL = add_issue(kind="categorical", categories=["geneva", "riyadh"])
 
-# (overrides, patch, message): one per check in sim.config.validate (and build_scenario).
+# (overrides, patch, message): one per check in sim.validation.validate (and build_scenario).
 CASES = [
     # --- top level
     (
@@ -567,7 +567,7 @@ def test_continuous_default_from_config(compose):
 
 
 def test_plain_config_reads_like_the_config_it_copies():
-    from sim.config import plain
+    from sim.schema import plain
     from tests.helpers_model import compose as compose_overrides
 
     cfg = compose_overrides("uncertainty.us_support.dist=uniform")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.config import design_points, replications_per_job
+from sim.designs import design_points, replications_per_job
 from sim.experiment import run_replications
 from tests.helpers_model import compose
 

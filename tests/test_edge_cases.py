@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.experiment import format_landscape, format_negotiation, landscape, run_replications
+from sim.cli import format_landscape, format_negotiation, landscape
+from sim.experiment import run_replications
 from sim.replication import STABILITY_COLUMNS
 from sim.scenario import build_scenario
 from tests.helpers_hardening import minimal_config

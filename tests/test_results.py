@@ -38,7 +38,7 @@ HASH_OVERRIDES = [
 HASH_SCRIPT = """
 import json, sys
 import hydra
-from sim.config import register_configs
+from sim.schema import register_configs
 from sim.results import job_hash
 register_configs()
 hashes = []

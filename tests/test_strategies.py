@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import StrategyName
+from sim.settings import StrategyName
 from sim.strategies import (
     STRATEGIES,
     AspirationInput,

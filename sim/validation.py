@@ -1,25 +1,20 @@
-"""The configuration schema (registered in Hydra's ConfigStore) and its semantic checks.
-
-OmegaConf enforces types and enum values when Hydra composes the config; `validate`
-checks what types cannot say (ranges, names that must refer to each other) and raises
-`ConfigError`, whose message is one line: the key, the value received, what is allowed.
+"""Semantic checks of a composed config: what the schema's types cannot say (ranges,
+names that must refer to each other). `validate` raises `ConfigError`, whose message is
+one line: the key, the value received, what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import itertools
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from sim.outcomes import SCALE_MAX, SCALE_MIN, IssueKind
-from sim.settings import BatnaMode, Information, Protocol, Seating, StrategyName
-from sim.stability import Thresholds
+from sim.designs import UNCERTAIN_PARAMETERS, Distribution, replications_per_job
+from sim.outcomes import SCALE_MAX, SCALE_MIN, Issue, IssueKind
+from sim.schema import SimConfig
 
 
 class ConfigError(ValueError):
@@ -34,186 +29,6 @@ def _show(value: Any) -> str:
     if isinstance(value, DictConfig | dict) or OmegaConf.is_list(value):
         value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
     return repr(value)
-
-
-class Distribution(enum.StrEnum):
-    fixed = "fixed"
-    uniform = "uniform"  # value + U(-scale, scale)
-    normal = "normal"  # value + N(0, scale)
-    lognormal = "lognormal"  # value * exp(N(0, scale))
-    grid = "grid"  # each of `levels` in turn: a full factorial over the grid parameters
-
-
-# What a replication may draw, and where the drawn value goes.
-UNCERTAIN_PARAMETERS = (
-    "us_support",
-    "europe_support",
-    "russia_capacity",
-    "ukraine_capacity",
-    "war_costs",
-    "salience",
-)
-
-
-@dataclass
-class IssueConf:
-    kind: IssueKind = IssueKind.ordinal
-    low: float = 0.0  # continuous: range on the 0-100 scale
-    high: float = 100.0
-    resolution: float = 5.0  # continuous: distance between grid points
-    levels: dict[str, float] = field(default_factory=dict)  # ordinal: name -> position
-    categories: list[str] = field(default_factory=list)  # categorical: names
-    anchors: dict[str, float] = field(default_factory=dict)  # named points of the scale
-    default: str | None = None  # status-quo level; None: every agreement must settle it
-    control: list[str] = field(default_factory=list)  # parties who must sign any change
-    level_control: dict[str, list[str]] = field(default_factory=dict)  # extra, per level
-
-
-@dataclass
-class IssuePreferenceConf:
-    salience: float = 0.0
-    ideal: float | None = None  # position of the ideal point (positioned issues)
-    decay: float = 100.0  # distance from the ideal at which the value reaches 0
-    curvature: float = 1.0  # 1 linear, < 1 concave, > 1 convex
-    table: dict[str, float] | None = None  # level -> value in [0, 1] (required for categorical)
-    reservation: float | None = None  # position of the reservation point; None: any
-    red_line: list[str] = field(default_factory=list)  # levels never acceptable
-    red_line_above: float | None = None
-    red_line_below: float | None = None
-
-
-@dataclass
-class PartyConf:
-    capability: float = 0.5  # leverage at the table and military/economic weight
-    strategy: StrategyName = StrategyName.linear
-    concession_exponent: float | None = None  # None: the strategy's own default
-    deadline: int | None = None  # last round this party negotiates; None: max_rounds
-    war_cost: float = 0.0  # utility lost per month of war
-    reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
-    preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
-
-
-@dataclass
-class WarConf:
-    territory_issue: str = "territory"
-    contact_line: float = 50.0  # initial position on the territory scale
-    russia_capacity: float = 1.0
-    ukraine_capacity: float = 0.3
-    aid_effectiveness: float = 0.5  # strength per unit of support x capability
-    adjustment_rate: float = 0.1  # share of the gap to the strength-implied line per month
-    volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)
-    months_per_round: float = 1.0
-    horizon_months: float = 24.0
-    discount: float = 0.99  # monthly discount factor
-    aggressor: str = "russia"
-    defender: str = "ukraine"
-    supporters: dict[str, str] = field(
-        default_factory=lambda: {"usa": "us_support", "europe": "europe_support"}
-    )
-
-
-@dataclass
-class SpreadConf:
-    dist: Distribution = Distribution.fixed
-    scale: float = 0.0
-    levels: list[float] = field(default_factory=list)  # dist=grid only
-
-
-@dataclass
-class UncertaintyConf:
-    """What varies between replications (EMA Workbench's uncertainties): a distribution
-    around the configured value; `fixed` means no draw; `grid` takes each of `levels` in
-    turn instead (the job then runs `replications` at every point of the full factorial
-    over its grid parameters). war_costs and salience are multipliers around 1 (all
-    parties' costs; each party's saliences independently); salience has no grid."""
-
-    us_support: SpreadConf = field(default_factory=SpreadConf)
-    europe_support: SpreadConf = field(default_factory=SpreadConf)
-    russia_capacity: SpreadConf = field(default_factory=SpreadConf)
-    ukraine_capacity: SpreadConf = field(default_factory=SpreadConf)
-    war_costs: SpreadConf = field(default_factory=SpreadConf)
-    salience: SpreadConf = field(default_factory=SpreadConf)
-
-
-def active_uncertainties(cfg: Any) -> list[str]:
-    """Names of the parameters drawn per replication (distribution not `fixed`), sorted."""
-    return sorted(n for n in UNCERTAIN_PARAMETERS if cfg.uncertainty[n].dist != "fixed")
-
-
-def design_points(cfg: Any) -> list[dict[str, float]]:
-    """The grid parameters' values for each point of a job's full factorial design, in
-    order (the last parameter, by name, varying fastest); [{}] without grid parameters."""
-    names = [n for n in active_uncertainties(cfg) if cfg.uncertainty[n].dist == "grid"]
-    axes = [[float(v) for v in cfg.uncertainty[n].levels] for n in names]
-    return [dict(zip(names, point, strict=True)) for point in itertools.product(*axes)]
-
-
-def replications_per_job(cfg: Any) -> int:
-    """`replications` at every point of the job's design."""
-    return len(design_points(cfg)) * int(cfg.replications)
-
-
-@dataclass
-class ThresholdsConf:
-    """The schema of `stability.thresholds`; the defaults are sim.stability.Thresholds'."""
-
-    ir_margin: float = Thresholds.ir_margin
-    pareto_gap: float = Thresholds.pareto_gap
-    blocking_coalitions: int = Thresholds.blocking_coalitions
-    robustness: float = Thresholds.robustness
-    durability: float = Thresholds.durability
-
-
-@dataclass
-class StabilityConf:
-    robustness_draws: int = 64
-    salience_spread: float = 0.1  # sd of log-normal factors on saliences
-    reservation_spread: float = 0.05  # sd of normal noise on reservation values
-    capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
-    durability_periods: int = 36  # months after the deal
-    durability_paths: int = 32
-    support_shock: float = 0.05  # sd of monthly changes in support levels
-    capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
-    guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
-    guarantee_cost: float = 2.0  # aggressor cost multiplier added by the strongest guarantee
-    guarantees_issue: str | None = None  # the issue whose level strengthens the defender
-    thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
-
-
-@dataclass
-class SimConfig:
-    scenario_name: str = "unnamed"
-    seed: int = 0
-    max_rounds: int = 100
-    protocol: Protocol = Protocol.single_text
-    seating: Seating = Seating.inclusive
-    mediator: str = "usa"
-    phase_one_parties: list[str] = field(default_factory=lambda: ["usa", "russia"])
-    phase_one_rounds: int = 10
-    information: Information = Information.complete
-    batna: BatnaMode = BatnaMode.war
-    walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
-    text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
-    framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
-    us_support: float = 0.5
-    europe_support: float = 0.5
-    max_outcomes: int = 2_000_000
-    results_dir: str = "results"
-    sweep_name: str = "adhoc"
-    replications: int = 1
-    replication: int | None = None  # re-run only this replication of the job (0-based)
-    uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
-    guarantees_offer: str = "all"  # a key of guarantee_packages
-    guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
-    stability: StabilityConf = field(default_factory=StabilityConf)
-    issues: dict[str, IssueConf] = field(default_factory=dict)
-    parties: dict[str, PartyConf] = field(default_factory=dict)
-    war: WarConf = field(default_factory=WarConf)
-
-
-def register_configs() -> None:
-    """Register the schema so that `conf/config.yaml` can extend it."""
-    ConfigStore.instance().store(name="sim_schema", node=SimConfig)
 
 
 def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
@@ -238,8 +53,6 @@ def _known(key: str, names: list[str], allowed: list[str], what: str) -> None:
 
 def issue_level_names(name: str, issue: Any) -> list[str]:
     """Level names an issue config declares (continuous: formatted grid positions)."""
-    from sim.outcomes import Issue
-
     if issue.kind == IssueKind.continuous:
         return list(Issue.continuous(name, issue.low, issue.high, issue.resolution).levels)
     if issue.kind == IssueKind.ordinal:
@@ -272,7 +85,10 @@ def _check_grid(name: str, spread: Any) -> None:
 
 
 def validate(cfg: Any) -> None:
-    """Semantic checks of a composed config; raises ConfigError on the first problem."""
+    """Semantic checks of a composed config; raises ConfigError on the first problem.
+
+    Runs on the config `sim.scenario.offer_levels` returns, which has already checked
+    `guarantees_offer` and the levels of the guarantee packages."""
     known_keys = {f.name for f in dataclasses.fields(SimConfig)}
     for key in cfg:
         _check(key in known_keys, str(key), cfg[key], f"a key of the config: {sorted(known_keys)}")
@@ -437,8 +253,6 @@ def validate(cfg: Any) -> None:
         total = replications_per_job(cfg)
         ok = 0 <= cfg.replication < total
         _check(ok, "replication", cfg.replication, f"null or 0..{total - 1}")
-    packages = ["all", *cfg.guarantee_packages]
-    _known("guarantees_offer", [cfg.guarantees_offer], packages, "package")
 
     st = cfg.stability
     for key in ("robustness_draws", "durability_periods", "durability_paths"):
@@ -485,30 +299,3 @@ def validate(cfg: Any) -> None:
     _in_scale("war.discount", war.discount, 0.0, 1.0)
     _check(war.months_per_round > 0, "war.months_per_round", war.months_per_round, "> 0")
     _check(war.horizon_months >= 0, "war.horizon_months", war.horizon_months, "a number >= 0")
-
-
-class PlainConfig(dict):
-    """A resolved config as nested dicts with attribute access, read-only by convention.
-
-    Each OmegaConf node lookup costs tens of microseconds; code that reads the config
-    once per replication (draws, stability settings) reads this copy instead.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def plain(cfg: Any) -> PlainConfig:
-    """`cfg` (a DictConfig) resolved into a `PlainConfig`, enums as their string values."""
-
-    def wrap(value: Any) -> Any:
-        if isinstance(value, dict):
-            return PlainConfig({k: wrap(v) for k, v in value.items()})
-        if isinstance(value, list):
-            return [wrap(v) for v in value]
-        return value
-
-    return wrap(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))

@@ -1,0 +1,181 @@
+"""The command line's single run (`python -m sim` without --multirun): negotiate once,
+print the outcome-space landscape and the negotiation, write results/runs/<timestamp>/;
+and the Hydra task that dispatches a job to it or to the sweep (`sim.experiment`)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import solutions
+from sim.experiment import run_replications, run_sweep_job
+from sim.model import NegotiationModel
+from sim.problem import Scenario
+from sim.replication import CONCEPTS, concept_outcomes
+from sim.results import (
+    check_writable,
+    publish_run_dir,
+    staging_run_dir,
+    write_parquet_atomic,
+)
+
+
+def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
+    """Outcome-space facts as one flat row: sizes, ideals, concepts with levels and utilities."""
+    U = scenario.utilities
+    feasible = scenario.acceptable
+    row: dict[str, Any] = {
+        "scenario": scenario.name,
+        "n_outcomes": scenario.space.size,
+        "n_feasible": int(feasible.sum()),
+        "pareto_size": int(solutions.pareto_mask(U[:, feasible]).sum()) if feasible.any() else 0,
+        "zopa_size": int((solutions.zopa_mask(U, d) & feasible).sum()),
+    }
+    for i, party in enumerate(scenario.parties):
+        row[f"reservation_{party}"] = float(d[i])
+    for party, outcome in zip(
+        scenario.parties, scenario.preferences.ideal_outcomes(U), strict=True
+    ):
+        for issue, level in scenario.space.levels_of(int(outcome)).items():
+            row[f"ideal_{party}_{issue}"] = level
+    for concept, outcome in concept_outcomes(U, d, feasible).items():
+        row[f"{concept}_outcome"] = -1 if outcome is None else outcome
+        for issue in scenario.space.names:
+            row[f"{concept}_{issue}"] = (
+                None if outcome is None else scenario.space.levels_of(outcome)[issue]
+            )
+        for i, party in enumerate(scenario.parties):
+            row[f"{concept}_u_{party}"] = np.nan if outcome is None else float(U[i, outcome])
+    return row
+
+
+def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
+    parties = scenario.parties
+    lines = [
+        f"scenario {row['scenario']}: {row['n_outcomes']:,} outcomes "
+        f"({row['n_feasible']:,} cross no red line), Pareto frontier {row['pareto_size']:,}, "
+        f"ZOPA {row['zopa_size']:,}",
+        "reservation values: " + ", ".join(f"{p} {row[f'reservation_{p}']:.3f}" for p in parties),
+        "ideal outcomes:",
+    ]
+    for p in parties:
+        levels = ", ".join(f"{i}={row[f'ideal_{p}_{i}']}" for i in scenario.space.names)
+        lines.append(f"  {p:<10} {levels}")
+    lines.append("solution concepts (utility per party):")
+    for concept in CONCEPTS:
+        if row[f"{concept}_outcome"] < 0:
+            lines.append(f"  {concept:<18} none: the zone of possible agreement is empty")
+            continue
+        levels = ", ".join(f"{i}={row[f'{concept}_{i}']}" for i in scenario.space.names)
+        utils = " ".join(f"{p}={row[f'{concept}_u_{p}']:.3f}" for p in parties)
+        lines.append(f"  {concept:<18} {levels}  |  {utils}")
+    return "\n".join(lines)
+
+
+def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
+    scenario = model.problem
+    names = scenario.space.names
+    head = f"{row['scenario']} | {row['protocol']} | {row['seating']}: "
+    if row["outcome"] >= 0:
+        levels = ", ".join(f"{i}={row[i]}" for i in names)
+        kind = (
+            "binding agreement"
+            if row["binding"]
+            else "NOT binding (a controlling party has not signed)"
+        )
+        lines = [head + f"{kind} in round {row['round']}: {levels}"]
+    elif row["reason"] == "breakdown":
+        why = {
+            "batna": "its BATNA beat anything it could still get",
+            "deadline": "a hard-liner at its deadline",
+        }
+        left = [
+            f"{who} ({why.get(reason, reason)})"
+            for who, reason in zip(
+                row["walked_out"].split(","), row["walkout_reason"].split(","), strict=True
+            )
+        ]
+        lines = [head + f"breakdown in round {row['round']}: walked out: " + "; ".join(left)]
+    elif row["reason"] == "not_binding":
+        fw = scenario.space.describe(row["framework_outcome"])
+        lines = [
+            head + f"no binding agreement by round {row['round']}; "
+            f"the framework ({fw}) was never signed by every controlling party"
+        ]
+    else:
+        lines = [head + f"no agreement by the deadline (round {row['round']})"]
+    lines.append(
+        f"contact line {row['contact_line']:.1f} (territory scale), Russia's share of strength "
+        f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
+    )
+    lines.append("party       utility  BATNA   margin")
+    for p in scenario.parties:
+        u, r = row[f"u_{p}"], row[f"reservation_{p}"]
+        lines.append(f"  {p:<9} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
+    if row["outcome"] >= 0:
+        lines.append(
+            f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
+            f"to Kalai-Smorodinsky {row['dist_ks']:.3f}"
+        )
+    return "\n".join(lines)
+
+
+def run_single(cfg: Any) -> dict[str, Any]:
+    """`python -m sim`: negotiate, print, write results/runs/<timestamp>/."""
+    check_writable(Path(cfg.results_dir) / "runs")  # before the work, writing nothing
+    outputs = _run_single(cfg)
+    staging, final = staging_run_dir(cfg.results_dir)
+    try:
+        row = outputs(staging)
+        publish_run_dir(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
+    return row
+
+
+def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
+    """Negotiate and print; returns the function that writes the run's files into a folder."""
+    from sim.plots import plot_trajectory
+
+    rows, model = run_replications(cfg, collect_trace=True)
+    scenario = model.problem
+    facts = landscape(scenario, model.reservations)
+    rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]
+    row = rows[0]
+    print(format_landscape(scenario, facts))
+    print()
+    print(format_negotiation(model, row))
+    if len(rows) > 1:
+        deals = np.mean([r["agreement"] for r in rows])
+        stable = np.mean([r["stable"] for r in rows])
+        print(f"{len(rows)} replications: {deals:.0%} with a binding deal, {stable:.0%} stable")
+    trace = model.trace()
+
+    def write(folder: Path) -> dict[str, Any]:
+        write_parquet_atomic(pd.DataFrame(rows), folder / "result.parquet")
+        write_parquet_atomic(trace, folder / "trace.parquet")
+        fig = plot_trajectory(
+            trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
+        )
+        fig.savefig(folder / "negotiation.png", dpi=120)
+        return row
+
+    return write
+
+
+def run_job(cfg: Any) -> Any:
+    """The Hydra task: a single run, or one job of a multirun sweep."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
+    if hc is not None and hc.mode == RunMode.MULTIRUN:
+        return run_sweep_job(cfg, Path(hc.sweep.dir))
+    return run_single(cfg)

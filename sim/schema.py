@@ -1,0 +1,208 @@
+"""The configuration schema, registered in Hydra's ConfigStore, and a plain copy of a
+composed config.
+
+OmegaConf enforces these types and enum values when Hydra composes the config; what types
+cannot say (ranges, names that must refer to each other) is checked by `sim.validation`.
+Defaults that the engine also knows are taken from the engine's own types
+(`sim.settings.NegotiationSettings`, `sim.stability.Thresholds`), so each is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
+
+from sim.designs import Distribution
+from sim.outcomes import IssueKind
+from sim.settings import (
+    BatnaMode,
+    Information,
+    NegotiationSettings,
+    Protocol,
+    Seating,
+    StrategyName,
+)
+from sim.stability import Thresholds
+
+# The repository's conf/ folder, absolute: under `python -m`, Hydra would read a relative
+# path as a Python package.
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@dataclass
+class IssueConf:
+    kind: IssueKind = IssueKind.ordinal
+    low: float = 0.0  # continuous: range on the 0-100 scale
+    high: float = 100.0
+    resolution: float = 5.0  # continuous: distance between grid points
+    levels: dict[str, float] = field(default_factory=dict)  # ordinal: name -> position
+    categories: list[str] = field(default_factory=list)  # categorical: names
+    anchors: dict[str, float] = field(default_factory=dict)  # named points of the scale
+    default: str | None = None  # status-quo level; None: every agreement must settle it
+    control: list[str] = field(default_factory=list)  # parties who must sign any change
+    level_control: dict[str, list[str]] = field(default_factory=dict)  # extra, per level
+
+
+@dataclass
+class IssuePreferenceConf:
+    salience: float = 0.0
+    ideal: float | None = None  # position of the ideal point (positioned issues)
+    decay: float = 100.0  # distance from the ideal at which the value reaches 0
+    curvature: float = 1.0  # 1 linear, < 1 concave, > 1 convex
+    table: dict[str, float] | None = None  # level -> value in [0, 1] (required for categorical)
+    reservation: float | None = None  # position of the reservation point; None: any
+    red_line: list[str] = field(default_factory=list)  # levels never acceptable
+    red_line_above: float | None = None
+    red_line_below: float | None = None
+
+
+@dataclass
+class PartyConf:
+    capability: float = 0.5  # leverage at the table and military/economic weight
+    strategy: StrategyName = StrategyName.linear
+    concession_exponent: float | None = None  # None: the strategy's own default
+    deadline: int | None = None  # last round this party negotiates; None: max_rounds
+    war_cost: float = 0.0  # utility lost per month of war
+    reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
+    preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
+
+
+@dataclass
+class WarConf:
+    territory_issue: str = "territory"
+    contact_line: float = 50.0  # initial position on the territory scale
+    russia_capacity: float = 1.0
+    ukraine_capacity: float = 0.3
+    aid_effectiveness: float = 0.5  # strength per unit of support x capability
+    adjustment_rate: float = 0.1  # share of the gap to the strength-implied line per month
+    volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)
+    months_per_round: float = 1.0
+    horizon_months: float = 24.0
+    discount: float = 0.99  # monthly discount factor
+    aggressor: str = "russia"
+    defender: str = "ukraine"
+    supporters: dict[str, str] = field(
+        default_factory=lambda: {"usa": "us_support", "europe": "europe_support"}
+    )
+
+
+@dataclass
+class SpreadConf:
+    dist: Distribution = Distribution.fixed
+    scale: float = 0.0
+    levels: list[float] = field(default_factory=list)  # dist=grid only
+
+
+@dataclass
+class UncertaintyConf:
+    """What varies between replications (EMA Workbench's uncertainties): a distribution
+    around the configured value; `fixed` means no draw; `grid` takes each of `levels` in
+    turn instead (the job then runs `replications` at every point of the full factorial
+    over its grid parameters). war_costs and salience are multipliers around 1 (all
+    parties' costs; each party's saliences independently); salience has no grid."""
+
+    us_support: SpreadConf = field(default_factory=SpreadConf)
+    europe_support: SpreadConf = field(default_factory=SpreadConf)
+    russia_capacity: SpreadConf = field(default_factory=SpreadConf)
+    ukraine_capacity: SpreadConf = field(default_factory=SpreadConf)
+    war_costs: SpreadConf = field(default_factory=SpreadConf)
+    salience: SpreadConf = field(default_factory=SpreadConf)
+
+
+@dataclass
+class ThresholdsConf:
+    """The schema of `stability.thresholds`; the defaults are sim.stability.Thresholds'."""
+
+    ir_margin: float = Thresholds.ir_margin
+    pareto_gap: float = Thresholds.pareto_gap
+    blocking_coalitions: int = Thresholds.blocking_coalitions
+    robustness: float = Thresholds.robustness
+    durability: float = Thresholds.durability
+
+
+@dataclass
+class StabilityConf:
+    robustness_draws: int = 64
+    salience_spread: float = 0.1  # sd of log-normal factors on saliences
+    reservation_spread: float = 0.05  # sd of normal noise on reservation values
+    capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
+    durability_periods: int = 36  # months after the deal
+    durability_paths: int = 32
+    support_shock: float = 0.05  # sd of monthly changes in support levels
+    capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
+    guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
+    guarantee_cost: float = 2.0  # aggressor cost multiplier added by the strongest guarantee
+    guarantees_issue: str | None = None  # the issue whose level strengthens the defender
+    thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
+
+
+@dataclass
+class SimConfig:
+    """The whole config; the negotiation settings' defaults are
+    sim.settings.NegotiationSettings'."""
+
+    scenario_name: str = "unnamed"
+    seed: int = 0
+    max_rounds: int = NegotiationSettings.max_rounds
+    protocol: Protocol = NegotiationSettings.protocol
+    seating: Seating = NegotiationSettings.seating
+    mediator: str = NegotiationSettings.mediator
+    phase_one_parties: list[str] = field(
+        default_factory=lambda: list(NegotiationSettings.phase_one_parties)
+    )
+    phase_one_rounds: int = NegotiationSettings.phase_one_rounds
+    information: Information = NegotiationSettings.information
+    batna: BatnaMode = NegotiationSettings.batna
+    walkout_patience: int = NegotiationSettings.walkout_patience
+    text_step: float = NegotiationSettings.text_step
+    framework_commitment: float = NegotiationSettings.framework_commitment
+    us_support: float = 0.5
+    europe_support: float = 0.5
+    max_outcomes: int = 2_000_000
+    results_dir: str = "results"
+    sweep_name: str = "adhoc"
+    replications: int = 1
+    replication: int | None = None  # re-run only this replication of the job (0-based)
+    uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
+    guarantees_offer: str = "all"  # a key of guarantee_packages
+    guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
+    stability: StabilityConf = field(default_factory=StabilityConf)
+    issues: dict[str, IssueConf] = field(default_factory=dict)
+    parties: dict[str, PartyConf] = field(default_factory=dict)
+    war: WarConf = field(default_factory=WarConf)
+
+
+def register_configs() -> None:
+    """Register the schema so that `conf/config.yaml` can extend it."""
+    ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+
+
+class PlainConfig(dict):
+    """A resolved config as nested dicts with attribute access, read-only by convention.
+
+    Each OmegaConf node lookup costs tens of microseconds; code that reads the config
+    once per replication (draws, stability settings) reads this copy instead.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def plain(cfg: Any) -> PlainConfig:
+    """`cfg` (a DictConfig) resolved into a `PlainConfig`, enums as their string values."""
+
+    def wrap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return PlainConfig({k: wrap(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [wrap(v) for v in value]
+        return value
+
+    return wrap(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
