@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -72,11 +73,66 @@ SWEEP_STATE = ".sweep.json"
 LOCK = ".lock"
 
 
-def code_version() -> str:
-    """12 hex digits of SHA-256 over the simulator's source files: results made by other
-    code do not count as done when a sweep is resumed."""
+# Where a result comes from: the replication, the scenario built from the config, the design.
+RESULT_ROOTS = ("replication", "scenario", "designs")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The modules of `modules` that `path` imports: every import statement, inside
+    functions too, except under `if TYPE_CHECKING:` (never run)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        test = node.test if isinstance(node, ast.If) else None
+        if isinstance(test, ast.Name | ast.Attribute) and "TYPE_CHECKING" in (
+            getattr(test, "id", None),
+            getattr(test, "attr", None),
+        ):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(filter(None, ["sim", node.module])) if node.level else node.module
+            names = [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            names = []
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "sim" and len(parts) > 1 and parts[1] in modules:
+                found.add(parts[1])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    return found
+
+
+def result_modules(package_dir: str | os.PathLike | None = None) -> list[str]:
+    """The simulator's modules that decide a result, sorted: `RESULT_ROOTS` and every sim
+    module they import, directly or not (module- or function-level imports)."""
+    folder = Path(package_dir) if package_dir is not None else PACKAGE_DIR
+    modules = {path.stem for path in folder.glob("*.py")}
+    seen: set[str] = set()
+    todo = [name for name in RESULT_ROOTS if name in modules]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_imported_modules(folder / f"{name}.py", modules) - seen)
+    return sorted(seen)
+
+
+def code_version(package_dir: str | os.PathLike | None = None) -> str:
+    """12 hex digits of SHA-256 over the source of `result_modules`: results made by other
+    code do not count as done when a sweep is resumed; an edit elsewhere (plots, the
+    command line, error messages) does not set finished jobs aside."""
+    folder = Path(package_dir) if package_dir is not None else PACKAGE_DIR
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+    for name in result_modules(folder):
+        path = folder / f"{name}.py"
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
