@@ -17,12 +17,7 @@ from sim.experiment import run_replications, run_sweep_job
 from sim.model import NegotiationModel
 from sim.problem import Scenario
 from sim.replication import CONCEPTS, concept_outcomes
-from sim.results import (
-    check_writable,
-    publish_run_dir,
-    staging_run_dir,
-    write_parquet_atomic,
-)
+from sim.results import check_writable, publish_run_dir, staging_run_dir, write_parquet_atomic
 
 
 def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:

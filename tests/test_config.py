@@ -579,3 +579,17 @@ def test_plain_config_reads_like_the_config_it_copies():
     assert list(fast.parties) == list(cfg.parties)
     with pytest.raises(AttributeError, match="no_such_key"):
         _ = fast.no_such_key
+
+
+def test_schema_defaults_are_the_engine_settings_defaults():
+    """One source for each default: SimConfig's negotiation settings are
+    NegotiationSettings', the stability thresholds are Thresholds'."""
+    from omegaconf import OmegaConf
+
+    from sim.schema import SimConfig
+    from sim.settings import NegotiationSettings
+    from sim.stability import Thresholds
+
+    cfg = OmegaConf.structured(SimConfig)
+    assert NegotiationSettings.from_config(cfg) == NegotiationSettings()
+    assert Thresholds(**cfg.stability.thresholds) == Thresholds()
