@@ -127,32 +127,41 @@ class PartyAgent(mesa.Agent):
         rose above all it can get, it asks for its best implementable outcome.
         """
         m, i = self.model, self.index
-        threshold = -(m.aspirations[reps, i] - TOLERANCE)
+        threshold = TOLERANCE - m.aspirations[reps, i]  # on the negated utilities
         if m.shared:
             order = m.orders[i][:1]  # (1, outcomes it can accept), best first
             count = np.searchsorted(m.neg_sorted[i][0], threshold, side="right")
+            rows = np.zeros(reps.size, dtype=np.intp)
         else:
             order = m.orders[i][reps]
             count = (m.neg_sorted[i][reps] <= threshold[:, None]).sum(axis=1)
+            rows = np.arange(reps.size)
+        width = int(count.max())
         out = np.full(reps.size, -1, dtype=np.int64)
-        width = int(count.max(initial=0))
         if width > 0:
-            valid = np.arange(width)[None, :] < count[:, None]
+            value = m.others_value(i, reps, width)  # (reps, width), -inf across red lines
+            valid = None  # None: every one of the `width` candidates is valid
+            if reps.size > 1 and (count < width).any():
+                valid = np.arange(width)[None, :] < count[:, None]
             if not m.fully_implementable[reps].all():
-                valid &= np.take_along_axis(m.can_implement[reps], order[:, :width], axis=1)
-            value = m.others_value(i, reps, width)
-            pick = np.argmax(np.where(valid, value, -np.inf), axis=1)
-            at = np.arange(reps.size)
-            unsure = ~valid[at, pick]  # every value -inf: the first candidate, as argmax
-            pick[unsure] = np.argmax(valid[unsure], axis=1)
-            found = valid.any(axis=1)
-            chosen = np.broadcast_to(order[:, :width], valid.shape)[at, pick]
-            out[found] = chosen[found]
+                reachable = np.take_along_axis(m.can_implement[reps], order[rows, :width], axis=1)
+                valid = reachable if valid is None else valid & reachable
+            if valid is not None:
+                value = np.where(valid, value, -np.inf)
+            pick = value.argmax(axis=1)
+            unsure = value[np.arange(reps.size), pick] == -np.inf
+            if valid is None:
+                pick[unsure] = 0  # no value above -inf: the first candidate
+                out = order[rows, pick]
+            else:
+                if unsure.any():
+                    pick[unsure] = valid[unsure].argmax(axis=1)
+                out = np.where(valid[np.arange(reps.size), pick], order[rows, pick], -1)
         empty = out < 0
         if empty.any():
-            full = np.broadcast_to(order, (reps.size, order.shape[1]))[empty]
+            full = order[rows[empty]]
             reachable = np.take_along_axis(m.can_implement[reps[empty]], full, axis=1)
-            first = full[np.arange(full.shape[0]), np.argmax(reachable, axis=1)]
+            first = full[np.arange(full.shape[0]), reachable.argmax(axis=1)]
             out[empty] = np.where(reachable.any(axis=1), first, -1)
         return out
 

@@ -219,6 +219,7 @@ class NegotiationBatch(mesa.Model):
 
         self.round = 0
         self.live = np.ones(n, dtype=bool)
+        self._everyone = np.arange(n)
         self.end_rounds = np.zeros(n, dtype=np.int64)
         self.phases = np.full(n, 1 if s.phased else 2)
         self.batnas = np.zeros((n, n_parties))
@@ -264,7 +265,7 @@ class NegotiationBatch(mesa.Model):
 
     # -- the round ------------------------------------------------------------------------
     def step(self) -> None:
-        live = np.flatnonzero(self.live)
+        live = self._everyone if self.live.all() else np.flatnonzero(self.live)
         if live.size == 0:
             self.running = False
             return
@@ -302,6 +303,16 @@ class NegotiationBatch(mesa.Model):
 
     def _advance_war(self, reps: np.ndarray) -> None:
         wp = self.rep_war_params[0]
+        if self.n == 1:  # plain floats: several times cheaper than arrays of one
+            line = war.advance_line(
+                float(self.lines[0]),
+                float(self.targets[0]),
+                wp.adjustment_rate,
+                wp.months_per_round,
+                float(self.shocks[0, self.round - 2]),
+            )
+            self.lines[0] = min(max(line, wp.low), wp.high)
+            return
         line = war.advance_line(
             self.lines[reps],
             self.targets[reps],
@@ -315,6 +326,8 @@ class NegotiationBatch(mesa.Model):
         """This round's BATNAs: fixed, or the value of continuing the war from the line."""
         if self.settings.batna is BatnaMode.static:
             self.batnas[live] = self.static_reservation[live]
+        elif self.n == 1:  # plain floats: the cheap path of `war.interp_rows`
+            self.batnas[:] = self.war_batna.value(float(self.lines[0]), float(self.targets[0]))
         elif live.size == self.n:
             self.batnas[:] = self.war_batna.value(self.lines, self.targets)
         else:
@@ -334,21 +347,24 @@ class NegotiationBatch(mesa.Model):
         BATNA nor below what it keeps of a framework it agreed."""
         seated = self.seated[live]
         floor = np.maximum(self.batnas[live], self.framework_floors[live])
-        best = np.maximum(self.best[self.urows(live)], floor)
+        best = np.maximum(self.best[0] if self.shared else self.best[live], floor)
         previous = self.aspirations[live]
         new = np.empty_like(previous)
+        # Party by party (rows of the transposed arrays are views): each its own strategy.
+        best_t, floor_t, previous_t = best.T, floor.T, previous.T
+        drops_t = self.others_drop[live].T
         for agent in self.by_index:
             i = agent.index
             x = AspirationInput(
                 round=self.round,
                 deadline=agent.deadline,
-                best=best[:, i],
-                reservation=floor[:, i],
-                previous=previous[:, i],
-                others_concession=self.others_drop[live, i],
+                best=best_t[i],
+                reservation=floor_t[i],
+                previous=previous_t[i],
+                others_concession=drops_t[i],
             )
             new[:, i] = agent.strategy.aspiration(x)
-        new = np.maximum(new, floor)
+        np.maximum(new, floor, out=new)
         self.previous_aspirations[live] = np.where(
             seated, previous, self.previous_aspirations[live]
         )
@@ -361,6 +377,14 @@ class NegotiationBatch(mesa.Model):
         complete information, their utilities minus their BATNAs (-inf across their red
         lines); learned, the frequency model of their offers (BATNAs unknown, 0); +inf
         with nobody else seated."""
+        if reps.size == 1 and not self.learned:  # one negotiation: plain slices
+            r = reps[0]
+            js = np.flatnonzero(self.seated[r])
+            js = js[js != index]
+            if js.size == 0:
+                return np.full((1, width), np.inf)
+            table = self.offer_tables[index][0 if self.shared else r]
+            return (table[js, :width] - self.batnas[r, js, None]).min(axis=0)[None]
         others = self.seated[reps] & (np.arange(len(self.parties)) != index)[None, :]
         value = np.full((reps.size, width), np.inf)
         if self.learned:
@@ -394,7 +418,7 @@ class NegotiationBatch(mesa.Model):
     def _record_offers(self, reps: np.ndarray, parties: np.ndarray, outcomes: np.ndarray) -> None:
         """Count offers for the opponent model: party `parties[k]` offered `outcomes[k]` in
         replication `reps[k]` (each pair at most once per call)."""
-        if not self.learned or reps.size == 0:
+        if reps.size == 0:
             return
         levels = self.space.grid[outcomes]  # (k, issues)
         for k, counts in enumerate(self.level_counts):
@@ -410,27 +434,25 @@ class NegotiationBatch(mesa.Model):
         party? Last round's witness first; a full scan only where it dropped out."""
         res = self.batnas[reps]
         witness = self.zopa_witness[reps]
-        open_ = np.zeros(reps.size, dtype=bool)
-        known = np.flatnonzero(witness >= 0)
-        if known.size:
-            w, r = witness[known], reps[known]
-            ok = within_batna(self.u_at(r, w)[:, :, None], res[known])[:, :, 0]
-            ok &= self.allowed[:, w].T
-            open_[known] = self.can_implement[r, w] & (ok | ~active[known]).all(axis=1)
+        w = np.maximum(witness, 0)
+        u = self.utility_rows[0 if self.shared else reps, :, w]  # (reps, parties)
+        ok = within_batna(u[:, :, None], res)[:, :, 0] & self.allowed[:, w].T
+        open_ = (witness >= 0) & self.can_implement[reps, w] & (ok | ~active).all(axis=1)
+        if open_.all():
+            return open_
         scan = np.flatnonzero(~open_)
-        if scan.size:
-            r = reps[scan]
-            inside = zone_of_agreement(
-                self.utility_rows[self.urows(r)],
-                res[scan],
-                self.allowed,
-                active[scan],
-                self.can_implement[r],
-            )
-            hit = np.argmax(inside, axis=1)
-            found = inside[np.arange(r.size), hit]
-            self.zopa_witness[r] = np.where(found, hit, -1)
-            open_[scan] = found
+        r = reps[scan]
+        inside = zone_of_agreement(
+            self.utility_rows[self.urows(r)],
+            res[scan],
+            self.allowed,
+            active[scan],
+            self.can_implement[r],
+        )
+        hit = inside.argmax(axis=1)
+        found = inside[np.arange(r.size), hit]
+        self.zopa_witness[r] = np.where(found, hit, -1)
+        open_[scan] = found
         return open_
 
     def zopa_size(self, r: int) -> int:
@@ -452,8 +474,14 @@ class NegotiationBatch(mesa.Model):
         all it could still get `walkout_patience` rounds running. Ends the replications that
         broke down and returns those that go on to negotiate this round."""
         active = ~self.walked_out[live]
+        zopa_open = self._zopa_open(live, active)
+        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
+        seated = self.seated[live]
+        if zopa_open.all() and not at_deadline.any():  # nobody can be frustrated: all stay
+            self.frustrated[live] = np.where(seated, 0, self.frustrated[live])
+            return live
         best = np.full(active.shape, np.inf)  # in a ZOPA every party gets its BATNA
-        closed = np.flatnonzero(~self._zopa_open(live, active))
+        closed = np.flatnonzero(~zopa_open)
         if closed.size:
             r = live[closed]
             u = np.broadcast_to(
@@ -465,8 +493,6 @@ class NegotiationBatch(mesa.Model):
             others_ok = (n_ok[:, None, :] - ok) == (n_active - 1)[:, None, None]
             reachable = others_ok & self.allowed & self.can_implement[r][:, None, :]
             best[closed] = np.max(u, axis=2, where=reachable, initial=-np.inf)
-        seated = self.seated[live]
-        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
         counting = seated & ~at_deadline
         frustrated = np.where(best < self.batnas[live] - TOLERANCE, self.frustrated[live] + 1, 0)
         self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
@@ -507,10 +533,14 @@ class NegotiationBatch(mesa.Model):
         seated = self.seated[reps]
         required = self.required[:, outcome].T
         phase_one = self.phases[reps] == 1
-        everyone = phase_one | (self.settings.protocol is Protocol.single_text)
-        at_table = required & seated
-        need = np.where((everyone | ~at_table.any(axis=1))[:, None], seated, at_table)
+        if self.settings.protocol is Protocol.single_text:
+            need = seated
+        else:
+            at_table = required & seated
+            need = np.where((phase_one | ~at_table.any(axis=1))[:, None], seated, at_table)
         accord = (accepted | ~need).all(axis=1)
+        if not accord.any():
+            return accord
         binding = accord & (accepted | ~required).all(axis=1)
         framework = accord & ~binding & phase_one
         not_binding = accord & ~binding & ~phase_one
@@ -547,7 +577,7 @@ class NegotiationBatch(mesa.Model):
             self.batnas[reps],
             self.red_line_crossed[:, outcome].T,
         )
-        self.responses[reps] = np.where(seated, np.where(accepted, 1, -1), 0)
+        self.responses[reps] = seated * np.where(accepted, 1, -1)
         return accepted
 
     def _alternating_round(self, reps: np.ndarray) -> None:
@@ -570,16 +600,20 @@ class NegotiationBatch(mesa.Model):
         made = outcome >= 0
         reps, outcome = reps[made], outcome[made]
         self.offers[reps] = outcome
-        self._record_offers(reps, proposer[made], outcome)
+        if self.learned:
+            self._record_offers(reps, proposer[made], outcome)
         self._settle(reps, outcome, self._respond(reps, outcome))
 
     def drafter(self, reps: np.ndarray) -> np.ndarray:
         """The mediator; where it walked out, the seated party with the most leverage
         (the lowest index among equals)."""
+        gone = self.walked_out[reps, self.mediator]
+        if not gone.any():
+            return np.full(reps.size, self.mediator)
         seated = self.seated[reps]
         leverage = np.where(seated, self.capabilities[None, :], -np.inf)
         acting = np.argmax(leverage == leverage.max(axis=1, keepdims=True), axis=1)
-        return np.where(self.walked_out[reps, self.mediator], acting, self.mediator)
+        return np.where(gone, acting, self.mediator)
 
     def _single_text_round(self, reps: np.ndarray) -> None:
         text = self.texts[reps]
@@ -590,7 +624,8 @@ class NegotiationBatch(mesa.Model):
         has = text >= 0
         reps, text = reps[has], text[has]
         self.offers[reps] = text
-        self.proposers[reps] = self.drafter(reps)
+        drafter = self.drafter(reps)
+        self.proposers[reps] = drafter
         accepted = self._respond(reps, text)
         ended = self._settle(reps, text, accepted)
         objecting = self.seated[reps] & ~accepted & ~ended[:, None]
@@ -600,8 +635,9 @@ class NegotiationBatch(mesa.Model):
             if mine.any():
                 proposals[mine, agent.index] = agent.propose(reps[mine])
         # The objections are simultaneous: none is counted before all are made.
-        made = np.nonzero(proposals >= 0)
-        self._record_offers(reps[made[0]], made[1], proposals[made])
+        if self.learned:
+            made = np.nonzero(proposals >= 0)
+            self._record_offers(reps[made[0]], made[1], proposals[made])
         moving = (proposals >= 0).any(axis=1)
         if moving.any():
             r = reps[moving]
@@ -613,7 +649,7 @@ class NegotiationBatch(mesa.Model):
                 self.capabilities,
                 self.settings.text_step,
                 self._text_levels(r),
-                self.drafter(r),
+                drafter[moving],  # nobody leaves after the drafting
             )
 
     def _text_levels(self, reps: np.ndarray) -> list[np.ndarray]:
