@@ -53,9 +53,9 @@ inverters sort the outcomes anew) or model (``NegotiationModel``) from the prebu
 problem and running it to the end: 200 each on 1,212 outcomes; on 12,012, 20 NegMAS and
 50 of ours (NegMAS takes about a second per negotiation there). Ours run twice: one
 ``NegotiationModel`` after another, and the same negotiations (same seeds) as one
-``BatchNegotiationModel`` (``sim.batch``: a replication per negotiation, arrays over
-replications), which is how a sweep job runs its replications; the worker checks that both
-end every negotiation the same way.
+``NegotiationBatch`` (``sim.model``: a replication per negotiation, arrays over
+replications; a ``NegotiationModel`` is a batch of one), which is how a sweep job runs its
+replications; the worker checks that both end every negotiation the same way.
 
 ``--profile`` skips the comparison and prints a cProfile summary of 50 of our
 negotiations on the 1,212-outcome problem (NegMAS not needed).
@@ -84,9 +84,9 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim import solutions
-from sim.batch import BatchNegotiationModel
-from sim.config import SimConfig
-from sim.model import NegotiationModel, NegotiationSettings
+from sim.schema import SimConfig
+from sim.model import NegotiationBatch, NegotiationModel
+from sim.settings import NegotiationSettings
 from sim.scenario import Scenario, build_scenario
 from sim.strategies import AspirationInput, make_strategy
 
@@ -462,15 +462,15 @@ def run_our_batch(
 def run_our_batched(
     scenario: Scenario, settings: NegotiationSettings, n: int, seed: int
 ) -> tuple[float, float, list[dict]]:
-    """The same `n` negotiations (same seeds) as one batched model (`sim.batch`)."""
+    """The same `n` negotiations (same seeds) as one batch (`sim.model.NegotiationBatch`)."""
     clock = Clock()
-    batch = BatchNegotiationModel(
+    batch = NegotiationBatch(
         [scenario] * n, settings, [scenario.war_params] * n, list(range(seed, seed + n))
     ).run()
     ends = []
     for r in range(n):
-        replica = batch.replica(r)
-        ends.append({"agreement": replica.agreement, "rounds": replica.round})
+        result = batch.result(r)
+        ends.append({"agreement": result.outcome, "rounds": result.round})
     return clock.cpu(), clock.wall(), ends
 
 

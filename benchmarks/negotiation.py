@@ -1,13 +1,18 @@
-"""Negotiation throughput on the default 4-party problem, and where a round's time goes.
+"""Negotiation throughput on the default 4-party problem, one at a time and batched.
 
     ./dev python benchmarks/negotiation.py [--n 200] [--profile]
 
 Prints negotiations per second (one core, no trace collection, max_rounds=100) for both
-protocols, the mean number of rounds, the time per round, Mesa's own cost per step and
-per model, and with --profile a cProfile summary of a round. Target (issue 3): >= 400
-negotiations per second. Then the same negotiations run as batches of R replications in
-one model (`sim.batch`, as sweep jobs run them) for several R: where a batch starts to
-pay is what `sim.batch.BATCH_FROM` encodes.
+protocols: one `NegotiationModel` (a batch of one) after another, then the same
+negotiations as batches of R replications in one `NegotiationBatch` (as sweep jobs run
+them), with the mean number of rounds, the time per round and Mesa's own cost per step
+and per model; with --profile a cProfile summary of one-at-a-time negotiations.
+
+Targets (issue 11, the one engine): one at a time no slower than 0.8x the two-engine
+figures of session 2 on this machine (51/s single text, 163/s alternating offers);
+batched at R=200 no slower than 2,558/s (alternating offers, compare_negmas.py's problem)
+and no slower than before on this problem. The figures are CPU-bound: run on a quiet
+machine.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ import numpy as np  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from sim.app import CONFIG_DIR  # noqa: E402
-from sim.batch import BatchNegotiationModel  # noqa: E402
-from sim.model import NegotiationModel, NegotiationSettings  # noqa: E402
+from sim.model import NegotiationBatch, NegotiationModel  # noqa: E402
 from sim.scenario import build_scenario  # noqa: E402
+from sim.schema import CONFIG_DIR, register_configs  # noqa: E402
+from sim.settings import NegotiationSettings  # noqa: E402
 
-TARGET = 400.0
+# One at a time before the engines were merged (session 2, this machine): the floor is 0.8x.
+BEFORE_ONE_AT_A_TIME = {"single_text": 51.0, "alternating_offers": 163.0}
+FLOOR = 0.8
 
 
 def compose_default(*overrides: str) -> DictConfig:
@@ -41,38 +48,38 @@ def compose_default(*overrides: str) -> DictConfig:
 
 
 def throughput(cfg: DictConfig, n: int) -> tuple[float, float]:
-    """Negotiations per second (best of 3 batches of n) and mean rounds."""
+    """Negotiations per second one at a time (best of 3 runs of n) and mean rounds."""
     scenario = build_scenario(cfg)
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
-    NegotiationModel(scenario, settings, rng=np.random.default_rng(0)).run()  # warm caches
+    NegotiationModel(scenario, settings, rng=0).run()  # warm caches
     best, rounds = 0.0, []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for i in range(n):
-            model = NegotiationModel(scenario, settings, rng=np.random.default_rng(i)).run()
-            rounds.append(model.round)
-        best = max(best, n / (time.perf_counter() - start))
+            rounds.append(NegotiationModel(scenario, settings, rng=i).run().round)
+        best = max(best, n / (time.process_time() - start))
     return best, float(np.mean(rounds))
 
 
 def batched_throughput(cfg: DictConfig, size: int, n: int) -> float:
-    """Negotiations per second as batches of `size` (best of 3 rounds of >= n)."""
+    """Negotiations per second as batches of `size` (best of 3 runs of >= n)."""
     scenario = build_scenario(cfg)
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     wp = scenario.war_params
 
     def batch(first: int) -> None:
-        seeds = [np.random.default_rng(first + r) for r in range(size)]
-        BatchNegotiationModel([scenario] * size, settings, [wp] * size, seeds).run()
+        NegotiationBatch(
+            [scenario] * size, settings, [wp] * size, list(range(first, first + size))
+        ).run()
 
     batch(0)  # warm caches
     best = 0.0
     batches = max(1, n // size)
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for b in range(batches):
             batch(b * size)
-        best = max(best, batches * size / (time.perf_counter() - start))
+        best = max(best, batches * size / (time.process_time() - start))
     return best
 
 
@@ -104,7 +111,7 @@ def profile(cfg: DictConfig, n: int) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(n):
-        NegotiationModel(scenario, settings, rng=np.random.default_rng(i)).run()
+        NegotiationModel(scenario, settings, rng=i).run()
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
@@ -113,37 +120,30 @@ def profile(cfg: DictConfig, n: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="negotiations per batch")
+    parser.add_argument("--n", type=int, default=200, help="negotiations per measurement")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     args = parser.parse_args()
-
-    from sim.config import register_configs
 
     register_configs()
     step_us, model_us = mesa_overhead()
     print(f"Mesa alone: {step_us:.1f} us per empty step, {model_us:.0f} us per empty model")
+    print("one at a time (NegotiationModel, a batch of one), CPU time:")
     print(f"{'protocol':<20} {'negotiations/s':>15} {'rounds':>7} {'us/round':>9}  target")
-    for protocol in ("single_text", "alternating_offers"):
+    for protocol, before in BEFORE_ONE_AT_A_TIME.items():
         cfg = compose_default(f"protocol={protocol}")
         rate, rounds = throughput(cfg, args.n)
-        verdict = "PASS" if rate >= TARGET else "FAIL"
-        per_round = 1e6 / rate / rounds
+        verdict = "PASS" if rate >= FLOOR * before else "FAIL"
         print(
-            f"{protocol:<20} {rate:15.1f} {rounds:7.1f} {per_round:9.1f}  "
-            f">= {TARGET:.0f}/s {verdict}"
+            f"{protocol:<20} {rate:15.1f} {rounds:7.1f} {1e6 / rate / rounds:9.1f}  "
+            f">= {FLOOR * before:.0f}/s ({FLOOR}x {before:.0f}) {verdict}"
         )
     sizes = (1, 3, 6, 20, 200)
-    print("\nbatched (negotiations/s by replications per batch):")
-    print(f"{'protocol':<20} " + " ".join(f"{'R=' + str(r):>9}" for r in sizes) + "  target")
-    for protocol in ("single_text", "alternating_offers"):
+    print("\nbatched (NegotiationBatch, negotiations/s by replications per batch):")
+    print(f"{'protocol':<20} " + " ".join(f"{'R=' + str(r):>9}" for r in sizes))
+    for protocol in BEFORE_ONE_AT_A_TIME:
         cfg = compose_default(f"protocol={protocol}")
         rates = [batched_throughput(cfg, size, args.n) for size in sizes]
-        verdict = "PASS" if max(rates) >= TARGET else "FAIL"
-        print(
-            f"{protocol:<20} "
-            + " ".join(f"{rate:9.1f}" for rate in rates)
-            + f"  >= {TARGET:.0f}/s {verdict}"
-        )
+        print(f"{protocol:<20} " + " ".join(f"{rate:9.1f}" for rate in rates))
     if args.profile:
         print(profile(compose_default(), min(args.n, 50)))
 

@@ -27,8 +27,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from hydra import compose, initialize_config_dir  # noqa: E402
 
-from sim.app import CONFIG_DIR  # noqa: E402
-from sim.config import register_configs  # noqa: E402
+from sim.schema import CONFIG_DIR  # noqa: E402
+from sim.schema import register_configs  # noqa: E402
 from sim.experiment import run_replications  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

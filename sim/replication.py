@@ -43,7 +43,7 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
 
 
 def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generator) -> float:
-    """One draw around `value` (see `sim.config.Distribution`)."""
+    """One draw around `value` (see `sim.designs.Distribution`)."""
     match Distribution(dist):
         case Distribution.fixed:
             return float(value)
@@ -60,7 +60,7 @@ def draw_uncertain(
 ) -> dict[str, float]:
     """Drawn values (or multipliers, for war_costs and salience), in a fixed key order;
     a grid parameter takes its value at this replication's design `point`, drawing
-    nothing (`sim.config.design_points`)."""
+    nothing (`sim.designs.design_points`)."""
     base = {
         "us_support": float(cfg.us_support),
         "europe_support": float(cfg.europe_support),

@@ -22,11 +22,11 @@ import numpy as np
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import SimConfig, register_configs
 from sim.model import NegotiationModel
-from sim.settings import NegotiationSettings
 from sim.replication import replication_seeds
 from sim.scenario import build_scenario
+from sim.schema import SimConfig, register_configs
+from sim.settings import NegotiationSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"

@@ -19,12 +19,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.agents import Response, accepts
-from sim.settings import BatnaMode, Information, Protocol, Seating, StrategyName
 from sim.model import EndReason, NegotiationModel
 from sim.preferences import TOLERANCE
-from sim.settings import NegotiationSettings
 from sim.replication import negotiation_row
 from sim.scenario import build_scenario
+from sim.settings import (
+    BatnaMode,
+    Information,
+    NegotiationSettings,
+    Protocol,
+    Seating,
+    StrategyName,
+)
 from sim.strategies import STRATEGIES, Boulware, HardLiner
 from tests.helpers_model import (
     EPS,

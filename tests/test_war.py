@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from sim import war
 from sim.model import NegotiationModel
-from sim.settings import NegotiationSettings
 from sim.scenario import build_scenario, war_parameters
+from sim.settings import NegotiationSettings
 from tests.helpers_model import compose, run
 
 
