@@ -84,10 +84,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim import solutions
-from sim.schema import SimConfig
 from sim.model import NegotiationBatch, NegotiationModel
-from sim.settings import NegotiationSettings
 from sim.scenario import Scenario, build_scenario
+from sim.schema import SimConfig
+from sim.settings import NegotiationSettings
 from sim.strategies import AspirationInput, make_strategy
 
 THREAD_VARS = (

@@ -27,9 +27,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from hydra import compose, initialize_config_dir  # noqa: E402
 
-from sim.schema import CONFIG_DIR  # noqa: E402
-from sim.schema import register_configs  # noqa: E402
 from sim.experiment import run_replications  # noqa: E402
+from sim.schema import (
+    CONFIG_DIR,
+    register_configs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 1000.0
