@@ -28,10 +28,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from hydra import compose, initialize_config_dir  # noqa: E402
 
 from sim.experiment import run_replications  # noqa: E402
-from sim.schema import (
-    CONFIG_DIR,
-    register_configs,
-)
+from sim.schema import CONFIG_DIR, register_configs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 1000.0
