@@ -113,8 +113,10 @@ class PartyAgent(mesa.Agent):
     @property
     def last_response(self) -> Response | None:
         """Its answer to this round's text or offer; None if it was not asked."""
-        code = self.model.responses[0, self.index]
-        return None if code == 0 else Response.accept if code > 0 else Response.object
+        m = self.model
+        if not m.asked[0, self.index]:
+            return None
+        return Response.accept if m.accepted[0, self.index] else Response.object
 
     # -- moves ----------------------------------------------------------------------------
     def propose(self, reps: np.ndarray) -> np.ndarray:

@@ -229,7 +229,8 @@ class NegotiationBatch(mesa.Model):
         self.others_drop = np.zeros((n, n_parties))
         self.walked_out = np.zeros((n, n_parties), dtype=bool)
         self.frustrated = np.zeros((n, n_parties), dtype=np.int64)
-        self.responses = np.zeros((n, n_parties), dtype=np.int8)  # 1 accept, -1 object
+        self.asked = np.zeros((n, n_parties), dtype=bool)  # answered this round's text/offer
+        self.accepted = np.zeros((n, n_parties), dtype=bool)  # ... and accepted it
         self.seated = self._seated()
         self.can_implement = np.ones((n, self.space.size), dtype=bool)  # no leaver's veto
         self.fully_implementable = np.ones(n, dtype=bool)
@@ -258,7 +259,9 @@ class NegotiationBatch(mesa.Model):
 
     def u_at(self, reps: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
         """(len(reps), parties): every party's utility of each replication's outcome."""
-        return self.utility_rows[self.urows(reps), :, outcomes]
+        if self.shared:
+            return self.utility_rows[0][:, outcomes].T
+        return self.utility_rows[reps, :, outcomes]
 
     def _seated(self) -> np.ndarray:
         return ~self.walked_out & (self.phases[:, None] >= self.joins[None, :])
@@ -280,7 +283,7 @@ class NegotiationBatch(mesa.Model):
         self._set_reservations(live)
         if self._reactive:
             self.others_drop[live] = self._mean_other_drop(live)
-        self.responses[live] = 0
+        self.asked[live] = False
         self._update_aspirations(live)
         go = self._check_walkouts(live)
         if go.size:
@@ -365,6 +368,10 @@ class NegotiationBatch(mesa.Model):
             )
             new[:, i] = agent.strategy.aspiration(x)
         np.maximum(new, floor, out=new)
+        if seated.all():
+            self.previous_aspirations[live] = previous
+            self.aspirations[live] = new
+            return
         self.previous_aspirations[live] = np.where(
             seated, previous, self.previous_aspirations[live]
         )
@@ -435,7 +442,7 @@ class NegotiationBatch(mesa.Model):
         res = self.batnas[reps]
         witness = self.zopa_witness[reps]
         w = np.maximum(witness, 0)
-        u = self.utility_rows[0 if self.shared else reps, :, w]  # (reps, parties)
+        u = self.u_at(reps, w)  # (reps, parties)
         ok = within_batna(u[:, :, None], res)[:, :, 0] & self.allowed[:, w].T
         open_ = (witness >= 0) & self.can_implement[reps, w] & (ok | ~active).all(axis=1)
         if open_.all():
@@ -569,7 +576,7 @@ class NegotiationBatch(mesa.Model):
 
     def _respond(self, reps: np.ndarray, outcome: np.ndarray) -> np.ndarray:
         """(len(reps), parties): which seated parties accept each replication's text or
-        offer (`sim.agents.accepts`); their answers are kept in `responses`."""
+        offer (`sim.agents.accepts`); who answered and how is kept in `asked`, `accepted`."""
         seated = self.seated[reps]
         accepted = seated & accepts(
             self.u_at(reps, outcome),
@@ -577,7 +584,8 @@ class NegotiationBatch(mesa.Model):
             self.batnas[reps],
             self.red_line_crossed[:, outcome].T,
         )
-        self.responses[reps] = seated * np.where(accepted, 1, -1)
+        self.asked[reps] = seated
+        self.accepted[reps] = accepted
         return accepted
 
     def _alternating_round(self, reps: np.ndarray) -> None:

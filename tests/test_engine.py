@@ -210,7 +210,7 @@ def check_invariants(batch: NegotiationBatch, r: int) -> None:
         return
     assert result.reason is EndReason.agreement and result.agreement
     outcome = result.outcome
-    signed = set(np.flatnonzero(batch.responses[r] == 1))
+    signed = set(np.flatnonzero(batch.asked[r] & batch.accepted[r]))
     required = set(np.flatnonzero(batch.required[:, outcome]))
     assert required <= signed  # every controlling party signed ...
     assert not {batch.parties[i] for i in required} & set(result.walkouts)  # ... and stayed
