@@ -87,16 +87,8 @@ class PartyAgent(mesa.Agent):
         return float(self.model.aspirations[0, self.index])
 
     @property
-    def previous_aspiration(self) -> float:
-        return float(self.model.previous_aspirations[0, self.index])
-
-    @property
     def reservation(self) -> float:
         return float(self.model.batnas[0, self.index])
-
-    @property
-    def framework_floor(self) -> float:
-        return float(self.model.framework_floors[0, self.index])
 
     @property
     def seated(self) -> bool:
@@ -105,10 +97,6 @@ class PartyAgent(mesa.Agent):
     @property
     def walked_out(self) -> bool:
         return bool(self.model.walked_out[0, self.index])
-
-    @property
-    def frustrated_rounds(self) -> int:
-        return int(self.model.frustrated[0, self.index])
 
     @property
     def last_response(self) -> Response | None:

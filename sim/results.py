@@ -74,7 +74,9 @@ LOCK = ".lock"
 
 
 # Where a result comes from: the replication, the scenario built from the config, the design.
-RESULT_ROOTS = ("replication", "scenario", "designs")
+# What makes a job's rows: which replications run and their columns (experiment), their
+# draws, negotiation and measures (replication), the scenario (scenario, designs).
+RESULT_ROOTS = ("experiment", "replication", "scenario", "designs")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 

@@ -248,7 +248,10 @@ def test_result_modules_are_the_engine_and_what_builds_a_replication():
     modules = results.result_modules()
     for name in ("model", "war", "stability", "strategies", "replication", "scenario", "designs"):
         assert name in modules
-    for name in ("plots", "app", "callbacks", "__main__", "errors", "cli"):
+    # A job's rows: which replications run, their columns, a failed job's error message.
+    for name in ("experiment", "results", "errors"):
+        assert name in modules
+    for name in ("plots", "app", "callbacks", "__main__", "cli"):
         assert name not in modules
     assert modules == sorted(modules)
 
