@@ -232,6 +232,7 @@ class NegotiationBatch(mesa.Model):
         self.asked = np.zeros((n, n_parties), dtype=bool)  # answered this round's text/offer
         self.accepted = np.zeros((n, n_parties), dtype=bool)  # ... and accepted it
         self.seated = self._seated()
+        self._turns_of: np.ndarray | None = None
         self.can_implement = np.ones((n, self.space.size), dtype=bool)  # no leaver's veto
         self.fully_implementable = np.ones(n, dtype=bool)
         self.zopa_witness = np.full(n, -1)
@@ -278,8 +279,10 @@ class NegotiationBatch(mesa.Model):
             self._advance_war(live)
         if s.phased:
             over = (self.frameworks[live] >= 0) | (self.round > s.phase_one_rounds)
-            self.phases[live[over & (self.phases[live] == 1)]] = 2
-        self.seated = self._seated()
+            joining = live[over & (self.phases[live] == 1)]
+            if joining.size:
+                self.phases[joining] = 2
+                self.seated = self._seated()
         self._set_reservations(live)
         if self._reactive:
             self.others_drop[live] = self._mean_other_drop(live)
@@ -588,28 +591,41 @@ class NegotiationBatch(mesa.Model):
         self.accepted[reps] = accepted
         return accepted
 
+    def _turns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per replication, the seated parties in its turn order (padded) and how many;
+        recomputed only when the seating changed."""
+        if self._turns_of is not self.seated:
+            in_turn = np.take_along_axis(self.seated, self.turn_order, axis=1)
+            first = np.argsort(~in_turn, axis=1, kind="stable")  # seated first, in order
+            self._turns_cache = (
+                np.take_along_axis(self.turn_order, first, axis=1),
+                in_turn.sum(axis=1),
+            )
+            self._turns_of = self.seated
+        return self._turns_cache
+
     def _alternating_round(self, reps: np.ndarray) -> None:
-        order = self.turn_order[reps]
-        rows = np.arange(reps.size)[:, None]
-        in_turn = self.seated[reps][rows, order]  # seated, in each replication's turn order
-        k = (self.round - 1) % in_turn.sum(axis=1)
-        position = np.argmax(in_turn & (np.cumsum(in_turn, axis=1) - 1 == k[:, None]), axis=1)
-        proposer = order[np.arange(reps.size), position]
+        sequence, seated = self._turns()  # the seated parties take turns in a fixed order
+        proposer = sequence[reps, (self.round - 1) % seated[reps]]
         self.proposers[reps] = proposer
         framework = self.frameworks[reps]
-        opens = (  # phase two opens on the framework
-            (self.phases[reps] == 2)
-            & (framework >= 0)
-            & (self.framework_rounds[reps] == self.round - 1)
-            & self.can_implement[reps, np.maximum(framework, 0)]
-        )
-        outcome = np.where(opens, framework, -1)
-        outcome[~opens] = self._propose(reps[~opens], proposer[~opens])
+        if (framework >= 0).any():
+            opens = (  # phase two opens on the framework
+                (self.phases[reps] == 2)
+                & (framework >= 0)
+                & (self.framework_rounds[reps] == self.round - 1)
+                & self.can_implement[reps, np.maximum(framework, 0)]
+            )
+            outcome = np.where(opens, framework, -1)
+            outcome[~opens] = self._propose(reps[~opens], proposer[~opens])
+        else:
+            outcome = self._propose(reps, proposer)
         made = outcome >= 0
-        reps, outcome = reps[made], outcome[made]
+        if not made.all():
+            reps, outcome, proposer = reps[made], outcome[made], proposer[made]
         self.offers[reps] = outcome
         if self.learned:
-            self._record_offers(reps, proposer[made], outcome)
+            self._record_offers(reps, proposer, outcome)
         self._settle(reps, outcome, self._respond(reps, outcome))
 
     def drafter(self, reps: np.ndarray) -> np.ndarray:
