@@ -94,6 +94,14 @@ class Sweeps:
         self.base = base
         self.launches: dict[str, Launch] = {}
         self.ray_error: BaseException | None = None
+        # The Ray head first, on an idle machine: its raylet has a fixed 30 s to register
+        # with the GCS, which the other sweeps' start-up on two cores can starve.
+        head: RayHead | None = None
+        if "ray" in wanted:
+            try:
+                head = request.getfixturevalue("ray_head")
+            except Exception as exc:  # only the Ray test should fail for this
+                self.ray_error = exc
         for name in sorted(wanted - {"ray"}):
             folder = base / name / "results"
             if name == "locked":
@@ -101,12 +109,7 @@ class Sweeps:
                 lock.parent.mkdir(parents=True)
                 lock.write_text(str(os.getpid()))  # this test process: alive
             self.launches[name] = Launch(folder, SWEEPS[name])
-        if "ray" in wanted:
-            try:
-                head: RayHead = request.getfixturevalue("ray_head")
-            except Exception as exc:  # only the Ray test should fail for this
-                self.ray_error = exc
-                return
+        if head is not None:
             self.launches["ray"] = Launch(
                 base / "ray" / "results",
                 [
@@ -131,6 +134,11 @@ class Sweeps:
 @pytest.fixture(scope="module")
 def ray_head():
     head = RayHead(num_cpus=2)
+    try:
+        head.wait_ready()
+    except RuntimeError:  # a raylet that missed its 30 s to register: one more try
+        head.stop()
+        head = RayHead(num_cpus=2)
     try:
         head.wait_ready()
         yield head
