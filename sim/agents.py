@@ -12,6 +12,8 @@ import mesa
 import numpy as np
 
 from sim.preferences import TOLERANCE
+from sim.settings import StrategyName
+from sim.solutions import within_batna
 from sim.strategies import Strategy, make_strategy
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class PartyAgent(mesa.Agent):
         joins_in_phase: int = 1,
     ) -> None:
         super().__init__(model)
+        self.proposes_believed_nash = bool(strategy.classifier.get("proposes_believed_nash"))
         self.name = name
         self.index = index
         self.strategy = strategy
@@ -116,6 +119,8 @@ class PartyAgent(mesa.Agent):
         its outcomes sorted best first, so the first maximum is the one. When its BATNA
         rose above all it can get, it asks for its best implementable outcome.
         """
+        if self.proposes_believed_nash:
+            return self.believed_nash(reps)
         m, i = self.model, self.index
         threshold = TOLERANCE - m.aspirations[reps, i]  # on the negated utilities
         if m.shared:
@@ -155,6 +160,32 @@ class PartyAgent(mesa.Agent):
             out[empty] = np.where(reachable.any(axis=1), first, -1)
         return out
 
+    def believed_nash(self, reps: np.ndarray) -> np.ndarray:
+        """Per replication: the Nash bargaining solution (Nash 1950) of the zone of
+        agreement this party believes in: the implementable outcome, across nobody's red
+        line, worth at least its BATNA to every seated party as this party believes them
+        (`model.perceived_by`), that maximises the product of those believed surpluses.
+        Where it believes the zone empty, the outcome whose smallest believed surplus is
+        largest (the nearest to agreement it can see); -1 with nothing implementable."""
+        m, i = self.model, self.index
+        u = m.utility_rows[m.urows(reps)]  # (reps or 1, parties, outcomes)
+        batnas = m.perceived_by(i, reps)  # (reps, parties)
+        who = m.seated[reps].copy()
+        who[:, i] = True
+        surplus = u - batnas[:, :, None]  # (reps, parties, outcomes)
+        possible = m.allowed.all(axis=0)[None, :] & m.can_implement[reps]
+        wanted = (within_batna(u, batnas) | ~who[:, :, None]).all(axis=1) & possible
+        gains = np.log(np.maximum(surplus, TOLERANCE))
+        nash = np.sum(gains, axis=1, where=who[:, :, None])
+        nearest = np.min(surplus, axis=1, where=who[:, :, None], initial=np.inf)
+        score = np.where(
+            wanted.any(axis=1)[:, None],
+            np.where(wanted, nash, -np.inf),
+            np.where(possible, nearest, -np.inf),
+        )
+        pick = score.argmax(axis=1)
+        return np.where(possible[np.arange(reps.size), pick], pick, -1)
+
 
 def seat_parties(
     model: NegotiationBatch, scenario: Scenario, settings: NegotiationSettings
@@ -167,13 +198,17 @@ def seat_parties(
         scenario.party_index(name)
     for i, name in enumerate(scenario.parties):
         plan = scenario.strategies[i]
+        tactic = StrategyName.war_value if s.fighting else plan.name
+        exponent = None if s.fighting else plan.exponent
+        # A war_value party has no clock; only a deadline of its own ends its talks.
+        never = s.max_rounds + 1
         PartyAgent(
             model,
             name=name,
             index=i,
-            strategy=make_strategy(plan.name, plan.exponent),
+            strategy=make_strategy(tactic, exponent),
             capability=float(scenario.capabilities[i]),
-            deadline=plan.deadline or s.max_rounds,
+            deadline=plan.deadline or (never if tactic is StrategyName.war_value else s.max_rounds),
             joins_in_phase=2 if s.phased and name not in s.phase_one_parties else 1,
         )
     return sorted(model.agents, key=lambda a: a.index)

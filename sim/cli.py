@@ -83,7 +83,7 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             if row["binding"]
             else "NOT binding (a controlling party has not signed)"
         )
-        lines = [head + f"{kind} in round {row['round']}: {levels}"]
+        lines = [head + f"{kind} in round {row['round']} (month {row['months']:g}): {levels}"]
     elif row["reason"] == "breakdown":
         why = {
             "batna": "its BATNA beat anything it could still get",
@@ -102,12 +102,22 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             head + f"no binding agreement by round {row['round']}; "
             f"the framework ({fw}) was never signed by every controlling party"
         ]
+    elif row["reason"] == "horizon":
+        lines = [
+            head + f"no deal within the horizon ({row['months']:g} months, "
+            f"round {row['round']}): still fighting"
+        ]
     else:
         lines = [head + f"no agreement by the deadline (round {row['round']})"]
     lines.append(
         f"contact line {row['contact_line']:.1f} (territory scale), Russia's share of strength "
         f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
     )
+    if row["bargaining"] == "fighting":
+        lines.append(
+            "beliefs about the balance of strength: spread "
+            f"{row['belief_gap_start']:.3f} in round 1, {row['belief_gap_end']:.3f} at the end"
+        )
     lines.append("party       utility  BATNA   margin")
     for p in scenario.parties:
         u, r = row[f"u_{p}"], row[f"reservation_{p}"]

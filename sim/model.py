@@ -32,7 +32,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import opponents, rounds, war
+from sim import beliefs, opponents, rounds, war
 from sim.agents import PartyAgent, Response, Walkout, accepts, seat_parties
 from sim.preferences import TOLERANCE
 from sim.problem import Scenario
@@ -61,6 +61,7 @@ class EndReason(enum.StrEnum):
     breakdown = "breakdown"
     deadline = "deadline"
     not_binding = "not_binding"
+    horizon = "horizon"  # bargaining=fighting: no deal within the simulation's horizon
 
 
 def opening_draws(
@@ -109,6 +110,9 @@ class NegotiationResult:
     p_share: float
     reservations: np.ndarray  # (parties,) BATNAs in the last round
     zopa_size: int  # implementable outcomes worth its BATNA to every party still there
+    months: float = 0.0  # months of talks (and war) to the end: round x months_per_round
+    belief_gap_start: float = 0.0  # spread of the parties' believed p in round 1
+    belief_gap_end: float = 0.0  # ... in the last round (0 under common beliefs)
 
     @property
     def agreement(self) -> bool:
@@ -194,6 +198,14 @@ class NegotiationBatch(mesa.Model):
             np.stack([b.territory_weights for b in batnas]),
             np.stack([b.status_quo_other for b in batnas]),
             np.stack([b.cost for b in batnas]),
+            *(
+                (
+                    np.stack([b.aggressor_other for b in batnas]),
+                    np.stack([b.defender_other for b in batnas]),
+                )
+                if batnas[0].aggressor_other is not None
+                else (None, None)
+            ),
         )
         self.static_reservation = np.stack([sc.static_reservation for sc in scenarios])
         self.p_shares = np.array([war.aggressor_share(wp) for wp in war_params])
@@ -213,6 +225,27 @@ class NegotiationBatch(mesa.Model):
         self.walks_at_deadline = np.array(
             [a.strategy.walks_out_at_deadline() for a in self.by_index]
         )
+        self.private_beliefs = s.fighting
+        if self.private_beliefs:  # sim.beliefs: priors around the true line, by optimism
+            optimism = np.stack([sc.party_optimism for sc in scenarios])
+            party_sides = beliefs.sides(self.war_batna.territory_values)
+            self.belief_means = beliefs.prior_means(
+                self.targets, optimism, party_sides, wp0.low, wp0.high
+            )
+            self.belief_precisions = np.stack(
+                [
+                    np.full(n_parties, beliefs.prior_precision(sc.belief_sd, wp0.low, wp0.high))
+                    for sc in scenarios
+                ]
+            )
+            self.signal_precisions = np.array(
+                [
+                    beliefs.signal_precision(wp.volatility, wp.adjustment_rate, wp.months_per_round)
+                    for wp in war_params
+                ]
+            )
+            self.belief_gap_start = beliefs.belief_gap(self.belief_means, wp0.low, wp0.high)
+        self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
         self.mediator = first.party_index(s.mediator)
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self.learned = s.information is Information.learned
@@ -298,7 +331,8 @@ class NegotiationBatch(mesa.Model):
             open_ = np.flatnonzero(self.live)
             framed = self.frameworks[open_] >= 0
             self._end(open_[framed], EndReason.not_binding)
-            self._end(open_[~framed], EndReason.deadline)
+            last = EndReason.horizon if s.fighting else EndReason.deadline
+            self._end(open_[~framed], last)
         self.running = bool(self.live.any())
 
     def run(self) -> NegotiationBatch:
@@ -309,6 +343,28 @@ class NegotiationBatch(mesa.Model):
 
     def _advance_war(self, reps: np.ndarray) -> None:
         wp = self.rep_war_params[0]
+        before = self.lines[reps] if self.private_beliefs else None
+        self._move_lines(reps, wp)
+        if before is not None:
+            self._learn(reps, before, wp)
+
+    def _learn(self, reps: np.ndarray, before: np.ndarray, wp: war.WarParameters) -> None:
+        """Every party updates its belief about the target line on the month's move of the
+        contact line (`sim.beliefs.update`), a signal all of them see."""
+        signal = beliefs.implied_target(
+            before, self.lines[reps], wp.adjustment_rate, wp.months_per_round
+        )
+        rho = self.signal_precisions[reps]
+        for value in np.unique(rho):  # replications share it unless volatility is drawn
+            sel = reps[rho == value]
+            self.belief_means[sel], self.belief_precisions[sel] = beliefs.update(
+                self.belief_means[sel],
+                self.belief_precisions[sel],
+                signal[rho == value],
+                float(value),
+            )
+
+    def _move_lines(self, reps: np.ndarray, wp: war.WarParameters) -> None:
         if self.n == 1:  # plain floats: several times cheaper than arrays of one
             line = war.advance_line(
                 float(self.lines[0]),
@@ -329,7 +385,18 @@ class NegotiationBatch(mesa.Model):
         self.lines[reps] = np.minimum(np.maximum(line, wp.low), wp.high)
 
     def _set_reservations(self, live: np.ndarray) -> None:
-        """This round's BATNAs: fixed, or the value of continuing the war from the line."""
+        """This round's BATNAs: fixed, or the value of continuing the war from the line;
+        with private beliefs, each party's from its own belief, and what it thinks the
+        others' are from the same belief (it does not see theirs)."""
+        if self.private_beliefs:
+            if self.settings.batna is BatnaMode.static:
+                self.batnas[live] = self.static_reservation[live]
+                self.perceived[live] = self.batnas[live][:, None, :]
+                return
+            batna = self.war_batna if live.size == self.n else self.war_batna.rows(live)
+            self.perceived[live] = batna.perceived(self.lines[live], self.belief_means[live])
+            self.batnas[live] = np.diagonal(self.perceived[live], axis1=1, axis2=2)
+            return
         if self.settings.batna is BatnaMode.static:
             self.batnas[live] = self.static_reservation[live]
         elif self.n == 1:  # plain floats: the cheap path of `war.interp_rows`
@@ -465,6 +532,25 @@ class NegotiationBatch(mesa.Model):
         open_[scan] = found
         return open_
 
+    def perceived_by(self, index: int, reps: np.ndarray) -> np.ndarray:
+        """(len(reps), parties): every party's BATNA as party `index` believes it (its own
+        BATNA at `index`); the true ones under common beliefs."""
+        if self.private_beliefs:
+            return self.perceived[reps, index]
+        return self.batnas[reps]
+
+    def believed_best(self, reps: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """(len(reps), parties): for each party, the most it believes it could get: its
+        best implementable outcome that every other active party would accept, as it
+        believes their BATNAs to be (-inf where it believes there is none)."""
+        u = self.utility_rows[self.urows(reps)]  # (reps or 1, parties, outcomes)
+        accept = within_batna(u[:, None], self.perceived[reps]) & self.allowed
+        others = active[:, None, :] & ~np.eye(len(self.parties), dtype=bool)[None]
+        zone = (accept | ~others[..., None]).all(axis=2)  # (reps, i, outcomes)
+        zone &= self.allowed[None] & self.can_implement[reps][:, None, :]
+        u = np.broadcast_to(u, zone.shape)
+        return np.max(u, axis=2, where=zone, initial=-np.inf)
+
     def zopa_size(self, r: int) -> int:
         """Implementable outcomes worth its BATNA to every party of replication `r` that is
         still there, now; 0 when every party has left."""
@@ -484,14 +570,18 @@ class NegotiationBatch(mesa.Model):
         all it could still get `walkout_patience` rounds running. Ends the replications that
         broke down and returns those that go on to negotiate this round."""
         active = ~self.walked_out[live]
-        zopa_open = self._zopa_open(live, active)
         at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
         seated = self.seated[live]
-        if zopa_open.all() and not at_deadline.any():  # nobody can be frustrated: all stay
-            self.frustrated[live] = np.where(seated, 0, self.frustrated[live])
-            return live
-        best = np.full(active.shape, np.inf)  # in a ZOPA every party gets its BATNA
-        closed = np.flatnonzero(~zopa_open)
+        if self.private_beliefs:  # what each party believes it could still get
+            best = self.believed_best(live, active)
+            closed = np.array([], dtype=np.int64)
+        else:
+            zopa_open = self._zopa_open(live, active)
+            if zopa_open.all() and not at_deadline.any():  # nobody can be frustrated: all stay
+                self.frustrated[live] = np.where(seated, 0, self.frustrated[live])
+                return live
+            best = np.full(active.shape, np.inf)  # in a ZOPA every party gets its BATNA
+            closed = np.flatnonzero(~zopa_open)
         if closed.size:
             r = live[closed]
             u = np.broadcast_to(
@@ -717,7 +807,17 @@ class NegotiationBatch(mesa.Model):
             p_share=float(self.p_shares[r]),
             reservations=self.batnas[r].copy(),
             zopa_size=self.zopa_size(r),
+            months=int(self.end_rounds[r] or self.round) * self.rep_war_params[r].months_per_round,
+            belief_gap_start=float(self.belief_gap_start[r]) if self.private_beliefs else 0.0,
+            belief_gap_end=self.belief_gap(r),
         )
+
+    def belief_gap(self, r: int) -> float:
+        """The spread of replication `r`'s parties' believed p now (0 under common beliefs)."""
+        if not self.private_beliefs:
+            return 0.0
+        wp = self.rep_war_params[r]
+        return float(beliefs.belief_gap(self.belief_means[r], wp.low, wp.high))
 
     def results(self) -> list[NegotiationResult]:
         return [self.result(r) for r in range(self.n)]

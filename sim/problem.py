@@ -40,6 +40,15 @@ class Scenario:
     war_params: war.WarParameters  # as configured, before any replication's draws
     contact_line: float  # initial position of the contact line on the territory scale
     territory_issue: str  # the issue the war moves
+    optimism: np.ndarray | None = None  # (parties,) prior bias of p toward its side; None: 0
+    belief_sd: float = 0.0  # prior sd of every party's belief about p
+    belligerents: tuple[int, int] | None = None  # (aggressor, defender) when the war's
+    # stakes are all issues (`sim.settings.WarStakes.all`); None: the line only
+
+    @cached_property
+    def party_optimism(self) -> np.ndarray:
+        n = len(self.parties)
+        return np.zeros(n) if self.optimism is None else np.asarray(self.optimism, float)
 
     @cached_property
     def control(self) -> tuple[np.ndarray, ...]:
@@ -128,6 +137,7 @@ class Scenario:
             [issue.default for issue in self.space.issues],
             k,
             self.war_costs,
+            self.belligerents,
         )
 
     def party_index(self, name: str) -> int:

@@ -378,3 +378,49 @@ def report_progress(sweep_dir: str | os.PathLike, message: str) -> None:
 def _clock(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+
+
+def proportion_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+    """The share and its Wilson (1927) score interval: (share, low, high); NaNs for n = 0."""
+    if n <= 0:
+        return (float("nan"),) * 3
+    share = successes / n
+    denominator = 1.0 + z**2 / n
+    centre = (share + z**2 / (2 * n)) / denominator
+    half = z * ((share * (1 - share) / n + z**2 / (4 * n**2)) ** 0.5) / denominator
+    return share, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def median_interval(values: Any, z: float = Z95) -> tuple[float, float, float]:
+    """The median and a distribution-free interval for it: the order statistics of ranks
+    ``n/2 -+ z sqrt(n)/2`` (Conover 1999, section 3.2, normal approximation); NaNs when
+    empty."""
+    x = sorted(float(v) for v in values)
+    n = len(x)
+    if n == 0:
+        return (float("nan"),) * 3
+    half = z * n**0.5 / 2
+    low = max(int(n / 2 - half), 0)
+    high = min(int(-(-(n / 2 + half) // 1)), n - 1)
+    return float(pd.Series(x).median()), x[low], x[high]
+
+
+def deal_statistics(frame: pd.DataFrame) -> dict[str, float]:
+    """Share of replications with a binding deal and months to it, each with a 95%
+    interval: deal_rate (+ _low, _high), months_to_deal (median over the deals, + _low,
+    _high)."""
+    deals = frame["agreement"].astype(bool)
+    rate, rate_low, rate_high = proportion_interval(int(deals.sum()), len(frame))
+    months = frame.loc[deals, "months"] if "months" in frame else frame.loc[deals, "round"]
+    median, low, high = median_interval(months)
+    return {
+        "deal_rate": rate,
+        "deal_rate_low": rate_low,
+        "deal_rate_high": rate_high,
+        "months_to_deal": median,
+        "months_to_deal_low": low,
+        "months_to_deal_high": high,
+    }

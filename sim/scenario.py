@@ -17,7 +17,7 @@ from sim.preferences import (
     table_values,
 )
 from sim.problem import PartyStrategy, Scenario
-from sim.settings import StrategyName
+from sim.settings import StrategyName, WarStakes
 from sim.validation import ConfigError, validate
 
 
@@ -194,4 +194,11 @@ def build_scenario(cfg: Any) -> Scenario:
         war_params=war_parameters(cfg, space, capabilities),
         contact_line=float(cfg.war.contact_line),
         territory_issue=str(cfg.war.territory_issue),
+        optimism=np.array([float(cfg.parties[p].optimism) for p in parties]),
+        belief_sd=float(cfg.war.belief_sd),
+        belligerents=(
+            (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
+            if WarStakes(str(cfg.war.stakes)) is WarStakes.all
+            else None
+        ),
     )

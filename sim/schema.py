@@ -19,12 +19,14 @@ from omegaconf import OmegaConf
 from sim.designs import Distribution
 from sim.outcomes import IssueKind
 from sim.settings import (
+    Bargaining,
     BatnaMode,
     Information,
     NegotiationSettings,
     Protocol,
     Seating,
     StrategyName,
+    WarStakes,
 )
 from sim.stability import Thresholds
 
@@ -68,6 +70,7 @@ class PartyConf:
     deadline: int | None = None  # last round this party negotiates; None: max_rounds
     war_cost: float = 0.0  # utility lost per month of war
     reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
+    optimism: float = 0.0  # bargaining=fighting: prior bias of its belief about p toward its side
     preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
 
 
@@ -83,6 +86,8 @@ class WarConf:
     months_per_round: float = 1.0
     horizon_months: float = 24.0
     discount: float = 0.99  # monthly discount factor
+    belief_sd: float = 0.05  # bargaining=fighting: prior sd of each party's belief about p
+    stakes: WarStakes = WarStakes.territory  # what a war that goes on decides
     aggressor: str = "russia"
     defender: str = "ukraine"
     supporters: dict[str, str] = field(
@@ -160,6 +165,7 @@ class SimConfig:
     walkout_patience: int = NegotiationSettings.walkout_patience
     text_step: float = NegotiationSettings.text_step
     framework_commitment: float = NegotiationSettings.framework_commitment
+    bargaining: Bargaining = NegotiationSettings.bargaining
     us_support: float = 0.5
     europe_support: float = 0.5
     max_outcomes: int = 2_000_000

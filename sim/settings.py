@@ -22,12 +22,29 @@ class Seating(enum.StrEnum):
     us_russia_first = "us_russia_first"
 
 
+class Bargaining(enum.StrEnum):
+    """What drives a deal (docs/model.md, "Bargaining while fighting")."""
+
+    fighting = "fighting"  # private beliefs about the war, learned month by month; every
+    # party accepts what beats its believed value of fighting on (`war_value` tactic)
+    calendar = "calendar"  # the true balance known to all; each party's own tactic,
+    # time-dependent ones conceding toward their deadline
+
+
+class WarStakes(enum.StrEnum):
+    """What a war that goes on decides (docs/model.md, "War as the outside option")."""
+
+    territory = "territory"  # the line only; the other issues stay at their status quo
+    all = "all"  # also the other issues: the aggressor's terms with probability p (Fearon)
+
+
 class StrategyName(enum.StrEnum):
     boulware = "boulware"
     linear = "linear"
     conceder = "conceder"
     reciprocal = "reciprocal"
     hardliner = "hardliner"
+    war_value = "war_value"
 
 
 class Information(enum.StrEnum):
@@ -55,7 +72,13 @@ class NegotiationSettings:
     walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
     text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
     framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
+    bargaining: Bargaining = Bargaining.calendar
     collect_trace: bool = True
+
+    @property
+    def fighting(self) -> bool:
+        """Private beliefs and the `war_value` tactic for every party?"""
+        return self.bargaining is Bargaining.fighting
 
     @property
     def phased(self) -> bool:
@@ -78,6 +101,7 @@ class NegotiationSettings:
             "walkout_patience": int(cfg.walkout_patience),
             "text_step": float(cfg.text_step),
             "framework_commitment": float(cfg.framework_commitment),
+            "bargaining": Bargaining(cfg.bargaining),
         }
         values.update(overrides)
         return cls(**values)

@@ -80,6 +80,7 @@ class Boulware(Strategy):
         "reactive": False,
         "concedes": True,
         "walks_out_at_deadline": False,
+        "proposes_believed_nash": False,
     }
     default_exponent = 0.2
 
@@ -109,6 +110,7 @@ class Reciprocal(Strategy):
         "reactive": True,
         "concedes": True,
         "walks_out_at_deadline": False,
+        "proposes_believed_nash": False,
     }
 
     def aspiration(self, x: AspirationInput) -> float:
@@ -128,14 +130,35 @@ class HardLiner(Strategy):
         "reactive": False,
         "concedes": False,
         "walks_out_at_deadline": True,
+        "proposes_believed_nash": False,
     }
 
     def aspiration(self, x: AspirationInput) -> float:
         return np.maximum(x.best, x.reservation)
 
 
+class WarValue(Strategy):
+    """Accepts any deal worth at least its believed value of fighting on (its BATNA from its
+    own beliefs, delay costs included) and proposes the Nash bargaining solution of the
+    zone of agreement it believes in (`sim.agents.PartyAgent.propose`). No clock: it
+    concedes only as its beliefs about the war, and so its BATNA, move (Fearon 1995;
+    Powell 2004). Walks out at its own deadline, if it has one."""
+
+    name = StrategyName.war_value
+    classifier: ClassVar[dict[str, object]] = {
+        "time_dependent": False,
+        "reactive": False,
+        "concedes": False,
+        "walks_out_at_deadline": True,
+        "proposes_believed_nash": True,
+    }
+
+    def aspiration(self, x: AspirationInput) -> float:
+        return x.reservation
+
+
 STRATEGIES: dict[StrategyName, type[Strategy]] = {
-    cls.name: cls for cls in (Boulware, Linear, Conceder, Reciprocal, HardLiner)
+    cls.name: cls for cls in (Boulware, Linear, Conceder, Reciprocal, HardLiner, WarValue)
 }
 
 

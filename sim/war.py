@@ -131,13 +131,53 @@ class WarBatna:
     territory_weights: np.ndarray  # ([n,] parties)
     status_quo_other: np.ndarray  # ([n,] parties): weighted value of the other issues
     cost: np.ndarray  # ([n,] parties): discounted cost of the horizon
+    # stakes="all": the other issues' weighted value at the aggressor's / defender's ideal
+    # levels; the war then settles them as a lottery won with the aggressor's share p
+    aggressor_other: np.ndarray | None = None  # ([n,] parties)
+    defender_other: np.ndarray | None = None  # ([n,] parties)
+
+    def other_issues(self, target: float | np.ndarray) -> np.ndarray:
+        """The weighted value of the issues the line does not settle, toward `target`:
+        their status quo, or Fearon's (1995) lottery ``p A + (1 - p) D`` over the
+        belligerents' ideal terms, ``p`` the share that `target` implies. `target` (...),
+        result (..., parties)."""
+        if self.aggressor_other is None:
+            return self.status_quo_other
+        wp = self.params
+        p = np.clip((np.asarray(target, dtype=np.float64) - wp.low) / (wp.high - wp.low), 0, 1)
+        p = p[..., None]
+        return p * self.aggressor_other + (1.0 - p) * self.defender_other
 
     def value(self, line: float | np.ndarray, target: float | np.ndarray) -> np.ndarray:
         """BATNAs from `line` toward `target`: (parties,), or (*line.shape, parties)."""
         wp = self.params
         end_line = expected_line(line, target, wp.adjustment_rate, wp.horizon_months)
         at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
-        return self.territory_weights * at_line + self.status_quo_other - self.cost
+        return self.territory_weights * at_line + self.other_issues(target) - self.cost
+
+    def perceived(self, line: np.ndarray, believed_targets: np.ndarray) -> np.ndarray:
+        """(n, parties i, parties j): party j's BATNA as party i sees it, from i's believed
+        target line (n, parties); lines (n,). The diagonal is each party's own BATNA."""
+        wp = self.params
+        end_line = expected_line(
+            np.asarray(line)[:, None], believed_targets, wp.adjustment_rate, wp.horizon_months
+        )
+        at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
+        shape = (at_line.shape[0], 1, at_line.shape[2])  # (n, i, j) with i broadcast
+        weights = np.reshape(np.broadcast_to(self.territory_weights, shape[::2]), shape)
+        cost = np.reshape(np.broadcast_to(self.cost, shape[::2]), shape)
+        if self.aggressor_other is None:
+            other = np.reshape(np.broadcast_to(self.status_quo_other, shape[::2]), shape)
+        else:
+            batna = dataclasses.replace(
+                self,
+                aggressor_other=np.reshape(
+                    np.broadcast_to(self.aggressor_other, shape[::2]), shape
+                ),
+                defender_other=np.reshape(np.broadcast_to(self.defender_other, shape[::2]), shape),
+            )
+            other = batna.other_issues(believed_targets)  # (n, i, j)
+        return weights * at_line + other - cost
 
     def rows(self, index: np.ndarray) -> WarBatna:
         """The same BATNA for rows `index` of per-replication arrays ([n,] parties)."""
@@ -146,6 +186,8 @@ class WarBatna:
             territory_weights=self.territory_weights[index],
             status_quo_other=self.status_quo_other[index],
             cost=self.cost[index],
+            aggressor_other=None if self.aggressor_other is None else self.aggressor_other[index],
+            defender_other=None if self.defender_other is None else self.defender_other[index],
         )
 
     def draws(
@@ -169,14 +211,20 @@ def war_batna(
     defaults: Sequence[int | None],
     territory_k: int,
     costs_per_month: np.ndarray,
+    belligerents: tuple[int, int] | None = None,
 ) -> WarBatna:
     """The war BATNA of parties with issue `weights` (parties, issues) and `level_values`
-    per issue (parties, levels); an issue without a status quo counts at its worst level."""
+    per issue (parties, levels); an issue without a status quo counts at its worst level.
+    With `belligerents` (aggressor, defender), the war also settles the other issues: at
+    the aggressor's ideal levels with probability p, else at the defender's."""
     status_quo_other = np.zeros(weights.shape[0])
+    sides = [np.zeros(weights.shape[0]), np.zeros(weights.shape[0])]
     for k, (values, default) in enumerate(zip(level_values, defaults, strict=True)):
         if k != territory_k:
             at_default = values.min(axis=1) if default is None else values[:, default]
             status_quo_other += weights[:, k] * at_default
+            for side, who in zip(sides, belligerents or (), strict=False):
+                side += weights[:, k] * values[:, int(np.argmax(values[who]))]
     cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
     return WarBatna(
         params,
@@ -185,6 +233,7 @@ def war_batna(
         weights[:, territory_k],
         status_quo_other,
         cost,
+        *(sides if belligerents is not None else (None, None)),
     )
 
 
