@@ -952,6 +952,12 @@ class NegotiationModel(NegotiationBatch):
             reporters[f"response_{name}"] = lambda m, i=i: (
                 None if m.by_index[i].last_response is None else str(m.by_index[i].last_response)
             )
+            if self.private_beliefs:  # the aggressor's share of strength as `name` believes it
+                reporters[f"belief_{name}"] = lambda m, i=i: float(
+                    beliefs.strength_beliefs(
+                        m.belief_means[0, i], m.war_params.low, m.war_params.high
+                    )
+                )
         return reporters
 
     def trace(self) -> pd.DataFrame:

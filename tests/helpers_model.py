@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,21 @@ def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
             GlobalHydra.instance().initialize(parked)
 
 
+CALENDAR = ("bargaining=calendar", "war.stakes=territory")  # the model before fighting
+
+
+def calendar_unless_said(overrides: Sequence[str]) -> list[str]:
+    """`overrides` after `CALENDAR` unless they choose the bargaining: the tests of the
+    rules (protocols, seating, walkouts, the war's line) pin the earlier model, whose deals
+    come from the tactics; tests/test_fighting.py pins the default."""
+    said = any(o.lstrip("+~").startswith("bargaining=") for o in overrides)
+    return list(overrides) if said else [*CALENDAR, *overrides]
+
+
 def compose(*overrides: str) -> DictConfig:
-    """The composed config for command-line `overrides` (a fresh, mutable copy)."""
-    return copy.deepcopy(_compose_cached(tuple(overrides)))
+    """The composed config for command-line `overrides` (a fresh, mutable copy), under
+    `bargaining=calendar` unless they say otherwise (`calendar_unless_said`)."""
+    return copy.deepcopy(_compose_cached(tuple(calendar_unless_said(overrides))))
 
 
 def custom_config(patch: Mapping[str, Any], supporters: Mapping[str, str] | None = None):

@@ -311,7 +311,7 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
     "unknown_strategy": (
         ["parties.russia.strategy=nope"],
         "parties.russia.strategy: Invalid value 'nope', "
-        "expected one of [boulware, linear, conceder, reciprocal, hardliner]",
+        "expected one of [boulware, linear, conceder, reciprocal, hardliner, war_value]",
     ),
     "unknown_information": (
         ["information=psychic"],

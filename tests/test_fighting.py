@@ -7,6 +7,8 @@ not deciding when a deal comes, and every deal inside each signatory's believed 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from sim.preferences import TOLERANCE
 from sim.scenario import build_scenario
 from sim.settings import Bargaining, NegotiationSettings, StrategyName
 from tests.helpers_model import compose, fearon_config
+
 
 def duel(
     optimism: float = 0.0,
@@ -127,8 +130,8 @@ def test_the_deal_rate_falls_as_the_belief_gap_grows():
         rates.append(months.size / 24)
         medians.append(np.median(months) if months.size else np.inf)
     assert rates[0] == 1.0 and rates[-1] < rates[0]
-    assert all(x >= y for x, y in zip(rates, rates[1:], strict=False))
-    assert all(x <= y for x, y in zip(medians, medians[1:], strict=False))
+    assert all(x >= y for x, y in itertools.pairwise(rates))
+    assert all(x <= y for x, y in itertools.pairwise(medians))
 
 
 def test_costlier_war_brings_the_deal_earlier():

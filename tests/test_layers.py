@@ -34,6 +34,7 @@ LAYER_OF = {
             "stability",
             "strategies",
             "opponents",
+            "beliefs",
             "settings",
             "problem",
             "allocator",

@@ -17,6 +17,7 @@ from sim.strategies import (
     Linear,
     Reciprocal,
     Strategy,
+    WarValue,
     make_strategy,
     strategies_where,
     time_dependent,
@@ -147,7 +148,13 @@ def test_only_the_hardliner_walks_out_at_its_deadline():
 
 def test_every_strategy_declares_a_name_and_the_same_classifier_keys():
     keys = set(Boulware.classifier)
-    assert keys == {"time_dependent", "reactive", "concedes", "walks_out_at_deadline"}
+    assert keys == {
+        "time_dependent",
+        "reactive",
+        "concedes",
+        "walks_out_at_deadline",
+        "proposes_believed_nash",
+    }
     for name, cls in STRATEGIES.items():
         assert issubclass(cls, Strategy)
         assert cls.name is name
@@ -159,8 +166,9 @@ def test_every_strategy_declares_a_name_and_the_same_classifier_keys():
 def test_strategies_where_filters_on_the_classifier():
     assert strategies_where(reactive=True) == [Reciprocal]
     assert strategies_where(time_dependent=True) == [Boulware, Linear, Conceder]
-    assert strategies_where(concedes=False) == [HardLiner]
-    assert strategies_where(walks_out_at_deadline=True) == [HardLiner]
+    assert strategies_where(concedes=False) == [HardLiner, WarValue]
+    assert strategies_where(walks_out_at_deadline=True) == [HardLiner, WarValue]
+    assert strategies_where(proposes_believed_nash=True) == [WarValue]
     assert strategies_where(reactive=True, time_dependent=True) == []
     assert strategies_where() == list(STRATEGIES.values())
 
