@@ -42,9 +42,14 @@ BEFORE_ONE_AT_A_TIME = {"single_text": 51.0, "alternating_offers": 163.0}
 FLOOR = 0.8
 
 
+# The calendar model: talks that run to round ~92, so that a figure is a cost per round
+# (under bargaining=fighting the default scenario agrees in round 1).
+CALENDAR = ["bargaining=calendar", "war.stakes=territory"]
+
+
 def compose_default(*overrides: str) -> DictConfig:
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base=None):
-        return compose("config", overrides=["max_rounds=100", *overrides])
+        return compose("config", overrides=["max_rounds=100", *CALENDAR, *overrides])
 
 
 def throughput(cfg: DictConfig, n: int) -> tuple[float, float]:
