@@ -112,19 +112,9 @@ def summary(frame: Any, path: Path) -> str:
     failed_jobs = frame.loc[failed, "job"].nunique() if "job" in frame else int(failed.sum())
     if ok.empty:
         return f"sweep finished: {jobs} jobs, all failed -> {path}"
-    deals = results.deal_statistics(ok)
-    stable = float(ok["stable"].astype(bool).mean())
-    when = (
-        f", median month {deals['months_to_deal']:g} "
-        f"[{deals['months_to_deal_low']:g}, {deals['months_to_deal_high']:g}]"
-        if deals["deal_rate"] > 0
-        else ""
-    )
     return (
         f"sweep finished: {jobs} jobs ({failed_jobs} failed), {len(ok)} replications: "
-        f"{deals['deal_rate']:.0%} with a binding deal "
-        f"[95%: {deals['deal_rate_low']:.0%}-{deals['deal_rate_high']:.0%}]{when}, "
-        f"{stable:.0%} stable -> {path}"
+        f"{results.describe_deals(ok)} -> {path}"
     )
 
 

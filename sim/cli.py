@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import solutions
+from sim import results, solutions
 from sim.experiment import run_replications, run_sweep_job
 from sim.model import NegotiationModel
 from sim.problem import Scenario
@@ -158,9 +158,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     print()
     print(format_negotiation(model, row))
     if len(rows) > 1:
-        deals = np.mean([r["agreement"] for r in rows])
-        stable = np.mean([r["stable"] for r in rows])
-        print(f"{len(rows)} replications: {deals:.0%} with a binding deal, {stable:.0%} stable")
+        print(f"{len(rows)} replications: {results.describe_deals(pd.DataFrame(rows))}")
     trace = model.trace()
 
     def write(folder: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Figures:
 - `plot_agreed_levels`: where binding deals land, issue by issue;
 - `plot_utility_vs_batna`: each party's utility of the deal against its BATNA;
 - `plot_stability_checks`: the share of binding deals that pass each stability check;
+- `plot_deals_over_time`: the share of replications with a binding deal by each month;
 - `plot_feature_scores`: which parameters matter (e.g. EMA Workbench's feature scores).
 """
 
@@ -1006,4 +1007,42 @@ def plot_feature_scores(
     ax.legend(loc="lower right")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_deals_over_time(
+    frame: pd.DataFrame,
+    by: str | None = None,
+    ax: Axes | None = None,
+    *,
+    order: Sequence[Any] | None = None,
+    title: str | None = "When deals come: share of replications with a binding deal by month",
+) -> Figure:
+    """The cumulative share of replications with a binding deal by each month of talks
+    (a step curve per value of `by`), up to the horizon; where a curve ends below 1 the
+    rest ended without a deal (horizon, breakdown, not binding)."""
+    fig, ax = _figure(ax, (8.0, 4.2))
+    ok = _ok_rows(frame)
+    months = ok["months"] if "months" in ok else ok["round"]
+    groups = group_order(ok[by], order) if by else ["all"]
+    keys = ok[by].astype(str) if by else pd.Series("all", index=ok.index)
+    horizon = float(months.max()) if len(months) else 1.0
+    for k, group in enumerate(groups):
+        rows = keys == group
+        deals = np.sort(months[rows & ok["agreement"].astype(bool)].to_numpy(dtype=float))
+        n = int(rows.sum())
+        if n == 0:
+            continue
+        x = np.concatenate([[0.0], deals, [horizon]])
+        y = np.concatenate([[0.0], np.arange(1, deals.size + 1) / n, [deals.size / n]])
+        label = f"{group} ({n} replications)" if by else f"{n} replications"
+        ax.step(x, y, where="post", color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
+    ax.set_xlabel("months of talks (and war)")
+    ax.set_ylabel("share with a binding deal")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(title=by, fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title, weight="bold")
+    fig.tight_layout()
     return fig

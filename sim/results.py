@@ -408,6 +408,24 @@ def median_interval(values: Any, z: float = Z95) -> tuple[float, float, float]:
     return float(pd.Series(x).median()), x[low], x[high]
 
 
+def describe_deals(frame: pd.DataFrame) -> str:
+    """ "N% with a binding deal [95%: a-b], median month m [l, h], S% stable" for a frame of
+    replication rows (`deal_statistics`)."""
+    deals = deal_statistics(frame)
+    when = (
+        f", median month {deals['months_to_deal']:g} "
+        f"[{deals['months_to_deal_low']:g}, {deals['months_to_deal_high']:g}]"
+        if deals["deal_rate"] > 0
+        else ""
+    )
+    stable = float(frame["stable"].astype(bool).mean())
+    return (
+        f"{deals['deal_rate']:.0%} with a binding deal "
+        f"[95%: {deals['deal_rate_low']:.0%}-{deals['deal_rate_high']:.0%}]{when}, "
+        f"{stable:.0%} stable"
+    )
+
+
 def deal_statistics(frame: pd.DataFrame) -> dict[str, float]:
     """Share of replications with a binding deal and months to it, each with a 95%
     interval: deal_rate (+ _low, _high), months_to_deal (median over the deals, + _low,

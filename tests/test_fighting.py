@@ -12,9 +12,11 @@ import itertools
 import numpy as np
 import pytest
 
-from sim import beliefs
+from sim import beliefs, results
+from sim.experiment import flat_parameters
 from sim.model import EndReason, NegotiationBatch, NegotiationModel
 from sim.preferences import TOLERANCE
+from sim.replication import negotiation_row
 from sim.scenario import build_scenario
 from sim.settings import Bargaining, NegotiationSettings, StrategyName
 from tests.helpers_model import compose, fearon_config
@@ -184,3 +186,33 @@ def test_talks_open_at_the_horizon_end_as_no_deal_within_it():
     result = batch(scenario, settings, n=1, max_rounds=5).result(0)
     assert result.reason is EndReason.horizon and result.months == 5.0
     assert not result.agreement and result.walkouts == ()
+
+
+# -- what rows and summaries carry --------------------------------------------------------
+def test_the_deal_rate_interval_is_wilsons():
+    share, low, high = results.proportion_interval(0, 10)
+    assert (share, low) == (0.0, 0.0)
+    assert high == pytest.approx(results.Z95**2 / (10 + results.Z95**2))
+    share, low, high = results.proportion_interval(5, 10)
+    assert share == 0.5 and low + high == pytest.approx(1.0)
+    assert all(np.isnan(results.proportion_interval(0, 0)))
+
+
+def test_the_median_interval_is_made_of_order_statistics():
+    median, low, high = results.median_interval(range(1, 101))
+    assert (median, low, high) == (50.5, 41.0, 61.0)  # ranks 50 -+ 1.96 * 10 / 2
+
+
+def test_rows_carry_months_beliefs_and_the_optimism_swept():
+    cfg = compose("bargaining=fighting", "parties.russia.optimism=0.3")
+    row = result_row_of(cfg)
+    assert row["bargaining"] == "fighting"
+    assert row["belief_gap_start"] == pytest.approx(0.4)
+    assert row["months"] == row["round"] * cfg.war.months_per_round
+    assert flat_parameters(cfg)["parties.russia.optimism"] == 0.3
+
+
+def result_row_of(cfg):
+    scenario = build_scenario(cfg)
+    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    return negotiation_row(NegotiationModel(scenario, settings, rng=0).run().result(0))
