@@ -41,6 +41,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
         out[f"parties.{party}.capability"] = float(pc.capability)
         out[f"parties.{party}.war_cost"] = float(pc.war_cost)
         out[f"parties.{party}.optimism"] = float(pc.optimism)
+        out[f"parties.{party}.cost_belief"] = float(pc.cost_belief)
     for name in active_uncertainties(cfg):
         spread = cfg.uncertainty[name]
         if spread.dist == "grid":

@@ -245,6 +245,7 @@ class NegotiationBatch(mesa.Model):
                 ]
             )
             self.belief_gap_start = beliefs.belief_gap(self.belief_means, wp0.low, wp0.high)
+            self.cost_beliefs = np.stack([sc.party_cost_beliefs for sc in scenarios])
         self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
         self.mediator = first.party_index(s.mediator)
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
@@ -394,7 +395,9 @@ class NegotiationBatch(mesa.Model):
                 self.perceived[live] = self.batnas[live][:, None, :]
                 return
             batna = self.war_batna if live.size == self.n else self.war_batna.rows(live)
-            self.perceived[live] = batna.perceived(self.lines[live], self.belief_means[live])
+            self.perceived[live] = batna.perceived(
+                self.lines[live], self.belief_means[live], self.cost_beliefs[live]
+            )
             self.batnas[live] = np.diagonal(self.perceived[live], axis1=1, axis2=2)
             return
         if self.settings.batna is BatnaMode.static:

@@ -42,8 +42,15 @@ class Scenario:
     territory_issue: str  # the issue the war moves
     optimism: np.ndarray | None = None  # (parties,) prior bias of p toward its side; None: 0
     belief_sd: float = 0.0  # prior sd of every party's belief about p
+    cost_beliefs: np.ndarray | None = None  # (parties,) the others' war costs as each
+    # party believes them, a multiple of the true ones (its doubt of their resolve); None: 1
     belligerents: tuple[int, int] | None = None  # (aggressor, defender) when the war's
     # stakes are all issues (`sim.settings.WarStakes.all`); None: the line only
+
+    @cached_property
+    def party_cost_beliefs(self) -> np.ndarray:
+        n = len(self.parties)
+        return np.ones(n) if self.cost_beliefs is None else np.asarray(self.cost_beliefs, float)
 
     @cached_property
     def party_optimism(self) -> np.ndarray:

@@ -196,6 +196,7 @@ def build_scenario(cfg: Any) -> Scenario:
         territory_issue=str(cfg.war.territory_issue),
         optimism=np.array([float(cfg.parties[p].optimism) for p in parties]),
         belief_sd=float(cfg.war.belief_sd),
+        cost_beliefs=np.array([float(cfg.parties[p].cost_belief) for p in parties]),
         belligerents=(
             (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
             if WarStakes(str(cfg.war.stakes)) is WarStakes.all

@@ -71,6 +71,8 @@ class PartyConf:
     war_cost: float = 0.0  # utility lost per month of war
     reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
     optimism: float = 0.0  # bargaining=fighting: prior bias of its belief about p toward its side
+    cost_belief: float = 1.0  # bargaining=fighting: the others' war costs as it believes them,
+    # a multiple of the true ones (> 1: it doubts their resolve)
     preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
 
 

@@ -185,6 +185,13 @@ def validate(cfg: Any) -> None:
             "a number >= 0",
         )
         _check(party.war_cost >= 0, f"{key}.war_cost", party.war_cost, "a number >= 0")
+        _in_scale(f"{key}.optimism", party.optimism, -1.0, 1.0)
+        _check(
+            math.isfinite(party.cost_belief) and party.cost_belief >= 0,
+            f"{key}.cost_belief",
+            party.cost_belief,
+            "a number >= 0",
+        )
         if party.concession_exponent is not None:
             _check(
                 party.concession_exponent > 0,
@@ -286,7 +293,13 @@ def validate(cfg: Any) -> None:
     _known("war.defender", [war.defender], parties, "party")
     _known("war.supporters", list(war.supporters), parties, "party")
     _known("war.supporters", list(war.supporters.values()), ["us_support", "europe_support"], "key")
-    for key in ("russia_capacity", "ukraine_capacity", "aid_effectiveness", "volatility"):
+    for key in (
+        "russia_capacity",
+        "ukraine_capacity",
+        "aid_effectiveness",
+        "volatility",
+        "belief_sd",
+    ):
         value = war[key]
         _check(math.isfinite(value) and value >= 0, f"war.{key}", value, "a number >= 0")
     _check(

@@ -155,9 +155,16 @@ class WarBatna:
         at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
         return self.territory_weights * at_line + self.other_issues(target) - self.cost
 
-    def perceived(self, line: np.ndarray, believed_targets: np.ndarray) -> np.ndarray:
+    def perceived(
+        self,
+        line: np.ndarray,
+        believed_targets: np.ndarray,
+        cost_beliefs: np.ndarray | None = None,
+    ) -> np.ndarray:
         """(n, parties i, parties j): party j's BATNA as party i sees it, from i's believed
-        target line (n, parties); lines (n,). The diagonal is each party's own BATNA."""
+        target line (n, parties) and i's belief about the others' costs of war, a multiple
+        of the true ones (n, parties; None: 1); lines (n,). The diagonal is each party's own
+        BATNA (its own costs it knows)."""
         wp = self.params
         end_line = expected_line(
             np.asarray(line)[:, None], believed_targets, wp.adjustment_rate, wp.horizon_months
@@ -177,6 +184,9 @@ class WarBatna:
                 defender_other=np.reshape(np.broadcast_to(self.defender_other, shape[::2]), shape),
             )
             other = batna.other_issues(believed_targets)  # (n, i, j)
+        if cost_beliefs is not None:
+            others = ~np.eye(at_line.shape[1], dtype=bool)
+            cost = cost * np.where(others, np.asarray(cost_beliefs)[:, :, None], 1.0)
         return weights * at_line + other - cost
 
     def rows(self, index: np.ndarray) -> WarBatna:

@@ -77,6 +77,21 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         None,
         "parties.russia.war_cost: got -0.1; allowed: a number >= 0",
     ),
+    "optimism_beyond_the_share": (
+        ["parties.russia.optimism=2"],
+        None,
+        "parties.russia.optimism: got 2.0; allowed: a number in [-1.0, 1.0]",
+    ),
+    "negative_cost_belief": (
+        ["parties.ukraine.cost_belief=-1"],
+        None,
+        "parties.ukraine.cost_belief: got -1.0; allowed: a number >= 0",
+    ),
+    "negative_belief_sd": (
+        ["war.belief_sd=-0.1"],
+        None,
+        "war.belief_sd: got -0.1; allowed: a number >= 0",
+    ),
     "negative_capability": (
         ["parties.usa.capability=-1"],
         None,

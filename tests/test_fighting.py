@@ -7,6 +7,7 @@ not deciding when a deal comes, and every deal inside each signatory's believed 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -216,3 +217,26 @@ def result_row_of(cfg):
     scenario = build_scenario(cfg)
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     return negotiation_row(NegotiationModel(scenario, settings, rng=0).run().result(0))
+
+
+# -- beliefs about the others' costs (resolve) --------------------------------------------
+def test_doubting_the_others_resolve_lowers_their_batna_as_seen_by_the_cost_gap():
+    scenario, settings = duel(optimism=0.0, costs=(0.05, 0.1))
+    doubting = dataclasses.replace(scenario, cost_beliefs=np.array([3.0, 1.0]))
+    fair = NegotiationModel(scenario, settings)
+    doubt = NegotiationModel(doubting, settings)
+    fair.step(), doubt.step()
+    # a believes b's cost three times the true 0.1 (one-month horizon, no discounting)
+    assert doubt.perceived[0, 0, 1] == pytest.approx(fair.perceived[0, 0, 1] - 2 * 0.1)
+    np.testing.assert_allclose(doubt.batnas, fair.batnas)  # own BATNAs do not move
+    assert doubt.perceived[0, 1, 0] == pytest.approx(fair.perceived[0, 1, 0])
+
+
+def test_an_offer_that_misjudges_the_others_resolve_is_refused_and_theirs_is_taken():
+    scenario, settings = duel(optimism=0.0, costs=(0.05, 0.05), protocol="alternating_offers")
+    doubting = dataclasses.replace(scenario, cost_beliefs=np.array([4.0, 1.0]))
+    for seed in range(8):
+        model = NegotiationModel(doubting, settings, rng=seed).run()
+        first = model.turn_order[0, 0]  # a is 0: it offers b what it thinks b's BATNA is
+        assert model.agreement is not None
+        assert model.round == (2 if first == 0 else 1)
