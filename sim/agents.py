@@ -168,23 +168,28 @@ class PartyAgent(mesa.Agent):
         Where it believes the zone empty, the outcome whose smallest believed surplus is
         largest (the nearest to agreement it can see); -1 with nothing implementable."""
         m, i = self.model, self.index
-        u = m.utility_rows[m.urows(reps)]  # (reps or 1, parties, outcomes)
+        cols = m.red_line_free  # only outcomes across nobody's red line can be chosen
+        u = m.utility_rows[m.urows(reps)][:, :, cols]  # (reps or 1, parties, candidates)
         batnas = m.perceived_by(i, reps)  # (reps, parties)
         who = m.seated[reps].copy()
         who[:, i] = True
-        surplus = u - batnas[:, :, None]  # (reps, parties, outcomes)
-        possible = m.allowed.all(axis=0)[None, :] & m.can_implement[reps]
+        possible = m.can_implement[reps][:, cols]
         wanted = (within_batna(u, batnas) | ~who[:, :, None]).all(axis=1) & possible
-        gains = np.log(np.maximum(surplus, TOLERANCE))
-        nash = np.sum(gains, axis=1, where=who[:, :, None])
-        nearest = np.min(surplus, axis=1, where=who[:, :, None], initial=np.inf)
-        score = np.where(
-            wanted.any(axis=1)[:, None],
-            np.where(wanted, nash, -np.inf),
-            np.where(possible, nearest, -np.inf),
-        )
+        zone = wanted.any(axis=1)
+        score = np.full(possible.shape, -np.inf)
+        if zone.any():  # the Nash product, in logs, only where the zone is
+            r, c = np.nonzero(wanted)
+            gains = u[0 if u.shape[0] == 1 else r, :, c] - batnas[r]  # (pairs, parties)
+            logs = np.log(np.maximum(gains, TOLERANCE))
+            score[r, c] = np.sum(logs, axis=1, where=who[r])
+        if not zone.all():  # the smallest believed surplus, where no zone is believed
+            far = np.flatnonzero(~zone)
+            surplus = u[0 if u.shape[0] == 1 else far] - batnas[far][:, :, None]
+            nearest = np.min(surplus, axis=1, where=who[far][:, :, None], initial=np.inf)
+            score[far] = np.where(possible[far], nearest, -np.inf)
         pick = score.argmax(axis=1)
-        return np.where(possible[np.arange(reps.size), pick], pick, -1)
+        found = possible[np.arange(reps.size), pick]
+        return np.where(found, cols[pick], -1)
 
 
 def seat_parties(

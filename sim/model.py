@@ -174,6 +174,7 @@ class NegotiationBatch(mesa.Model):
 
         self.red_line_crossed = first.red_line_crossed
         self.allowed = ~self.red_line_crossed
+        self.red_line_free = np.flatnonzero(self.allowed.all(axis=0))  # outcomes nobody vetoes
         self.required = first.required_signatories
         self.capabilities = first.capabilities
         self.shared = all(sc.preferences is first.preferences for sc in scenarios)
