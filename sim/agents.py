@@ -153,7 +153,7 @@ class PartyAgent(mesa.Agent):
                     pick[unsure] = valid[unsure].argmax(axis=1)
                 out = np.where(valid[np.arange(reps.size), pick], order[rows, pick], -1)
         empty = out < 0
-        if empty.any():
+        if empty.any() and order.shape[1] > 0:  # none: every outcome crosses its red lines
             full = order[rows[empty]]
             reachable = np.take_along_axis(m.can_implement[reps[empty]], full, axis=1)
             first = full[np.arange(full.shape[0]), reachable.argmax(axis=1)]
@@ -169,6 +169,8 @@ class PartyAgent(mesa.Agent):
         largest (the nearest to agreement it can see); -1 with nothing implementable."""
         m, i = self.model, self.index
         cols = m.red_line_free  # only outcomes across nobody's red line can be chosen
+        if cols.size == 0:
+            return np.full(reps.size, -1, dtype=np.int64)
         u = m.utility_rows[m.urows(reps)][:, :, cols]  # (reps or 1, parties, candidates)
         batnas = m.perceived_by(i, reps)  # (reps, parties)
         who = m.seated[reps].copy()

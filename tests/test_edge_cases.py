@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import format_landscape, format_negotiation, landscape
 from sim.experiment import run_replications
 from sim.replication import STABILITY_COLUMNS
 from sim.scenario import build_scenario
 from tests.helpers_hardening import minimal_config
+from tests.helpers_model import compose
 
 PROTOCOLS = ("single_text", "alternating_offers")
 SEATINGS = ("inclusive", "us_russia_first")
@@ -224,3 +227,66 @@ def test_an_empty_zopa_landscape_has_no_concept_but_the_utilitarian():
     assert not np.isnan(row["utilitarian_u_a"])
     text = format_landscape(scenario, row)
     assert text.count("none: the zone of possible agreement is empty") == 3
+
+
+# -- no configuration without a possible deal crashes (issue 14, item 5) -----------------
+PACKAGES = ["all", "no_article_5", "european_force", "monitoring_only", "none"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    package=st.sampled_from(PACKAGES),
+    protocol=st.sampled_from(["single_text", "alternating_offers"]),
+    seating=st.sampled_from(["inclusive", "us_russia_first"]),
+    bargaining=st.sampled_from(["fighting", "calendar"]),
+    us_support=st.floats(0.0, 1.0),
+    salience=st.sampled_from([0.0, 0.1, 0.4]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_configurations_give_rows_not_crashes(
+    package, protocol, seating, bargaining, us_support, salience, seed
+):
+    overrides = [
+        f"guarantees_offer={package}",
+        f"protocol={protocol}",
+        f"seating={seating}",
+        f"bargaining={bargaining}",
+        f"us_support={us_support}",
+        f"seed={seed}",
+        "replications=3",
+        "max_rounds=25",
+        "stability.robustness_draws=4",
+        "stability.durability_paths=2",
+        "uncertainty.war_costs.dist=lognormal",
+        "uncertainty.war_costs.scale=0.25",
+    ]
+    if salience:
+        overrides += [
+            "uncertainty.salience.dist=lognormal",
+            f"uncertainty.salience.scale={salience}",
+        ]
+    rows, _ = run_replications(compose(*overrides))
+    assert len(rows) == 3
+    for row in rows:
+        assert row["reason"] in {"agreement", "breakdown", "deadline", "not_binding", "horizon"}
+        assert row["agreement"] == (row["outcome"] >= 0 and row["binding"])
+
+
+def test_a_configuration_where_every_outcome_crosses_a_red_line_ends_without_a_deal():
+    # guarantees_offer=none leaves only "none", Ukraine's red line: no deal can exist
+    for protocol in ("single_text", "alternating_offers"):
+        for bargaining in ("fighting", "calendar"):
+            rows, _ = run_replications(
+                compose(
+                    "guarantees_offer=none",
+                    f"protocol={protocol}",
+                    f"bargaining={bargaining}",
+                    "replications=2",
+                    "max_rounds=20",
+                    "uncertainty.salience.dist=lognormal",
+                    "uncertainty.salience.scale=0.1",
+                    "stability.robustness_draws=4",
+                    "stability.durability_paths=2",
+                )
+            )
+            assert [r["agreement"] for r in rows] == [False, False]
