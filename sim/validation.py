@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -23,6 +24,14 @@ class ConfigError(ValueError):
     def __init__(self, key: str, value: Any, allowed: str) -> None:
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"{key}: got {_show(value)}; allowed: {allowed}")
+
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def plain_name(name: str) -> bool:
+    """A name that may be a folder under results_dir: nothing that climbs out or hides."""
+    return PLAIN_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def _show(value: Any) -> str:
@@ -95,8 +104,19 @@ def validate(cfg: Any) -> None:
     parties = list(cfg.parties)
     issues = list(cfg.issues)
     _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    for key in ("results_dir", "sweep_name"):
-        _check(bool(str(cfg[key]).strip()), key, cfg[key], "a non-empty folder name")
+    _check(
+        bool(str(cfg.results_dir).strip()),
+        "results_dir",
+        cfg.results_dir,
+        "a non-empty folder name",
+    )
+    _check(
+        plain_name(str(cfg.sweep_name)),
+        "sweep_name",
+        cfg.sweep_name,
+        "a plain folder name (letters, digits, '_', '-', '.'; no path separator, no '..', "
+        "no leading dot)",
+    )
     unique = len(set(cfg.phase_one_parties)) == len(cfg.phase_one_parties)
     _check(unique, "phase_one_parties", list(cfg.phase_one_parties), "each party once")
     _check(len(parties) >= 2, "parties", parties, "at least two parties")

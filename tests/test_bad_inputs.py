@@ -53,6 +53,12 @@ GUARANTEE_LEVELS = (
 PACKAGES = "['all', 'no_article_5', 'european_force', 'monitoring_only', 'none']"
 PARAMETERS = str(list(UNCERTAIN_PARAMETERS))
 
+# what sim.validation says a sweep_name must be
+PLAIN_NAME_RULE = (
+    "a plain folder name (letters, digits, '_', '-', '.'; no path separator, no '..', "
+    "no leading dot)"
+)
+
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
@@ -76,6 +82,21 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         ["parties.russia.war_cost=-0.1"],
         None,
         "parties.russia.war_cost: got -0.1; allowed: a number >= 0",
+    ),
+    "sweep_name_climbs_out": (
+        ["sweep_name=../../somewhere"],
+        None,
+        "sweep_name: got '../../somewhere'; allowed: " + PLAIN_NAME_RULE,
+    ),
+    "sweep_name_with_a_separator": (
+        ["sweep_name=a/b"],
+        None,
+        "sweep_name: got 'a/b'; allowed: " + PLAIN_NAME_RULE,
+    ),
+    "sweep_name_hidden": (
+        ["sweep_name=.hidden"],
+        None,
+        "sweep_name: got '.hidden'; allowed: " + PLAIN_NAME_RULE,
     ),
     "optimism_beyond_the_share": (
         ["parties.russia.optimism=2"],
@@ -759,6 +780,7 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
     add("validator_range", ["us_support=1.5"])
     add("validator_name", ["mediator=china"])
     add("validator_discount", ["war.discount=1.5"])
+    add("sweep_name_escapes", ["-m", "sweep=smoke", "sweep_name=../../escaped"])
     add(
         "duplicate_yaml_key",
         [f"hydra.searchpath=[file://{user_conf}]", "scenario=duplicate_party"],
@@ -827,6 +849,7 @@ CLI_LINES = {
     "validator_name": f"mediator: got 'china'; allowed: a party in {PARTIES}",
     "validator_discount": "war.discount: got 1.5; allowed: a number in [0.0, 1.0]",
     "duplicate_yaml_key": "duplicate_party.yaml:9:3: found duplicate key usa",
+    "sweep_name_escapes": "sweep_name: got '../../escaped'; allowed: " + PLAIN_NAME_RULE,
 }
 
 
@@ -850,6 +873,7 @@ def test_cli_one_line_status_2_nothing_written(cli, name):
     else:
         assert_one_error_line(run, CLI_LINES[name])
     assert files_under(results_dir) == []
+    assert not (results_dir.parent / "escaped").exists()  # sweep_name_escapes
 
 
 def test_cli_results_dir_is_a_file_single_run(cli):
