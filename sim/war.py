@@ -165,24 +165,29 @@ class WarBatna:
         target line (n, parties) and i's belief about the others' costs of war, a multiple
         of the true ones (n, parties; None: 1); lines (n,). The diagonal is each party's own
         BATNA (its own costs it knows)."""
-        n, parties = np.shape(believed_targets)
-
-        def per_party_j(x: np.ndarray | None) -> np.ndarray | None:
-            return None if x is None else np.broadcast_to(x, (n, parties))[:, None, :]
-
-        cost = per_party_j(self.cost)
-        if cost_beliefs is not None:  # i's view of j's costs; its own it knows
-            others = ~np.eye(parties, dtype=bool)
-            cost = cost * np.where(others, np.asarray(cost_beliefs)[:, :, None], 1.0)
-        as_seen = dataclasses.replace(
-            self,
-            territory_weights=per_party_j(self.territory_weights),
-            status_quo_other=per_party_j(self.status_quo_other),
-            cost=cost,
-            aggressor_other=per_party_j(self.aggressor_other),
-            defender_other=per_party_j(self.defender_other),
+        wp = self.params
+        end_line = expected_line(
+            np.asarray(line)[:, None], believed_targets, wp.adjustment_rate, wp.horizon_months
         )
-        return as_seen.value(np.asarray(line)[:, None], believed_targets)
+        at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
+        shape = (at_line.shape[0], 1, at_line.shape[2])  # (n, i, j) with i broadcast
+        weights = np.reshape(np.broadcast_to(self.territory_weights, shape[::2]), shape)
+        cost = np.reshape(np.broadcast_to(self.cost, shape[::2]), shape)
+        if self.aggressor_other is None:
+            other = np.reshape(np.broadcast_to(self.status_quo_other, shape[::2]), shape)
+        else:
+            batna = dataclasses.replace(
+                self,
+                aggressor_other=np.reshape(
+                    np.broadcast_to(self.aggressor_other, shape[::2]), shape
+                ),
+                defender_other=np.reshape(np.broadcast_to(self.defender_other, shape[::2]), shape),
+            )
+            other = batna.other_issues(believed_targets)  # (n, i, j)
+        if cost_beliefs is not None:
+            others = ~np.eye(at_line.shape[1], dtype=bool)
+            cost = cost * np.where(others, np.asarray(cost_beliefs)[:, :, None], 1.0)
+        return weights * at_line + other - cost
 
     def rows(self, index: np.ndarray) -> WarBatna:
         """The same BATNA for rows `index` of per-replication arrays ([n,] parties)."""
