@@ -160,13 +160,15 @@ class PartyAgent(mesa.Agent):
             out[empty] = np.where(reachable.any(axis=1), first, -1)
         return out
 
-    def believed_nash(self, reps: np.ndarray) -> np.ndarray:
+    def believed_nash(self, reps: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Per replication: the Nash bargaining solution (Nash 1950) of the zone of
         agreement this party believes in: the implementable outcome, across nobody's red
         line, worth at least its BATNA to every seated party as this party believes them
         (`model.perceived_by`), that maximises the product of those believed surpluses.
         Where it believes the zone empty, the outcome whose smallest believed surplus is
-        largest (the nearest to agreement it can see); -1 with nothing implementable."""
+        largest (the nearest to agreement it can see); -1 with nothing implementable.
+        `weights` (parties,) make it the asymmetric Nash product ``prod_i (u_i - d_i)^w_i``
+        (Kalai 1977): whose interests a mediator's text weighs (`model.draft_weights`)."""
         m, i = self.model, self.index
         cols = m.red_line_free  # only outcomes across nobody's red line can be chosen
         if cols.size == 0:
@@ -175,6 +177,8 @@ class PartyAgent(mesa.Agent):
         batnas = m.perceived_by(i, reps)  # (reps, parties)
         who = m.seated[reps].copy()
         who[:, i] = True
+        if weights is not None:  # a mediator's text weighs the belligerents, seated or not
+            who[:, weights >= 1.0] = True
         possible = m.can_implement[reps][:, cols]
         wanted = (within_batna(u, batnas) | ~who[:, :, None]).all(axis=1) & possible
         zone = wanted.any(axis=1)
@@ -183,6 +187,8 @@ class PartyAgent(mesa.Agent):
             r, c = np.nonzero(wanted)
             gains = u[0 if u.shape[0] == 1 else r, :, c] - batnas[r]  # (pairs, parties)
             logs = np.log(np.maximum(gains, TOLERANCE))
+            if weights is not None:
+                logs = logs * weights
             score[r, c] = np.sum(logs, axis=1, where=who[r])
         if not zone.all():  # the smallest believed surplus, where no zone is believed
             far = np.flatnonzero(~zone)

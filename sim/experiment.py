@@ -8,7 +8,7 @@ import enum
 import os
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,17 @@ from sim.scenario import build_scenario
 from sim.schema import plain
 
 
+def _flat(key: str, value: Any) -> dict[str, Any]:
+    """A nested block as dotted columns (`war.drift.supports.usa`), lists as text."""
+    if isinstance(value, Mapping):
+        return {k: v for name, sub in value.items() for k, v in _flat(f"{key}.{name}", sub).items()}
+    if isinstance(value, enum.Enum):
+        return {key: str(value)}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return {key: ",".join(map(str, value))}
+    return {key: value}
+
+
 def flat_parameters(cfg: Any) -> dict[str, Any]:
     """The job's parameters as flat columns: settings, war, each party's strategy."""
     out: dict[str, Any] = {}
@@ -35,7 +46,8 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
     for key, value in cfg.war.items():
         if key != "supporters":
-            out[f"war.{key}"] = value
+            out.update(_flat(f"war.{key}", value))
+    out["stability.model"] = str(cfg.stability.model)
     for party, pc in cfg.parties.items():
         out[f"parties.{party}.strategy"] = str(pc.strategy)
         out[f"parties.{party}.capability"] = float(pc.capability)

@@ -249,6 +249,13 @@ class NegotiationBatch(mesa.Model):
             self.cost_beliefs = np.stack([sc.party_cost_beliefs for sc in scenarios])
         self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
         self.mediator = first.party_index(s.mediator)
+        # The mediator's text: the asymmetric Nash product with the belligerents' interests
+        # at weight 1 and everyone else's (its own included) at `mediator_bias`.
+        self.draft_weights = np.full(len(self.parties), s.mediator_bias)
+        self.draft_weights[list(first.war_sides or ())] = 1.0
+        if first.war_sides is None:
+            self.draft_weights[:] = 1.0
+            self.draft_weights[self.mediator] = s.mediator_bias
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self.learned = s.information is Information.learned
 
@@ -663,12 +670,18 @@ class NegotiationBatch(mesa.Model):
         self._end(loose, EndReason.not_binding)
         return binding | not_binding
 
-    def _propose(self, reps: np.ndarray, proposer: np.ndarray) -> np.ndarray:
+    def _propose(self, reps: np.ndarray, proposer: np.ndarray, draft: bool = False) -> np.ndarray:
+        """Each replication's proposal by its `proposer`; a mediator's `draft` of the single
+        text is the asymmetric Nash product of `draft_weights` unless its bias is 1."""
         out = np.full(reps.size, -1, dtype=np.int64)
+        neutral = draft and self.settings.mediator_bias < 1.0
         for agent in self.by_index:
             mine = proposer == agent.index
             if mine.any():
-                out[mine] = agent.propose(reps[mine])
+                if neutral and agent.index == self.mediator:
+                    out[mine] = agent.believed_nash(reps[mine], self.draft_weights)
+                else:
+                    out[mine] = agent.propose(reps[mine])
         return out
 
     def _respond(self, reps: np.ndarray, outcome: np.ndarray) -> np.ndarray:
@@ -737,7 +750,7 @@ class NegotiationBatch(mesa.Model):
         text = self.texts[reps]
         redraft = (text < 0) | ~self.can_implement[reps, np.maximum(text, 0)]
         if redraft.any():
-            text[redraft] = self._propose(reps[redraft], self.drafter(reps[redraft]))
+            text[redraft] = self._propose(reps[redraft], self.drafter(reps[redraft]), draft=True)
             self.texts[reps] = text
         has = text >= 0
         reps, text = reps[has], text[has]

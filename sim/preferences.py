@@ -75,6 +75,31 @@ def normalise_weights(salience: np.ndarray) -> np.ndarray:
     return salience / totals
 
 
+def mediator_stakes(
+    weights: np.ndarray,
+    issue_control: Sequence[np.ndarray],
+    level_control: Sequence[np.ndarray],
+    mediator: int,
+    bias: float,
+) -> np.ndarray:
+    """Issue weights (parties, issues) with the mediator's weight on every issue where it
+    controls nothing (neither the issue nor any of its levels) multiplied by `bias`, its row
+    renormalised (left at 0 if nothing remains: a mediator without a stake).
+
+    0 is Raiffa's (1982, ch. 14) neutral facilitator, whose own preferences count only
+    where it is a party that delivers something (its backstop, its vote on membership);
+    1 is a broker with its full stake in every issue (Kydd 2003, "Which Side Are You
+    On?"): the weights unchanged. `issue_control[k]` is (parties,), `level_control[k]`
+    (parties, levels)."""
+    out = np.array(weights, dtype=np.float64)
+    for k, (base, levels) in enumerate(zip(issue_control, level_control, strict=True)):
+        if not (base[mediator] or levels[mediator].any()):
+            out[mediator, k] *= bias
+    total = out[mediator].sum()
+    out[mediator] = out[mediator] / total if total > 0 else 0.0
+    return out
+
+
 def utility_matrix(
     weights: np.ndarray, level_values: Sequence[np.ndarray], shape: Sequence[int] | None = None
 ) -> np.ndarray:
@@ -114,7 +139,7 @@ class Preferences:
 
     parties: tuple[str, ...]
     space: OutcomeSpace
-    weights: np.ndarray  # (parties, issues), rows sum to 1
+    weights: np.ndarray  # (parties, issues), rows sum to 1 (0: a mediator without a stake)
     level_values: tuple[np.ndarray, ...]  # per issue (parties, levels) in [0, 1]
     red_lines: tuple[np.ndarray, ...] = field(default=())  # per issue (parties, levels) bool
 
@@ -122,8 +147,9 @@ class Preferences:
         n_parties, n_issues = len(self.parties), len(self.space.issues)
         if self.weights.shape != (n_parties, n_issues):
             raise ValueError(f"weights shape {self.weights.shape} != {(n_parties, n_issues)}")
-        if not np.allclose(self.weights.sum(axis=1), 1.0):
-            raise ValueError("weights must sum to 1 for every party")
+        totals = self.weights.sum(axis=1)
+        if not (np.isclose(totals, 1.0) | (totals == 0)).all():
+            raise ValueError("weights must sum to 1 for every party (0: a mediator with no stake)")
         if not self.red_lines:
             empty = tuple(np.zeros((n_parties, i.size), dtype=bool) for i in self.space.issues)
             object.__setattr__(self, "red_lines", empty)

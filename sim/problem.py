@@ -46,6 +46,14 @@ class Scenario:
     # party believes them, a multiple of the true ones (its doubt of their resolve); None: 1
     belligerents: tuple[int, int] | None = None  # (aggressor, defender) when the war's
     # stakes are all issues (`sim.settings.WarStakes.all`); None: the line only
+    war_sides: tuple[int, int] | None = None  # (aggressor, defender), whatever the stakes
+    # Guarantees as mechanisms (docs/model.md, "Guarantees"): the issue whose levels are
+    # guarantee packages, the force behind each level (`war.guarantee_force`), whether a
+    # level puts monitors on the line, and the aggressor's cost per unit of force.
+    guarantee_issue: int | None = None
+    guarantee_force: np.ndarray | None = None  # (levels,)
+    guarantee_monitored: np.ndarray | None = None  # (levels,) bool
+    guarantee_cost: float = 0.0
 
     @cached_property
     def party_cost_beliefs(self) -> np.ndarray:
@@ -132,18 +140,45 @@ class Scenario:
         """Index of the issue the war moves."""
         return self.space.names.index(self.territory_issue)
 
-    def war_batna(self, params: war.WarParameters | None = None) -> war.WarBatna:
-        """The parties' war BATNA under `params` (default: the scenario's own)."""
+    def guarantee_level(self, outcome: int | None = None) -> int | None:
+        """The guarantee level an outcome sets, or the one in force (the issue's status quo)
+        with no outcome; None without guarantees as mechanisms."""
+        if self.guarantee_issue is None or self.guarantee_force is None:
+            return None
+        if outcome is None:
+            return self.space.issues[self.guarantee_issue].default
+        return int(self.space.grid[outcome, self.guarantee_issue])
+
+    def costs_under(self, level: int | None, costs: np.ndarray | None = None) -> np.ndarray:
+        """War costs per month (default: the scenario's) with guarantee `level` in force:
+        the aggressor's raised by the force behind it (`war.guaranteed_costs`)."""
+        costs = self.war_costs if costs is None else costs
+        if level is None or self.war_sides is None or self.guarantee_force is None:
+            return costs
+        force = self.guarantee_force[level]
+        return war.guaranteed_costs(costs, self.war_sides[0], force, self.guarantee_cost)
+
+    def war_batna(
+        self,
+        params: war.WarParameters | None = None,
+        outcome: int | None = None,
+        weights: np.ndarray | None = None,
+        costs: np.ndarray | None = None,
+    ) -> war.WarBatna:
+        """The parties' war BATNA under `params` (default: the scenario's own), with the
+        guarantee in force during the talks, or, given a deal's `outcome`, the one it sets
+        (the value of renewed war after it). `weights` ([n,] parties, issues) and `costs`
+        ([n,] parties, per month) replace the scenario's, for draws of them."""
         prefs, k = self.preferences, self.territory_k
         return war.war_batna(
             params or self.war_params,
             self.space.issues[k].positions,
             prefs.level_values[k],
-            prefs.weights,
+            prefs.weights if weights is None else weights,
             prefs.level_values,
             [issue.default for issue in self.space.issues],
             k,
-            self.war_costs,
+            self.costs_under(self.guarantee_level(outcome), costs),
             self.belligerents,
         )
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from sim import solutions, stability, war
+from sim import beliefs, solutions, stability, war
 from sim.designs import Distribution, active_uncertainties
 from sim.model import NegotiationBatch, NegotiationModel, NegotiationResult
 from sim.model import batch_size as default_batch_size
 from sim.preferences import TOLERANCE
 from sim.problem import Scenario
 from sim.settings import BatnaMode, NegotiationSettings
+from sim.stability import StabilityModel
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 
@@ -34,6 +35,9 @@ STABILITY_COLUMNS = (
     "renewed_war_share",
     "powell_violations",
     "max_power_shift",
+    "commitment_ratio",
+    "guarantee_force",
+    "monitored",
 )
 
 
@@ -214,8 +218,100 @@ def robustness(
     structure: tuple,
     every_outcome: bool = False,
 ) -> float:
-    """Share of `st.robustness_draws` perturbations of saliences, capabilities (through the
-    war BATNA) and BATNAs under which the deal stays individually rational and unblocked.
+    """Share of `st.robustness_draws` draws of the uncertain inputs in which the deal stays
+    in every signatory's acceptable set (worth at least its BATNA as it believes it) and no
+    coalition blocks it (docs/model.md, "Robustness").
+
+    Drawn around the replication's own values: support levels (normal, `support_spread`),
+    the belligerents' capacities and the supporters' capabilities (log-normal,
+    `capability_spread`), each party's war cost (log-normal, `cost_spread`), saliences
+    (log-normal, `salience_spread`) and, when bargaining while fighting, each party's
+    optimism (normal, `belief_spread`). The BATNAs are the war's value from the deal's line
+    with the guarantee in force during the talks; static BATNAs stay as they are. Only
+    outcomes some coalition could move to can block, so by default the perturbed utilities
+    are computed for those and the deal alone; `every_outcome` computes them for the whole
+    space (the same share, slower: the oracle of the shortcut)."""
+    scenario, outcome = result.scenario, result.outcome
+    needs, changed, allowed, options, members = structure
+    k_draws = int(st.robustness_draws)
+    prefs = scenario.preferences
+    n_parties = len(scenario.parties)
+    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
+    relevant = np.ones(scenario.space.size, dtype=bool) if every_outcome else options.any(axis=1)
+    relevant[outcome] = True
+    (subset,) = np.nonzero(relevant)
+    deal = int(np.searchsorted(subset, outcome))
+    U_draws = stability.perturbed_utilities(
+        prefs.weights, prefs.level_values, scenario.space.grid[subset], factors, parties_first=True
+    )  # (parties, relevant outcomes, draws)
+    if result.settings.batna is BatnaMode.war:
+        wp = result.war_params
+        supports = np.clip(
+            wp.supports + rng.normal(0.0, st.support_spread, (k_draws, wp.supports.size)), 0, 1
+        )
+        scale = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, 2 + wp.supports.size)))
+        strength = war.defender_strength(
+            wp, supports, wp.supporter_capabilities * scale[:, 2:]
+        ) + wp.defender_capacity * (scale[:, 1] - 1.0)
+        p = war.strength_share(wp.aggressor_capacity * scale[:, 0], strength)
+        costs = scenario.war_costs * np.exp(rng.normal(0.0, st.cost_spread, (k_draws, n_parties)))
+        shift = np.zeros((k_draws, n_parties))
+        if result.settings.fighting:
+            optimism = scenario.party_optimism + rng.normal(
+                0.0, st.belief_spread, (k_draws, n_parties)
+            )
+            shift = optimism * beliefs.sides(prefs.level_values[scenario.territory_k])
+        batna = scenario.war_batna(
+            wp, weights=stability.perturbed_weights(prefs.weights, factors), costs=costs
+        )
+        believed = war.target_line(np.clip(p[:, None] + shift, 0.0, 1.0), wp.low, wp.high)
+        d_draws = war.own_values(batna, np.full(k_draws, result.contact_line), believed)
+    else:
+        d_draws = np.broadcast_to(result.reservations, (k_draws, n_parties))
+    return _share_rational_unblocked(
+        U_draws,
+        deal,
+        d_draws,
+        result.signatories,
+        needs[subset],
+        changed[subset],
+        allowed[subset],
+        members,
+        options[subset],
+    )
+
+
+def _share_rational_unblocked(
+    U_draws: np.ndarray,
+    deal: int,
+    d_draws: np.ndarray,
+    signatories: np.ndarray,
+    needs: np.ndarray,
+    changed: np.ndarray,
+    allowed: np.ndarray,
+    members: list[np.ndarray],
+    options: np.ndarray,
+) -> float:
+    """Share of draws in which the deal (column `deal` of `U_draws`, (parties, outcomes,
+    draws), overwritten) is worth its BATNA (`d_draws`, (draws, parties)) to every
+    signatory and no coalition blocks it."""
+    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
+    ir_ok = ((u_draws - d_draws)[:, signatories] >= -TOLERANCE).all(axis=1)
+    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
+    counts, _ = stability.blocking_by_party(U_draws, needs, changed, allowed, members, options)
+    return float((ir_ok & (counts == 0)).mean())
+
+
+def robustness_linear(
+    result: NegotiationResult,
+    st: Any,
+    rng: np.random.Generator,
+    structure: tuple,
+    every_outcome: bool = False,
+) -> float:
+    """`StabilityModel.linear`: share of `st.robustness_draws` perturbations of saliences,
+    capabilities (through the war BATNA) and BATNAs under which the deal stays individually
+    rational and unblocked.
 
     Only outcomes some coalition could move to can block, so by default the perturbed
     utilities are computed for those and the deal alone; `every_outcome` computes them for
@@ -244,14 +340,17 @@ def robustness(
     else:
         d_draws = np.broadcast_to(result.reservations, res_noise.shape)
     d_draws = d_draws + res_noise
-    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
-    signatories = result.signatories
-    ir_ok = ((u_draws - d_draws)[:, signatories] >= -TOLERANCE).all(axis=1)
-    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
-    counts, _ = stability.blocking_by_party(
-        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
+    return _share_rational_unblocked(
+        U_draws,
+        deal,
+        d_draws,
+        result.signatories,
+        needs[subset],
+        changed[subset],
+        allowed[subset],
+        members,
+        options[subset],
     )
-    return float((ir_ok & (counts == 0)).mean())
 
 
 def stability_row(
@@ -260,8 +359,9 @@ def stability_row(
     rng: np.random.Generator,
     cache: dict[int, tuple] | None = None,
 ) -> dict[str, Any]:
-    """The five stability measures of the binding agreement (NaN without one); `cache`
-    keeps `deal_structure` per deal across the replications of one job."""
+    """The stability parts of the binding agreement (NaN without one), by
+    `stability.model`; `cache` keeps `deal_structure` per deal across the replications of
+    one job."""
     st = cfg.stability
     empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
     empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0)
@@ -269,27 +369,16 @@ def stability_row(
     if outcome is None or not result.binding:
         return empty
     scenario = result.scenario
-    space = scenario.space
     U = scenario.utilities
     u = U[:, outcome]
 
     ir = stability.ir_margin(u, result.reservations, result.signatories)
     gap = stability.pareto_gap(U, outcome, scenario.acceptable)
-    grid = space.grid
     structure = deal_structure(scenario, outcome, cache)
     needs, changed, allowed, options, members = structure
     n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members, options)
-    robust = robustness(result, st, rng, structure)
-
-    # Durability after the deal, from the deal's line, with its guarantee.
-    territory_k = scenario.territory_k
-    deal_line = float(space.issues[territory_k].positions[grid[outcome, territory_k]])
-    guarantee = 0.0
-    if st.guarantees_issue is not None and st.guarantees_issue in space.names:
-        gk = space.names.index(st.guarantees_issue)
-        g_issue = space.issues[gk]
-        if g_issue.positioned:
-            guarantee = stability.guarantee_level(float(g_issue.positions[grid[outcome, gk]]))
+    linear = StabilityModel(st.model) is StabilityModel.linear
+    robust = (robustness_linear if linear else robustness)(result, st, rng, structure)
     dp = stability.DurabilityParameters(
         periods=int(st.durability_periods),
         paths=int(st.durability_paths),
@@ -298,18 +387,14 @@ def stability_row(
         guarantee_strength=float(st.guarantee_strength),
         guarantee_cost=float(st.guarantee_cost),
     )
-    parties = list(scenario.parties)
-    durable = stability.durability(
-        u,
-        result.war_batna,
-        scenario.war_costs,
-        deal_line,
-        guarantee,
-        parties.index(str(cfg.war.aggressor)),
-        parties.index(str(cfg.war.defender)),
-        dp,
-        rng,
-    )
+    if linear:
+        durable = _durability_linear(result, cfg, dp, rng)
+        score = stability.stability_score_linear(
+            ir, gap, n_block, len(members), robust, durable["durability"]
+        )
+    else:
+        durable = _durability(result, dp, rng)
+        score = stability.stability_score(robust, durable["durability"])
     t = stability.Thresholds(**{k: v for k, v in st.thresholds.items()})
     row: dict[str, Any] = {
         "ir_margin": ir,
@@ -319,11 +404,84 @@ def stability_row(
         "robustness": robust,
         **durable,
     }
-    row["stable"] = stability.is_stable(ir, gap, n_block, robust, durable["durability"], t)
-    row["stability_score"] = stability.stability_score(
-        ir, gap, n_block, len(members), robust, durable["durability"]
+    row["stable"] = stability.is_stable(
+        ir, gap, n_block, robust, durable["durability"], t, durable["commitment_ratio"]
     )
+    row["stability_score"] = score
     return row
+
+
+def _deal_line(result: NegotiationResult) -> float:
+    scenario, k = result.scenario, result.scenario.territory_k
+    return float(scenario.space.issues[k].positions[scenario.space.grid[result.outcome, k]])
+
+
+def _durability(
+    result: NegotiationResult, dp: stability.DurabilityParameters, rng: np.random.Generator
+) -> dict[str, Any]:
+    """`stability.durability` of the deal: renewed war valued with the deal's guarantee and,
+    without monitors, each party's optimism (bargaining while fighting)."""
+    scenario, outcome = result.scenario, result.outcome
+    level = scenario.guarantee_level(outcome)
+    monitored = level is not None and bool(scenario.guarantee_monitored[level])
+    shift = np.zeros(len(scenario.parties))
+    if result.settings.fighting and not monitored:
+        territory = scenario.preferences.level_values[scenario.territory_k]
+        shift = scenario.party_optimism * beliefs.sides(territory)
+    batna = scenario.war_batna(result.war_params, outcome)
+    found = stability.durability(
+        scenario.utilities[:, outcome],
+        batna,
+        _deal_line(result),
+        scenario.war_sides,
+        shift,
+        dp,
+        rng,
+    )
+    return {**found, "guarantee_force": _force(result), "monitored": monitored}
+
+
+def _force(result: NegotiationResult) -> float:
+    """The force behind the deal's guarantee (`war.guarantee_force`); 0 without one."""
+    level = result.scenario.guarantee_level(result.outcome)
+    return 0.0 if level is None else float(result.scenario.guarantee_force[level])
+
+
+def _durability_linear(
+    result: NegotiationResult,
+    cfg: Any,
+    dp: stability.DurabilityParameters,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """`stability.durability_linear` of the deal: the guarantee's strength linear in its
+    position on the guarantees issue."""
+    scenario, outcome, st = result.scenario, result.outcome, cfg.stability
+    space = scenario.space
+    guarantee = 0.0
+    if st.guarantees_issue is not None and st.guarantees_issue in space.names:
+        gk = space.names.index(st.guarantees_issue)
+        g_issue = space.issues[gk]
+        if g_issue.positioned:
+            guarantee = stability.guarantee_level(float(g_issue.positions[space.grid[outcome, gk]]))
+    aggressor, defender = scenario.war_sides
+    found = stability.durability_linear(
+        scenario.utilities[:, outcome],
+        result.war_batna,
+        scenario.war_costs,
+        _deal_line(result),
+        guarantee,
+        aggressor,
+        defender,
+        dp,
+        rng,
+    )
+    # The linear model has no commitment ratio: its Powell test is the one-month one.
+    return {
+        **found,
+        "commitment_ratio": np.nan,
+        "guarantee_force": _force(result),
+        "monitored": False,
+    }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sim import war
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
     Preferences,
+    mediator_stakes,
     normalise_weights,
     positional_values,
     red_line_mask,
@@ -90,6 +91,8 @@ def offer_levels(cfg: Any) -> Any:
     iss = out["issues"][issue_name]
     iss["levels"] = {k: v for k, v in iss["levels"].items() if k in keep}
     iss["level_control"] = {k: v for k, v in iss["level_control"].items() if k in keep}
+    backing = out["war"]["guarantees"]["levels"]
+    out["war"]["guarantees"]["levels"] = {k: v for k, v in backing.items() if k in keep}
     for party in out["parties"].values():
         pref = party["preferences"].get(issue_name)
         if pref is None:
@@ -107,6 +110,7 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
     supporters = list(wc.supporters)
     supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
     caps = np.array([capabilities[parties.index(s)] for s in supporters])
+    support_drift = np.array([float(wc.drift.supports.get(s, 0.0)) for s in supporters])
     territory = space.issue(wc.territory_issue)
     return war.WarParameters(
         aggressor_capacity=float(wc.russia_capacity),
@@ -121,7 +125,40 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
         discount=float(wc.discount),
         low=float(territory.positions.min()),
         high=float(territory.positions.max()),
+        capacity_drift=float(wc.drift.capacity),
+        support_drift=support_drift,
     )
+
+
+def guarantee_mechanisms(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> dict[str, Any]:
+    """The Scenario fields of guarantees as mechanisms: per level of the guarantees issue,
+    the force behind it (`war.guarantee_force`) and whether it puts monitors on the line
+    (a monitor or a force guarantor other than the aggressor). Empty without the issue or
+    without `war.guarantees.levels`."""
+    name = cfg.stability.guarantees_issue
+    backing = cfg.war.guarantees.levels
+    if name is None or name not in space.names or not backing:
+        return {}
+    parties = list(cfg.parties)
+    aggressor = parties.index(str(cfg.war.aggressor))
+    k = space.names.index(name)
+    issue = space.issues[k]
+    credibility = np.zeros((issue.size, len(parties)))
+    watched = np.zeros((issue.size, len(parties)), dtype=bool)
+    for level, conf in backing.items():
+        j = issue.level_index(level)
+        for guarantor, chance in conf.force.items():
+            credibility[j, parties.index(guarantor)] = float(chance)
+        for monitor in conf.monitors:
+            watched[j, parties.index(monitor)] = True
+    watched |= credibility > 0
+    watched[:, aggressor] = False
+    return {
+        "guarantee_issue": k,
+        "guarantee_force": war.guarantee_force(credibility, capabilities, aggressor),
+        "guarantee_monitored": watched.any(axis=1),
+        "guarantee_cost": float(cfg.war.guarantees.cost_per_force),
+    }
 
 
 def build_scenario(cfg: Any) -> Scenario:
@@ -159,6 +196,10 @@ def build_scenario(cfg: Any) -> Scenario:
         level_control.append(levels)
 
     weights = normalise_weights(salience)
+    mediator = parties.index(str(cfg.mediator))
+    weights = mediator_stakes(
+        weights, issue_control, level_control, mediator, float(cfg.mediator_bias)
+    )
     for i, pname in enumerate(parties):
         fixed = cfg.parties[pname].reservation_value
         if fixed is not None:
@@ -174,6 +215,7 @@ def build_scenario(cfg: Any) -> Scenario:
 
     preferences = Preferences(parties, space, weights, tuple(level_values), tuple(red_lines))
     capabilities = np.array([float(cfg.parties[p].capability) for p in parties])
+    sides = (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
     strategies = tuple(
         PartyStrategy(
             StrategyName(str(pc.strategy)),
@@ -197,9 +239,7 @@ def build_scenario(cfg: Any) -> Scenario:
         optimism=np.array([float(cfg.parties[p].optimism) for p in parties]),
         belief_sd=float(cfg.war.belief_sd),
         cost_beliefs=np.array([float(cfg.parties[p].cost_belief) for p in parties]),
-        belligerents=(
-            (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
-            if WarStakes(str(cfg.war.stakes)) is WarStakes.all
-            else None
-        ),
+        belligerents=sides if WarStakes(str(cfg.war.stakes)) is WarStakes.all else None,
+        war_sides=sides,
+        **guarantee_mechanisms(cfg, space, capabilities),
     )

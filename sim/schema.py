@@ -28,7 +28,7 @@ from sim.settings import (
     StrategyName,
     WarStakes,
 )
-from sim.stability import Thresholds
+from sim.stability import StabilityModel, Thresholds
 
 # The repository's conf/ folder, absolute: under `python -m`, Hydra would read a relative
 # path as a Python package.
@@ -77,6 +77,31 @@ class PartyConf:
 
 
 @dataclass
+class GuaranteeLevelConf:
+    """What stands behind one level of the guarantees issue (Fortna 2004, Walter 2002)."""
+
+    force: dict[str, float] = field(default_factory=dict)  # guarantor -> credibility in [0, 1]
+    monitors: list[str] = field(default_factory=list)  # parties that watch the line
+
+
+@dataclass
+class GuaranteesConf:
+    """Guarantees as mechanisms: per level of `stability.guarantees_issue`, its guarantors'
+    credibility of intervening and its monitors; a level not listed has neither."""
+
+    cost_per_force: float = 1.0  # aggressor's cost multiplier added per unit of force
+    levels: dict[str, GuaranteeLevelConf] = field(default_factory=dict)
+
+
+@dataclass
+class DriftConf:
+    """How the balance moves after a deal, per month (docs/model.md, "Durability")."""
+
+    capacity: float = 0.0  # the aggressor's capacity, log growth (rebuilding in a ceasefire)
+    supports: dict[str, float] = field(default_factory=dict)  # supporter -> change of support
+
+
+@dataclass
 class WarConf:
     territory_issue: str = "territory"
     contact_line: float = 50.0  # initial position on the territory scale
@@ -95,6 +120,8 @@ class WarConf:
     supporters: dict[str, str] = field(
         default_factory=lambda: {"usa": "us_support", "europe": "europe_support"}
     )
+    drift: DriftConf = field(default_factory=DriftConf)
+    guarantees: GuaranteesConf = field(default_factory=GuaranteesConf)
 
 
 @dataclass
@@ -129,21 +156,26 @@ class ThresholdsConf:
     blocking_coalitions: int = Thresholds.blocking_coalitions
     robustness: float = Thresholds.robustness
     durability: float = Thresholds.durability
+    commitment_ratio: float = Thresholds.commitment_ratio
 
 
 @dataclass
 class StabilityConf:
+    model: StabilityModel = StabilityModel.linear  # conf/config.yaml: mechanisms
     robustness_draws: int = 64
     salience_spread: float = 0.1  # sd of log-normal factors on saliences
-    reservation_spread: float = 0.05  # sd of normal noise on reservation values
+    reservation_spread: float = 0.05  # linear: sd of normal noise on reservation values
     capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
+    support_spread: float = 0.1  # mechanisms: sd of normal noise on each support level
+    cost_spread: float = 0.3  # mechanisms: sd of log-normal factors on each party's war cost
+    belief_spread: float = 0.05  # mechanisms: sd of normal noise on each party's optimism
     durability_periods: int = 36  # months after the deal
     durability_paths: int = 32
     support_shock: float = 0.05  # sd of monthly changes in support levels
     capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
-    guarantee_strength: float = 0.5  # defender strength added by the strongest guarantee
-    guarantee_cost: float = 2.0  # aggressor cost multiplier added by the strongest guarantee
-    guarantees_issue: str | None = None  # the issue whose level strengthens the defender
+    guarantee_strength: float = 0.5  # linear: defender strength added by the strongest guarantee
+    guarantee_cost: float = 2.0  # linear: aggressor cost multiplier added by the strongest one
+    guarantees_issue: str | None = None  # the issue whose levels are guarantee packages
     thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
 
 
@@ -167,6 +199,7 @@ class SimConfig:
     walkout_patience: int = NegotiationSettings.walkout_patience
     text_step: float = NegotiationSettings.text_step
     framework_commitment: float = NegotiationSettings.framework_commitment
+    mediator_bias: float = NegotiationSettings.mediator_bias  # conf/config.yaml: 0, neutral
     bargaining: Bargaining = NegotiationSettings.bargaining
     us_support: float = 0.5
     europe_support: float = 0.5

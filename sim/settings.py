@@ -73,6 +73,8 @@ class NegotiationSettings:
     text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
     framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
     bargaining: Bargaining = Bargaining.calendar
+    mediator_bias: float = 1.0  # weight of the non-belligerents' interests in the mediator's
+    # text, and its stake in issues it controls no level of (1: the model before)
     collect_trace: bool = True
 
     @property
@@ -102,6 +104,7 @@ class NegotiationSettings:
             "text_step": float(cfg.text_step),
             "framework_commitment": float(cfg.framework_commitment),
             "bargaining": Bargaining(cfg.bargaining),
+            "mediator_bias": float(cfg.mediator_bias),
         }
         values.update(overrides)
         return cls(**values)

@@ -1,20 +1,25 @@
-"""Is an agreement stable? Five measures, each a pure function (DESIGN.md section 4).
+"""Is an agreement stable? Each part a pure function (docs/model.md, "Stability").
 
 1. individual rationality: `ir_margin`, the smallest surplus over the BATNA;
 2. Pareto efficiency: `pareto_gap`, how much another outcome raises every party at once;
 3. coalition-proofness: coalitions that control the issues they would change and all
    strictly prefer an alternative (the core of an NTU game with issue control, after
    Aumann 1961, with the control rules of DESIGN.md);
-4. robustness: the share of Monte Carlo perturbations of saliences, reservation values
-   and capabilities under which 1 and 3 still hold;
-5. durability: the share of post-agreement periods in which no party's value of renewed
-   war beats its value of the deal, with guarantees lowering the aggressor's odds and
-   raising its cost (Fortna 2004, *Peace Time*) and Powell's (2006) shifting-power test.
+4. robustness: the share of draws of the uncertain inputs under which 1 and 3 still hold;
+5. durability: the share of post-agreement months in which no belligerent's value of
+   renewed war beats the deal while power and support drift, with guarantees as
+   mechanisms (Fortna 2004, *Peace Time*; Walter 2002) and Powell's (2006) commitment
+   test over the war's horizon (`commitment_ratio`).
+
+`StabilityModel.linear` keeps the measures as they were before (noise on saliences,
+capabilities and reservations; a one-month Powell test against zero-mean noise; guarantees
+linear in their position; the score a mean of the five parts).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import itertools
 from dataclasses import dataclass
 
@@ -22,6 +27,14 @@ import numpy as np
 
 from sim import war
 from sim.preferences import TOLERANCE
+
+
+class StabilityModel(enum.StrEnum):
+    """How robustness, durability and the score are measured (docs/model.md)."""
+
+    mechanisms = "mechanisms"  # uncertain inputs, drift, Powell over the horizon, guarantees
+    # as force and monitoring, score = robustness x durability
+    linear = "linear"  # the model before: noise, one-month Powell, linear guarantees, mean
 
 
 def ir_margin(u: np.ndarray, d: np.ndarray, signatories: np.ndarray) -> float:
@@ -151,6 +164,13 @@ def blocking_by_party(
     return count, surplus
 
 
+def perturbed_weights(weights: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """(draws, parties, issues): the weights (parties, issues) scaled by `factors` and
+    renormalised per party."""
+    w = weights[None] * factors
+    return w / w.sum(axis=-1, keepdims=True)
+
+
 def perturbed_utilities(
     weights: np.ndarray,
     level_values: tuple[np.ndarray, ...],
@@ -160,8 +180,7 @@ def perturbed_utilities(
 ) -> np.ndarray:
     """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K);
     (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them."""
-    w = weights[None] * factors
-    w /= w.sum(axis=-1, keepdims=True)
+    w = perturbed_weights(weights, factors)
     # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
     per_outcome = np.stack(
         [values[:, level_indices[:, k]] for k, values in enumerate(level_values)], axis=-1
@@ -187,7 +206,7 @@ def guarantee_level(position: float, low: float = 0.0, high: float = 100.0) -> f
     return float(np.clip((high - position) / (high - low), 0.0, 1.0))
 
 
-def durability(
+def durability_linear(
     deal_utility: np.ndarray,
     batna: war.WarBatna,
     costs_per_month: np.ndarray,
@@ -198,7 +217,8 @@ def durability(
     dp: DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, float]:
-    """Share of post-deal periods in which the deal holds, and Powell's test.
+    """`StabilityModel.linear`: share of post-deal periods in which the deal holds, and a
+    one-month Powell test against the noise.
 
     `batna` is the parties' war BATNA (`war.war_batna`, per-party arrays of shape
     (parties,)) and `costs_per_month` (parties,) the utility each loses per month of war.
@@ -257,22 +277,122 @@ def durability(
     }
 
 
+def commitment_ratio(
+    shift: float | np.ndarray, discount: float, cost_a: float, cost_b: float
+) -> float | np.ndarray:
+    """Powell (2006), "War as a Commitment Problem": ``delta shift / ((1 - delta) (c_A +
+    c_B))``. `shift` is the per-period flow of value the declining side loses to the shift
+    in power, `discount` the per-period discount factor, `cost_a + cost_b` the total costs of
+    a war. Above 1 no bargain can buy off the declining side: it prefers war now."""
+    shift = np.asarray(shift, dtype=np.float64)
+    costs = cost_a + cost_b
+    if discount < 1.0 and costs > 0:
+        out = discount * shift / ((1.0 - discount) * costs)
+    else:  # no discounting or a costless war: any loss is worth fighting to avoid
+        out = np.where(shift > 0, np.inf, 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def durability(
+    deal_utility: np.ndarray,
+    batna: war.WarBatna,
+    deal_line: float,
+    war_sides: tuple[int, int],
+    believed_shift: np.ndarray,
+    dp: DurabilityParameters,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """`StabilityModel.mechanisms`: does the deal hold while power drifts?
+
+    Month by month after the deal the aggressor's capacity and the support levels follow
+    their drift (`war.drifted`) plus zero-mean random walks (`support_shock`,
+    `capacity_shock`). A belligerent prefers renewed war when its value of war from the
+    deal's line, toward the line it believes the new balance implies (the true one moved by
+    `believed_shift` (parties,), in ``p`` units: its optimism, 0 under monitoring), beats
+    the deal. `batna` carries the costs under the deal's guarantee.
+
+    Powell's test runs on the anticipated (expected, noise-free) path: in month t the
+    declining side loses ``V(p_t) - V(p_{t+H})`` of its value of war over the horizon H;
+    with utilities as present values, the per-period flow is ``(1 - delta^H)`` times that,
+    and `commitment_ratio` compares it with the two belligerents' costs of war. Zero-mean
+    noise alone never makes it fire. A month holds when no belligerent prefers war and the
+    ratio is at most 1.
+    """
+    params = batna.params
+    aggressor, defender = war_sides
+    fighters = [aggressor, defender]
+    months = np.arange(1, dp.periods + 1, dtype=np.float64)
+    capacity, supports = war.drifted(params, months)  # (T,), (T, S)
+    n_sup = params.supports.size
+    walk = np.cumsum(rng.normal(0.0, dp.support_shock, (dp.paths, dp.periods, n_sup)), axis=1)
+    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, (dp.paths, dp.periods)), axis=1)
+    p = war.strength_share(
+        capacity[None] * np.exp(cap_walk),
+        war.defender_strength(
+            params, np.clip(supports[None] + walk, 0.0, 1.0), params.supporter_capabilities
+        ),
+    )  # (paths, T)
+    believed = np.clip(p[..., None] + believed_shift, 0.0, 1.0)  # (paths, T, parties)
+    n = dp.paths * dp.periods
+    targets = war.target_line(believed, params.low, params.high).reshape(n, -1)
+    own = war.own_values(batna, np.full(n, deal_line), targets).reshape(believed.shape)
+    prefers_war = (own[..., fighters] > deal_utility[fighters] + TOLERANCE).any(axis=-1)
+
+    horizon = params.horizon_months
+    later_cap, later_sup = war.drifted(params, months + horizon)
+    p_now = war.strength_share(
+        capacity, war.defender_strength(params, supports, params.supporter_capabilities)
+    )
+    p_later = war.strength_share(
+        later_cap, war.defender_strength(params, later_sup, params.supporter_capabilities)
+    )
+    value_now = batna.value(deal_line, war.target_line(p_now, params.low, params.high))
+    value_later = batna.value(deal_line, war.target_line(p_later, params.low, params.high))
+    loss = np.maximum(value_now - value_later, 0.0)[:, fighters].max(axis=1)  # (T,)
+    period_discount = params.discount**horizon
+    cost = np.broadcast_to(batna.cost, (len(deal_utility),))
+    if period_discount < 1.0:
+        ratio = commitment_ratio(
+            (1.0 - period_discount) * loss, period_discount, cost[aggressor], cost[defender]
+        )
+    else:  # no discounting: the limit of the same ratio, loss / (c_A + c_B)
+        ratio = commitment_ratio(loss, 0.5, cost[aggressor], cost[defender])
+    powell = ratio > 1.0
+    holds = ~prefers_war & ~powell[None, :]
+    return {
+        "durability": float(holds.mean()),
+        "renewed_war_share": float(prefers_war.mean()),
+        "powell_violations": float(powell.mean()),
+        "max_power_shift": float(loss.max()),
+        "commitment_ratio": float(ratio.max()),
+    }
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """What `stable` requires of each measure (config `stability.thresholds`)."""
+    """What `stable` requires of each part (config `stability.thresholds`; docs/model.md,
+    "Stability", for how the robustness and durability thresholds were found)."""
 
     ir_margin: float = 0.0
     pareto_gap: float = 0.01
     blocking_coalitions: int = 0
     robustness: float = 0.8
     durability: float = 0.8
+    commitment_ratio: float = 1.0  # Powell (2006): above 1 the declining side fights
 
 
-def stability_score(
+def stability_score(robust: float, durable: float) -> float:
+    """The chance the deal holds both ways, the two taken as independent: it stays acceptable
+    to every signatory and unblocked under the uncertain inputs (`robust`) and then holds
+    month after month as power drifts (`durable`)."""
+    return float(robust * durable)
+
+
+def stability_score_linear(
     ir: float, gap: float, n_blocking: int, n_coalitions: int, robust: float, durable: float
 ) -> float:
-    """Mean of five parts in [0, 1]: IR (1 or 0), 1 - gap (capped), share of coalitions not
-    blocking, robustness, durability."""
+    """`StabilityModel.linear`: mean of five parts in [0, 1]: IR (1 or 0), 1 - gap
+    (capped), share of coalitions not blocking, robustness, durability."""
     parts = [
         1.0 if ir >= -TOLERANCE else 0.0,
         1.0 - min(max(gap, 0.0), 1.0),
@@ -284,12 +404,21 @@ def stability_score(
 
 
 def is_stable(
-    ir: float, gap: float, n_blocking: int, robust: float, durable: float, t: Thresholds
+    ir: float,
+    gap: float,
+    n_blocking: int,
+    robust: float,
+    durable: float,
+    t: Thresholds,
+    commitment: float = 0.0,
 ) -> bool:
+    """Every part within its threshold: rational, efficient, unblocked, robust, durable,
+    and no commitment problem (`commitment`, `commitment_ratio`; NaN under `linear`)."""
     return bool(
         ir >= t.ir_margin - TOLERANCE
         and gap <= t.pareto_gap + TOLERANCE
         and n_blocking <= t.blocking_coalitions
         and robust >= t.robustness
         and durable >= t.durability
+        and not commitment > t.commitment_ratio
     )

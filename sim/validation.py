@@ -93,6 +93,31 @@ def _check_grid(name: str, spread: Any) -> None:
     _check(ok, f"{key}.levels", values, f"a non-empty list of distinct numbers {within}")
 
 
+def _check_guarantees(cfg: Any, parties: list[str], levels_by_issue: dict[str, list]) -> None:
+    """`war.guarantees`: its levels belong to `stability.guarantees_issue`, its guarantors
+    and monitors are parties, credibilities are probabilities."""
+    conf = cfg.war.guarantees
+    cost = conf.cost_per_force
+    ok = math.isfinite(cost) and cost >= 0
+    _check(ok, "war.guarantees.cost_per_force", cost, "a number >= 0")
+    if not conf.levels:
+        return
+    issue = cfg.stability.guarantees_issue
+    _check(
+        issue is not None,
+        "war.guarantees.levels",
+        list(conf.levels),
+        "empty unless stability.guarantees_issue names the guarantees issue",
+    )
+    _known("war.guarantees.levels", list(conf.levels), levels_by_issue[issue], "level")
+    for level, backing in conf.levels.items():
+        key = f"war.guarantees.levels.{level}"
+        _known(f"{key}.force", list(backing.force), parties, "party")
+        _known(f"{key}.monitors", list(backing.monitors), parties, "party")
+        for guarantor, chance in backing.force.items():
+            _in_scale(f"{key}.force.{guarantor}", chance, 0.0, 1.0)
+
+
 def validate(cfg: Any) -> None:
     """Semantic checks of a composed config; raises ConfigError on the first problem.
 
@@ -126,6 +151,7 @@ def validate(cfg: Any) -> None:
     ok = 0 < cfg.text_step <= 1
     _check(ok, "text_step", cfg.text_step, "a number in (0, 1]")
     _in_scale("framework_commitment", cfg.framework_commitment, 0.0, 1.0)
+    _in_scale("mediator_bias", cfg.mediator_bias, 0.0, 1.0)
     _check(cfg.max_outcomes >= 1, "max_outcomes", cfg.max_outcomes, "an integer >= 1")
     for key in ("us_support", "europe_support"):
         _in_scale(key, cfg[key], 0.0, 1.0)
@@ -292,11 +318,17 @@ def validate(cfg: Any) -> None:
         "capacity_shock",
         "guarantee_strength",
         "guarantee_cost",
+        "support_spread",
+        "cost_spread",
+        "belief_spread",
+        "thresholds.commitment_ratio",
     ):
-        ok = math.isfinite(st[key]) and st[key] >= 0
-        _check(ok, f"stability.{key}", st[key], "a number >= 0")
+        value = OmegaConf.select(cfg, f"stability.{key}") if "." in key else st[key]
+        ok = math.isfinite(value) and value >= 0
+        _check(ok, f"stability.{key}", value, "a number >= 0")
     if st.guarantees_issue is not None:
         _known("stability.guarantees_issue", [st.guarantees_issue], issues, "issue (or null)")
+    _check_guarantees(cfg, parties, levels_by_issue)
     _in_scale("stability.thresholds.robustness", st.thresholds.robustness, 0.0, 1.0)
     _in_scale("stability.thresholds.durability", st.thresholds.durability, 0.0, 1.0)
 
@@ -332,3 +364,9 @@ def validate(cfg: Any) -> None:
     _in_scale("war.discount", war.discount, 0.0, 1.0)
     _check(war.months_per_round > 0, "war.months_per_round", war.months_per_round, "> 0")
     _check(war.horizon_months >= 0, "war.horizon_months", war.horizon_months, "a number >= 0")
+    drift = war.drift
+    _check(math.isfinite(drift.capacity), "war.drift.capacity", drift.capacity, "a finite number")
+    _known("war.drift.supports", list(drift.supports), list(war.supporters), "supporter")
+    for party, rate in drift.supports.items():
+        ok = math.isfinite(rate) and -1 <= rate <= 1
+        _check(ok, f"war.drift.supports.{party}", rate, "a number in [-1, 1] (per month)")

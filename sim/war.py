@@ -35,6 +35,11 @@ class WarParameters:
     discount: float  # per month
     low: float = 0.0
     high: float = 100.0
+    # After a deal (docs/model.md, "Durability"): the aggressor's capacity grows by
+    # `capacity_drift` a month in logs (rebuilding during a ceasefire) and each support
+    # level moves by `support_drift` (supporters,) a month; None: no drift.
+    capacity_drift: float = 0.0
+    support_drift: np.ndarray | None = None
 
 
 def _aid(supports: np.ndarray, supporter_capabilities: np.ndarray) -> np.ndarray:
@@ -223,28 +228,69 @@ def war_batna(
     costs_per_month: np.ndarray,
     belligerents: tuple[int, int] | None = None,
 ) -> WarBatna:
-    """The war BATNA of parties with issue `weights` (parties, issues) and `level_values`
-    per issue (parties, levels); an issue without a status quo counts at its worst level.
+    """The war BATNA of parties with issue `weights` ([n,] parties, issues) and
+    `level_values` per issue (parties, levels); an issue without a status quo counts at its
+    worst level. `costs_per_month` is (parties,) or ([n,] parties).
     With `belligerents` (aggressor, defender), the war also settles the other issues: at
     the aggressor's ideal levels with probability p, else at the defender's."""
-    status_quo_other = np.zeros(weights.shape[0])
-    sides = [np.zeros(weights.shape[0]), np.zeros(weights.shape[0])]
+    status_quo_other = np.zeros(weights.shape[:-1])
+    sides = [np.zeros(weights.shape[:-1]), np.zeros(weights.shape[:-1])]
     for k, (values, default) in enumerate(zip(level_values, defaults, strict=True)):
         if k != territory_k:
             at_default = values.min(axis=1) if default is None else values[:, default]
-            status_quo_other += weights[:, k] * at_default
+            status_quo_other += weights[..., k] * at_default
             for side, who in zip(sides, belligerents or (), strict=False):
-                side += weights[:, k] * values[:, int(np.argmax(values[who]))]
+                side += weights[..., k] * values[:, int(np.argmax(values[who]))]
     cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
     return WarBatna(
         params,
         territory_positions,
         territory_values,
-        weights[:, territory_k],
+        weights[..., territory_k],
         status_quo_other,
         cost,
         *(sides if belligerents is not None else (None, None)),
     )
+
+
+def own_values(batna: WarBatna, line: np.ndarray, believed_targets: np.ndarray) -> np.ndarray:
+    """(n, parties): each party's value of war from `line` (n,) toward the target it
+    believes in, `believed_targets` (n, parties): the diagonal of `WarBatna.perceived`."""
+    return np.diagonal(batna.perceived(line, believed_targets), axis1=1, axis2=2)
+
+
+def guarantee_force(
+    credibility: np.ndarray, capabilities: np.ndarray, aggressor: int
+) -> np.ndarray:
+    """(levels,): the force behind each level of a guarantee, ``sum_g capability_g x
+    credibility_g`` over its guarantors (Fortna 2004, Walter 2002): `credibility` (levels,
+    parties) is each party's probability of intervening for the level, 0 if it guarantees
+    nothing there. A guarantor that is the aggressor adds nothing: it would intervene
+    against itself."""
+    credible = np.array(credibility, dtype=np.float64)
+    credible[:, aggressor] = 0.0
+    return credible @ capabilities
+
+
+def guaranteed_costs(
+    costs: np.ndarray, aggressor: int, force: float | np.ndarray, cost_per_force: float
+) -> np.ndarray:
+    """War costs (..., parties) under a guarantee: the aggressor's multiplied by
+    ``1 + cost_per_force x force`` (the expected intervention it would face), the others'
+    unchanged."""
+    out = np.array(costs, dtype=np.float64)
+    out[..., aggressor] *= 1.0 + cost_per_force * np.asarray(force)
+    return out
+
+
+def drifted(params: WarParameters, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The expected aggressor capacity (months,) and support levels (months, supporters)
+    `months` after a deal, from the drift rates in `params` (supports kept in [0, 1])."""
+    months = np.asarray(months, dtype=np.float64)
+    capacity = params.aggressor_capacity * np.exp(params.capacity_drift * months)
+    drift = np.zeros_like(params.supports) if params.support_drift is None else params.support_drift
+    supports = np.clip(params.supports[None, :] + months[:, None] * drift[None, :], 0.0, 1.0)
+    return capacity, supports
 
 
 def interp_rows(x: float | np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:

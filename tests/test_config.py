@@ -517,15 +517,20 @@ def test_default_scenario_builds_to_arrays(compose):
     assert scenario.utilities.shape == (4, scenario.space.size)
     assert ((scenario.utilities >= 0) & (scenario.utilities <= 1 + 1e-12)).all()
     np.testing.assert_allclose(scenario.preferences.weights.sum(axis=1), 1.0)
-    # usa's saliences 0.4, 0.3, 0.4
-    np.testing.assert_allclose(scenario.preferences.weights[0], [4 / 11, 3 / 11, 4 / 11])
+    # usa's saliences 0.4, 0.3, 0.4; the neutral mediator (mediator_bias 0) keeps its stake
+    # only in nato and guarantees, where it controls levels (membership; Article 5 ...)
+    np.testing.assert_allclose(scenario.preferences.weights[0], [0.0, 3 / 7, 4 / 7])
+    np.testing.assert_allclose(scenario.preferences.weights[1:].sum(axis=1), 1.0)
+    broker = build_scenario(compose(["mediator_bias=1"]))
+    np.testing.assert_allclose(broker.preferences.weights[0], [4 / 11, 3 / 11, 4 / 11])
+    np.testing.assert_array_equal(broker.preferences.weights[1:], scenario.preferences.weights[1:])
     np.testing.assert_array_equal(scenario.capabilities, [0.9, 1.0, 0.6, 0.7])
 
 
 def test_default_scenario_static_reservation_closed_form(compose):
     # usa: territory ideal 80, no reservation point: its worst level (0) is worth 0.2;
     # nato ideal 75, none: worst (0) is 0.25; guarantees ideal 50, reservation 70: 0.8.
-    scenario = build_scenario(compose(["parties.europe.reservation_value=0.6"]))
+    scenario = build_scenario(compose(["parties.europe.reservation_value=0.6", "mediator_bias=1"]))
     expected_usa = (0.4 * 0.2 + 0.3 * 0.25 + 0.4 * 0.8) / 1.1
     assert scenario.static_reservation[0] == pytest.approx(expected_usa)
     assert scenario.static_reservation[3] == 0.6  # a fixed BATNA is taken as is

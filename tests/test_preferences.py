@@ -282,7 +282,9 @@ def test_preferences_lookup_and_checks():
     space, values = prefs.space, prefs.level_values
     with pytest.raises(ValueError, match=re.escape("weights shape (2, 3) != (2, 2)")):
         Preferences(prefs.parties, space, np.full((2, 3), 1 / 3), values)
-    with pytest.raises(ValueError, match=r"^weights must sum to 1 for every party$"):
+    with pytest.raises(
+        ValueError, match=r"^weights must sum to 1 for every party \(0: a mediator with no stake\)$"
+    ):
         Preferences(prefs.parties, space, np.array([[0.5, 0.5], [0.5, 0.4]]), values)
     with pytest.raises(ValueError, match=re.escape("issue 'nato': level values shape (2, 3)")):
         Preferences(prefs.parties, space, prefs.weights, (values[0], values[1][:, :3]))

@@ -351,7 +351,7 @@ def war_batna() -> war.WarBatna:
 
 
 def run_durability(deal, guarantee=0.0, dp=CALM, seed=0):
-    return stability.durability(
+    return stability.durability_linear(
         np.asarray(deal, dtype=float), war_batna(), COSTS, DEAL_LINE, guarantee, 0, 1, dp,
         np.random.default_rng(seed),
     )  # fmt: skip
@@ -490,7 +490,7 @@ def hand_war_values() -> np.ndarray:
 
 
 def run_still(deal: np.ndarray, guarantee: float = 0.0, dp: DurabilityParameters = STILL):
-    return stability.durability(
+    return stability.durability_linear(
         deal, hand_batna(), HAND_COSTS, HAND_LINE, guarantee, 0, 1, dp, np.random.default_rng(0)
     )
 
@@ -649,24 +649,24 @@ def test_is_stable_follows_the_thresholds_given():
 
 
 def test_stability_score_of_a_perfect_deal_is_one():
-    assert stability.stability_score(0.2, 0.0, 0, 15, 1.0, 1.0) == 1.0
+    assert stability.stability_score_linear(0.2, 0.0, 0, 15, 1.0, 1.0) == 1.0
 
 
 def test_stability_score_is_the_mean_of_its_five_parts():
     # parts: IR 0 (margin < 0), 1 - 0.25, 1 - 3/15, 0.5, 0.4 -> (0 + .75 + .8 + .5 + .4) / 5
-    score = stability.stability_score(-0.1, 0.25, 3, 15, 0.5, 0.4)
+    score = stability.stability_score_linear(-0.1, 0.25, 3, 15, 0.5, 0.4)
     assert score == pytest.approx(0.49, abs=1e-12)
 
 
 def test_stability_score_boundaries():
     # IR exactly 0 counts as rational; a gap above 1 is capped, a negative one floored.
-    assert stability.stability_score(0.0, 0.0, 0, 15, 1.0, 1.0) == 1.0
-    assert stability.stability_score(0.0, 5.0, 0, 15, 1.0, 1.0) == pytest.approx(0.8)
-    assert stability.stability_score(0.0, -1.0, 0, 15, 1.0, 1.0) == 1.0
+    assert stability.stability_score_linear(0.0, 0.0, 0, 15, 1.0, 1.0) == 1.0
+    assert stability.stability_score_linear(0.0, 5.0, 0, 15, 1.0, 1.0) == pytest.approx(0.8)
+    assert stability.stability_score_linear(0.0, -1.0, 0, 15, 1.0, 1.0) == 1.0
     # Every coalition blocking, nothing robust or durable, not rational: 0.
-    assert stability.stability_score(-1.0, 1.0, 15, 15, 0.0, 0.0) == 0.0
+    assert stability.stability_score_linear(-1.0, 1.0, 15, 15, 0.0, 0.0) == 0.0
     # No coalitions at all does not divide by zero.
-    assert stability.stability_score(0.0, 0.0, 0, 0, 1.0, 1.0) == 1.0
+    assert stability.stability_score_linear(0.0, 0.0, 0, 0, 1.0, 1.0) == 1.0
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -674,7 +674,7 @@ def test_stability_score_stays_in_the_unit_interval(seed):
     rng = np.random.default_rng(seed)
     for _ in range(50):
         n = int(rng.integers(1, 16))
-        score = stability.stability_score(
+        score = stability.stability_score_linear(
             rng.normal(), rng.normal(), int(rng.integers(0, n + 1)), n, rng.random(), rng.random()
         )
         assert 0.0 <= score <= 1.0

@@ -316,8 +316,12 @@ def test_smoke_rows_agree_with_the_stability_definitions(basic_frame, smoke_cfg)
             row["robustness"],
             row["durability"],
         )
-        assert row["stable"] == stability.is_stable(*measures, thresholds)
-        score = stability.stability_score(*measures[:3], n_coalitions, *measures[3:])
+        commitment = row["commitment_ratio"]
+        assert row["stable"] == stability.is_stable(*measures, thresholds, commitment)
+        if str(st.model) == "linear":
+            score = stability.stability_score_linear(*measures[:3], n_coalitions, *measures[3:])
+        else:  # mechanisms: the chance the deal holds both ways
+            score = stability.stability_score(row["robustness"], row["durability"])
         assert row["stability_score"] == pytest.approx(score, abs=1e-12)
         assert row["dist_nash"] >= 0 and row["dist_ks"] >= 0
         if row["outcome"] == row["nash_outcome"]:

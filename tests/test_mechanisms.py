@@ -1,0 +1,274 @@
+"""Stability that measures (docs/model.md, "Stability"): Powell's commitment test over the
+horizon, durability under drift, guarantees as mechanisms, robustness over the uncertain
+inputs, and the mediator as a lever."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sim import stability, war
+from sim.preferences import mediator_stakes
+from sim.replication import _durability, deal_structure, robustness, stability_row
+from sim.scenario import build_scenario
+from tests.helpers_model import compose, run
+
+# -- Powell (2006): delta shift / (1 - delta) > c_A + c_B -------------------------------
+
+
+def test_the_commitment_ratio_is_powells_closed_form():
+    # delta 0.9, a flow of 0.1 lost per period: 0.9 x 0.1 / 0.1 = 0.9 against costs 0.45.
+    assert stability.commitment_ratio(0.1, 0.9, 0.2, 0.25) == pytest.approx(2.0)
+    assert stability.commitment_ratio(0.01, 0.9, 0.2, 0.25) == pytest.approx(0.2)
+    shifts = np.array([0.0, 0.05, 0.1])
+    np.testing.assert_allclose(stability.commitment_ratio(shifts, 0.9, 0.2, 0.25), [0, 1, 2])
+
+
+def test_a_costless_war_or_no_discounting_makes_any_shift_a_commitment_problem():
+    assert stability.commitment_ratio(0.01, 0.9, 0.0, 0.0) == np.inf
+    assert stability.commitment_ratio(0.01, 1.0, 0.2, 0.2) == np.inf
+    assert stability.commitment_ratio(0.0, 0.9, 0.0, 0.0) == 0.0
+
+
+# A two-party war on the territory line: the aggressor (0) values the high end, the defender
+# (1) the low end, linearly; no supporters; the line reaches the target within the horizon.
+HORIZON = 12.0
+PARAMS = war.WarParameters(
+    aggressor_capacity=1.0,
+    defender_capacity=1.0,
+    supports=np.zeros(0),
+    supporter_capabilities=np.zeros(0),
+    aid_effectiveness=0.0,
+    adjustment_rate=1.0,
+    volatility=0.0,
+    months_per_round=1.0,
+    horizon_months=HORIZON,
+    discount=0.99,
+)
+POSITIONS = np.linspace(0.0, 100.0, 101)
+MONTHLY_COSTS = np.array([0.004, 0.006])
+
+
+def line_batna(params: war.WarParameters, costs: np.ndarray = MONTHLY_COSTS) -> war.WarBatna:
+    values = np.vstack([POSITIONS / 100.0, 1.0 - POSITIONS / 100.0])
+    return war.WarBatna(
+        params,
+        POSITIONS,
+        values,
+        np.ones(2),
+        np.zeros(2),
+        costs * war.discounted_months(params.discount, params.horizon_months),
+    )
+
+
+CALM = stability.DurabilityParameters(periods=24, paths=4, support_shock=0.0, capacity_shock=0.0)
+
+
+def durability_of(params, deal=(0.6, 0.6), shift=(0.0, 0.0), dp=CALM, costs=MONTHLY_COSTS, seed=0):
+    return stability.durability(
+        np.array(deal),
+        line_batna(params, costs),
+        50.0,
+        (0, 1),
+        np.array(shift),
+        dp,
+        np.random.default_rng(seed),
+    )
+
+
+def test_the_anticipated_shift_over_the_horizon_against_both_costs_sets_the_ratio():
+    """Capacity growing at r a month: p_t = e^{rt} / (e^{rt} + 1); the defender's value of
+    war falls by p_{t+H} - p_t over the horizon, and the ratio is delta^H times that over
+    the two belligerents' discounted costs, largest in the first month."""
+    rate = 0.05
+    found = durability_of(dataclasses.replace(PARAMS, capacity_drift=rate))
+    t = np.arange(1, CALM.periods + 1)
+    p = np.exp(rate * t) / (np.exp(rate * t) + 1)
+    p_later = np.exp(rate * (t + HORIZON)) / (np.exp(rate * (t + HORIZON)) + 1)
+    costs = MONTHLY_COSTS.sum() * war.discounted_months(0.99, HORIZON)
+    ratios = 0.99**HORIZON * (p_later - p) / costs
+    assert found["commitment_ratio"] == pytest.approx(ratios.max(), rel=1e-9)
+    assert found["max_power_shift"] == pytest.approx((p_later - p).max(), rel=1e-9)
+    assert found["powell_violations"] == pytest.approx((ratios > 1).mean())
+    assert 0 < found["powell_violations"] < 1  # fires early, fades as p saturates
+    assert found["durability"] <= 1 - found["powell_violations"] + 1e-12
+
+
+def test_zero_mean_noise_alone_never_makes_a_commitment_problem():
+    noisy = dataclasses.replace(CALM, support_shock=0.2, capacity_shock=0.2, paths=16)
+    found = durability_of(PARAMS, dp=noisy)
+    assert found["commitment_ratio"] == 0.0
+    assert found["powell_violations"] == 0.0
+    assert found["renewed_war_share"] > 0  # the noise does move the war's value, though
+
+
+def test_a_deal_above_both_sides_value_of_war_lasts_without_drift():
+    found = durability_of(PARAMS)
+    assert found == {
+        "durability": 1.0,
+        "renewed_war_share": 0.0,
+        "powell_violations": 0.0,
+        "max_power_shift": 0.0,
+        "commitment_ratio": 0.0,
+    }
+
+
+def test_optimism_about_renewed_war_breaks_a_deal_a_monitored_one_keeps():
+    # At p = 0.5 the aggressor's war value is 0.5 - cost; a deal worth 0.52 beats it, but
+    # not once it believes its share 0.1 higher.
+    believed = durability_of(PARAMS, deal=(0.52, 0.6), shift=(0.1, 0.0))
+    watched = durability_of(PARAMS, deal=(0.52, 0.6), shift=(0.0, 0.0))
+    assert believed["renewed_war_share"] == 1.0 and believed["durability"] == 0.0
+    assert watched["renewed_war_share"] == 0.0 and watched["durability"] == 1.0
+
+
+def test_raising_the_aggressors_cost_lowers_the_commitment_ratio_as_the_formula_says():
+    drifting = dataclasses.replace(PARAMS, capacity_drift=0.05)
+    plain = durability_of(drifting)["commitment_ratio"]
+    factor = 1.0 + 1.0 * 1.28  # cost_per_force 1, force of Article 5 in brussels_2025
+    costs = war.guaranteed_costs(MONTHLY_COSTS, 0, 1.28, 1.0)
+    assert costs[0] == pytest.approx(MONTHLY_COSTS[0] * factor) and costs[1] == MONTHLY_COSTS[1]
+    guarded = durability_of(drifting, costs=costs)["commitment_ratio"]
+    expected = plain * MONTHLY_COSTS.sum() / (MONTHLY_COSTS[0] * factor + MONTHLY_COSTS[1])
+    assert guarded == pytest.approx(expected, rel=1e-9)
+
+
+# -- guarantees as mechanisms (Fortna 2004, Walter 2002) -----------------------------------
+
+
+def test_the_force_behind_a_guarantee_is_capability_times_credibility_without_the_aggressor():
+    credibility = np.array([[0.0, 0.8, 0.0, 0.8], [1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])
+    capabilities = np.array([1.0, 0.9, 0.6, 0.7])
+    force = war.guarantee_force(credibility, capabilities, aggressor=0)
+    np.testing.assert_allclose(force, [0.8 * 0.9 + 0.8 * 0.7, 0.0, 0.5 * 0.9])
+
+
+@pytest.fixture(scope="module")
+def brussels():
+    return build_scenario(compose("bargaining=fighting"))
+
+
+def test_guarantors_including_russia_back_the_deal_as_little_as_no_guarantee(brussels):
+    issue = brussels.space.issues[brussels.guarantee_issue]
+    force = dict(zip(issue.levels, brussels.guarantee_force, strict=True))
+    watched = dict(zip(issue.levels, brussels.guarantee_monitored, strict=True))
+    assert force["guarantors_include_russia"] == force["none"] == 0.0
+    assert not watched["guarantors_include_russia"] and not watched["none"]
+    assert force["monitoring_only"] == 0.0 and watched["monitoring_only"]  # information only
+    assert force["article_5"] > force["european_force_us_backstop"] > force["european_force"] > 0
+    assert force["article_5"] == pytest.approx(0.9 * 0.8 + 0.7 * 0.8)  # usa, europe: J
+
+
+def test_a_deal_with_guarantors_including_russia_lasts_exactly_as_one_without(brussels):
+    cfg = compose("bargaining=fighting")
+    result = run(cfg).result(0)
+    space = brussels.space
+    levels = dict(space.levels_of(result.outcome))
+    found = {}
+    for level in ("guarantors_include_russia", "none", "european_force"):
+        outcome = space.index_of({**levels, "guarantees": level})
+        other = dataclasses.replace(result, outcome=outcome)
+        dp = stability.DurabilityParameters(paths=8)
+        found[level] = _durability(other, dp, np.random.default_rng(1))
+    assert found["guarantors_include_russia"] == found["none"]
+    assert found["european_force"]["guarantee_force"] > 0
+    assert found["european_force"]["durability"] >= found["none"]["durability"]
+
+
+def test_a_guarantee_in_force_during_the_talks_lowers_the_aggressors_batna_by_its_cost():
+    plain = build_scenario(compose("bargaining=fighting"))
+    guarded = build_scenario(
+        compose("bargaining=fighting", "issues.guarantees.default=european_force")
+    )
+    a = plain.war_sides[0]
+    force = guarded.guarantee_force[guarded.guarantee_level()]
+    months = war.discounted_months(plain.war_params.discount, plain.war_params.horizon_months)
+    extra = plain.war_costs[a] * force * guarded.guarantee_cost * months
+    gap = plain.war_batna().cost - guarded.war_batna().cost
+    assert gap[a] == pytest.approx(-extra)
+    assert np.delete(gap, a) == pytest.approx(0.0)
+
+
+# -- the mediator as a lever ------------------------------------------------------------
+
+
+def test_a_neutral_mediator_keeps_its_stake_only_where_it_controls_a_level():
+    weights = np.array([[0.4, 0.3, 0.3], [0.5, 0.25, 0.25]])
+    issue_control = [np.array([False, True]), np.array([False, True]), np.array([False, False])]
+    level_control = [
+        np.zeros((2, 3), bool),
+        np.array([[True, False], [False, False]]),
+        np.array([[False, True], [False, False]]),
+    ]
+    neutral = mediator_stakes(weights, issue_control, level_control, 0, 0.0)
+    np.testing.assert_allclose(neutral[0], [0.0, 0.5, 0.5])
+    np.testing.assert_allclose(neutral[1], weights[1])  # the others keep theirs
+    half = mediator_stakes(weights, issue_control, level_control, 0, 0.5)
+    np.testing.assert_allclose(half[0], np.array([0.2, 0.3, 0.3]) / 0.8)
+    np.testing.assert_array_equal(
+        mediator_stakes(weights, issue_control, level_control, 0, 1.0), weights
+    )
+
+
+def test_the_default_deal_is_not_blocked_by_the_two_belligerents_together():
+    cfg = compose("bargaining=fighting")
+    result = run(cfg).result(0)
+    row = stability_row(result, cfg, np.random.default_rng(0))
+    assert result.agreement and row["blocking_coalitions"] == 0
+
+
+def test_the_brokers_own_stake_pulls_the_deal_toward_its_ideal_and_gets_it_blocked():
+    neutral = run(compose("bargaining=fighting")).result(0)
+    biased_cfg = compose("bargaining=fighting", "mediator_bias=1")
+    biased = run(biased_cfg).result(0)
+    k = neutral.scenario.territory_k
+    line = {r: float(r.scenario.space.grid_positions[r.outcome, k]) for r in (neutral, biased)}
+    us_ideal = 80.0  # brussels_2025, J
+    assert abs(line[biased] - us_ideal) < abs(line[neutral] - us_ideal)
+    row = stability_row(biased, biased_cfg, np.random.default_rng(0))
+    assert row["blocking_coalitions"] > 0
+
+
+# -- robustness over the uncertain inputs ------------------------------------------------
+
+
+def test_with_no_uncertainty_robustness_is_the_nominal_verdict():
+    spreads = [
+        f"stability.{k}=0"
+        for k in (
+            "salience_spread",
+            "capability_spread",
+            "support_spread",
+            "cost_spread",
+            "belief_spread",
+        )
+    ]
+    cfg = compose("bargaining=fighting", *spreads)
+    result = run(cfg).result(0)
+    structure = deal_structure(result.scenario, result.outcome)
+    assert robustness(result, cfg.stability, np.random.default_rng(0), structure) == 1.0
+    biased_cfg = compose("bargaining=fighting", *spreads, "mediator_bias=1")
+    biased = run(biased_cfg).result(0)
+    structure = deal_structure(biased.scenario, biased.outcome)
+    assert robustness(biased, biased_cfg.stability, np.random.default_rng(0), structure) == 0.0
+
+
+def test_more_uncertainty_about_costs_makes_the_deal_less_robust():
+    shares = []
+    for spread in (0.0, 0.3, 1.0):
+        quiet = [
+            f"stability.{k}=0"
+            for k in ("salience_spread", "capability_spread", "support_spread", "belief_spread")
+        ]
+        cfg = compose(
+            "bargaining=fighting",
+            "stability.robustness_draws=256",
+            f"stability.cost_spread={spread}",
+            *quiet,
+        )
+        result = run(cfg).result(0)
+        structure = deal_structure(result.scenario, result.outcome)
+        shares.append(robustness(result, cfg.stability, np.random.default_rng(0), structure))
+    assert shares[0] == 1.0 and shares[0] >= shares[1] >= shares[2] and shares[2] < 1.0
