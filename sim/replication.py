@@ -364,7 +364,7 @@ def stability_row(
     one job."""
     st = cfg.stability
     empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
-    empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0)
+    empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0, monitored=False)
     outcome = result.outcome
     if outcome is None or not result.binding:
         return empty
