@@ -48,6 +48,8 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
         if key != "supporters":
             out.update(_flat(f"war.{key}", value))
     out["stability.model"] = str(cfg.stability.model)
+    out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
+    out["stability.durability_paths"] = int(cfg.stability.durability_paths)
     for party, pc in cfg.parties.items():
         out[f"parties.{party}.strategy"] = str(pc.strategy)
         out[f"parties.{party}.capability"] = float(pc.capability)

@@ -41,6 +41,12 @@ STABILITY_COLUMNS = (
 )
 
 
+# The parts of stability reported on their own (docs/model.md, "Stability"); `pareto_gap`
+# is a check (0 for a text drafted as a Nash product), the guarantee columns describe the
+# deal.
+STABILITY_PARTS = ("ir_margin", "blocking_surplus", "robustness", "durability", "commitment_ratio")
+
+
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """Independent child seeds for a job's replications (NumPy's SeedSequence.spawn)."""
     return np.random.SeedSequence(int(seed)).spawn(int(replications))

@@ -422,3 +422,21 @@ def is_stable(
         and durable >= t.durability
         and not commitment > t.commitment_ratio
     )
+
+
+def threshold_sensitivity(values: np.ndarray, thresholds: np.ndarray, draws: int) -> np.ndarray:
+    """For each candidate threshold t, the share of `values` (shares of `draws` Monte Carlo
+    draws, one per deal) within one standard error of t, ``sqrt(t (1 - t) / draws)``: the
+    verdicts that Monte Carlo noise, or moving the threshold by that much, could flip."""
+    values = np.asarray(values, dtype=np.float64)[:, None]
+    t = np.asarray(thresholds, dtype=np.float64)[None, :]
+    se = np.sqrt(t * (1.0 - t) / draws)
+    return (np.abs(values - t) <= se + TOLERANCE).mean(axis=0)
+
+
+def least_sensitive_threshold(values: np.ndarray, candidates: np.ndarray, draws: int) -> float:
+    """The candidate threshold whose verdicts the fewest deals sit on the edge of
+    (`threshold_sensitivity`); among equals, the most demanding (the highest)."""
+    sensitivity = threshold_sensitivity(values, candidates, draws)
+    best = np.flatnonzero(sensitivity <= sensitivity.min() + TOLERANCE)
+    return float(np.asarray(candidates)[best].max())

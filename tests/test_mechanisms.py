@@ -7,13 +7,21 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import stability, war
 from sim.preferences import mediator_stakes
-from sim.replication import _durability, deal_structure, robustness, stability_row
+from sim.replication import (
+    STABILITY_PARTS,
+    _durability,
+    deal_structure,
+    robustness,
+    stability_row,
+)
 from sim.scenario import build_scenario
 from tests.helpers_model import compose, run
+from tests.helpers_sweeps import run_sim
 
 # -- Powell (2006): delta shift / (1 - delta) > c_A + c_B -------------------------------
 
@@ -272,3 +280,62 @@ def test_more_uncertainty_about_costs_makes_the_deal_less_robust():
         structure = deal_structure(result.scenario, result.outcome)
         shares.append(robustness(result, cfg.stability, np.random.default_rng(0), structure))
     assert shares[0] == 1.0 and shares[0] >= shares[1] >= shares[2] and shares[2] < 1.0
+
+
+# -- the parts across the reference sweep (conf/sweep/stability.yaml) --------------------
+
+
+@pytest.fixture(scope="module")
+def stability_sweep(tmp_path_factory) -> pd.DataFrame:
+    run = run_sim(tmp_path_factory.mktemp("stability"), "-m", "sweep=stability")
+    assert run.returncode == 0, run.describe()
+    frame = pd.read_parquet(run.sweep_dir("stability") / "results.parquet")
+    return frame[frame["agreement"]]
+
+
+def test_each_part_varies_and_no_two_say_the_same_thing(stability_sweep):
+    parts = stability_sweep[list(STABILITY_PARTS)]
+    assert len(parts) >= 150
+    assert (parts.std() > 0).all(), parts.std()
+    corr = parts.corr().abs().to_numpy().copy()
+    np.fill_diagonal(corr, 0.0)
+    assert corr.max() < 0.8, parts.corr().round(2)
+
+
+def test_stable_is_unblocked_and_more_and_differs_from_it_where_documented(stability_sweep):
+    deals = stability_sweep
+    t = compose("sweep=stability", "bargaining=fighting").stability.thresholds
+    unblocked = deals["blocking_coalitions"] == 0
+    fragile = (
+        (deals["robustness"] < t.robustness)
+        | (deals["durability"] < t.durability)
+        | (deals["commitment_ratio"] > t.commitment_ratio)
+        | (deals["ir_margin"] < t.ir_margin)
+        | (deals["pareto_gap"] > t.pareto_gap)
+    )
+    pd.testing.assert_series_equal(deals["stable"], unblocked & ~fragile, check_names=False)
+    assert (unblocked & ~deals["stable"]).any()  # unblocked, yet not robust or not durable
+    assert deals["stable"].any()
+
+
+def test_a_neutral_mediator_leaves_fewer_deals_a_coalition_can_overturn(stability_sweep):
+    brussels = stability_sweep[stability_sweep["scenario"] == "brussels_2025"]
+    unblocked = (brussels["blocking_coalitions"] == 0).groupby(brussels["mediator_bias"]).mean()
+    assert unblocked[0.0] > unblocked[1.0]
+
+
+# -- thresholds from sensitivity -----------------------------------------------------------
+
+
+def test_threshold_sensitivity_counts_the_deals_within_one_standard_error():
+    # draws 16: at t = 0.5 the standard error is 0.125, at t = 0.75 it is ~0.108.
+    values = np.array([0.40, 0.50, 0.62, 0.70, 0.90, 1.00])
+    found = stability.threshold_sensitivity(values, np.array([0.5, 0.75]), 16)
+    np.testing.assert_allclose(found, [3 / 6, 1 / 6])  # 0.40, 0.50, 0.62; 0.70
+    assert stability.least_sensitive_threshold(values, np.array([0.5, 0.75]), 16) == 0.75
+
+
+def test_among_equally_sensitive_thresholds_the_most_demanding_is_chosen():
+    values = np.array([0.0, 1.0])
+    candidates = np.array([0.5, 0.6, 0.7])
+    assert stability.least_sensitive_threshold(values, candidates, 64) == 0.7
