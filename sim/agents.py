@@ -160,7 +160,12 @@ class PartyAgent(mesa.Agent):
             out[empty] = np.where(reachable.any(axis=1), first, -1)
         return out
 
-    def believed_nash(self, reps: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def believed_nash(
+        self,
+        reps: np.ndarray,
+        weights: np.ndarray | None = None,
+        columns: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Per replication: the Nash bargaining solution (Nash 1950) of the zone of
         agreement this party believes in: the implementable outcome, across nobody's red
         line, worth at least its BATNA to every seated party as this party believes them
@@ -168,9 +173,10 @@ class PartyAgent(mesa.Agent):
         Where it believes the zone empty, the outcome whose smallest believed surplus is
         largest (the nearest to agreement it can see); -1 with nothing implementable.
         `weights` (parties,) make it the asymmetric Nash product ``prod_i (u_i - d_i)^w_i``
-        (Kalai 1977): whose interests a mediator's text weighs (`model.draft_weights`)."""
+        (Kalai 1977): whose interests a mediator's text weighs (`model.draft_weights`);
+        `columns` narrows the candidates (`model.draft_columns`)."""
         m, i = self.model, self.index
-        cols = m.red_line_free  # only outcomes across nobody's red line can be chosen
+        cols = m.red_line_free if columns is None else columns  # across nobody's red line
         if cols.size == 0:
             return np.full(reps.size, -1, dtype=np.int64)
         u = m.utility_rows[m.urows(reps)][:, :, cols]  # (reps or 1, parties, candidates)

@@ -249,13 +249,20 @@ class NegotiationBatch(mesa.Model):
             self.cost_beliefs = np.stack([sc.party_cost_beliefs for sc in scenarios])
         self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
         self.mediator = first.party_index(s.mediator)
-        # The mediator's text: the asymmetric Nash product with the belligerents' interests
-        # at weight 1 and everyone else's (its own included) at `mediator_bias`.
-        self.draft_weights = np.full(len(self.parties), s.mediator_bias)
-        self.draft_weights[list(first.war_sides or ())] = 1.0
-        if first.war_sides is None:
-            self.draft_weights[:] = 1.0
-            self.draft_weights[self.mediator] = s.mediator_bias
+        # The mediator's text (docs/model.md, "The mediator"): the asymmetric Nash product
+        # with weight 1 on the belligerents (without a war, the parties that control an
+        # issue outright) and `mediator_bias` on the others, among the outcomes that leave
+        # no issue where its controllers would jointly move it.
+        weighed = np.zeros(len(self.parties), dtype=bool)
+        weighed[list(first.war_sides or ())] = True
+        if not weighed.any():
+            weighed = np.any(first.issue_control, axis=0)
+        self.draft_weights = np.where(weighed, 1.0, s.mediator_bias)
+        self.draft_columns = np.intersect1d(
+            self.red_line_free, np.flatnonzero(first.settled_by_controllers)
+        )
+        if self.draft_columns.size == 0:
+            self.draft_columns = self.red_line_free
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self.learned = s.information is Information.learned
 
@@ -679,7 +686,9 @@ class NegotiationBatch(mesa.Model):
             mine = proposer == agent.index
             if mine.any():
                 if neutral and agent.index == self.mediator:
-                    out[mine] = agent.believed_nash(reps[mine], self.draft_weights)
+                    out[mine] = agent.believed_nash(
+                        reps[mine], self.draft_weights, self.draft_columns
+                    )
                 else:
                     out[mine] = agent.propose(reps[mine])
         return out

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim import war
 from sim.outcomes import OutcomeSpace
-from sim.preferences import Preferences, any_level_mask
+from sim.preferences import TOLERANCE, Preferences, any_level_mask
 from sim.settings import StrategyName
 
 
@@ -104,6 +104,29 @@ class Scenario:
     def acceptable(self) -> np.ndarray:
         """(outcomes,) crosses no party's red line."""
         return ~self.red_line_crossed.any(axis=0)
+
+    @cached_property
+    def settled_by_controllers(self) -> np.ndarray:
+        """(outcomes,) True where no issue sits at a level its controllers (`issue_control`,
+        when the issue has any) could jointly replace, on their own, with one all of them
+        strictly prefer: a level needing no one else's consent (`level_control`) and
+        crossing none of their red lines. Utilities being additive, this is a test per
+        issue: the single-issue part of the core with issue control."""
+        prefs = self.preferences
+        keep = []
+        for k, (base, levels) in enumerate(
+            zip(self.issue_control, self.level_control, strict=True)
+        ):
+            size = self.space.issues[k].size
+            if not base.any():
+                keep.append(np.ones(size, dtype=bool))
+                continue
+            own = ~(levels & ~base[:, None]).any(axis=0)  # (levels,) no outsider's consent
+            values = prefs.level_values[k][base]  # (controllers, levels)
+            better = (values[:, None, :] > values[:, :, None] + TOLERANCE).all(axis=0)
+            reachable = own[None, :] & own[:, None] & ~prefs.red_lines[k][base].any(axis=0)
+            keep.append(~(better & reachable).any(axis=1))  # (from a, to b)
+        return ~any_level_mask([~k[None] for k in keep], self.space.shape)[0]
 
     @cached_property
     def required_signatories(self) -> np.ndarray:
