@@ -339,3 +339,28 @@ def test_among_equally_sensitive_thresholds_the_most_demanding_is_chosen():
     values = np.array([0.0, 1.0])
     candidates = np.array([0.5, 0.6, 0.7])
     assert stability.least_sensitive_threshold(values, candidates, 64) == 0.7
+
+
+def test_no_issue_is_left_where_its_controllers_would_jointly_move_it():
+    """plan_28_points: the USA (ideal 60) and Europe (ideal 20) control sanctions outright;
+    both prefer any level between to escalation (0) and to full lifting (100), so those two
+    levels are unsettled; territory, NATO and guarantees have opposed or sole controllers
+    who cannot move them alone, and stay settled at every level."""
+    scenario = build_scenario(compose("bargaining=fighting", "scenario=plan_28_points_2025"))
+    settled = scenario.settled_by_controllers
+    k = scenario.space.names.index("sanctions")
+    issue = scenario.space.issues[k]
+    for level, name in enumerate(issue.levels):
+        at = scenario.space.grid[:, k] == level
+        expected = name not in ("escalation_and_asset_seizure", "full_lifting")
+        assert settled[at].all() == expected and settled[at].any() == expected, name
+    brussels = build_scenario(compose("bargaining=fighting"))
+    assert brussels.settled_by_controllers.all()
+
+
+def test_the_neutral_text_is_one_its_controllers_would_not_move():
+    cfg = compose("bargaining=fighting", "scenario=plan_28_points_2025")
+    model = run(cfg)
+    text = model.texts[0] if model.texts[0] >= 0 else model.result(0).outcome
+    assert model.result(0).scenario.settled_by_controllers[text]
+    assert model.draft_weights.tolist() == [0.0, 1.0, 1.0, 0.0]  # usa, russia, ukraine, europe
