@@ -50,6 +50,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out["stability.model"] = str(cfg.stability.model)
     out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
     out["stability.durability_paths"] = int(cfg.stability.durability_paths)
+    out.update(_flat("stability.thresholds", cfg.stability.thresholds))
     for party, pc in cfg.parties.items():
         out[f"parties.{party}.strategy"] = str(pc.strategy)
         out[f"parties.{party}.capability"] = float(pc.capability)

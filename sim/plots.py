@@ -68,11 +68,20 @@ CHECKS = {
     "individually_rational": "individually rational",
     "pareto_efficient": "Pareto efficient",
     "coalition_proof": "no blocking coalition",
-    "robust": "robust to perturbations",
-    "durable": "durable after shocks",
-    "stable": "stable (all five)",
+    "robust": "robust to what we do not know",
+    "durable": "durable as power drifts",
+    "no_commitment_problem": "no commitment problem",
+    "stable": "stable (all of them)",
 }
-"""Stability checks (DESIGN.md section 4) and their labels, in the order shown."""
+"""Stability checks (docs/model.md, "Stability") and their labels, in the order shown."""
+
+PART_TITLES = {
+    "ir_margin": "slack of the nearest signatory (ir_margin)",
+    "blocking_surplus": "what a coalition gains alone (blocking_surplus)",
+    "robustness": "share of draws it survives (robustness)",
+    "durability": "share of months it holds (durability)",
+    "commitment_ratio": "Powell's ratio (commitment_ratio; > 1 fails)",
+}
 
 
 def styled[**P, R](function: Callable[P, R]) -> Callable[P, R]:
@@ -894,17 +903,28 @@ def plot_utility_vs_batna(
 def stability_checks(
     frame: pd.DataFrame, thresholds: Mapping[str, float] | Any | None = None
 ) -> pd.DataFrame:
-    """The five stability checks (DESIGN.md section 4) of each binding deal, as booleans.
+    """The stability checks (docs/model.md, "Stability") of each binding deal, as booleans.
 
     Rows: the replications with a binding deal. Columns: `CHECKS`; each compares the
-    result row's measure with `thresholds` (config `stability.thresholds`; default
+    result row's measure with `thresholds` (config `stability.thresholds`; by default the
+    ones the rows were made with, their `stability.thresholds.*` columns, else
     `sim.stability.Thresholds()`) exactly as `sim.stability.is_stable` does, so `stable`
     here equals the row's own `stable`.
     """
     from sim.preferences import TOLERANCE
     from sim.stability import Thresholds
 
-    if thresholds is None:
+    prefix = "stability.thresholds."
+    recorded = {c[len(prefix) :]: c for c in frame.columns if c.startswith(prefix)}
+    if thresholds is None and recorded:
+        values = _ok_rows(frame)[list(recorded.values())].drop_duplicates()
+        if len(values) > 1:
+            raise ValueError(
+                f"thresholds: the rows were made with {len(values)} sets of "
+                "stability.thresholds; pass the ones to check against"
+            )
+        t = Thresholds(**{k: values[c].iloc[0] for k, c in recorded.items()})
+    elif thresholds is None:
         t = Thresholds()
     elif isinstance(thresholds, Thresholds):
         t = thresholds
@@ -923,6 +943,12 @@ def stability_checks(
             & (deals["blocking_coalitions"] <= t.blocking_coalitions),
             "robust": num["robustness"] >= t.robustness,
             "durable": num["durability"] >= t.durability,
+            # NaN (the linear model measures none) passes, as in `is_stable`
+            "no_commitment_problem": ~(
+                deals["commitment_ratio"].astype(float) > t.commitment_ratio
+                if "commitment_ratio" in deals
+                else pd.Series(False, index=deals.index)
+            ),
         },
         index=deals.index,
     )
@@ -940,7 +966,7 @@ def plot_stability_checks(
     order: Sequence[Any] | None = None,
     title: str | None = "Which stability checks binding deals pass",
 ) -> Figure:
-    """Share of the binding deals passing each stability check, and all five (stable).
+    """Share of the binding deals passing each stability check, and all of them (stable).
 
     With `by`, one bar per value of that column; the bar's label gives the number of
     binding deals it is a share of.
@@ -958,7 +984,9 @@ def plot_stability_checks(
     positions = np.arange(len(names))
     for k, group in enumerate(groups):
         rows = checks[keys == group]
-        shares = rows.mean().reindex(names).to_numpy(dtype=float) if len(rows) else np.zeros(6)
+        shares = (
+            rows.mean().reindex(names).to_numpy(dtype=float) if len(rows) else np.zeros(len(names))
+        )
         offset = (k - (len(groups) - 1) / 2) * height
         label = f"{group} ({len(rows)} deals)" if by else f"{len(rows)} binding deals"
         ax.barh(positions + offset, shares, height=height * 0.95, color=colours[group], label=label)
@@ -1045,4 +1073,75 @@ def plot_deals_over_time(
     if title:
         ax.set_title(title, weight="bold")
     fig.tight_layout()
+    return fig
+
+
+@styled
+def plot_stability_parts(
+    frame: pd.DataFrame,
+    x: str,
+    y: str | None = None,
+    parts: Sequence[str] = tuple(PART_TITLES),
+) -> Figure:
+    """One map per part of stability: its mean over the binding deals at each value of the
+    swept `x` (and `y`), each map on its own colour scale; a cell without a deal is blank.
+    The parts answer different questions (docs/model.md, "Stability"), so each is read on
+    its own rather than as one share."""
+    ok = _ok_rows(frame)
+    deals = ok[ok["agreement"].fillna(False).astype(bool)]
+    parts = [p for p in parts if p in deals]
+    columns = min(len(parts), 3)
+    rows = -(-len(parts) // columns)
+    n_y = 1 if y is None else max(ok[y].nunique(), 1)
+    width = min(max(4.6, 1.4 + 0.55 * ok[x].nunique()), 8.0)
+    height = min(max(2.4 + 0.45 * n_y, 2.8), 6.0)
+    fig, grid = plt.subplots(
+        rows, columns, figsize=(width * columns, height * rows), layout="constrained", squeeze=False
+    )
+    x_values = group_order(ok[x])
+    y_values = group_order(ok[y])[::-1] if y else [None]
+    for ax, part in zip(grid.flat, parts, strict=False):
+        keys = [deals[x].astype(str)] + ([deals[y].astype(str)] if y else [])
+        means = deals[part].astype(float).groupby(keys).mean()
+        values = np.full((len(y_values), len(x_values)), np.nan)
+        for i, yv in enumerate(y_values):
+            for j, xv in enumerate(x_values):
+                key = (xv, yv) if y else xv
+                if key in means.index:
+                    values[i, j] = means[key]
+        # Shares on [0, 1]; the others from 0, Powell's ratio at least up to its threshold 1.
+        # Yellow is better throughout: more slack, robustness, durability; less to gain.
+        cmap = "cividis_r" if part in ("blocking_surplus", "commitment_ratio") else "cividis"
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if finite.size else 1.0
+        high = {"robustness": 1.0, "durability": 1.0, "commitment_ratio": max(top, 1.0)}
+        vmax = high.get(part, top if top > 0 else 1.0)
+        image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0.0, vmax=vmax)
+        fig.colorbar(image, ax=ax, shrink=0.85)
+        long = max((len(v) for v in x_values), default=0) > 8
+        ax.set_xticks(
+            range(len(x_values)),
+            x_values,
+            rotation=30 if long or len(x_values) > 6 else 0,
+            ha="right" if long else "center",
+        )
+        ax.set_yticks(range(len(y_values)), y_values if y else [""])
+        ax.set_xlabel(x)
+        ax.set_ylabel(y or "")
+        ax.set_title(PART_TITLES.get(part, part), fontsize=10)
+        ax.grid(False)
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value) and len(x_values) <= 12:
+                dark = (value < vmax / 2) != (cmap.endswith("_r"))
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
+    for ax in list(grid.flat)[len(parts) :]:
+        ax.set_visible(False)
     return fig

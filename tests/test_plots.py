@@ -340,6 +340,37 @@ def test_stability_checks_agree_with_the_rows_and_are_plotted(sweep_rows):
     assert _legend_texts(ax) == [f"{len(deals)} binding deals"]
 
 
+def test_stability_checks_refuse_rows_made_with_different_thresholds(sweep_rows):
+    mixed = sweep_rows.copy()
+    mixed.loc[mixed.index[0], "stability.thresholds.robustness"] = 0.1
+    with pytest.raises(ValueError, match="2 sets of stability.thresholds"):
+        plots.stability_checks(mixed)
+    assert plots.stability_checks(mixed, {"robustness": 0.0}).notna().all().all()
+
+
+def test_stability_parts_maps_are_the_means_over_deals(sweep_rows):
+    fig = plots.plot_stability_parts(sweep_rows, "us_support", "protocol")
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title() for ax in panels] == list(plots.PART_TITLES.values())
+    deals = sweep_rows[sweep_rows["agreement"]]
+    for ax, part in zip(panels, plots.PART_TITLES, strict=True):
+        image = ax.get_images()[0]
+        shown = np.ma.filled(image.get_array(), np.nan)
+        protocols = [t.get_text() for t in ax.get_yticklabels()]
+        supports = [t.get_text() for t in ax.get_xticklabels()]
+        for i, protocol in enumerate(protocols):
+            for j, us in enumerate(supports):
+                cell = deals[(deals["protocol"] == protocol) & (deals["us_support"] == float(us))]
+                expected = cell[part].astype(float).mean() if len(cell) else np.nan
+                np.testing.assert_allclose(shown[i, j], expected, equal_nan=True)
+        low, high = image.get_clim()
+        assert low == 0.0
+        if part in ("robustness", "durability"):
+            assert high == 1.0
+        if part == "commitment_ratio":
+            assert high >= 1.0  # Powell's threshold stays on the scale
+
+
 def test_feature_scores_sorted_bars():
     scores = pd.DataFrame({1: [0.1, 0.6, 0.3]}, index=["seating", "us_support", "protocol"])
     fig = plots.plot_feature_scores(scores)
