@@ -343,7 +343,7 @@ def test_stability_checks_agree_with_the_rows_and_are_plotted(sweep_rows):
 def test_stability_checks_refuse_rows_made_with_different_thresholds(sweep_rows):
     mixed = sweep_rows.copy()
     mixed.loc[mixed.index[0], "stability.thresholds.robustness"] = 0.1
-    with pytest.raises(ValueError, match="2 sets of stability.thresholds"):
+    with pytest.raises(ValueError, match=r"2 sets of stability\.thresholds"):
         plots.stability_checks(mixed)
     assert plots.stability_checks(mixed, {"robustness": 0.0}).notna().all().all()
 
