@@ -376,8 +376,8 @@ class Thresholds:
     ir_margin: float = 0.0
     pareto_gap: float = 0.01
     blocking_coalitions: int = 0
-    robustness: float = 0.8
-    durability: float = 0.8
+    robustness: float = 0.95  # derived (`least_sensitive_threshold`); 0.8 before
+    durability: float = 0.5  # derived; 0.8 before
     commitment_ratio: float = 1.0  # Powell (2006): above 1 the declining side fights
 
 

@@ -620,9 +620,12 @@ def test_default_thresholds_match_the_config_defaults(compose):
 
 
 def test_is_stable_when_every_measure_meets_its_threshold_exactly():
-    assert stability.is_stable(0.0, 0.01, 0, 0.8, 0.8, DEFAULT)
+    shares = (DEFAULT.robustness, DEFAULT.durability)
+    assert stability.is_stable(0.0, 0.01, 0, *shares, DEFAULT)
     # Within the numerical tolerance still counts.
-    assert stability.is_stable(-TOLERANCE / 2, 0.01 + TOLERANCE / 2, 0, 0.8, 0.8, DEFAULT)
+    assert stability.is_stable(-TOLERANCE / 2, 0.01 + TOLERANCE / 2, 0, *shares, DEFAULT)
+    assert stability.is_stable(0.0, 0.01, 0, *shares, DEFAULT, commitment=1.0)
+    assert not stability.is_stable(0.0, 0.01, 0, *shares, DEFAULT, commitment=1.01)
 
 
 @pytest.mark.parametrize(
@@ -631,8 +634,8 @@ def test_is_stable_when_every_measure_meets_its_threshold_exactly():
         (-1e-6, 0.0, 0, 1.0, 1.0),  # below a BATNA
         (0.1, 0.0101, 0, 1.0, 1.0),  # Pareto gap above 0.01
         (0.1, 0.0, 1, 1.0, 1.0),  # one blocking coalition
-        (0.1, 0.0, 0, 0.79, 1.0),  # not robust enough
-        (0.1, 0.0, 0, 1.0, 0.79),  # not durable enough
+        (0.1, 0.0, 0, 0.94, 1.0),  # not robust enough (0.95)
+        (0.1, 0.0, 0, 1.0, 0.49),  # not durable enough (0.5)
         (float("nan"), 0.0, 0, 1.0, 1.0),  # no signatory at all
     ],
 )
