@@ -134,6 +134,39 @@ def any_level_mask(masks: Sequence[np.ndarray], shape: Sequence[int]) -> np.ndar
 
 
 @dataclass(frozen=True, eq=False)
+class Link:
+    """A party's values over pairs of levels of two linked issues (preferential dependence,
+    Keeney & Raiffa 1976, ch. 5): `values[a, b]` in [0, 1] replaces the party's additive
+    value of the pair, weighted by its two saliences together; NaN keeps the additive value
+    (docs/model.md, "Linked issues")."""
+
+    party: int
+    issues: tuple[int, int]
+    values: np.ndarray  # (levels of the first issue, levels of the second)
+
+
+def link_gain(
+    link: Link,
+    level_values: Sequence[np.ndarray],
+    weights: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+) -> np.ndarray:
+    """What `link` adds to its party's additive utility at levels `first`, `second` (any
+    matching shape S): ``(w_a + w_b) V(a, b) - w_a v_a(a) - w_b v_b(b)``, 0 where V is NaN.
+    `weights` (..., parties, issues); the result has shape (..., *S)."""
+    a, b = link.issues
+    w = np.asarray(weights)[..., link.party, :]
+    w_a = w[..., a].reshape(w.shape[:-1] + (1,) * np.ndim(first))
+    w_b = w[..., b].reshape(w.shape[:-1] + (1,) * np.ndim(first))
+    joint = link.values[first, second]
+    v_a = level_values[a][link.party, first]
+    v_b = level_values[b][link.party, second]
+    gain = (w_a + w_b) * joint - w_a * v_a - w_b * v_b
+    return np.where(np.isnan(joint), 0.0, gain)
+
+
+@dataclass(frozen=True, eq=False)
 class Preferences:
     """Every party's weights, level values and red lines over one outcome space."""
 
@@ -142,6 +175,7 @@ class Preferences:
     weights: np.ndarray  # (parties, issues), rows sum to 1 (0: a mediator without a stake)
     level_values: tuple[np.ndarray, ...]  # per issue (parties, levels) in [0, 1]
     red_lines: tuple[np.ndarray, ...] = field(default=())  # per issue (parties, levels) bool
+    links: tuple[Link, ...] = ()  # linked issues of some parties
 
     def __post_init__(self) -> None:
         n_parties, n_issues = len(self.parties), len(self.space.issues)
@@ -156,6 +190,32 @@ class Preferences:
         for values, issue in zip(self.level_values, self.space.issues, strict=True):
             if values.shape != (n_parties, issue.size):
                 raise ValueError(f"issue {issue.name!r}: level values shape {values.shape}")
+        linked = [(link.party, k) for link in self.links for k in link.issues]
+        if len(set(linked)) != len(linked) or any(a == b for _, (a, b) in self._link_pairs()):
+            raise ValueError("links: each party links an issue at most once, to another issue")
+        for link in self.links:
+            shape = tuple(self.space.issues[k].size for k in link.issues)
+            if link.values.shape != shape:
+                raise ValueError(f"link of party {link.party}: values shape {link.values.shape}")
+
+    def _link_pairs(self) -> list[tuple[int, tuple[int, int]]]:
+        return [(link.party, link.issues) for link in self.links]
+
+    def link_gains(
+        self, level_indices: np.ndarray, weights: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(..., parties, outcomes): what the links add to the additive utilities of the
+        outcomes `level_indices` (outcomes, issues), under `weights` (..., parties, issues;
+        default the parties' own)."""
+        weights = self.weights if weights is None else weights
+        out = np.zeros((*np.shape(weights)[:-1], level_indices.shape[0]))
+        for link in self.links:
+            a, b = link.issues
+            gain = link_gain(
+                link, self.level_values, weights, level_indices[:, a], level_indices[:, b]
+            )
+            out[..., link.party, :] += gain
+        return out
 
     def party_index(self, name: str) -> int:
         try:
@@ -164,8 +224,12 @@ class Preferences:
             raise KeyError(f"unknown party {name!r}; allowed: {list(self.parties)}") from None
 
     def utilities(self) -> np.ndarray:
-        """The utility matrix U, shape (parties, outcomes)."""
-        return utility_matrix(self.weights, self.level_values, self.space.shape)
+        """The utility matrix U, shape (parties, outcomes); additive over issues but for
+        the linked ones (`Link`)."""
+        U = utility_matrix(self.weights, self.level_values, self.space.shape)
+        if self.links:
+            U += self.link_gains(self.space.grid)
+        return U
 
     def red_line_crossed(self) -> np.ndarray:
         """(parties, outcomes) True where the outcome crosses that party's red line."""

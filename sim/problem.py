@@ -118,7 +118,9 @@ class Scenario:
             zip(self.issue_control, self.level_control, strict=True)
         ):
             size = self.space.issues[k].size
-            if not base.any():
+            linked = any(link.party in np.flatnonzero(base) and k in link.issues
+                         for link in prefs.links)  # fmt: skip
+            if not base.any() or linked:  # a linked issue is not judged on its own
                 keep.append(np.ones(size, dtype=bool))
                 continue
             own = ~(levels & ~base[:, None]).any(axis=0)  # (levels,) no outsider's consent
@@ -203,6 +205,7 @@ class Scenario:
             k,
             self.costs_under(self.guarantee_level(outcome), costs),
             self.belligerents,
+            prefs.links,
         )
 
     def party_index(self, name: str) -> int:

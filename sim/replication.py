@@ -248,7 +248,12 @@ def robustness(
     (subset,) = np.nonzero(relevant)
     deal = int(np.searchsorted(subset, outcome))
     U_draws = stability.perturbed_utilities(
-        prefs.weights, prefs.level_values, scenario.space.grid[subset], factors, parties_first=True
+        prefs.weights,
+        prefs.level_values,
+        scenario.space.grid[subset],
+        factors,
+        parties_first=True,
+        links=prefs.links,
     )  # (parties, relevant outcomes, draws)
     if result.settings.batna is BatnaMode.war:
         wp = result.war_params
@@ -332,7 +337,12 @@ def robustness_linear(
     (subset,) = np.nonzero(relevant)
     deal = int(np.searchsorted(subset, outcome))
     U_draws = stability.perturbed_utilities(
-        prefs.weights, prefs.level_values, scenario.space.grid[subset], factors, parties_first=True
+        prefs.weights,
+        prefs.level_values,
+        scenario.space.grid[subset],
+        factors,
+        parties_first=True,
+        links=prefs.links,
     )  # (parties, relevant outcomes, draws)
     wp = result.war_params
     cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))

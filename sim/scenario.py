@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from sim import war
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
+    Link,
     Preferences,
     mediator_stakes,
     normalise_weights,
@@ -40,6 +41,16 @@ def _level_values(issue: Issue, pref: Any | None) -> np.ndarray:
     if pref.table is not None:
         return table_values(issue, dict(pref.table))
     return positional_values(issue.positions, pref.ideal, pref.decay, pref.curvature)
+
+
+def _link_values(space: OutcomeSpace, link: Any) -> np.ndarray:
+    """A `Link`'s table as (levels, levels), NaN for the pairs not listed."""
+    first, second = (space.issue(name) for name in link.issues)
+    values = np.full((first.size, second.size), np.nan)
+    for a, row in link.table.items():
+        for b, value in row.items():
+            values[first.levels.index(a), second.levels.index(b)] = float(value)
+    return values
 
 
 def _reservation_level_value(issue: Issue, pref: Any | None, values: np.ndarray) -> float:
@@ -100,6 +111,17 @@ def offer_levels(cfg: Any) -> Any:
         pref["red_line"] = [lv for lv in pref["red_line"] if lv in keep]
         if pref["table"] is not None:
             pref["table"] = {k: v for k, v in pref["table"].items() if k in keep}
+    for party in out["parties"].values():  # linked tables lose the levels not on offer
+        for link in party["links"]:
+            if issue_name not in link["issues"]:
+                continue
+            if link["issues"][0] == issue_name:
+                link["table"] = {k: v for k, v in link["table"].items() if k in keep}
+            else:
+                link["table"] = {
+                    k: {b: v for b, v in row.items() if b in keep}
+                    for k, row in link["table"].items()
+                }
     return OmegaConf.create(out)
 
 
@@ -213,7 +235,16 @@ def build_scenario(cfg: Any) -> Scenario:
             for k, issue in enumerate(issues)
         )
 
-    preferences = Preferences(parties, space, weights, tuple(level_values), tuple(red_lines))
+    links = tuple(
+        Link(
+            party=i,
+            issues=(space.names.index(link.issues[0]), space.names.index(link.issues[1])),
+            values=_link_values(space, link),
+        )
+        for i, pname in enumerate(parties)
+        for link in cfg.parties[pname].links
+    )
+    preferences = Preferences(parties, space, weights, tuple(level_values), tuple(red_lines), links)
     capabilities = np.array([float(cfg.parties[p].capability) for p in parties])
     sides = (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
     strategies = tuple(

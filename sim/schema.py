@@ -63,6 +63,16 @@ class IssuePreferenceConf:
 
 
 @dataclass
+class LinkConf:
+    """Two issues a party values together (docs/model.md, "Linked issues"): `table` gives
+    the value in [0, 1] of pairs of levels, first issue's level -> second's -> value;
+    pairs not listed keep their additive value."""
+
+    issues: list[str] = field(default_factory=list)
+    table: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
 class PartyConf:
     capability: float = 0.5  # leverage at the table and military/economic weight
     strategy: StrategyName = StrategyName.linear
@@ -74,6 +84,7 @@ class PartyConf:
     cost_belief: float = 1.0  # bargaining=fighting: the others' war costs as it believes them,
     # a multiple of the true ones (> 1: it doubts their resolve)
     preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
+    links: list[LinkConf] = field(default_factory=list)
 
 
 @dataclass

@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim import war
-from sim.preferences import TOLERANCE
+from sim.preferences import TOLERANCE, Link, link_gain
 
 
 class StabilityModel(enum.StrEnum):
@@ -177,15 +178,21 @@ def perturbed_utilities(
     level_indices: np.ndarray,
     factors: np.ndarray,
     parties_first: bool = False,
+    links: Sequence[Link] = (),
 ) -> np.ndarray:
     """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K);
-    (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them."""
+    (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them.
+    `links` (`sim.preferences.Link`) add their gains under the drawn weights."""
     w = perturbed_weights(weights, factors)
     # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
     per_outcome = np.stack(
         [values[:, level_indices[:, k]] for k, values in enumerate(level_values)], axis=-1
     )
     by_party = np.matmul(per_outcome, w.transpose(1, 2, 0))  # (parties, outcomes, draws)
+    for link in links:
+        a, b = link.issues
+        gain = link_gain(link, level_values, w, level_indices[:, a], level_indices[:, b])
+        by_party[link.party] += gain.T  # (draws, outcomes) -> (outcomes, draws)
     return by_party if parties_first else by_party.transpose(2, 1, 0)
 
 

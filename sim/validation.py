@@ -93,6 +93,34 @@ def _check_grid(name: str, spread: Any) -> None:
     _check(ok, f"{key}.levels", values, f"a non-empty list of distinct numbers {within}")
 
 
+def _check_links(cfg: Any, pname: str, levels_by_issue: dict[str, list]) -> None:
+    """`parties.<name>.links`: two distinct issues the party has preferences on, not the
+    war's territory issue, each in one link at most; the table's levels exist and its
+    values are in [0, 1]."""
+    party = cfg.parties[pname]
+    seen: list[str] = []
+    for n, link in enumerate(party.links):
+        key = f"parties.{pname}.links.{n}"
+        issues = list(link.issues)
+        ok = len(issues) == 2 and issues[0] != issues[1]
+        _check(ok, f"{key}.issues", issues, "two different issues")
+        _known(f"{key}.issues", issues, list(party.preferences), "issue this party values")
+        _check(
+            cfg.war.territory_issue not in issues,
+            f"{key}.issues",
+            issues,
+            f"issues other than the war's territory issue {cfg.war.territory_issue!r}",
+        )
+        _check(not set(issues) & set(seen), f"{key}.issues", issues, "issues in no other link")
+        seen += issues
+        first, second = issues
+        _known(f"{key}.table", list(link.table), levels_by_issue[first], f"level of {first}")
+        for level, row in link.table.items():
+            _known(f"{key}.table.{level}", list(row), levels_by_issue[second], f"level of {second}")
+            for other, value in row.items():
+                _in_scale(f"{key}.table.{level}.{other}", value, 0.0, 1.0)
+
+
 def _check_guarantees(cfg: Any, parties: list[str], levels_by_issue: dict[str, list]) -> None:
     """`war.guarantees`: its levels belong to `stability.guarantees_issue`, its guarantors
     and monitors are parties, credibilities are probabilities."""
@@ -289,6 +317,7 @@ def validate(cfg: Any) -> None:
                         pref[bound],
                         "null: the issue is categorical (use table / red_line)",
                     )
+        _check_links(cfg, pname, levels_by_issue)
         _check(
             sum(saliences) > 0,
             f"{key}.preferences",

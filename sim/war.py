@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.preferences import Link, link_gain
+
 
 @dataclass(frozen=True)
 class WarParameters:
@@ -227,20 +229,38 @@ def war_batna(
     territory_k: int,
     costs_per_month: np.ndarray,
     belligerents: tuple[int, int] | None = None,
+    links: Sequence[Link] = (),
 ) -> WarBatna:
     """The war BATNA of parties with issue `weights` ([n,] parties, issues) and
     `level_values` per issue (parties, levels); an issue without a status quo counts at its
     worst level. `costs_per_month` is (parties,) or ([n,] parties).
     With `belligerents` (aggressor, defender), the war also settles the other issues: at
-    the aggressor's ideal levels with probability p, else at the defender's."""
+    the aggressor's ideal levels with probability p, else at the defender's. `links`
+    (none on the territory issue) add their gains at those levels."""
     status_quo_other = np.zeros(weights.shape[:-1])
     sides = [np.zeros(weights.shape[:-1]), np.zeros(weights.shape[:-1])]
+    ideal = [np.array([int(np.argmax(v[who])) for v in level_values]) for who in belligerents or ()]
     for k, (values, default) in enumerate(zip(level_values, defaults, strict=True)):
         if k != territory_k:
             at_default = values.min(axis=1) if default is None else values[:, default]
             status_quo_other += weights[..., k] * at_default
-            for side, who in zip(sides, belligerents or (), strict=False):
-                side += weights[..., k] * values[:, int(np.argmax(values[who]))]
+            for side, levels in zip(sides, ideal, strict=False):
+                side += weights[..., k] * values[:, levels[k]]
+    for link in links:
+        a, b = link.issues
+        worst = [int(np.argmin(level_values[k][link.party])) for k in (a, b)]
+        at = [
+            worst[0] if defaults[a] is None else defaults[a],
+            worst[1] if defaults[b] is None else defaults[b],
+        ]
+        status_quo_other[..., link.party] += link_gain(
+            link, level_values, weights, *map(np.asarray, at)
+        )
+        for side, levels in zip(sides, ideal, strict=False):
+            gain = link_gain(
+                link, level_values, weights, np.asarray(levels[a]), np.asarray(levels[b])
+            )
+            side[..., link.party] += gain
     cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
     return WarBatna(
         params,

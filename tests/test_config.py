@@ -430,6 +430,67 @@ CASES = [
         None,
         "replication: got 4; allowed: null or 0..3",
     ),
+    (
+        ["mediator_bias=1.5"],
+        None,
+        "mediator_bias: got 1.5; allowed: a number in [0.0, 1.0]",
+    ),
+    (
+        [],
+        {"war": {"drift": {"supports": {"russia": 0.1}}}},
+        "war.drift.supports: got 'russia'; allowed: a supporter in ['usa', 'europe']",
+    ),
+    (
+        ["war.guarantees.levels.article_5.force.usa=1.2"],
+        None,
+        "war.guarantees.levels.article_5.force.usa: got 1.2; allowed: a number in [0.0, 1.0]",
+    ),
+    (
+        [],
+        {"war": {"guarantees": {"levels": {"ceasefire": {"monitors": ["usa"]}}}}},
+        "war.guarantees.levels: got 'ceasefire'; allowed: a level in ['article_5', "
+        "'european_force_us_backstop', 'european_force', 'monitoring_only', "
+        "'guarantors_include_russia', 'none']",
+    ),
+    (
+        [],
+        {"parties": {"ukraine": {"links": [{"issues": ["territory", "nato"]}]}}},
+        "parties.ukraine.links.0.issues: got ['territory', 'nato']; allowed: issues other "
+        "than the war's territory issue 'territory'",
+    ),
+    (
+        [],
+        {"parties": {"ukraine": {"links": [{"issues": ["nato", "nato"]}]}}},
+        "parties.ukraine.links.0.issues: got ['nato', 'nato']; allowed: two different issues",
+    ),
+    (
+        [],
+        {
+            "parties": {
+                "ukraine": {
+                    "links": [
+                        {"issues": ["nato", "guarantees"], "table": {"membership": {"none": 1.5}}}
+                    ]
+                }
+            }
+        },
+        "parties.ukraine.links.0.table.membership.none: got 1.5; allowed: a number in [0.0, 1.0]",
+    ),
+    (
+        [],
+        {
+            "parties": {
+                "ukraine": {
+                    "links": [
+                        {"issues": ["nato", "guarantees"], "table": {"associate": {"none": 0.5}}}
+                    ]
+                }
+            }
+        },
+        "parties.ukraine.links.0.table: got 'associate'; allowed: a level of nato in "
+        "['membership', 'irreversible_path', 'bid_dropped_for_guarantees', "
+        "'non_alignment_in_constitution', 'treaty_neutrality']",
+    ),
 ]
 
 

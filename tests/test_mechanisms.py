@@ -364,3 +364,73 @@ def test_the_neutral_text_is_one_its_controllers_would_not_move():
     text = model.texts[0] if model.texts[0] >= 0 else model.result(0).outcome
     assert model.result(0).scenario.settled_by_controllers[text]
     assert model.draft_weights.tolist() == [0.0, 1.0, 1.0, 0.0]  # usa, russia, ukraine, europe
+
+
+# -- linked issues (Keeney & Raiffa 1976: preferential dependence) -----------------------
+
+LINKED = ("bargaining=fighting", "scenario=paris_2026")
+
+
+@pytest.fixture(scope="module")
+def paris():
+    linked = build_scenario(compose(*LINKED))
+    cfg = compose(*LINKED)
+    cfg.parties.ukraine.links = []
+    return linked, build_scenario(cfg)
+
+
+def test_a_linked_pair_is_worth_its_table_value_and_unlisted_pairs_stay_additive(paris):
+    linked, additive = paris
+    space, u = linked.space, linked.parties.index("ukraine")
+    w = linked.preferences.weights[u]
+    k = {name: space.names.index(name) for name in ("territory", "nato", "guarantees")}
+    for terr, nato, guarantee, value in [
+        ("50", "bid_dropped_for_guarantees", "european_force", 0.44),
+        ("71", "treaty_neutrality", "monitoring_only", 0.13),
+    ]:
+        o = space.index_of({"territory": terr, "nato": nato, "guarantees": guarantee})
+        territory = linked.preferences.level_values[k["territory"]][u, space.grid[o, 0]]
+        expected = w[k["territory"]] * territory + (w[k["nato"]] + w[k["guarantees"]]) * value
+        assert linked.utilities[u, o] == pytest.approx(expected)
+        assert linked.utilities[u, o] < additive.utilities[u, o]  # renouncing NATO costs more
+    unlisted = ~np.isin(space.grid[:, k["guarantees"]], [2, 3]) | (space.grid[:, k["nato"]] < 2)
+    np.testing.assert_allclose(linked.utilities[:, unlisted], additive.utilities[:, unlisted])
+    others = np.arange(len(linked.parties)) != u
+    np.testing.assert_array_equal(linked.utilities[others], additive.utilities[others])
+
+
+def test_perturbed_utilities_with_unit_factors_are_the_linked_utilities(paris):
+    linked, _ = paris
+    prefs = linked.preferences
+    ones = np.ones((2, *prefs.weights.shape))
+    got = stability.perturbed_utilities(
+        prefs.weights, prefs.level_values, linked.space.grid, ones, links=prefs.links
+    )
+    np.testing.assert_allclose(got[1], linked.utilities.T, atol=1e-12)
+
+
+def test_the_status_quo_of_the_war_counts_a_linked_pair_at_its_table_value():
+    overrides = (*LINKED, "issues.nato.default=treaty_neutrality",
+                 "issues.guarantees.default=monitoring_only")  # fmt: skip
+    linked = build_scenario(compose(*overrides))
+    cfg = compose(*overrides)
+    cfg.parties.ukraine.links = []
+    additive = build_scenario(cfg)
+    u = linked.parties.index("ukraine")
+    w = linked.preferences.weights[u]
+    n, g = (linked.space.names.index(name) for name in ("nato", "guarantees"))
+    v_n = linked.preferences.level_values[n][u, 4]  # treaty_neutrality
+    v_g = linked.preferences.level_values[g][u, 3]  # monitoring_only
+    gain = (w[n] + w[g]) * 0.13 - w[n] * v_n - w[g] * v_g
+    difference = linked.war_batna().status_quo_other - additive.war_batna().status_quo_other
+    assert difference[u] == pytest.approx(gain) and gain < 0
+    assert np.delete(difference, u) == pytest.approx(0.0)
+
+
+def test_a_package_on_offer_cuts_the_linked_table_to_its_levels():
+    scenario = build_scenario(compose(*LINKED, "guarantees_offer=european_force"))
+    (link,) = scenario.preferences.links
+    issue = scenario.space.issues[link.issues[1]]
+    assert "monitoring_only" in issue.levels and "article_5" not in issue.levels
+    assert link.values.shape == (5, issue.size)
+    assert np.nansum(link.values) == pytest.approx(0.44 + 0.25 + 0.38 + 0.19 + 0.32 + 0.13)
