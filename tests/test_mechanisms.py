@@ -434,3 +434,19 @@ def test_a_package_on_offer_cuts_the_linked_table_to_its_levels():
     assert "monitoring_only" in issue.levels and "article_5" not in issue.levels
     assert link.values.shape == (5, issue.size)
     assert np.nansum(link.values) == pytest.approx(0.44 + 0.25 + 0.38 + 0.19 + 0.32 + 0.13)
+
+
+def test_fast_rebuilding_and_cheap_war_make_the_default_deal_a_commitment_problem():
+    calm = compose("bargaining=fighting")
+    shifting = compose(
+        "bargaining=fighting",
+        "war.drift.capacity=0.05",
+        "parties.russia.war_cost=0.001",
+        "parties.ukraine.war_cost=0.002",
+    )
+    rows = [
+        stability_row(run(cfg).result(0), cfg, np.random.default_rng(0)) for cfg in (calm, shifting)
+    ]
+    assert rows[0]["commitment_ratio"] < 1 and rows[0]["powell_violations"] == 0
+    assert rows[1]["commitment_ratio"] > 1 and rows[1]["powell_violations"] > 0
+    assert rows[1]["durability"] < rows[0]["durability"] and not rows[1]["stable"]
