@@ -18,6 +18,7 @@ from sim.model import NegotiationModel
 from sim.problem import Scenario
 from sim.replication import CONCEPTS, concept_outcomes
 from sim.results import check_writable, publish_run_dir, staging_run_dir, write_parquet_atomic
+from sim.stability import Thresholds
 
 
 def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
@@ -127,7 +128,42 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
             f"to Kalai-Smorodinsky {row['dist_ks']:.3f}"
         )
+    if row["agreement"]:
+        lines += format_stability(row)
     return "\n".join(lines)
+
+
+def format_stability(row: dict[str, Any]) -> list[str]:
+    """The deal's stability, part by part, against the thresholds it was judged by."""
+    prefix = "stability.thresholds."
+    t = Thresholds(**{k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)})
+    n = int(row["blocking_coalitions"])
+    blocked = (
+        "no blocking coalition"
+        if n == 0
+        else f"{n} blocking coalition{'s' * (n > 1)} (the best gains {row['blocking_surplus']:.3f})"
+    )
+    guarantee = f"guarantee force {row['guarantee_force']:.2f}" + (
+        ", monitored" if row["monitored"] else ", not monitored"
+    )
+    failed = [
+        name
+        for name, fails in (
+            ("a blocking coalition", n > t.blocking_coalitions),
+            (f"robustness below {t.robustness:g}", row["robustness"] < t.robustness),
+            (f"durability below {t.durability:g}", row["durability"] < t.durability),
+            ("a commitment problem", row["commitment_ratio"] > t.commitment_ratio),
+        )
+        if fails
+    ]
+    verdict = "stable" if row["stable"] else "not stable: " + ", ".join(failed or ["see the row"])
+    ratio = row["commitment_ratio"]
+    powell = "" if np.isnan(ratio) else f", Powell's ratio {ratio:.2f} (<= {t.commitment_ratio:g})"
+    return [
+        f"stability: {blocked}; {guarantee}",
+        f"  robustness {row['robustness']:.2f} (>= {t.robustness:g}), durability "
+        f"{row['durability']:.2f} (>= {t.durability:g}){powell} -> {verdict}",
+    ]
 
 
 def run_single(cfg: Any) -> dict[str, Any]:

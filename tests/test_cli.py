@@ -85,6 +85,19 @@ def test_default_run_succeeds(runs):
     assert "error" not in run.stderr.lower()
 
 
+def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
+    """The default deal (docs/model.md, "The mediator"): unblocked, guaranteed by a European
+    force with a US backstop (force 0.6 x 0.7 + 0.4 x 0.9), not robust enough to be stable."""
+    out = runs["default"].stdout
+    assert "stability: no blocking coalition; guarantee force 0.78, monitored" in out
+    verdict = re.search(r"robustness (\S+) \(>= 0\.95\), durability (\S+) \(>= 0\.5\), "
+                        r"Powell's ratio (\S+) \(<= 1\) -> (.*)$", out, re.M)  # fmt: skip
+    assert verdict, out
+    robustness, durability, ratio = map(float, verdict.groups()[:3])
+    assert robustness < 0.95 <= 1.0 and 0.5 <= durability <= 1.0 and 0 < ratio < 1
+    assert verdict.group(4) == "not stable: robustness below 0.95"
+
+
 def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):
     cfg = compose()
     size = 1
