@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import results
 from sim.designs import UNCERTAIN_PARAMETERS, replications_per_job
-from sim.errors import exit_with
+from sim.errors import EXIT_PARTIAL, exit_with
 
 
 def sweep_size(config: DictConfig) -> int | None:
@@ -92,14 +92,24 @@ class SweepResults(Callback):
             if heatmap is not None:
                 print(f"heatmap: {heatmap}")
             failed = frame["error"].notna() if "error" in frame else None
-            if failed is not None and len(frame) and failed.all():
-                raise results.ResultsError(
-                    f"every job of the sweep failed; the first: {frame['error'].iloc[0]}"
+            if failed is not None and failed.any():
+                jobs = frame["job"].nunique() if "job" in frame else len(frame)
+                bad = frame.loc[failed, "job"].nunique() if "job" in frame else int(failed.sum())
+                first = frame.loc[failed, "error"].iloc[0]
+                raise PartialFailure(
+                    f"{bad} of {jobs} jobs failed (rows with an `error` in {path.name}; "
+                    f"a rerun tries them again); the first: {first}"
                 )
+        except PartialFailure as exc:
+            exit_with(exc, status=EXIT_PARTIAL, always_exit=True)
         except Exception as exc:
             exit_with(exc, always_exit=True)
         finally:
             results.end_sweep(sweep_dir)
+
+
+class PartialFailure(Exception):
+    """A sweep that ran but not every job of which succeeded (exit status 3)."""
 
 
 def summary(frame: Any, path: Path) -> str:

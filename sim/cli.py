@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim import results, solutions
-from sim.experiment import run_replications, run_sweep_job
+from sim.designs import replications_per_job
+from sim.experiment import ANNOUNCE_FROM, JobProgress, announce, run_replications, run_sweep_job
 from sim.model import NegotiationModel
 from sim.problem import Scenario
 from sim.replication import CONCEPTS, concept_outcomes
@@ -185,7 +186,11 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     """Negotiate and print; returns the function that writes the run's files into a folder."""
     from sim.plots import plot_trajectory
 
-    rows, model = run_replications(cfg, collect_trace=True)
+    progress = None
+    if replications_per_job(cfg) >= ANNOUNCE_FROM:
+        print(f"running {announce(cfg)}", flush=True)
+        progress = JobProgress("run", every=15.0)
+    rows, model = run_replications(cfg, collect_trace=True, progress=progress)
     scenario = model.problem
     facts = landscape(scenario, model.reservations)
     rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]

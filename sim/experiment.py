@@ -15,10 +15,17 @@ from typing import Any
 import pandas as pd
 
 from sim.allocator import keep_freed_memory
-from sim.designs import active_uncertainties, design_points
+from sim.designs import active_uncertainties, design_points, replications_per_job
 from sim.model import NegotiationModel
 from sim.replication import negotiate, replication_seeds
-from sim.results import CODE_VERSION, ResultsError, job_hash, job_paths, write_parquet_atomic
+from sim.results import (
+    CODE_VERSION,
+    ResultsError,
+    clock,
+    job_hash,
+    job_paths,
+    write_parquet_atomic,
+)
 from sim.scenario import build_scenario
 from sim.schema import plain
 
@@ -121,17 +128,40 @@ def task_overrides() -> str:
 
 
 class JobProgress:
-    """Prints a long job's progress (replications done) at most every `every` seconds."""
+    """Prints a long job's progress (replications done, ETA): first after `first` seconds,
+    then at most every `every` seconds; `label` starts each line."""
 
-    def __init__(self, sweep_dir: Path, job: str, every: float = 15.0) -> None:
-        self.sweep_dir, self.job, self.every = sweep_dir, job, every
-        self.last = time.monotonic()
+    def __init__(self, label: str, every: float = 15.0, first: float = 2.0) -> None:
+        self.label, self.every = label, every
+        self.started = time.monotonic()
+        self.next = self.started + min(first, every)
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if done < total and now - self.last >= self.every:
-            self.last = now
-            print(f"job {self.job}: {done:,}/{total:,} replications", flush=True)
+        if done < total and now >= self.next:
+            self.next = now + self.every
+            eta = (now - self.started) / max(done, 1) * (total - done)
+            print(f"{self.label}: {done:,}/{total:,} replications, ETA {clock(eta)}", flush=True)
+
+
+def announce(cfg: Any) -> str:
+    """What a job is about to do: its negotiations, their longest length, its batches and
+    the memory of its rows and batch arrays (`sim.model.BATCH_ELEMENTS`)."""
+    from sim.designs import replications_per_job
+    from sim.model import BATCH_ELEMENTS
+
+    n = replications_per_job(cfg)
+    rows_mb = n * ROW_BYTES / 1e6
+    arrays_mb = 8 * BATCH_ELEMENTS / 1e6
+    return (
+        f"{n:,} negotiations of up to {int(cfg.max_rounds):,} rounds, in batches; "
+        f"~{rows_mb + arrays_mb:,.0f} MB at most ({rows_mb:,.0f} MB of rows, "
+        f"{arrays_mb:,.0f} MB of batch arrays)"
+    )
+
+
+ROW_BYTES = 11_000  # a result row held in memory until the job writes it (README)
+ANNOUNCE_FROM = 1_000  # replications per job from which a run says what it will do
 
 
 def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
@@ -139,7 +169,8 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
 
     A job that raises is written as a `.failed` file with its parameters and the error,
     so the sweep goes on and a rerun tries it again. Returns the mean stability score
-    (the objective the Optuna sweeper maximises).
+    (the objective the Optuna sweeper maximises; 0 for a job without a deal, -inf for a
+    failed job).
     """
     from sim.results import read_job_rows, report_progress
 
@@ -154,7 +185,9 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
             os.replace(done, aside)
             report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
     try:
-        rows, _ = run_replications(cfg, progress=JobProgress(sweep_dir, done.stem))
+        if replications_per_job(cfg) >= ANNOUNCE_FROM:
+            report_progress(sweep_dir, f"job {done.stem}: {announce(cfg)}")
+        rows, _ = run_replications(cfg, progress=JobProgress(f"job {done.stem}"))
     except Exception as exc:
         from sim.errors import one_line
 
@@ -166,7 +199,7 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
         }
         write_parquet_atomic(pd.DataFrame([error_row]), failed)
         report_progress(sweep_dir, f"job {done.stem} FAILED: {error_row['error']}")
-        return float("nan")
+        return float("-inf")  # the worst score for a search (NaN would end Optuna's study)
     frame = pd.DataFrame(rows)
     frame["error"] = None
     write_parquet_atomic(frame, done)

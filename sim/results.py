@@ -40,7 +40,8 @@ def _umask() -> int:
 
 
 def check_writable(folder: str | os.PathLike) -> None:
-    """Raise ResultsError unless `folder` could be created and written, creating nothing."""
+    """Raise ResultsError unless `folder` could be created and written, leaving nothing
+    behind (a probe folder is made and removed in its deepest existing parent)."""
     path = Path(folder).absolute()
     existing = path
     while not existing.exists():
@@ -49,6 +50,11 @@ def check_writable(folder: str | os.PathLike) -> None:
         raise ResultsError(f"{folder}: cannot write results (Not a directory); set results_dir")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ResultsError(f"{folder}: cannot write results (Permission denied); set results_dir")
+    try:  # access() trusts root and ignores read-only or virtual file systems: try it
+        os.rmdir(tempfile.mkdtemp(prefix=".probe.", dir=existing))
+    except OSError as exc:
+        message = f"{folder}: cannot write results ({exc.strerror}); set results_dir"
+        raise ResultsError(message) from exc
 
 
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -368,14 +374,14 @@ def report_progress(sweep_dir: str | os.PathLike, message: str) -> None:
         new = done - state.get("done_before", 0)
         elapsed = time.time() - state["started"]
         if new > 0 and total > done:
-            eta = f", ETA {_clock(elapsed / new * (total - done))}"
+            eta = f", ETA {clock(elapsed / new * (total - done))}"
         elif total <= done:
-            eta = f", {_clock(elapsed)} elapsed"
+            eta = f", {clock(elapsed)} elapsed"
     shown = f"{done}/{total}" if total else f"{done}"
     print(f"[{shown}] {message}{eta}", flush=True)
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 

@@ -17,6 +17,16 @@ from sim.designs import UNCERTAIN_PARAMETERS, Distribution, replications_per_job
 from sim.outcomes import SCALE_MAX, SCALE_MIN, Issue, IssueKind
 from sim.schema import SimConfig
 
+# Bounds on sizes: no input may run for minutes in silence or grow past the memory of its
+# arrays (README, "Troubleshooting"). Each message says how to split larger work.
+MAX_SEED = 2**63 - 1  # seeds are stored as int64
+MAX_ROUNDS = 10_000  # rounds are months of war by default: 833 years
+MAX_REPLICATIONS_PER_JOB = 100_000  # a job holds its rows (~11 kB each) until it writes them
+MAX_DRAWS = 10_000  # robustness draws, durability paths
+MAX_MONTHS = 1_200  # a century: the war's horizon, the months watched after a deal
+MAX_STRENGTH = 1e6  # capacities, capabilities and aid effectiveness are relative strengths
+MAX_ROBUSTNESS_BYTES = 2 * 1024**3  # draws x parties x outcomes x 8 bytes
+
 
 class ConfigError(ValueError):
     """An invalid configuration value: `key`, the value received, what is allowed."""
@@ -156,7 +166,7 @@ def validate(cfg: Any) -> None:
         _check(key in known_keys, str(key), cfg[key], f"a key of the config: {sorted(known_keys)}")
     parties = list(cfg.parties)
     issues = list(cfg.issues)
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    _check(0 <= cfg.seed <= MAX_SEED, "seed", cfg.seed, f"an integer in [0, {MAX_SEED}]")
     _check(
         bool(str(cfg.results_dir).strip()),
         "results_dir",
@@ -174,7 +184,13 @@ def validate(cfg: Any) -> None:
     _check(unique, "phase_one_parties", list(cfg.phase_one_parties), "each party once")
     _check(len(parties) >= 2, "parties", parties, "at least two parties")
     _check(len(issues) >= 1, "issues", issues, "at least one issue")
-    _check(cfg.max_rounds >= 1, "max_rounds", cfg.max_rounds, "an integer >= 1")
+    _check(
+        1 <= cfg.max_rounds <= MAX_ROUNDS,
+        "max_rounds",
+        cfg.max_rounds,
+        f"an integer in [1, {MAX_ROUNDS:,}] (a round is war.months_per_round months; "
+        "for longer talks raise that)",
+    )
     _check(cfg.walkout_patience >= 1, "walkout_patience", cfg.walkout_patience, "an integer >= 1")
     ok = 0 < cfg.text_step <= 1
     _check(ok, "text_step", cfg.text_step, "a number in (0, 1]")
@@ -252,13 +268,8 @@ def validate(cfg: Any) -> None:
 
     for pname, party in cfg.parties.items():
         key = f"parties.{pname}"
-        _check(
-            math.isfinite(party.capability) and party.capability >= 0,
-            f"{key}.capability",
-            party.capability,
-            "a number >= 0",
-        )
-        _check(party.war_cost >= 0, f"{key}.war_cost", party.war_cost, "a number >= 0")
+        _in_scale(f"{key}.capability", party.capability, 0.0, MAX_STRENGTH)
+        _in_scale(f"{key}.war_cost", party.war_cost, 0.0, 1.0)  # utility a month
         _in_scale(f"{key}.optimism", party.optimism, -1.0, 1.0)
         _check(
             math.isfinite(party.cost_belief) and party.cost_belief >= 0,
@@ -331,14 +342,34 @@ def validate(cfg: Any) -> None:
         ok = math.isfinite(spread.scale) and spread.scale >= 0
         _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
         _check_grid(name, spread)
+    per_job = replications_per_job(cfg)
+    _check(
+        per_job <= MAX_REPLICATIONS_PER_JOB,
+        "replications",
+        cfg.replications,
+        f"at most {MAX_REPLICATIONS_PER_JOB:,} replications per job (here {per_job:,}: "
+        "replications x grid points); split the work over seeds, e.g. -m seed=0,1,2,3 with "
+        "a quarter of the replications each",
+    )
     if cfg.replication is not None:
         total = replications_per_job(cfg)
         ok = 0 <= cfg.replication < total
         _check(ok, "replication", cfg.replication, f"null or 0..{total - 1}")
 
     st = cfg.stability
-    for key in ("robustness_draws", "durability_periods", "durability_paths"):
-        _check(st[key] >= 1, f"stability.{key}", st[key], "an integer >= 1")
+    for key, most in (
+        ("robustness_draws", MAX_DRAWS),
+        ("durability_paths", MAX_DRAWS),
+        ("durability_periods", MAX_MONTHS),
+    ):
+        _check(1 <= st[key] <= most, f"stability.{key}", st[key], f"an integer in [1, {most:,}]")
+    most = max(1, MAX_ROBUSTNESS_BYTES // (8 * len(parties) * size))
+    _check(
+        st.robustness_draws <= most,
+        "stability.robustness_draws",
+        st.robustness_draws,
+        f"at most {most:,} for {size:,} outcomes (draws x parties x outcomes x 8 bytes <= 2 GiB)",
+    )
     for key in (
         "salience_spread",
         "reservation_spread",
@@ -382,7 +413,9 @@ def validate(cfg: Any) -> None:
         "belief_sd",
     ):
         value = war[key]
-        _check(math.isfinite(value) and value >= 0, f"war.{key}", value, "a number >= 0")
+        most = {"volatility": 100.0, "belief_sd": 1.0}.get(key, MAX_STRENGTH)
+        ok = math.isfinite(value) and 0 <= value <= most
+        _check(ok, f"war.{key}", value, f"a number in [0, {most:g}]")
     _check(
         war.russia_capacity + war.ukraine_capacity > 0,
         "war.russia_capacity",
@@ -391,10 +424,16 @@ def validate(cfg: Any) -> None:
     )
     _in_scale("war.adjustment_rate", war.adjustment_rate, 0.0, 1.0)
     _in_scale("war.discount", war.discount, 0.0, 1.0)
-    _check(war.months_per_round > 0, "war.months_per_round", war.months_per_round, "> 0")
-    _check(war.horizon_months >= 0, "war.horizon_months", war.horizon_months, "a number >= 0")
+    _check(
+        0 < war.months_per_round <= 120,
+        "war.months_per_round",
+        war.months_per_round,
+        "a number in (0, 120]",
+    )
+    _in_scale("war.horizon_months", war.horizon_months, 0.0, float(MAX_MONTHS))
     drift = war.drift
-    _check(math.isfinite(drift.capacity), "war.drift.capacity", drift.capacity, "a finite number")
+    # exp(drift x months) must stay finite over the watched months and the horizon
+    _in_scale("war.drift.capacity", drift.capacity, -0.25, 0.25)
     _known("war.drift.supports", list(drift.supports), list(war.supporters), "supporter")
     for party, rate in drift.supports.items():
         ok = math.isfinite(rate) and -1 <= rate <= 1

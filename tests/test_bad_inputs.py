@@ -781,6 +781,27 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
     add("validator_name", ["mediator=china"])
     add("validator_discount", ["war.discount=1.5"])
     add("sweep_name_escapes", ["-m", "sweep=smoke", "sweep_name=../../escaped"])
+    # issue 14, kind 3: names used as folder names are plain names
+    add("sweep_name_hidden", ["-m", "sweep=smoke", "sweep_name=.hidden"])
+    add("sweep_name_nested", ["-m", "sweep=smoke", "sweep_name=a/b"])
+    # kind 1: sizes with no bound are refused before any work, naming the limit
+    add("size_replications", ["replications=1000000000000"])
+    add("size_rounds", ["max_rounds=100000000"])
+    add("size_draws", ["stability.robustness_draws=100000"])
+    eleven = "[0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1]"
+    grid = []
+    for who in ("us", "europe"):
+        grid += [
+            f"uncertainty.{who}_support.dist=grid",
+            f"uncertainty.{who}_support.levels={eleven}",
+        ]
+    add("size_grid", ["replications=1000", *grid])  # 11 x 11 points x 1,000
+    # kind 2: what used to fail after the analysis fails before it, naming its key
+    add("late_seed", ["seed=99999999999999999999999"])
+    add("late_overflow_aid", ["war.aid_effectiveness=1e308"])
+    add("late_overflow_horizon", ["war.horizon_months=1e12"])
+    add("late_results_dir_single", ["max_rounds=2"], results_dir=Path("/proc/sim-nope"))
+    add("late_results_dir_sweep", [*SMOKE], results_dir=Path("/proc/sim-nope"))
     add(
         "duplicate_yaml_key",
         [f"hydra.searchpath=[file://{user_conf}]", "scenario=duplicate_party"],
@@ -850,6 +871,26 @@ CLI_LINES = {
     "validator_discount": "war.discount: got 1.5; allowed: a number in [0.0, 1.0]",
     "duplicate_yaml_key": "duplicate_party.yaml:9:3: found duplicate key usa",
     "sweep_name_escapes": "sweep_name: got '../../escaped'; allowed: " + PLAIN_NAME_RULE,
+    "sweep_name_hidden": "sweep_name: got '.hidden'; allowed: " + PLAIN_NAME_RULE,
+    "sweep_name_nested": "sweep_name: got 'a/b'; allowed: " + PLAIN_NAME_RULE,
+    "size_replications": "replications: got 1000000000000; allowed: at most 100,000 "
+    "replications per job (here 1,000,000,000,000: replications x grid points); split the "
+    "work over seeds, e.g. -m seed=0,1,2,3 with a quarter of the replications each",
+    "size_rounds": "max_rounds: got 100000000; allowed: an integer in [1, 10,000] (a round "
+    "is war.months_per_round months; for longer talks raise that)",
+    "size_draws": "stability.robustness_draws: got 100000; allowed: an integer in [1, 10,000]",
+    "size_grid": "replications: got 1000; allowed: at most 100,000 replications per job "
+    "(here 121,000: replications x grid points); split the work over seeds, e.g. "
+    "-m seed=0,1,2,3 with a quarter of the replications each",
+    "late_seed": "seed: got 99999999999999999999999; allowed: an integer in "
+    "[0, 9223372036854775807]",
+    "late_overflow_aid": "war.aid_effectiveness: got 1e+308; allowed: a number in [0, 1e+06]",
+    "late_overflow_horizon": "war.horizon_months: got 1000000000000.0; allowed: a number in "
+    "[0.0, 1200.0]",
+    "late_results_dir_single": "/proc/sim-nope/runs: cannot write results (No such file or "
+    "directory); set results_dir",
+    "late_results_dir_sweep": "/proc/sim-nope/sweeps/smoke: cannot write results (No such "
+    "file or directory); set results_dir",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 
 import numpy as np
 import pytest
@@ -497,9 +498,10 @@ def test_batch_size_keeps_the_largest_arrays_bounded():
 def test_a_long_job_reports_its_progress_now_and_then(capsys, tmp_path):
     from sim.experiment import JobProgress
 
-    report = JobProgress(tmp_path, "abc", every=0.0)
+    report = JobProgress("job abc", every=0.0)
     report(250, 1000)
     report(1000, 1000)  # the end is reported by the sweep, not here
-    quiet = JobProgress(tmp_path, "abc", every=3600.0)
+    quiet = JobProgress("job abc", every=3600.0, first=3600.0)
     quiet(500, 1000)
-    assert capsys.readouterr().out == "job abc: 250/1,000 replications\n"
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"job abc: 250/1,000 replications, ETA 0:00:0\d\n", out), out

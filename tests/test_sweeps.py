@@ -451,7 +451,13 @@ def test_resume_after_a_kill_runs_each_job_once(basic_frame, smoke_cfg, tmp_path
 
 def test_a_failing_job_is_recorded_and_the_others_land(sweeps, compose):
     run = sweeps["failing"]
-    assert run.returncode == 0, run.describe()
+    assert run.returncode == 3, run.describe()  # partial failure (README, Troubleshooting)
+    (line,) = run.stderr.splitlines()
+    assert re.fullmatch(
+        r"error: 1 of 2 jobs failed \(rows with an `error` in results\.parquet; a rerun tries "
+        r"them again\); the first: us_support: got 1\.5; allowed: a number in \[0\.0, 1\.0\]",
+        line,
+    ), line
     sweep_dir = run.sweep_dir("failing")
     reps = int(compose(["sweep=smoke"]).replications)
     files = job_files(sweep_dir)
@@ -482,7 +488,7 @@ def test_a_failing_job_is_recorded_and_the_others_land(sweeps, compose):
     # A rerun skips the job that landed and tries the failed one again.
     before = failed[0].stat().st_mtime_ns
     rerun = run_sim(run.results_dir, *FAILING)
-    assert rerun.returncode == 0, rerun.describe()
+    assert rerun.returncode == 3, rerun.describe()
     assert skipped_jobs(rerun.stdout) == {good_hash}
     assert failed_jobs(rerun.stdout) == {bad_hash}
     assert failed[0].stat().st_mtime_ns > before
@@ -504,7 +510,7 @@ def test_an_adhoc_sweep_without_a_preset_records_its_failing_job(tmp_path):
         "stability.robustness_draws=8",
         "stability.durability_paths=4",
     )
-    assert run.returncode == 0, run.describe()
+    assert run.returncode == 3, run.describe()
     sweep_dir = run.sweep_dir("adhoc")
     assert len([p for p in job_files(sweep_dir) if p.name.endswith(".failed.parquet")]) == 1
     frame = pd.read_parquet(sweep_dir / "results.parquet")
@@ -661,3 +667,19 @@ def test_heatmap_axes_prefer_swept_levers_then_binned_draws():
     # a grid design comes first, before the swept levers
     gridded = frame.assign(**{"uncertainty.ukraine_capacity": "grid[1.0, 2.0, 3.0, 5.0, 8.0]"})
     assert heatmap_axes(gridded, ["seed", "seating"])[1] == ["ukraine_capacity_drawn", "seating"]
+
+
+def test_a_failed_job_is_a_search_s_worst_score_and_one_without_a_deal_scores_zero(
+    compose, tmp_path
+):
+    """Optuna ends a study on a NaN objective: a failed job returns -inf, the worst score
+    for a maximised objective, and a job without any deal returns 0 (issue 14, item 5)."""
+    failing = compose(["sweep=smoke", "us_support=1.5", f"results_dir={tmp_path}"])
+    assert run_sweep_job(failing, tmp_path / "a") == float("-inf")
+    _, failed = job_paths(tmp_path / "a", failing)
+    assert failed.exists()
+    hopeless = compose(["sweep=smoke", "max_rounds=1", "parties.ukraine.optimism=1",
+                        "parties.russia.optimism=1", f"results_dir={tmp_path}"])  # fmt: skip
+    score = run_sweep_job(hopeless, tmp_path / "b")
+    rows = pd.read_parquet(job_paths(tmp_path / "b", hopeless)[0])
+    assert not rows["agreement"].any() and score == 0.0

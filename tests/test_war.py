@@ -286,3 +286,15 @@ def test_shocks_are_scaled_by_volatility_and_stay_on_the_scale():
     steps = np.diff(lines)
     assert np.all((lines >= 0.0) & (lines <= 100.0))
     assert steps.std() > 5.0  # no drift at rate 0: the moves are the shocks (sd 20, clipped)
+
+
+def test_a_discount_of_zero_means_only_the_first_month_of_war_counts():
+    """war.discount=0 is meaningful (a party that does not look past this month): the
+    discounted cost of any horizon is one month's cost."""
+    assert war.discounted_months(0.0, 24.0) == 1.0
+    assert war.discounted_months(0.0, 0.0) == 0.0
+    from sim.scenario import build_scenario
+    from tests.helpers_model import compose
+
+    scenario = build_scenario(compose("war.discount=0"))
+    np.testing.assert_allclose(scenario.war_batna().cost, scenario.war_costs)
