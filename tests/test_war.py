@@ -293,8 +293,5 @@ def test_a_discount_of_zero_means_only_the_first_month_of_war_counts():
     discounted cost of any horizon is one month's cost."""
     assert war.discounted_months(0.0, 24.0) == 1.0
     assert war.discounted_months(0.0, 0.0) == 0.0
-    from sim.scenario import build_scenario
-    from tests.helpers_model import compose
-
     scenario = build_scenario(compose("war.discount=0"))
     np.testing.assert_allclose(scenario.war_batna().cost, scenario.war_costs)
