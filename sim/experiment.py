@@ -5,6 +5,7 @@ The command line's single run, which prints and plots, is `sim.cli`."""
 from __future__ import annotations
 
 import enum
+import math
 import os
 import shlex
 import time
@@ -147,16 +148,18 @@ class JobProgress:
 def announce(cfg: Any) -> str:
     """What a job is about to do: its negotiations, their longest length, its batches and
     the memory of its rows and batch arrays (`sim.model.BATCH_ELEMENTS`)."""
-    from sim.designs import replications_per_job
     from sim.model import BATCH_ELEMENTS
+    from sim.validation import issue_level_names
 
     n = replications_per_job(cfg)
+    outcomes = math.prod(len(issue_level_names(k, issue)) for k, issue in cfg.issues.items())
     rows_mb = n * ROW_BYTES / 1e6
     arrays_mb = 8 * BATCH_ELEMENTS / 1e6
+    draws_mb = 8 * int(cfg.stability.robustness_draws) * len(cfg.parties) * outcomes / 1e6
     return (
         f"{n:,} negotiations of up to {int(cfg.max_rounds):,} rounds, in batches; "
-        f"~{rows_mb + arrays_mb:,.0f} MB at most ({rows_mb:,.0f} MB of rows, "
-        f"{arrays_mb:,.0f} MB of batch arrays)"
+        f"~{rows_mb + arrays_mb + draws_mb:,.0f} MB at most ({rows_mb:,.0f} MB of rows, "
+        f"{arrays_mb:,.0f} MB of batch arrays, {draws_mb:,.0f} MB of robustness draws)"
     )
 
 

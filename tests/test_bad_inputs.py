@@ -59,6 +59,11 @@ PLAIN_NAME_RULE = (
     "no leading dot)"
 )
 
+MAX_ROUNDS_RULE = (
+    "an integer in [1, 10,000] (a round is war.months_per_round months; "
+    "for longer talks raise that)"
+)
+
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
@@ -81,7 +86,7 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
     "negative_war_cost": (
         ["parties.russia.war_cost=-0.1"],
         None,
-        "parties.russia.war_cost: got -0.1; allowed: a number >= 0",
+        "parties.russia.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
     ),
     "sweep_name_climbs_out": (
         ["sweep_name=../../somewhere"],
@@ -111,12 +116,12 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
     "negative_belief_sd": (
         ["war.belief_sd=-0.1"],
         None,
-        "war.belief_sd: got -0.1; allowed: a number >= 0",
+        "war.belief_sd: got -0.1; allowed: a number in [0, 1]",
     ),
     "negative_capability": (
         ["parties.usa.capability=-1"],
         None,
-        "parties.usa.capability: got -1.0; allowed: a number >= 0",
+        "parties.usa.capability: got -1.0; allowed: a number in [0.0, 1000000.0]",
     ),
     "ideal_above_100": (
         ["parties.ukraine.preferences.territory.ideal=150"],
@@ -234,11 +239,11 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         None,
         f"war.aggressor: got 'china'; allowed: a party in {PARTIES}",
     ),
-    "max_rounds_0": (["max_rounds=0"], None, "max_rounds: got 0; allowed: an integer >= 1"),
+    "max_rounds_0": (["max_rounds=0"], None, "max_rounds: got 0; allowed: " + MAX_ROUNDS_RULE),
     "max_rounds_negative": (
         ["max_rounds=-5"],
         None,
-        "max_rounds: got -5; allowed: an integer >= 1",
+        "max_rounds: got -5; allowed: " + MAX_ROUNDS_RULE,
     ),
     "replications_0": (["replications=0"], None, "replications: got 0; allowed: an integer >= 1"),
     "replication_out_of_range": (
@@ -285,7 +290,7 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
     "stability_draws_0": (
         ["stability.robustness_draws=0"],
         None,
-        "stability.robustness_draws: got 0; allowed: an integer >= 1",
+        "stability.robustness_draws: got 0; allowed: an integer in [1, 10,000]",
     ),
 }
 
@@ -796,6 +801,9 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
             f"uncertainty.{who}_support.levels={eleven}",
         ]
     add("size_grid", ["replications=1000", *grid])  # 11 x 11 points x 1,000
+    # kind 4: a sweep whose every job fails is a partial failure (3), not bad input
+    add("all_jobs_fail", ["-m", "us_support=1.5,2.0", "max_rounds=2", "replications=1",
+                          "stability.robustness_draws=2", "sweep_name=allfail"])  # fmt: skip
     # kind 2: what used to fail after the analysis fails before it, naming its key
     add("late_seed", ["seed=99999999999999999999999"])
     add("late_overflow_aid", ["war.aid_effectiveness=1e308"])
@@ -915,6 +923,20 @@ def test_cli_one_line_status_2_nothing_written(cli, name):
         assert_one_error_line(run, CLI_LINES[name])
     assert files_under(results_dir) == []
     assert not (results_dir.parent / "escaped").exists()  # sweep_name_escapes
+
+
+def test_cli_exit_statuses_tell_bad_input_from_partial_failure(cli):
+    """2: bad input, nothing written; 3: the sweep ran, its jobs failed, their rows are
+    written; one line on stderr either way (README, "Troubleshooting")."""
+    bad, _ = cli["validator_range"]
+    assert bad.returncode == 2
+    run, results_dir = cli["all_jobs_fail"]
+    assert run.returncode == 3, run.show()
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("error: 2 of 2 jobs failed (rows with an `error` in results.parquet")
+    assert line.endswith("the first: us_support: got 1.5; allowed: a number in [0.0, 1.0]")
+    frame = results.load(sweep_dir(results_dir).parent / "allfail")
+    assert len(frame) == 2 and frame["error"].notna().all()
 
 
 def test_cli_results_dir_is_a_file_single_run(cli):

@@ -21,6 +21,11 @@ NATO_LEVELS = (
 )
 TERRITORY_LEVELS = str([str(i) for i in range(101)])  # 0..100 at resolution 1
 
+MAX_ROUNDS_RULE = (
+    "an integer in [1, 10,000] (a round is war.months_per_round months; "
+    "for longer talks raise that)"
+)
+
 
 def add_issue(**conf) -> dict:
     """A patch adding issue `extra` (command-line overrides cannot add to `issues`)."""
@@ -61,7 +66,7 @@ CASES = [
         None,
         "issues: got []; allowed: at least one issue",
     ),
-    (["max_rounds=0"], None, "max_rounds: got 0; allowed: an integer >= 1"),
+    (["max_rounds=0"], None, "max_rounds: got 0; allowed: " + MAX_ROUNDS_RULE),
     (["walkout_patience=0"], None, "walkout_patience: got 0; allowed: an integer >= 1"),
     (["text_step=0"], None, "text_step: got 0.0; allowed: a number in (0, 1]"),
     (["max_outcomes=0"], None, "max_outcomes: got 0; allowed: an integer >= 1"),
@@ -179,17 +184,17 @@ CASES = [
     (
         ["parties.usa.capability=-1"],
         None,
-        "parties.usa.capability: got -1.0; allowed: a number >= 0",
+        "parties.usa.capability: got -1.0; allowed: a number in [0.0, 1000000.0]",
     ),
     (
         ["parties.usa.capability=inf"],
         None,
-        "parties.usa.capability: got inf; allowed: a number >= 0",
+        "parties.usa.capability: got inf; allowed: a number in [0.0, 1000000.0]",
     ),
     (
         ["parties.russia.war_cost=-0.1"],
         None,
-        "parties.russia.war_cost: got -0.1; allowed: a number >= 0",
+        "parties.russia.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
     ),
     (
         ["parties.usa.concession_exponent=0"],
@@ -318,7 +323,7 @@ CASES = [
     (
         ["stability.robustness_draws=0"],
         None,
-        "stability.robustness_draws: got 0; allowed: an integer >= 1",
+        "stability.robustness_draws: got 0; allowed: an integer in [1, 10,000]",
     ),
     (
         ["stability.salience_spread=-0.1"],
@@ -363,18 +368,22 @@ CASES = [
         None,
         "war.supporters: got 'aid'; allowed: a key in ['us_support', 'europe_support']",
     ),
-    (["war.russia_capacity=-1"], None, "war.russia_capacity: got -1.0; allowed: a number >= 0"),
+    (
+        ["war.russia_capacity=-1"],
+        None,
+        "war.russia_capacity: got -1.0; allowed: a number in [0, 1e+06]",
+    ),
     (
         ["war.ukraine_capacity=nan"],
         None,
-        "war.ukraine_capacity: got nan; allowed: a number >= 0",
+        "war.ukraine_capacity: got nan; allowed: a number in [0, 1e+06]",
     ),
     (
         ["war.aid_effectiveness=-0.5"],
         None,
-        "war.aid_effectiveness: got -0.5; allowed: a number >= 0",
+        "war.aid_effectiveness: got -0.5; allowed: a number in [0, 1e+06]",
     ),
-    (["war.volatility=-1"], None, "war.volatility: got -1.0; allowed: a number >= 0"),
+    (["war.volatility=-1"], None, "war.volatility: got -1.0; allowed: a number in [0, 100]"),
     (
         ["war.russia_capacity=0", "war.ukraine_capacity=0"],
         None,
@@ -386,11 +395,15 @@ CASES = [
         "war.adjustment_rate: got 1.5; allowed: a number in [0.0, 1.0]",
     ),
     (["war.discount=1.01"], None, "war.discount: got 1.01; allowed: a number in [0.0, 1.0]"),
-    (["war.months_per_round=0"], None, "war.months_per_round: got 0.0; allowed: > 0"),
+    (
+        ["war.months_per_round=0"],
+        None,
+        "war.months_per_round: got 0.0; allowed: a number in (0, 120]",
+    ),
     (
         ["war.horizon_months=-1"],
         None,
-        "war.horizon_months: got -1.0; allowed: a number >= 0",
+        "war.horizon_months: got -1.0; allowed: a number in [0.0, 1200.0]",
     ),
     (
         ["uncertainty.salience.dist=grid", "uncertainty.salience.levels=[1,2]"],
