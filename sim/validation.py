@@ -26,6 +26,7 @@ MAX_DRAWS = 10_000  # robustness draws, durability paths
 MAX_MONTHS = 1_200  # a century: the war's horizon, the months watched after a deal
 MAX_STRENGTH = 1e6  # capacities, capabilities and aid effectiveness are relative strengths
 MAX_ROBUSTNESS_BYTES = 2 * 1024**3  # draws x parties x outcomes x 8 bytes
+MAX_OUTCOMES = 5_000_000  # the grid; the engine holds several (parties, outcomes) tables
 
 
 class ConfigError(ValueError):
@@ -196,7 +197,13 @@ def validate(cfg: Any) -> None:
     _check(ok, "text_step", cfg.text_step, "a number in (0, 1]")
     _in_scale("framework_commitment", cfg.framework_commitment, 0.0, 1.0)
     _in_scale("mediator_bias", cfg.mediator_bias, 0.0, 1.0)
-    _check(cfg.max_outcomes >= 1, "max_outcomes", cfg.max_outcomes, "an integer >= 1")
+    _check(
+        1 <= cfg.max_outcomes <= MAX_OUTCOMES,
+        "max_outcomes",
+        cfg.max_outcomes,
+        f"an integer in [1, {MAX_OUTCOMES:,}] (every party's utility of every outcome is held "
+        "in memory, with its preference order: a coarser grid or fewer levels)",
+    )
     for key in ("us_support", "europe_support"):
         _in_scale(key, cfg[key], 0.0, 1.0)
     _known("mediator", [cfg.mediator], parties, "party")

@@ -801,6 +801,7 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
             f"uncertainty.{who}_support.levels={eleven}",
         ]
     add("size_grid", ["replications=1000", *grid])  # 11 x 11 points x 1,000
+    add("size_outcomes", ["max_outcomes=1000000000000"])
     # kind 4: a sweep whose every job fails is a partial failure (3), not bad input
     add("all_jobs_fail", ["-m", "us_support=1.5,2.0", "max_rounds=2", "replications=1",
                           "stability.robustness_draws=2", "sweep_name=allfail"])  # fmt: skip
@@ -890,6 +891,9 @@ CLI_LINES = {
     "size_grid": "replications: got 1000; allowed: at most 100,000 replications per job "
     "(here 121,000: replications x grid points); split the work over seeds, e.g. "
     "-m seed=0,1,2,3 with a quarter of the replications each",
+    "size_outcomes": "max_outcomes: got 1000000000000; allowed: an integer in [1, 5,000,000] "
+    "(every party's utility of every outcome is held in memory, with its preference order: "
+    "a coarser grid or fewer levels)",
     "late_seed": "seed: got 99999999999999999999999; allowed: an integer in "
     "[0, 9223372036854775807]",
     "late_overflow_aid": "war.aid_effectiveness: got 1e+308; allowed: a number in [0, 1e+06]",

@@ -69,7 +69,13 @@ CASES = [
     (["max_rounds=0"], None, "max_rounds: got 0; allowed: " + MAX_ROUNDS_RULE),
     (["walkout_patience=0"], None, "walkout_patience: got 0; allowed: an integer >= 1"),
     (["text_step=0"], None, "text_step: got 0.0; allowed: a number in (0, 1]"),
-    (["max_outcomes=0"], None, "max_outcomes: got 0; allowed: an integer >= 1"),
+    (
+        ["max_outcomes=0"],
+        None,
+        "max_outcomes: got 0; allowed: an integer in [1, 5,000,000] (every party's utility of "
+        "every outcome is held in memory, with its preference order: a coarser grid or fewer "
+        "levels)",
+    ),
     (["us_support=1.5"], None, "us_support: got 1.5; allowed: a number in [0.0, 1.0]"),
     (["us_support=nan"], None, "us_support: got nan; allowed: a number in [0.0, 1.0]"),
     (["europe_support=-0.1"], None, "europe_support: got -0.1; allowed: a number in [0.0, 1.0]"),
