@@ -217,6 +217,35 @@ def deal_structure(
     return found
 
 
+def _salience_draws(
+    result: NegotiationResult,
+    st: Any,
+    rng: np.random.Generator,
+    options: np.ndarray,
+    every_outcome: bool,
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """The robustness draws' salience factors (draws, parties, issues), drawn first; the
+    outcomes they are computed for (those some coalition could move to, and the deal; all
+    with `every_outcome`), the deal's position among them, and the parties' utilities there
+    under the drawn saliences, (parties, outcomes, draws)."""
+    prefs, outcome = result.scenario.preferences, result.outcome
+    factors = np.exp(
+        rng.normal(0.0, st.salience_spread, (int(st.robustness_draws), *prefs.weights.shape))
+    )
+    relevant = np.ones(options.shape[0], dtype=bool) if every_outcome else options.any(axis=1)
+    relevant[outcome] = True
+    (subset,) = np.nonzero(relevant)
+    U_draws = stability.perturbed_utilities(
+        prefs.weights,
+        prefs.level_values,
+        result.scenario.space.grid[subset],
+        factors,
+        parties_first=True,
+        links=prefs.links,
+    )
+    return factors, subset, int(np.searchsorted(subset, outcome)), U_draws
+
+
 def robustness(
     result: NegotiationResult,
     st: Any,
@@ -237,24 +266,11 @@ def robustness(
     outcomes some coalition could move to can block, so by default the perturbed utilities
     are computed for those and the deal alone; `every_outcome` computes them for the whole
     space (the same share, slower: the oracle of the shortcut)."""
-    scenario, outcome = result.scenario, result.outcome
-    needs, changed, allowed, options, members = structure
+    scenario = result.scenario
     k_draws = int(st.robustness_draws)
     prefs = scenario.preferences
     n_parties = len(scenario.parties)
-    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
-    relevant = np.ones(scenario.space.size, dtype=bool) if every_outcome else options.any(axis=1)
-    relevant[outcome] = True
-    (subset,) = np.nonzero(relevant)
-    deal = int(np.searchsorted(subset, outcome))
-    U_draws = stability.perturbed_utilities(
-        prefs.weights,
-        prefs.level_values,
-        scenario.space.grid[subset],
-        factors,
-        parties_first=True,
-        links=prefs.links,
-    )  # (parties, relevant outcomes, draws)
+    factors, subset, deal, U_draws = _salience_draws(result, st, rng, structure[3], every_outcome)
     if result.settings.batna is BatnaMode.war:
         wp = result.war_params
         supports = np.clip(
@@ -279,17 +295,7 @@ def robustness(
         d_draws = war.own_values(batna, np.full(k_draws, result.contact_line), believed)
     else:
         d_draws = np.broadcast_to(result.reservations, (k_draws, n_parties))
-    return _share_rational_unblocked(
-        U_draws,
-        deal,
-        d_draws,
-        result.signatories,
-        needs[subset],
-        changed[subset],
-        allowed[subset],
-        members,
-        options[subset],
-    )
+    return _share_rational_unblocked(U_draws, deal, d_draws, result.signatories, structure, subset)
 
 
 def _share_rational_unblocked(
@@ -297,19 +303,19 @@ def _share_rational_unblocked(
     deal: int,
     d_draws: np.ndarray,
     signatories: np.ndarray,
-    needs: np.ndarray,
-    changed: np.ndarray,
-    allowed: np.ndarray,
-    members: list[np.ndarray],
-    options: np.ndarray,
+    structure: tuple,
+    subset: np.ndarray,
 ) -> float:
-    """Share of draws in which the deal (column `deal` of `U_draws`, (parties, outcomes,
-    draws), overwritten) is worth its BATNA (`d_draws`, (draws, parties)) to every
-    signatory and no coalition blocks it."""
+    """Share of draws in which the deal (column `deal` of `U_draws`, (parties, outcomes
+    `subset`, draws), overwritten) is worth its BATNA (`d_draws`, (draws, parties)) to every
+    signatory and no coalition blocks it (`deal_structure`)."""
+    needs, changed, allowed, options, members = structure
     u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
     ir_ok = ((u_draws - d_draws)[:, signatories] >= -TOLERANCE).all(axis=1)
     U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
-    counts, _ = stability.blocking_by_party(U_draws, needs, changed, allowed, members, options)
+    counts, _ = stability.blocking_by_party(
+        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
+    )
     return float((ir_ok & (counts == 0)).mean())
 
 
@@ -327,23 +333,9 @@ def robustness_linear(
     Only outcomes some coalition could move to can block, so by default the perturbed
     utilities are computed for those and the deal alone; `every_outcome` computes them for
     the whole space (the same share, slower: the oracle of the shortcut)."""
-    scenario, outcome = result.scenario, result.outcome
-    needs, changed, allowed, options, members = structure
+    scenario = result.scenario
     k_draws = int(st.robustness_draws)
-    prefs = scenario.preferences
-    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
-    relevant = np.ones(scenario.space.size, dtype=bool) if every_outcome else options.any(axis=1)
-    relevant[outcome] = True
-    (subset,) = np.nonzero(relevant)
-    deal = int(np.searchsorted(subset, outcome))
-    U_draws = stability.perturbed_utilities(
-        prefs.weights,
-        prefs.level_values,
-        scenario.space.grid[subset],
-        factors,
-        parties_first=True,
-        links=prefs.links,
-    )  # (parties, relevant outcomes, draws)
+    _, subset, deal, U_draws = _salience_draws(result, st, rng, structure[3], every_outcome)
     wp = result.war_params
     cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
     res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
@@ -356,17 +348,7 @@ def robustness_linear(
     else:
         d_draws = np.broadcast_to(result.reservations, res_noise.shape)
     d_draws = d_draws + res_noise
-    return _share_rational_unblocked(
-        U_draws,
-        deal,
-        d_draws,
-        result.signatories,
-        needs[subset],
-        changed[subset],
-        allowed[subset],
-        members,
-        options[subset],
-    )
+    return _share_rational_unblocked(U_draws, deal, d_draws, result.signatories, structure, subset)
 
 
 def stability_row(
