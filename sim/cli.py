@@ -134,8 +134,19 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FAILING = {
+    "ir_margin": "a signatory below its BATNA",
+    "pareto_gap": "not Pareto efficient",
+    "blocking_coalitions": "a blocking coalition",
+    "robustness": "robustness below {robustness:g}",
+    "durability": "durability below {durability:g}",
+    "commitment_ratio": "a commitment problem",
+}
+
+
 def format_stability(row: dict[str, Any]) -> list[str]:
-    """The deal's stability, part by part, against the thresholds it was judged by."""
+    """The deal's stability part by part, against the thresholds it was judged by, and why
+    it holds or breaks (`sim.replication` reasons columns)."""
     prefix = "stability.thresholds."
     t = Thresholds(**{k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)})
     n = int(row["blocking_coalitions"])
@@ -148,23 +159,26 @@ def format_stability(row: dict[str, Any]) -> list[str]:
         ", monitored" if row["monitored"] else ", not monitored"
     )
     failed = [
-        name
-        for name, fails in (
-            ("a blocking coalition", n > t.blocking_coalitions),
-            (f"robustness below {t.robustness:g}", row["robustness"] < t.robustness),
-            (f"durability below {t.durability:g}", row["durability"] < t.durability),
-            ("a commitment problem", row["commitment_ratio"] > t.commitment_ratio),
-        )
-        if fails
+        FAILING[part].format(robustness=t.robustness, durability=t.durability)
+        for part in filter(None, row["failing_parts"].split(","))
     ]
-    verdict = "stable" if row["stable"] else "not stable: " + ", ".join(failed or ["see the row"])
+    verdict = "stable" if row["stable"] else "not stable: " + ", ".join(failed)
     ratio = row["commitment_ratio"]
     powell = "" if np.isnan(ratio) else f", Powell's ratio {ratio:.2f} (<= {t.commitment_ratio:g})"
-    return [
+    walker = row["closest_to_walking"]
+    lines = [
         f"stability: {blocked}; {guarantee}",
         f"  robustness {row['robustness']:.2f} (>= {t.robustness:g}), durability "
         f"{row['durability']:.2f} (>= {t.durability:g}){powell} -> {verdict}",
+        f"  nearest to walking away: {walker} "
+        f"(margin {row[f'u_{walker}'] - row[f'reservation_{walker}']:+.3f})",
     ]
+    if row["blocking_coalition"]:
+        lines.append(
+            f"  {row['blocking_coalition'].replace(',', ' and ')} would each do better on "
+            f"their own with {row['blocking_alternative']}"
+        )
+    return lines
 
 
 def run_single(cfg: Any) -> dict[str, Any]:

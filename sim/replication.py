@@ -38,6 +38,10 @@ STABILITY_COLUMNS = (
     "commitment_ratio",
     "guarantee_force",
     "monitored",
+    "blocking_coalition",
+    "blocking_alternative",
+    "closest_to_walking",
+    "failing_parts",
 )
 
 
@@ -363,6 +367,9 @@ def stability_row(
     st = cfg.stability
     empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
     empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0, monitored=False)
+    empty.update(
+        blocking_coalition="", blocking_alternative="", closest_to_walking="", failing_parts=""
+    )
     outcome = result.outcome
     if outcome is None or not result.binding:
         return empty
@@ -406,7 +413,43 @@ def stability_row(
         ir, gap, n_block, robust, durable["durability"], t, durable["commitment_ratio"]
     )
     row["stability_score"] = score
+    row.update(_reasons(result, row, t, structure))
     return row
+
+
+def _reasons(
+    result: NegotiationResult, row: dict[str, Any], t: stability.Thresholds, structure: tuple
+) -> dict[str, str]:
+    """Why the deal holds or breaks, as text a sweep can count: the strongest blocking
+    coalition and the outcome it would move to, the signatory nearest its BATNA, the parts
+    outside their thresholds."""
+    scenario, outcome = result.scenario, result.outcome
+    U = scenario.utilities
+    needs, changed, allowed, options, members = structure
+    block = stability.strongest_block(
+        U.T - U[:, outcome], needs, changed, allowed, members, options
+    )
+    margins = np.where(result.signatories, U[:, outcome] - result.reservations, np.inf)
+    failing = [
+        name
+        for name, fails in (
+            ("ir_margin", row["ir_margin"] < t.ir_margin - TOLERANCE),
+            ("pareto_gap", row["pareto_gap"] > t.pareto_gap + TOLERANCE),
+            ("blocking_coalitions", row["blocking_coalitions"] > t.blocking_coalitions),
+            ("robustness", row["robustness"] < t.robustness),
+            ("durability", row["durability"] < t.durability),
+            ("commitment_ratio", row["commitment_ratio"] > t.commitment_ratio),
+        )
+        if fails
+    ]
+    return {
+        "blocking_coalition": ""
+        if block is None
+        else ",".join(np.asarray(scenario.parties)[block[0]]),
+        "blocking_alternative": "" if block is None else scenario.space.describe(block[1]),
+        "closest_to_walking": scenario.parties[int(np.argmin(margins))],
+        "failing_parts": ",".join(failing),
+    }
 
 
 def _deal_line(result: NegotiationResult) -> float:

@@ -127,6 +127,30 @@ def blocking(
     return count.reshape(lead), surplus.reshape(lead)
 
 
+def strongest_block(
+    gains: np.ndarray,
+    needs: np.ndarray,
+    changed: np.ndarray,
+    allowed: np.ndarray,
+    members: list[np.ndarray],
+    options: np.ndarray | None = None,
+) -> tuple[np.ndarray, int] | None:
+    """The blocking coalition with the largest surplus and the outcome it would move to:
+    (members as a bool mask, outcome index), or None when no coalition blocks. `gains`
+    (outcomes, parties) as in `blocking`; ties go to the smaller coalition, then the lower
+    outcome."""
+    if options is None:
+        options = coalition_options(needs, changed, allowed, members)
+    best, found = TOLERANCE, None
+    for c in np.flatnonzero(options.any(axis=0)):
+        can = np.flatnonzero(options[:, c])
+        worst = gains[np.ix_(can, np.flatnonzero(members[c]))].min(axis=1)
+        k = int(np.argmax(worst))
+        if worst[k] > best:
+            best, found = float(worst[k]), (members[c], int(can[k]))
+    return found
+
+
 def coalition_options(
     needs: np.ndarray, changed: np.ndarray, allowed: np.ndarray, members: list[np.ndarray]
 ) -> np.ndarray:

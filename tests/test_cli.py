@@ -96,6 +96,8 @@ def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
     robustness, durability, ratio = map(float, verdict.groups()[:3])
     assert robustness < 0.95 <= 1.0 and 0.5 <= durability <= 1.0 and 0 < ratio < 1
     assert verdict.group(4) == "not stable: robustness below 0.95"
+    assert re.search(r"^  nearest to walking away: russia \(margin \+0\.\d{3}\)$", out, re.M)
+    assert "would each do better" not in out  # nobody blocks the neutral text
 
 
 def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):

@@ -47,7 +47,12 @@ def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
     """The columns that have no value when nothing was agreed: the utilities, the agreed
     positions, the distances to Nash / KS, and the stability measures."""
     cols = {k for k in row if k.startswith("u_") or k.endswith("_position")}
-    cols |= {"dist_nash", "dist_ks"} | set(STABILITY_COLUMNS) - {"blocking_coalitions", "monitored"}
+    reasons = {"blocking_coalition", "blocking_alternative", "closest_to_walking", "failing_parts"}
+    cols |= {"dist_nash", "dist_ks"} | set(STABILITY_COLUMNS) - {
+        "blocking_coalitions",
+        "monitored",
+        *reasons,
+    }
     return cols
 
 

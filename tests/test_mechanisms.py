@@ -225,6 +225,24 @@ def test_the_default_deal_is_not_blocked_by_the_two_belligerents_together():
     result = run(cfg).result(0)
     row = stability_row(result, cfg, np.random.default_rng(0))
     assert result.agreement and row["blocking_coalitions"] == 0
+    assert row["blocking_coalition"] == row["blocking_alternative"] == ""
+    assert row["failing_parts"] == "robustness"  # 0.73 of the draws, below 0.95
+    margins = result.utilities - result.reservations
+    assert row["closest_to_walking"] == result.scenario.parties[int(np.argmin(margins))]
+
+
+def test_the_reasons_name_the_coalition_that_blocks_and_what_it_would_take_instead():
+    cfg = compose("bargaining=fighting", "mediator_bias=1")
+    result = run(cfg).result(0)
+    row = stability_row(result, cfg, np.random.default_rng(0))
+    assert row["blocking_coalition"] == "russia,ukraine"
+    assert row["failing_parts"].split(",")[:2] == ["blocking_coalitions", "robustness"]
+    space, U = result.scenario.space, result.scenario.utilities
+    levels = dict(item.split("=") for item in row["blocking_alternative"].split(", "))
+    alternative = space.index_of(levels)
+    gains = U[:, alternative] - U[:, result.outcome]
+    members = [result.scenario.parties.index(p) for p in ("russia", "ukraine")]
+    assert gains[members].min() == pytest.approx(row["blocking_surplus"])  # the strongest
 
 
 def test_the_brokers_own_stake_pulls_the_deal_toward_its_ideal_and_gets_it_blocked():
