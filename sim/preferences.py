@@ -191,15 +191,12 @@ class Preferences:
             if values.shape != (n_parties, issue.size):
                 raise ValueError(f"issue {issue.name!r}: level values shape {values.shape}")
         linked = [(link.party, k) for link in self.links for k in link.issues]
-        if len(set(linked)) != len(linked) or any(a == b for _, (a, b) in self._link_pairs()):
+        if len(set(linked)) != len(linked):  # also refuses an issue linked to itself
             raise ValueError("links: each party links an issue at most once, to another issue")
         for link in self.links:
             shape = tuple(self.space.issues[k].size for k in link.issues)
             if link.values.shape != shape:
                 raise ValueError(f"link of party {link.party}: values shape {link.values.shape}")
-
-    def _link_pairs(self) -> list[tuple[int, tuple[int, int]]]:
-        return [(link.party, link.issues) for link in self.links]
 
     def link_gains(
         self, level_indices: np.ndarray, weights: np.ndarray | None = None

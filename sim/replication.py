@@ -426,9 +426,10 @@ def _reasons(
     scenario, outcome = result.scenario, result.outcome
     U = scenario.utilities
     needs, changed, allowed, options, members = structure
-    block = stability.strongest_block(
-        U.T - U[:, outcome], needs, changed, allowed, members, options
-    )
+    block = None
+    if row["blocking_coalitions"] > 0:  # the search only where `blocking` found one
+        gains = U.T - U[:, outcome]
+        block = stability.strongest_block(gains, needs, changed, allowed, members, options)
     margins = np.where(result.signatories, U[:, outcome] - result.reservations, np.inf)
     failing = [
         name

@@ -357,11 +357,8 @@ def durability(
     n_sup = params.supports.size
     walk = np.cumsum(rng.normal(0.0, dp.support_shock, (dp.paths, dp.periods, n_sup)), axis=1)
     cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, (dp.paths, dp.periods)), axis=1)
-    p = war.strength_share(
-        capacity[None] * np.exp(cap_walk),
-        war.defender_strength(
-            params, np.clip(supports[None] + walk, 0.0, 1.0), params.supporter_capabilities
-        ),
+    p = war.share_at(
+        params, capacity[None] * np.exp(cap_walk), np.clip(supports[None] + walk, 0.0, 1.0)
     )  # (paths, T)
     believed = np.clip(p[..., None] + believed_shift, 0.0, 1.0)  # (paths, T, parties)
     n = dp.paths * dp.periods
@@ -370,13 +367,8 @@ def durability(
     prefers_war = (own[..., fighters] > deal_utility[fighters] + TOLERANCE).any(axis=-1)
 
     horizon = params.horizon_months
-    later_cap, later_sup = war.drifted(params, months + horizon)
-    p_now = war.strength_share(
-        capacity, war.defender_strength(params, supports, params.supporter_capabilities)
-    )
-    p_later = war.strength_share(
-        later_cap, war.defender_strength(params, later_sup, params.supporter_capabilities)
-    )
+    p_now = war.share_at(params, capacity, supports)
+    p_later = war.share_at(params, *war.drifted(params, months + horizon))
     value_now = batna.value(deal_line, war.target_line(p_now, params.low, params.high))
     value_later = batna.value(deal_line, war.target_line(p_later, params.low, params.high))
     loss = np.maximum(value_now - value_later, 0.0)[:, fighters].max(axis=1)  # (T,)

@@ -87,6 +87,13 @@ def aggressor_share(params: WarParameters) -> float:
     return float(strength_share(params.aggressor_capacity, float(defender)))
 
 
+def share_at(params: WarParameters, capacity: np.ndarray, supports: np.ndarray) -> np.ndarray:
+    """p for the aggressor's `capacity` (...,) and the support levels (..., supporters),
+    everything else as in `params` (the balance after a deal drifts)."""
+    defender = defender_strength(params, supports, params.supporter_capabilities)
+    return strength_share(capacity, defender)
+
+
 def target_line(p: float | np.ndarray, low: float = 0.0, high: float = 100.0) -> float | np.ndarray:
     """The line the war tends to when the aggressor holds share `p` of the strength."""
     return low + p * (high - low)
