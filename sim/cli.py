@@ -217,7 +217,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     trace = model.trace()
 
     def write(folder: Path) -> dict[str, Any]:
-        write_parquet_atomic(pd.DataFrame(rows), folder / "result.parquet")
+        write_parquet_atomic(results.rows_frame(rows), folder / "result.parquet")
         write_parquet_atomic(trace, folder / "trace.parquet")
         fig = plot_trajectory(
             trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"

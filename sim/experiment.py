@@ -25,6 +25,7 @@ from sim.results import (
     clock,
     job_hash,
     job_paths,
+    rows_frame,
     write_parquet_atomic,
 )
 from sim.scenario import build_scenario
@@ -203,7 +204,7 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
         write_parquet_atomic(pd.DataFrame([error_row]), failed)
         report_progress(sweep_dir, f"job {done.stem} FAILED: {error_row['error']}")
         return float("-inf")  # the worst score for a search (NaN would end Optuna's study)
-    frame = pd.DataFrame(rows)
+    frame = rows_frame(rows)
     frame["error"] = None
     write_parquet_atomic(frame, done)
     failed.unlink(missing_ok=True)

@@ -17,6 +17,18 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 
+def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Result rows as a frame whose text columns (every value a string or missing) are
+    pandas' `str` dtype, missing as NaN: a job whose replications all end without a deal
+    (its level columns all None) then reads back as a job with deals does."""
+    frame = pd.DataFrame(rows)
+    for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]:
+        values = frame[column].dropna()
+        if values.map(lambda v: isinstance(v, str)).all():
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
 def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write `frame` to `path` through a temporary file in the same folder, then rename."""
     path = Path(path)
