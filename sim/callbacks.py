@@ -12,7 +12,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim import results
-from sim.designs import UNCERTAIN_PARAMETERS, replications_per_job
+from sim.designs import replications_per_job
 from sim.errors import EXIT_PARTIAL, exit_with
 
 
@@ -148,11 +148,11 @@ def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
     failing those, the first two parameters the replications drew, binned; failing those
     too, whatever was swept."""
     grid = [
-        f"{name}_drawn"
-        for name in UNCERTAIN_PARAMETERS
-        if f"uncertainty.{name}" in frame
-        and frame[f"uncertainty.{name}"].astype(str).str.startswith("grid").all()
-        and frame.get(f"{name}_drawn", frame.index[:0]).nunique() > 1
+        f"{column.removeprefix('uncertainty.')}_drawn"
+        for column in frame.columns
+        if column.startswith("uncertainty.")
+        and frame[column].astype(str).str.startswith("grid").all()
+        and frame.get(f"{column.removeprefix('uncertainty.')}_drawn", frame.index[:0]).nunique() > 1
     ]
     keys = grid + [k for k in swept if k in frame.columns and k != "seed"]
     if "scenario" in swept and "scenario" not in keys:

@@ -112,7 +112,8 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     else:
         lines = [head + f"no agreement by the deadline (round {row['round']})"]
     lines.append(
-        f"contact line {row['contact_line']:.1f} (territory scale), Russia's share of strength "
+        f"contact line {row['contact_line']:.1f} (territory scale), "
+        f"{row['war.aggressor']}'s share of strength "
         f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
     )
     if row["bargaining"] == "fighting":

@@ -1,10 +1,19 @@
 """What varies between a job's replications: the uncertain parameters, their
-distributions, and the full factorial design over the grid parameters."""
+distributions, and the full factorial design over the grid parameters.
+
+A parameter is named by the config key it varies (`war.support.<party>`,
+`war.capacity.<party>`, `parties.<party>.war_cost`, `parties.<party>.capability`) or is
+one of the all-party multipliers (`war_costs`, `salience`); its spread sits under the
+same key in `uncertainty`.
+"""
 
 from __future__ import annotations
 
 import enum
 import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,28 +25,88 @@ class Distribution(enum.StrEnum):
     grid = "grid"  # each of `levels` in turn: a full factorial over the grid parameters
 
 
-# What a replication may draw, and where the drawn value goes.
-UNCERTAIN_PARAMETERS = (
-    "us_support",
-    "europe_support",
-    "russia_capacity",
-    "ukraine_capacity",
-    "war_costs",
-    "salience",
-)
+# Per-party parameters: kind -> (its block under `uncertainty`, the range of its values).
+PARTY_KINDS = {
+    "capacity": ("war.capacity", (0.0, math.inf)),
+    "support": ("war.support", (0.0, 1.0)),
+    "capability": ("parties", (0.0, math.inf)),
+    "war_cost": ("parties", (0.0, math.inf)),
+}
+# All-party multipliers around 1; salience has no grid.
+MULTIPLIERS = ("salience", "war_costs")
+SPREAD_DEFAULTS = {"dist": "fixed", "scale": 0.0, "levels": ()}
 
 
-def active_uncertainties(cfg: Any) -> list[str]:
-    """Names of the parameters drawn per replication (distribution not `fixed`), sorted."""
-    return sorted(n for n in UNCERTAIN_PARAMETERS if cfg.uncertainty[n].dist != "fixed")
+@dataclass(frozen=True)
+class Uncertain:
+    """One parameter a replication may draw: the config key it varies, whose it is, and
+    its spread."""
+
+    key: str  # e.g. war.support.<party>; a multiplier's own name
+    kind: str  # a key of PARTY_KINDS, or a multiplier
+    party: str | None
+    dist: Distribution
+    scale: float
+    levels: tuple[float, ...]
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Where its values may lie: support levels are shares, the rest magnitudes."""
+        return PARTY_KINDS[self.kind][1] if self.party is not None else (0.0, math.inf)
+
+    @property
+    def uncertainty_key(self) -> str:
+        return f"uncertainty.{self.key}"
+
+
+def spread(node: Any) -> dict[str, Any]:
+    """A spread node's `dist`, `scale` and `levels`, the ones not given at their defaults."""
+    given = dict(node) if isinstance(node, Mapping) else {}
+    return {name: given.get(name, default) for name, default in SPREAD_DEFAULTS.items()}
+
+
+def _declared(cfg: Any) -> list[tuple[str, str, str | None, Any]]:
+    """(key, kind, party, spread node) for every parameter `uncertainty` names."""
+    unc = cfg.uncertainty
+    out = []
+    for kind in ("capacity", "support"):
+        for party, node in (unc.war.get(kind) or {}).items():
+            out.append((f"war.{kind}.{party}", kind, party, node))
+    for party, block in (unc.get("parties") or {}).items():
+        for kind, node in (block or {}).items():
+            out.append((f"parties.{party}.{kind}", str(kind), party, node))
+    for name in MULTIPLIERS:
+        out.append((name, name, None, unc[name]))
+    return out
+
+
+def uncertain_parameters(cfg: Any) -> list[Uncertain]:
+    """Every parameter `uncertainty` names, drawn or not: the per-party ones by party
+    name, then kind, then the multipliers (the order of their draws)."""
+    params = []
+    for key, kind, party, node in _declared(cfg):
+        s = spread(node)
+        levels = tuple(float(v) for v in s["levels"] or ())
+        params.append(
+            Uncertain(key, kind, party, Distribution(s["dist"]), float(s["scale"]), levels)
+        )
+    return sorted(params, key=lambda u: (u.party is None, u.party or "", u.kind))
+
+
+def active_uncertainties(cfg: Any) -> list[Uncertain]:
+    """The parameters drawn per replication (distribution not `fixed`), in draw order."""
+    return [u for u in uncertain_parameters(cfg) if u.dist is not Distribution.fixed]
 
 
 def design_points(cfg: Any) -> list[dict[str, float]]:
     """The grid parameters' values for each point of a job's full factorial design, in
-    order (the last parameter, by name, varying fastest); [{}] without grid parameters."""
-    names = [n for n in active_uncertainties(cfg) if cfg.uncertainty[n].dist == "grid"]
-    axes = [[float(v) for v in cfg.uncertainty[n].levels] for n in names]
-    return [dict(zip(names, point, strict=True)) for point in itertools.product(*axes)]
+    order (the last parameter in draw order varying fastest); [{}] without grid
+    parameters."""
+    grid = [u for u in active_uncertainties(cfg) if u.dist is Distribution.grid]
+    axes = [u.levels for u in grid]
+    return [
+        dict(zip([u.key for u in grid], point, strict=True)) for point in itertools.product(*axes)
+    ]
 
 
 def replications_per_job(cfg: Any) -> int:

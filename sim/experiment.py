@@ -44,18 +44,18 @@ def _flat(key: str, value: Any) -> dict[str, Any]:
 
 
 def flat_parameters(cfg: Any) -> dict[str, Any]:
-    """The job's parameters as flat columns: settings, war, each party's strategy."""
+    """The job's parameters as flat columns: settings (a scenario's aliases among them,
+    e.g. `us_support`), war, each party's strategy, the drawn parameters' spreads."""
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
-    skip |= {"guarantee_packages", "phase_one_parties", "replication"}
+    skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
     for key, value in cfg.items():
         if key not in skip:
             out[key] = str(value) if isinstance(value, enum.Enum) else value
     out["scenario"] = str(cfg.scenario_name)
     out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
     for key, value in cfg.war.items():
-        if key != "supporters":
-            out.update(_flat(f"war.{key}", value))
+        out.update(_flat(f"war.{key}", value))
     out["stability.model"] = str(cfg.stability.model)
     out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
     out["stability.durability_paths"] = int(cfg.stability.durability_paths)
@@ -66,12 +66,11 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
         out[f"parties.{party}.war_cost"] = float(pc.war_cost)
         out[f"parties.{party}.optimism"] = float(pc.optimism)
         out[f"parties.{party}.cost_belief"] = float(pc.cost_belief)
-    for name in active_uncertainties(cfg):
-        spread = cfg.uncertainty[name]
-        if spread.dist == "grid":
-            out[f"uncertainty.{name}"] = f"grid{[float(v) for v in spread.levels]}"
+    for u in active_uncertainties(cfg):
+        if u.dist == "grid":
+            out[u.uncertainty_key] = f"grid{list(u.levels)}"
         else:
-            out[f"uncertainty.{name}"] = f"{spread.dist}({spread.scale})"
+            out[u.uncertainty_key] = f"{u.dist}({u.scale})"
     return out
 
 

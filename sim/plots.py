@@ -62,7 +62,7 @@ STYLE: dict[str, Any] = {
 """rcParams every figure here is drawn under (`matplotlib.pyplot.rc_context`)."""
 
 UTILITY_LABEL = "utility (0 = worst outcome, 1 = ideal)"
-TERRITORY_LABEL = "territory scale (0-100, higher favours Russia)"
+TERRITORY_LABEL = "territory scale (0-100, higher favours the aggressor)"
 
 CHECKS = {
     "individually_rational": "individually rational",
@@ -240,7 +240,7 @@ def plot_bargaining(
     scenario: Any,
     reservations: Sequence[float] | np.ndarray,
     outcome: int | None = None,
-    pair: tuple[str, str] = ("russia", "ukraine"),
+    pair: tuple[str, str] | None = None,
     ax: Axes | None = None,
     *,
     title: str | None = None,
@@ -261,12 +261,16 @@ def plot_bargaining(
         `acceptable`, `party_index`).
     reservations : (parties,) the BATNAs, e.g. `model.reservations` at the end.
     outcome : the agreed outcome's index, or None without one.
-    pair : the parties on the x and y axes.
+    pair : the parties on the x and y axes; None: the war's aggressor and defender (the
+        first two parties without a war).
     """
     from sim import solutions
     from sim.replication import concept_outcomes
 
     fig, ax = _figure(ax, (9.5, 5.8))
+    if pair is None:
+        sides = getattr(scenario, "war_sides", None) or (0, 1)
+        pair = (scenario.parties[sides[0]], scenario.parties[sides[1]])
     a, b = pair
     i, j = scenario.party_index(a), scenario.party_index(b)
     U = np.asarray(scenario.utilities, dtype=float)

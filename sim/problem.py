@@ -48,12 +48,20 @@ class Scenario:
     # stakes are all issues (`sim.settings.WarStakes.all`); None: the line only
     war_sides: tuple[int, int] | None = None  # (aggressor, defender), whatever the stakes
     # Guarantees as mechanisms (docs/model.md, "Guarantees"): the issue whose levels are
-    # guarantee packages, the force behind each level (`war.guarantee_force`), whether a
-    # level puts monitors on the line, and the aggressor's cost per unit of force.
+    # guarantee packages, each guarantor's credibility of intervening for each level,
+    # whether a level puts monitors on the line, and the aggressor's cost per unit of force.
     guarantee_issue: int | None = None
-    guarantee_force: np.ndarray | None = None  # (levels,)
+    guarantee_credibility: np.ndarray | None = None  # (levels, parties) in [0, 1]
     guarantee_monitored: np.ndarray | None = None  # (levels,) bool
     guarantee_cost: float = 0.0
+
+    @cached_property
+    def guarantee_force(self) -> np.ndarray | None:
+        """(levels,) the force behind each guarantee level (`war.guarantee_force`), from the
+        guarantors' capabilities (drawn ones too); None without guarantees."""
+        if self.guarantee_credibility is None or self.war_sides is None:
+            return None
+        return war.guarantee_force(self.guarantee_credibility, self.capabilities, self.war_sides[0])
 
     @cached_property
     def party_cost_beliefs(self) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim import beliefs, solutions, stability, war
-from sim.designs import Distribution, active_uncertainties
+from sim.designs import Distribution, Uncertain, active_uncertainties
 from sim.model import NegotiationBatch, NegotiationModel, NegotiationResult
 from sim.model import batch_size as default_batch_size
 from sim.preferences import TOLERANCE
@@ -69,32 +69,31 @@ def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generato
             return float(value * np.exp(rng.normal(0.0, scale)))
 
 
+def base_value(cfg: Any, u: Uncertain) -> float:
+    """The configured value a parameter is drawn around (1 for a multiplier)."""
+    match u.kind:
+        case "support" | "capacity":
+            return float(cfg.war[u.kind][u.party])
+        case "war_cost" | "capability":
+            return float(cfg.parties[u.party][u.kind])
+    return 1.0
+
+
 def draw_uncertain(
     cfg: Any, rng: np.random.Generator, point: dict[str, float] | None = None
 ) -> dict[str, float]:
-    """Drawn values (or multipliers, for war_costs and salience), in a fixed key order;
-    a grid parameter takes its value at this replication's design `point`, drawing
-    nothing (`sim.designs.design_points`)."""
-    base = {
-        "us_support": float(cfg.us_support),
-        "europe_support": float(cfg.europe_support),
-        "russia_capacity": float(cfg.war.russia_capacity),
-        "ukraine_capacity": float(cfg.war.ukraine_capacity),
-        "war_costs": 1.0,
-        "salience": 1.0,
-    }
+    """Drawn values (or multipliers, for war_costs and salience) by key, in draw order
+    (`sim.designs.uncertain_parameters`); a grid parameter takes its value at this
+    replication's design `point`, drawing nothing (`sim.designs.design_points`)."""
     out = {}
-    for name in active_uncertainties(cfg):
-        if name == "salience":  # see apply_draws
+    for u in active_uncertainties(cfg):
+        if u.kind == "salience":  # see apply_draws
             continue
-        spread = cfg.uncertainty[name]
-        if spread.dist == Distribution.grid:
-            out[name] = float((point or {})[name])
+        if u.dist is Distribution.grid:
+            out[u.key] = float((point or {})[u.key])
             continue
-        value = draw(base[name], spread.dist, float(spread.scale), rng)
-        if name in ("us_support", "europe_support"):
-            value = float(np.clip(value, 0.0, 1.0))
-        out[name] = max(value, 0.0)
+        low, high = u.bounds
+        out[u.key] = float(np.clip(draw(base_value(cfg, u), u.dist, u.scale, rng), low, high))
     return out
 
 
@@ -103,27 +102,37 @@ def apply_draws(
 ) -> tuple[Scenario, war.WarParameters]:
     """The replication's scenario and war parameters after the draws."""
     wp = scenario.war_params
-    supporters = list(cfg.war.supporters)
-    supports = wp.supports.copy()
-    for j, party in enumerate(supporters):
-        key = cfg.war.supporters[party]
-        if key in draws:
-            supports[j] = draws[key]
+    parties = list(scenario.parties)
+    supporters = list(cfg.war.support)
+    aggressor, defender = (parties[i] for i in scenario.war_sides)
+    changes: dict[str, Any] = {}
+    capabilities = scenario.capabilities.copy()
+    costs = scenario.war_costs.copy()
+    for i, party in enumerate(parties):
+        capabilities[i] = draws.get(f"parties.{party}.capability", capabilities[i])
+        costs[i] = draws.get(f"parties.{party}.war_cost", costs[i])
+    if "war_costs" in draws:
+        costs = costs * draws["war_costs"]
     wp = dataclasses.replace(
         wp,
-        supports=supports,
-        aggressor_capacity=draws.get("russia_capacity", wp.aggressor_capacity),
-        defender_capacity=draws.get("ukraine_capacity", wp.defender_capacity),
+        supports=np.array(
+            [draws.get(f"war.support.{s}", wp.supports[j]) for j, s in enumerate(supporters)]
+        ),
+        supporter_capabilities=np.array([capabilities[parties.index(s)] for s in supporters]),
+        aggressor_capacity=draws.get(f"war.capacity.{aggressor}", wp.aggressor_capacity),
+        defender_capacity=draws.get(f"war.capacity.{defender}", wp.defender_capacity),
     )
-    changes: dict[str, Any] = {}
-    if "war_costs" in draws:
-        changes["war_costs"] = scenario.war_costs * draws["war_costs"]
-    if "salience" in active_uncertainties(cfg):
+    if any(u.kind in ("war_cost", "war_costs") for u in active_uncertainties(cfg)):
+        changes["war_costs"] = costs
+    if any(u.kind == "capability" for u in active_uncertainties(cfg)):
+        changes["capabilities"] = capabilities
+    salience = [u for u in active_uncertainties(cfg) if u.kind == "salience"]
+    if salience:
         # Every party's saliences get independent factors of mean ~1, then renormalise.
-        spread = cfg.uncertainty["salience"]
+        spread = salience[0]
         shape = scenario.preferences.weights.shape
         factors = np.array(
-            [draw(1.0, spread.dist, float(spread.scale), rng) for _ in range(shape[0] * shape[1])]
+            [draw(1.0, spread.dist, spread.scale, rng) for _ in range(shape[0] * shape[1])]
         ).reshape(shape)
         weights = scenario.preferences.weights * np.maximum(factors, 0.0)
         totals = weights.sum(axis=1, keepdims=True)
@@ -156,7 +165,8 @@ def _distance(U: np.ndarray, a: int | None, b: int | None) -> float:
 
 
 def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
-    """The result of one negotiation as a flat row."""
+    """The result of one negotiation as a flat row (the seating, as configured, is among
+    the job's parameters: `sim.experiment.flat_parameters`)."""
     scenario = result.scenario
     U = scenario.utilities
     d = result.reservations
@@ -165,7 +175,6 @@ def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "scenario": scenario.name,
         "protocol": str(result.settings.protocol),
-        "seating": str(result.settings.seating),
         "agreement": result.agreement,
         "binding": result.binding,
         "reason": str(result.reason),

@@ -20,7 +20,7 @@ from sim.preferences import (
 )
 from sim.problem import PartyStrategy, Scenario
 from sim.settings import StrategyName, WarStakes
-from sim.validation import ConfigError, validate
+from sim.validation import ConfigError, prepare, validate
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -126,17 +126,18 @@ def offer_levels(cfg: Any) -> Any:
 
 
 def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> war.WarParameters:
-    """War parameters from the config's `war` block and the support levels."""
+    """War parameters from the config's `war` block: the belligerents' capacities, the
+    supporters' levels and capabilities."""
     wc = cfg.war
     parties = list(cfg.parties)
-    supporters = list(wc.supporters)
-    supports = np.array([float(cfg[wc.supporters[s]]) for s in supporters])
+    supporters = list(wc.support)
+    supports = np.array([float(wc.support[s]) for s in supporters])
     caps = np.array([capabilities[parties.index(s)] for s in supporters])
     support_drift = np.array([float(wc.drift.supports.get(s, 0.0)) for s in supporters])
     territory = space.issue(wc.territory_issue)
     return war.WarParameters(
-        aggressor_capacity=float(wc.russia_capacity),
-        defender_capacity=float(wc.ukraine_capacity),
+        aggressor_capacity=float(wc.capacity[wc.aggressor]),
+        defender_capacity=float(wc.capacity[wc.defender]),
         supports=supports,
         supporter_capabilities=caps,
         aid_effectiveness=float(wc.aid_effectiveness),
@@ -152,9 +153,10 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
     )
 
 
-def guarantee_mechanisms(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> dict[str, Any]:
+def guarantee_mechanisms(cfg: Any, space: OutcomeSpace) -> dict[str, Any]:
     """The Scenario fields of guarantees as mechanisms: per level of the guarantees issue,
-    the force behind it (`war.guarantee_force`) and whether it puts monitors on the line
+    each guarantor's credibility (the force behind it is `Scenario.guarantee_force`) and
+    whether it puts monitors on the line
     (a monitor or a force guarantor other than the aggressor). Empty without the issue or
     without `war.guarantees.levels`."""
     name = cfg.stability.guarantees_issue
@@ -177,14 +179,18 @@ def guarantee_mechanisms(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray
     watched[:, aggressor] = False
     return {
         "guarantee_issue": k,
-        "guarantee_force": war.guarantee_force(credibility, capabilities, aggressor),
+        "guarantee_credibility": credibility,
         "guarantee_monitored": watched.any(axis=1),
         "guarantee_cost": float(cfg.war.guarantees.cost_per_force),
     }
 
 
 def build_scenario(cfg: Any) -> Scenario:
-    """Validate a composed config and turn it into arrays. Raises ConfigError."""
+    """Validate a composed config and turn it into arrays. Raises ConfigError.
+
+    `cfg` is pruned in place first (`sim.validation.prepare`: its aliases checked, the
+    entries set to null dropped), so that whatever reads it next sees the same config."""
+    prepare(cfg)
     cfg = offer_levels(cfg)
     validate(cfg)
     parties = tuple(cfg.parties)
@@ -272,5 +278,5 @@ def build_scenario(cfg: Any) -> Scenario:
         cost_beliefs=np.array([float(cfg.parties[p].cost_belief) for p in parties]),
         belligerents=sides if WarStakes(str(cfg.war.stakes)) is WarStakes.all else None,
         war_sides=sides,
-        **guarantee_mechanisms(cfg, space, capabilities),
+        **guarantee_mechanisms(cfg, space),
     )

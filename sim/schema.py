@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from sim.designs import Distribution
 from sim.outcomes import IssueKind
@@ -114,10 +114,16 @@ class DriftConf:
 
 @dataclass
 class WarConf:
+    """The war beside the talks (docs/model.md, "War as the outside option"): who fights,
+    who backs whom, and how the line moves. Every party is named by the scenario."""
+
     territory_issue: str = "territory"
     contact_line: float = 50.0  # initial position on the territory scale
-    russia_capacity: float = 1.0
-    ukraine_capacity: float = 0.3
+    aggressor: str | None = None  # the belligerent whose terms are the top of the scale
+    defender: str | None = None  # the other belligerent (the bottom of the scale)
+    capacity: dict[str, float] = field(default_factory=dict)  # belligerent -> own strength
+    support: dict[str, float | None] = field(default_factory=dict)  # supporter -> level in
+    # [0, 1] of its aid to the defender; null drops a supporter a base scenario declared
     aid_effectiveness: float = 0.5  # strength per unit of support x capability
     adjustment_rate: float = 0.1  # share of the gap to the strength-implied line per month
     volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)
@@ -126,11 +132,6 @@ class WarConf:
     discount: float = 0.99  # monthly discount factor
     belief_sd: float = 0.05  # bargaining=fighting: prior sd of each party's belief about p
     stakes: WarStakes = WarStakes.territory  # what a war that goes on decides
-    aggressor: str = "russia"
-    defender: str = "ukraine"
-    supporters: dict[str, str] = field(
-        default_factory=lambda: {"usa": "us_support", "europe": "europe_support"}
-    )
     drift: DriftConf = field(default_factory=DriftConf)
     guarantees: GuaranteesConf = field(default_factory=GuaranteesConf)
 
@@ -143,17 +144,27 @@ class SpreadConf:
 
 
 @dataclass
+class WarUncertaintyConf:
+    """Per party, as `{dist, scale, levels}` (`SpreadConf`'s fields; open dicts, so that
+    `uncertainty.war.support.<party>.dist=uniform` needs no `+`)."""
+
+    capacity: dict[str, Any] = field(default_factory=dict)  # belligerent -> spread
+    support: dict[str, Any] = field(default_factory=dict)  # supporter -> spread
+
+
+@dataclass
 class UncertaintyConf:
     """What varies between replications (EMA Workbench's uncertainties): a distribution
     around the configured value; `fixed` means no draw; `grid` takes each of `levels` in
     turn instead (the job then runs `replications` at every point of the full factorial
-    over its grid parameters). war_costs and salience are multipliers around 1 (all
-    parties' costs; each party's saliences independently); salience has no grid."""
+    over its grid parameters). Per party: `war.capacity.<belligerent>`,
+    `war.support.<supporter>`, `parties.<party>.war_cost` and `.capability`. war_costs
+    and salience are multipliers around 1 (all parties' costs; each party's saliences
+    independently); salience has no grid. A scenario may add aliases here
+    (docs/new-conflict.md, "Aliases")."""
 
-    us_support: SpreadConf = field(default_factory=SpreadConf)
-    europe_support: SpreadConf = field(default_factory=SpreadConf)
-    russia_capacity: SpreadConf = field(default_factory=SpreadConf)
-    ukraine_capacity: SpreadConf = field(default_factory=SpreadConf)
+    war: WarUncertaintyConf = field(default_factory=WarUncertaintyConf)
+    parties: dict[str, Any] = field(default_factory=dict)  # party -> {war_cost, capability}
     war_costs: SpreadConf = field(default_factory=SpreadConf)
     salience: SpreadConf = field(default_factory=SpreadConf)
 
@@ -199,11 +210,10 @@ class SimConfig:
     seed: int = 0
     max_rounds: int = NegotiationSettings.max_rounds
     protocol: Protocol = NegotiationSettings.protocol
-    seating: Seating = NegotiationSettings.seating
-    mediator: str = NegotiationSettings.mediator
-    phase_one_parties: list[str] = field(
-        default_factory=lambda: list(NegotiationSettings.phase_one_parties)
-    )
+    seating: str = str(NegotiationSettings.seating)  # a Seating, or a key of seating_aliases
+    seating_aliases: dict[str, Seating] = field(default_factory=dict)  # scenario's names
+    mediator: str | None = NegotiationSettings.mediator  # a party; the scenario names it
+    phase_one_parties: list[str] = field(default_factory=list)  # who sits first (phased)
     phase_one_rounds: int = NegotiationSettings.phase_one_rounds
     information: Information = NegotiationSettings.information
     batna: BatnaMode = NegotiationSettings.batna
@@ -212,8 +222,6 @@ class SimConfig:
     framework_commitment: float = NegotiationSettings.framework_commitment
     mediator_bias: float = NegotiationSettings.mediator_bias  # conf/config.yaml: 0, neutral
     bargaining: Bargaining = NegotiationSettings.bargaining
-    us_support: float = 0.5
-    europe_support: float = 0.5
     max_outcomes: int = 2_000_000
     results_dir: str = "results"
     sweep_name: str = "adhoc"
@@ -221,16 +229,33 @@ class SimConfig:
     replication: int | None = None  # re-run only this replication of the job (0-based)
     uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
     guarantees_offer: str = "all"  # a key of guarantee_packages
-    guarantee_packages: dict[str, list[str]] = field(default_factory=dict)
+    guarantee_packages: dict[str, list[str] | None] = field(default_factory=dict)
     stability: StabilityConf = field(default_factory=StabilityConf)
-    issues: dict[str, IssueConf] = field(default_factory=dict)
-    parties: dict[str, PartyConf] = field(default_factory=dict)
+    # null drops an entry that a base scenario declared (docs/new-conflict.md)
+    issues: dict[str, IssueConf | None] = field(default_factory=dict)
+    parties: dict[str, PartyConf | None] = field(default_factory=dict)
     war: WarConf = field(default_factory=WarConf)
+
+
+# Containers open to new keys when Hydra composes the config: the root and `uncertainty`
+# for a scenario's aliases (checked by `sim.validation.check_aliases`), and the per-party
+# uncertainty dicts, so that a command line can draw any party's value without `+`.
+OPEN_NODES = ("", "uncertainty", "uncertainty.war.capacity", "uncertainty.war.support")
+OPEN_NODES += ("uncertainty.parties",)
+
+
+def schema_node() -> DictConfig:
+    """The schema as a config with `OPEN_NODES` open to new keys; the typed blocks reject
+    unknown keys as ever (a misspelt key in a scenario file is an error)."""
+    node = OmegaConf.structured(SimConfig)
+    for path in OPEN_NODES:
+        OmegaConf.set_struct(OmegaConf.select(node, path) if path else node, False)
+    return node
 
 
 def register_configs() -> None:
     """Register the schema so that `conf/config.yaml` can extend it."""
-    ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+    ConfigStore.instance().store(name="sim_schema", node=schema_node())
 
 
 class PlainConfig(dict):

@@ -18,8 +18,8 @@ class Protocol(enum.StrEnum):
 
 
 class Seating(enum.StrEnum):
-    inclusive = "inclusive"
-    us_russia_first = "us_russia_first"
+    inclusive = "inclusive"  # everyone from round 1
+    phased = "phased"  # `phase_one_parties` first, the others after `phase_one_rounds`
 
 
 class Bargaining(enum.StrEnum):
@@ -57,14 +57,20 @@ class BatnaMode(enum.StrEnum):
     static = "static"
 
 
+def seating(name: str, aliases: Any) -> Seating:
+    """The seating `name` stands for: a `Seating`, or a scenario's name for one
+    (`seating_aliases`, e.g. a phased seating named after who sits first)."""
+    return Seating(aliases.get(name, name))
+
+
 @dataclass(frozen=True)
 class NegotiationSettings:
     """Protocol, seating and war settings shared by the replications of a negotiation."""
 
     protocol: Protocol = Protocol.single_text
     seating: Seating = Seating.inclusive
-    mediator: str = "usa"
-    phase_one_parties: tuple[str, ...] = ("usa", "russia")
+    mediator: str | None = None  # a party; scenarios name it
+    phase_one_parties: tuple[str, ...] = ()
     phase_one_rounds: int = 10
     max_rounds: int = 100
     information: Information = Information.complete
@@ -85,7 +91,7 @@ class NegotiationSettings:
     @property
     def phased(self) -> bool:
         """Do some parties sit alone in a first phase?"""
-        return self.seating is Seating.us_russia_first and self.phase_one_rounds > 0
+        return self.seating is Seating.phased and self.phase_one_rounds > 0
 
     @classmethod
     def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
@@ -93,7 +99,7 @@ class NegotiationSettings:
         `sim.schema.PlainConfig`, a namespace); `overrides` replace fields."""
         values = {
             "protocol": Protocol(cfg.protocol),
-            "seating": Seating(cfg.seating),
+            "seating": seating(cfg.seating, getattr(cfg, "seating_aliases", None) or {}),
             "mediator": str(cfg.mediator),
             "phase_one_parties": tuple(cfg.phase_one_parties),
             "phase_one_rounds": int(cfg.phase_one_rounds),

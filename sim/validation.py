@@ -11,11 +11,18 @@ import math
 import re
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.designs import UNCERTAIN_PARAMETERS, Distribution, replications_per_job
+from sim.designs import (
+    MULTIPLIERS,
+    PARTY_KINDS,
+    SPREAD_DEFAULTS,
+    Distribution,
+    replications_per_job,
+)
 from sim.outcomes import SCALE_MAX, SCALE_MIN, Issue, IssueKind
-from sim.schema import SimConfig
+from sim.schema import SimConfig, UncertaintyConf
+from sim.settings import Seating
 
 # Bounds on sizes: no input may run for minutes in silence or grow past the memory of its
 # arrays (README, "Troubleshooting"). Each message says how to split larger work.
@@ -80,28 +87,52 @@ def issue_level_names(name: str, issue: Any) -> list[str]:
     return list(issue.categories)
 
 
-# Where a grid value may lie: support levels are shares, the rest magnitudes or factors.
-GRID_RANGES = {
-    "us_support": (0.0, 1.0),
-    "europe_support": (0.0, 1.0),
-    "russia_capacity": (0.0, math.inf),
-    "ukraine_capacity": (0.0, math.inf),
-    "war_costs": (0.0, math.inf),
-}
-
-
-def _check_grid(name: str, spread: Any) -> None:
-    key = f"uncertainty.{name}"
-    values = list(spread.levels)
-    if spread.dist != Distribution.grid:
+def _check_spread(key: str, node: Any, bounds: tuple[float, float] | None) -> None:
+    """One uncertain parameter's `{dist, scale, levels}` at `uncertainty.<key>`; `bounds`
+    where a grid value may lie (None: no grid, as for salience)."""
+    key = f"uncertainty.{key}"
+    _check(isinstance(node, dict | DictConfig), key, node, "{dist: ..., scale: ..., levels: [...]}")
+    _known(key, list(node), list(SPREAD_DEFAULTS), "key")
+    dist = node.get("dist", "fixed")
+    _known(f"{key}.dist", [dist], [str(d) for d in Distribution], "distribution")
+    scale = node.get("scale", 0.0)
+    ok = isinstance(scale, int | float) and not isinstance(scale, bool)
+    ok = ok and math.isfinite(scale) and scale >= 0
+    _check(ok, f"{key}.scale", scale, "a number >= 0")
+    values = node.get("levels", [])
+    values = list(values) if values is not None else []
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    _check(numbers, f"{key}.levels", values, "a list of numbers")
+    if dist != Distribution.grid:
         _check(not values, f"{key}.levels", values, "no levels unless dist=grid")
         return
-    _check(name in GRID_RANGES, f"{key}.dist", "grid", "fixed, uniform, normal or lognormal")
-    low, high = GRID_RANGES[name]
+    _check(bounds is not None, f"{key}.dist", "grid", "fixed, uniform, normal or lognormal")
+    low, high = bounds
     ok = bool(values) and all(math.isfinite(v) and low <= v <= high for v in values)
     ok = ok and len(set(values)) == len(values)
     within = f"in [{low}, {high}]" if math.isfinite(high) else f">= {low}"
     _check(ok, f"{key}.levels", values, f"a non-empty list of distinct numbers {within}")
+
+
+def _check_uncertainty(cfg: Any, parties: list[str]) -> None:
+    """`uncertainty`: per-party spreads name a belligerent, a supporter or a party, as
+    their block says; every spread is well formed (`_check_spread`)."""
+    unc, war = cfg.uncertainty, cfg.war
+    owners = {"capacity": [war.aggressor, war.defender], "support": list(war.support)}
+    for kind, who in owners.items():
+        block = unc.war[kind]
+        _known(f"uncertainty.war.{kind}", list(block), who, "party of war." + kind)
+        for party, node in block.items():
+            _check_spread(f"war.{kind}.{party}", node, PARTY_KINDS[kind][1])
+    _known("uncertainty.parties", list(unc.parties), parties, "party")
+    for party, block in unc.parties.items():
+        key = f"uncertainty.parties.{party}"
+        _check(isinstance(block, dict | DictConfig), key, block, "{war_cost: ..., capability: ...}")
+        _known(key, list(block), ["capability", "war_cost"], "key")
+        for kind, node in block.items():
+            _check_spread(f"parties.{party}.{kind}", node, PARTY_KINDS[kind][1])
+    for name in MULTIPLIERS:
+        _check_spread(name, unc[name], None if name == "salience" else (0.0, math.inf))
 
 
 def _check_links(cfg: Any, pname: str, levels_by_issue: dict[str, list]) -> None:
@@ -157,14 +188,36 @@ def _check_guarantees(cfg: Any, parties: list[str], levels_by_issue: dict[str, l
             _in_scale(f"{key}.force.{guarantor}", chance, 0.0, 1.0)
 
 
+def _check_war_sides(cfg: Any, parties: list[str]) -> None:
+    """`war.aggressor` and `war.defender`: two parties, each with a capacity in
+    `war.capacity`; `war.support`: other parties, with levels in [0, 1]."""
+    war = cfg.war
+    _known("war.aggressor", [war.aggressor], parties, "party")
+    _known("war.defender", [war.defender], parties, "party")
+    sides = [war.aggressor, war.defender]
+    _check(sides[0] != sides[1], "war.defender", war.defender, "a party other than the aggressor")
+    capacity = dict(war.capacity)
+    _check(
+        sorted(capacity) == sorted(sides),
+        "war.capacity",
+        capacity,
+        f"a capacity for each belligerent and no one else: keys {sides}",
+    )
+    for party, value in capacity.items():
+        ok = math.isfinite(value) and 0 <= value <= MAX_STRENGTH
+        _check(ok, f"war.capacity.{party}", value, f"a number in [0, {MAX_STRENGTH:g}]")
+    _check(sum(capacity.values()) > 0, "war.capacity", capacity, "capacities not both zero")
+    _known("war.support", list(war.support), parties, "party")
+    for party, level in war.support.items():
+        _check(party not in sides, "war.support", party, f"a party other than {sides}")
+        _in_scale(f"war.support.{party}", level, 0.0, 1.0)
+
+
 def validate(cfg: Any) -> None:
     """Semantic checks of a composed config; raises ConfigError on the first problem.
 
     Runs on the config `sim.scenario.offer_levels` returns, which has already checked
     `guarantees_offer` and the levels of the guarantee packages."""
-    known_keys = {f.name for f in dataclasses.fields(SimConfig)}
-    for key in cfg:
-        _check(key in known_keys, str(key), cfg[key], f"a key of the config: {sorted(known_keys)}")
     parties = list(cfg.parties)
     issues = list(cfg.issues)
     _check(0 <= cfg.seed <= MAX_SEED, "seed", cfg.seed, f"an integer in [0, {MAX_SEED}]")
@@ -181,6 +234,8 @@ def validate(cfg: Any) -> None:
         "a plain folder name (letters, digits, '_', '-', '.'; no path separator, no '..', "
         "no leading dot)",
     )
+    seatings = [str(x) for x in Seating] + list(cfg.seating_aliases)
+    _known("seating", [cfg.seating], seatings, "seating")
     unique = len(set(cfg.phase_one_parties)) == len(cfg.phase_one_parties)
     _check(unique, "phase_one_parties", list(cfg.phase_one_parties), "each party once")
     _check(len(parties) >= 2, "parties", parties, "at least two parties")
@@ -204,13 +259,15 @@ def validate(cfg: Any) -> None:
         f"an integer in [1, {MAX_OUTCOMES:,}] (every party's utility of every outcome is held "
         "in memory, with its preference order: a coarser grid or fewer levels)",
     )
-    for key in ("us_support", "europe_support"):
-        _in_scale(key, cfg[key], 0.0, 1.0)
     _known("mediator", [cfg.mediator], parties, "party")
     _known("phase_one_parties", list(cfg.phase_one_parties), parties, "party")
-    _check(
-        len(cfg.phase_one_parties) >= 1, "phase_one_parties", cfg.phase_one_parties, "1+ parties"
-    )
+    if cfg.seating_aliases.get(cfg.seating, cfg.seating) == Seating.phased:
+        _check(
+            len(cfg.phase_one_parties) >= 1,
+            "phase_one_parties",
+            list(cfg.phase_one_parties),
+            f"1+ parties (seating={cfg.seating} seats them first)",
+        )
     _check(cfg.phase_one_rounds >= 0, "phase_one_rounds", cfg.phase_one_rounds, "an integer >= 0")
 
     size = 1
@@ -344,11 +401,8 @@ def validate(cfg: Any) -> None:
         )
 
     _check(cfg.replications >= 1, "replications", cfg.replications, "an integer >= 1")
-    for name in UNCERTAIN_PARAMETERS:
-        spread = cfg.uncertainty[name]
-        ok = math.isfinite(spread.scale) and spread.scale >= 0
-        _check(ok, f"uncertainty.{name}.scale", spread.scale, "a number >= 0")
-        _check_grid(name, spread)
+    _check_war_sides(cfg, parties)
+    _check_uncertainty(cfg, parties)
     per_job = replications_per_job(cfg)
     _check(
         per_job <= MAX_REPLICATIONS_PER_JOB,
@@ -408,13 +462,7 @@ def validate(cfg: Any) -> None:
         "a continuous or ordinal issue",
     )
     _in_scale("war.contact_line", war.contact_line)
-    _known("war.aggressor", [war.aggressor], parties, "party")
-    _known("war.defender", [war.defender], parties, "party")
-    _known("war.supporters", list(war.supporters), parties, "party")
-    _known("war.supporters", list(war.supporters.values()), ["us_support", "europe_support"], "key")
     for key in (
-        "russia_capacity",
-        "ukraine_capacity",
         "aid_effectiveness",
         "volatility",
         "belief_sd",
@@ -423,12 +471,6 @@ def validate(cfg: Any) -> None:
         most = {"volatility": 100.0, "belief_sd": 1.0}.get(key, MAX_STRENGTH)
         ok = math.isfinite(value) and 0 <= value <= most
         _check(ok, f"war.{key}", value, f"a number in [0, {most:g}]")
-    _check(
-        war.russia_capacity + war.ukraine_capacity > 0,
-        "war.russia_capacity",
-        war.russia_capacity,
-        "capacities not both zero",
-    )
     _in_scale("war.adjustment_rate", war.adjustment_rate, 0.0, 1.0)
     _in_scale("war.discount", war.discount, 0.0, 1.0)
     _check(
@@ -441,7 +483,68 @@ def validate(cfg: Any) -> None:
     drift = war.drift
     # exp(drift x months) must stay finite over the watched months and the horizon
     _in_scale("war.drift.capacity", drift.capacity, -0.25, 0.25)
-    _known("war.drift.supports", list(drift.supports), list(war.supporters), "supporter")
+    _known("war.drift.supports", list(drift.supports), list(war.support), "supporter")
     for party, rate in drift.supports.items():
         ok = math.isfinite(rate) and -1 <= rate <= 1
         _check(ok, f"war.drift.supports.{party}", rate, "a number in [-1, 1] (per month)")
+
+
+# Blocks whose entries a scenario may drop with `name: null` (one that extends another
+# scenario then gets exactly the parties, issues and supporters it wants).
+DROPPABLE = ("parties", "issues", "war.support", "guarantee_packages")
+REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
+
+
+def _references(value: Any) -> set[str]:
+    """Every key that an interpolation `${key}` anywhere in `value` refers to."""
+    if isinstance(value, dict):
+        return set().union(*(_references(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value))
+    return set(REFERENCE.findall(value)) if isinstance(value, str) else set()
+
+
+def check_aliases(cfg: Any) -> list[str]:
+    """A scenario's aliases: keys outside the schema at the top level or in `uncertainty`
+    (e.g. `us_support`, `uncertainty.us_support`), each of which some other key refers to
+    as `${alias}` (docs/new-conflict.md, "Aliases"). Any other unknown key, a misspelling
+    or an alias that nothing uses any more (its key set directly), is a ConfigError.
+    Returns the aliases, as dotted keys."""
+    if not isinstance(cfg, DictConfig):
+        return []
+    tree = OmegaConf.to_container(cfg, resolve=False)
+    used = _references(tree)
+    aliases = []
+    for prefix, node, schema in (
+        ("", tree, SimConfig),
+        ("uncertainty.", tree.get("uncertainty"), UncertaintyConf),
+    ):
+        known = {f.name for f in dataclasses.fields(schema)} | {"hydra"}
+        for key in node or {}:
+            if key in known:
+                continue
+            _check(
+                f"{prefix}{key}" in used,
+                f"{prefix}{key}",
+                node[key],
+                f"a key of the config ({sorted(known - {'hydra'})}) or an alias that some key "
+                f"refers to as ${{{prefix}{key}}}; set a lever by one name only",
+            )
+            aliases.append(f"{prefix}{key}")
+    return aliases
+
+
+def prepare(cfg: Any) -> Any:
+    """Check the aliases (`check_aliases`) and drop, in place, the entries set to null in
+    `DROPPABLE` blocks; returns `cfg`. Idempotent."""
+    check_aliases(cfg)
+    for path in DROPPABLE:
+        node = OmegaConf.select(cfg, path) if isinstance(cfg, DictConfig) else None
+        if node is None:
+            continue
+        gone = [key for key in node if node[key] is None]
+        if gone:
+            with open_dict(node):
+                for key in gone:
+                    del node[key]
+    return cfg
