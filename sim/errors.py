@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -20,6 +21,7 @@ FULL_ERROR = os.environ.get("HYDRA_FULL_ERROR") == "1"
 # that ran with some jobs failed (the others' rows written; a rerun tries the failed again),
 # 130 interrupted.
 EXIT_BAD_INPUT = 2
+ALIASED = re.compile(r"While dereferencing interpolation '\$\{([\w.]+)\}': ")
 EXIT_PARTIAL = 3
 
 
@@ -47,6 +49,9 @@ def one_line(exc: BaseException) -> str:
             return _missing_config(str(item.missing_cfg_file), item.options)
         if isinstance(item, OmegaConfBaseException) and getattr(item, "full_key", None):
             msg = str(getattr(item, "msg", None) or item).splitlines()[0].strip()
+            via = ALIASED.match(msg)  # a value given by a scenario's alias: name the alias
+            if via:
+                return f"{via.group(1)}: {msg[via.end() :]}"
             return f"{item.full_key}: {msg}"
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     lines = lines[:1] or [type(exc).__name__]

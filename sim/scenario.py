@@ -20,7 +20,7 @@ from sim.preferences import (
 )
 from sim.problem import PartyStrategy, Scenario
 from sim.settings import StrategyName, WarStakes
-from sim.validation import ConfigError, prepare, validate
+from sim.validation import ConfigError, alias_targets, as_given, prepare, validate
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -191,8 +191,12 @@ def build_scenario(cfg: Any) -> Scenario:
     `cfg` is pruned in place first (`sim.validation.prepare`: its aliases checked, the
     entries set to null dropped), so that whatever reads it next sees the same config."""
     prepare(cfg)
+    targets = alias_targets(cfg)
     cfg = offer_levels(cfg)
-    validate(cfg)
+    try:
+        validate(cfg)
+    except ConfigError as exc:  # named as the user may have given it: by its alias
+        raise ConfigError(as_given(exc.key, targets), exc.value, exc.allowed) from None
     parties = tuple(cfg.parties)
     issues = tuple(build_issue(name, conf) for name, conf in cfg.issues.items())
     space = OutcomeSpace(issues)

@@ -207,6 +207,7 @@ class SimConfig:
     sim.settings.NegotiationSettings'."""
 
     scenario_name: str = "unnamed"
+    aliases: list[str] = field(default_factory=list)  # a scenario's short names for keys
     seed: int = 0
     max_rounds: int = NegotiationSettings.max_rounds
     protocol: Protocol = NegotiationSettings.protocol

@@ -493,45 +493,76 @@ def validate(cfg: Any) -> None:
 # scenario then gets exactly the parties, issues and supporters it wants).
 DROPPABLE = ("parties", "issues", "war.support", "guarantee_packages")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
+SIMCONFIG_KEYS = frozenset(f.name for f in dataclasses.fields(SimConfig))
+UNCERTAINTY_KEYS = frozenset(f.name for f in dataclasses.fields(UncertaintyConf))
 
 
-def _references(value: Any) -> set[str]:
-    """Every key that an interpolation `${key}` anywhere in `value` refers to."""
-    if isinstance(value, dict):
-        return set().union(*(_references(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_references(v) for v in value))
-    return set(REFERENCE.findall(value)) if isinstance(value, str) else set()
+def alias_targets(cfg: Any) -> dict[str, str]:
+    """Key -> the alias it follows (`war.support.usa: ${us_support}` gives
+    `{"war.support.usa": "us_support"}`), for the aliases `cfg.aliases` declares."""
+    if not isinstance(cfg, DictConfig):
+        return {}
+    declared = set(cfg.get("aliases") or ())
+    out: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{path}.{key}".lstrip("."))
+        elif isinstance(value, str):
+            found = REFERENCE.fullmatch(value)
+            if found and found.group(1) in declared:
+                out[path] = found.group(1)
+
+    walk(OmegaConf.to_container(cfg, resolve=False), "")
+    return out
+
+
+def as_given(key: str, targets: dict[str, str]) -> str:
+    """`key` as the user may have written it: through the alias it follows, if any
+    (`war.support.usa` -> `us_support`, `uncertainty.war.support.usa.scale` ->
+    `uncertainty.us_support.scale`)."""
+    for target, alias in targets.items():
+        if key == target or key.startswith(f"{target}."):
+            return alias + key[len(target) :]
+    return key
 
 
 def check_aliases(cfg: Any) -> list[str]:
-    """A scenario's aliases: keys outside the schema at the top level or in `uncertainty`
-    (e.g. `us_support`, `uncertainty.us_support`), each of which some other key refers to
-    as `${alias}` (docs/new-conflict.md, "Aliases"). Any other unknown key, a misspelling
-    or an alias that nothing uses any more (its key set directly), is a ConfigError.
-    Returns the aliases, as dotted keys."""
+    """A scenario's aliases (`aliases`, docs/new-conflict.md): short names outside the
+    schema, at the top level or in `uncertainty` (`us_support`, `uncertainty.us_support`),
+    that keys follow by interpolation (`war.support.usa: ${us_support}`). Any other key
+    outside the schema (a misspelling) is a ConfigError. Returns the aliases in use: an
+    alias no key follows any more (its key was set directly) is dropped from `cfg`."""
     if not isinstance(cfg, DictConfig):
         return []
-    tree = OmegaConf.to_container(cfg, resolve=False)
-    used = _references(tree)
-    aliases = []
-    for prefix, node, schema in (
-        ("", tree, SimConfig),
-        ("uncertainty.", tree.get("uncertainty"), UncertaintyConf),
+    declared = list(cfg.get("aliases") or ())
+    for alias in declared:
+        top, _, rest = alias.partition(".")
+        ok = (not rest and top not in SIMCONFIG_KEYS) or (
+            top == "uncertainty" and "." not in rest and rest not in UNCERTAINTY_KEYS
+        )
+        _check(ok, "aliases", alias, "names outside the schema, `name` or `uncertainty.name`")
+    for prefix, node, known in (
+        ("", cfg, SIMCONFIG_KEYS),
+        ("uncertainty.", cfg.get("uncertainty"), UNCERTAINTY_KEYS),
     ):
-        known = {f.name for f in dataclasses.fields(schema)} | {"hydra"}
-        for key in node or {}:
-            if key in known:
-                continue
+        for key in list(node or {}):
             _check(
-                f"{prefix}{key}" in used,
+                key in known or f"{prefix}{key}" in declared,
                 f"{prefix}{key}",
-                node[key],
-                f"a key of the config ({sorted(known - {'hydra'})}) or an alias that some key "
-                f"refers to as ${{{prefix}{key}}}; set a lever by one name only",
+                node._get_node(key)._value(),
+                f"a key of the config ({sorted(known)}) or an alias the scenario declares "
+                f"in `aliases` ({declared})",
             )
-            aliases.append(f"{prefix}{key}")
-    return aliases
+    used = set(alias_targets(cfg).values())
+    for alias in declared:
+        if alias not in used and OmegaConf.select(cfg, alias) is not None:
+            top, _, rest = alias.partition(".")
+            node = cfg.uncertainty if rest else cfg
+            with open_dict(node):
+                del node[rest or top]
+    return [alias for alias in declared if alias in used]
 
 
 def prepare(cfg: Any) -> Any:
