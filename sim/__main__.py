@@ -26,12 +26,29 @@ def main() -> None:
     from sim.app import hydra_main
 
     try:
+        refuse_empty_dicts(sys.argv[1:])
         hydra_main()
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
         exit_with(exc)
+
+
+def refuse_empty_dicts(args: list[str]) -> None:
+    """`key={}` on the command line: Hydra merges it onto the key's dict, which changes
+    nothing (a scenario's parties stay); say so instead of running as if it did."""
+    from sim.validation import ConfigError
+
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and value.replace(" ", "") == "{}" and not key.startswith("hydra"):
+            raise ConfigError(
+                key.lstrip("+~"),
+                {},
+                f"entries to merge (an empty dict changes nothing); drop an entry with "
+                f"'{key.lstrip('+~')}.<name>=null' (docs/new-conflict.md)",
+            )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from sim.schema import SimConfig
+from tests.helpers_model import with_default_capacities
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"
@@ -231,8 +232,8 @@ def minimal_config(
     **top: Any,
 ) -> DictConfig:
     """A config merged onto the bare schema: the given parties and issues, the first two
-    parties as aggressor and defender (and phase-one pair), no supporters, the first party
-    mediating, no guarantees issue, small stability samples."""
+    parties as aggressor and defender (capacities 1.0 and 0.3; phase-one pair), no
+    supporters, the first party mediating, no guarantees issue, small stability samples."""
     names = list(parties)
     data: dict[str, Any] = {
         "scenario_name": "edge",
@@ -251,6 +252,4 @@ def minimal_config(
         },
     }
     data.update(top)
-    cfg = OmegaConf.merge(OmegaConf.structured(SimConfig), data)
-    cfg.war.supporters = {}  # merging would keep the schema's usa/europe supporters
-    return cfg
+    return with_default_capacities(OmegaConf.merge(OmegaConf.structured(SimConfig), data))

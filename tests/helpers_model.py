@@ -69,17 +69,18 @@ def compose(*overrides: str) -> DictConfig:
     return copy.deepcopy(_compose_cached(tuple(calendar_unless_said(overrides))))
 
 
-def custom_config(patch: Mapping[str, Any], supporters: Mapping[str, str] | None = None):
-    """`patch` merged onto the schema's defaults; `supporters` replaces the war's supporters
-    (a merge could only add to the default `{usa: us_support, europe: europe_support}`)."""
+def custom_config(patch: Mapping[str, Any]) -> DictConfig:
+    """`patch` merged onto the schema's defaults (which name no party: no supporters);
+    without `war.capacity`, the aggressor's is 1.0 and the defender's 0.3."""
     cfg = OmegaConf.merge(OmegaConf.structured(SimConfig), dict(patch))
-    # The schema's stability block defaults to an issue named `guarantees`, which a
-    # hand-built problem may not have.
-    stability = cfg.get("stability")
-    if stability is not None and stability.get("guarantees_issue") not in cfg.issues:
-        stability.guarantees_issue = None
-    if supporters is not None:
-        cfg.war.supporters = dict(supporters)
+    return with_default_capacities(cfg)
+
+
+def with_default_capacities(cfg: DictConfig) -> DictConfig:
+    """`cfg` with `war.capacity` {aggressor: 1.0, defender: 0.3} unless it has its own."""
+    war = cfg.war
+    if not war.capacity and war.aggressor is not None and war.defender is not None:
+        war.capacity = {war.aggressor: 1.0, war.defender: 0.3}
     return cfg
 
 
@@ -133,8 +134,7 @@ def fearon_config(
             "war": {
                 "territory_issue": "territory",
                 "contact_line": contact_line,
-                "russia_capacity": p,
-                "ukraine_capacity": 1.0 - p,
+                "capacity": {"a": p, "b": 1.0 - p},
                 "aid_effectiveness": 0.0,
                 "adjustment_rate": 1.0,
                 "volatility": 0.0,
@@ -145,7 +145,6 @@ def fearon_config(
                 "defender": "b",
             },
         },
-        supporters={},
     )
 
 

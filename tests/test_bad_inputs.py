@@ -26,7 +26,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from sim import results
-from sim.designs import UNCERTAIN_PARAMETERS
+
 from sim.errors import one_line
 from sim.results import ResultsError
 from sim.scenario import build_scenario
@@ -51,7 +51,7 @@ GUARANTEE_LEVELS = (
     "'guarantors_include_russia', 'none']"
 )
 PACKAGES = "['all', 'no_article_5', 'european_force', 'monitoring_only', 'none']"
-PARAMETERS = str(list(UNCERTAIN_PARAMETERS))
+
 
 # what sim.validation says a sweep_name must be
 PLAIN_NAME_RULE = (

@@ -133,7 +133,6 @@ def categorical_config(protocol: str):
             },
             "war": {"territory_issue": "x", "aggressor": "a", "defender": "b"},
         },
-        supporters={},
     )
 
 

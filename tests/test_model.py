@@ -481,7 +481,6 @@ def walkout_after_framework_config(protocol: str):
             },
             "war": {"aggressor": "ru", "defender": "ua"},
         },
-        supporters={},
     )
 
 
@@ -538,7 +537,6 @@ def non_controller_red_line_config(protocol: str):
             },
             "war": {"territory_issue": "x", "aggressor": "a", "defender": "b"},
         },
-        supporters={},
     )
 
 
