@@ -26,7 +26,6 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from sim import results
-
 from sim.errors import one_line
 from sim.results import ResultsError
 from sim.scenario import build_scenario
