@@ -136,7 +136,11 @@ def apply_draws(
         ).reshape(shape)
         weights = scenario.preferences.weights * np.maximum(factors, 0.0)
         totals = weights.sum(axis=1, keepdims=True)
-        weights = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), 1.0 / shape[1])
+        # all factors clipped to 0: equal weights; a party with no stake keeps none
+        fallback = np.where(scenario.preferences.weights.sum(axis=1, keepdims=True) > 0, 1.0, 0.0)
+        weights = np.where(
+            totals > 0, weights / np.where(totals > 0, totals, 1.0), fallback / shape[1]
+        )
         changes["preferences"] = dataclasses.replace(scenario.preferences, weights=weights)
     if changes:
         scenario = dataclasses.replace(scenario, **changes)

@@ -109,7 +109,7 @@ class DriftConf:
     """How the balance moves after a deal, per month (docs/model.md, "Durability")."""
 
     capacity: float = 0.0  # the aggressor's capacity, log growth (rebuilding in a ceasefire)
-    supports: dict[str, float] = field(default_factory=dict)  # supporter -> change of support
+    supports: dict[str, float | None] = field(default_factory=dict)  # supporter -> change
 
 
 @dataclass

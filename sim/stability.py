@@ -191,9 +191,11 @@ def blocking_by_party(
 
 def perturbed_weights(weights: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """(draws, parties, issues): the weights (parties, issues) scaled by `factors` and
-    renormalised per party."""
+    renormalised per party; a party with no stake (a neutral mediator's zero row) keeps
+    none."""
     w = weights[None] * factors
-    return w / w.sum(axis=-1, keepdims=True)
+    total = w.sum(axis=-1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
 
 def perturbed_utilities(

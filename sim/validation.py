@@ -121,9 +121,11 @@ def _check_uncertainty(cfg: Any, parties: list[str]) -> None:
     owners = {"capacity": [war.aggressor, war.defender], "support": list(war.support)}
     for kind, who in owners.items():
         block = unc.war[kind]
-        _known(f"uncertainty.war.{kind}", list(block), who, "party of war." + kind)
         for party, node in block.items():
             _check_spread(f"war.{kind}.{party}", node, PARTY_KINDS[kind][1])
+        # a fixed spread draws nothing: it may stay behind when its party is dropped
+        drawn = [p for p, node in block.items() if node.get("dist", "fixed") != "fixed"]
+        _known(f"uncertainty.war.{kind}", drawn, who, "party of war." + kind)
     _known("uncertainty.parties", list(unc.parties), parties, "party")
     for party, block in unc.parties.items():
         key = f"uncertainty.parties.{party}"
@@ -491,7 +493,8 @@ def validate(cfg: Any) -> None:
 
 # Blocks whose entries a scenario may drop with `name: null` (one that extends another
 # scenario then gets exactly the parties, issues and supporters it wants).
-DROPPABLE = ("parties", "issues", "war.support", "guarantee_packages")
+DROPPABLE = ("parties", "issues", "war.support", "war.drift.supports", "guarantee_packages")
+DROPPABLE += ("uncertainty.war.capacity", "uncertainty.war.support", "uncertainty.parties")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
 SIMCONFIG_KEYS = frozenset(f.name for f in dataclasses.fields(SimConfig))
 UNCERTAINTY_KEYS = frozenset(f.name for f in dataclasses.fields(UncertaintyConf))
