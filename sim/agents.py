@@ -211,8 +211,14 @@ def seat_parties(
 ) -> list[PartyAgent]:
     """One agent per party of `scenario` in `model`, by index: strategies and deadlines from
     the scenario, seats from `settings` (the phase-one parties first when the seating is
-    phased). Unknown mediator or phase-one names raise KeyError naming the parties."""
+    phased). A missing mediator raises ValueError; unknown mediator or phase-one names
+    raise KeyError naming the parties."""
     s = settings
+    if s.mediator is None:
+        raise ValueError(
+            f"NegotiationSettings.mediator: got None; allowed: a party in "
+            f"{list(scenario.parties)} (NegotiationSettings.from_config takes the config's)"
+        )
     for name in (s.mediator, *s.phase_one_parties):
         scenario.party_index(name)
     for i, name in enumerate(scenario.parties):

@@ -294,10 +294,14 @@ def robustness(
             wp.supports + rng.normal(0.0, st.support_spread, (k_draws, wp.supports.size)), 0, 1
         )
         scale = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, 2 + wp.supports.size)))
-        strength = war.defender_strength(
-            wp, supports, wp.supporter_capabilities * scale[:, 2:]
-        ) + wp.defender_capacity * (scale[:, 1] - 1.0)
-        p = war.strength_share(wp.aggressor_capacity * scale[:, 0], strength)
+        capabilities = wp.supporter_capabilities * scale[:, 2:]
+        strength = war.defender_strength(wp, supports, capabilities) + wp.defender_capacity * (
+            scale[:, 1] - 1.0
+        )
+        aggressor = war.aggressor_strength(
+            wp, wp.aggressor_capacity * scale[:, 0], supports, capabilities
+        )
+        p = war.strength_share(aggressor, strength)
         costs = scenario.war_costs * np.exp(rng.normal(0.0, st.cost_spread, (k_draws, n_parties)))
         shift = np.zeros((k_draws, n_parties))
         if result.settings.fighting:

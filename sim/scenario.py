@@ -19,7 +19,7 @@ from sim.preferences import (
     table_values,
 )
 from sim.problem import PartyStrategy, Scenario
-from sim.settings import StrategyName, WarStakes
+from sim.settings import Side, StrategyName, WarStakes
 from sim.validation import ConfigError, alias_targets, as_given, prepare, validate
 
 
@@ -134,6 +134,7 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
     supports = np.array([float(wc.support[s]) for s in supporters])
     caps = np.array([capabilities[parties.index(s)] for s in supporters])
     support_drift = np.array([float(wc.drift.supports.get(s, 0.0)) for s in supporters])
+    backs = np.array([str(wc.backing.get(s, Side.defender)) == Side.aggressor for s in supporters])
     territory = space.issue(wc.territory_issue)
     return war.WarParameters(
         aggressor_capacity=float(wc.capacity[wc.aggressor]),
@@ -150,6 +151,7 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
         high=float(territory.positions.max()),
         capacity_drift=float(wc.drift.capacity),
         support_drift=support_drift,
+        backs_aggressor=backs if backs.any() else None,
     )
 
 

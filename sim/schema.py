@@ -25,6 +25,7 @@ from sim.settings import (
     NegotiationSettings,
     Protocol,
     Seating,
+    Side,
     StrategyName,
     WarStakes,
 )
@@ -123,7 +124,9 @@ class WarConf:
     defender: str | None = None  # the other belligerent (the bottom of the scale)
     capacity: dict[str, float] = field(default_factory=dict)  # belligerent -> own strength
     support: dict[str, float | None] = field(default_factory=dict)  # supporter -> level in
-    # [0, 1] of its aid to the defender; null drops a supporter a base scenario declared
+    # [0, 1] of its aid; null drops a supporter a base scenario declared
+    backing: dict[str, Side] = field(default_factory=dict)  # supporter -> the side it
+    # backs; a supporter not listed backs the defender
     aid_effectiveness: float = 0.5  # strength per unit of support x capability
     adjustment_rate: float = 0.1  # share of the gap to the strength-implied line per month
     volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)

@@ -38,6 +38,13 @@ class WarStakes(enum.StrEnum):
     all = "all"  # also the other issues: the aggressor's terms with probability p (Fearon)
 
 
+class Side(enum.StrEnum):
+    """The side of the war a supporter backs (docs/model.md, "War and BATNA")."""
+
+    aggressor = "aggressor"
+    defender = "defender"
+
+
 class StrategyName(enum.StrEnum):
     boulware = "boulware"
     linear = "linear"
@@ -100,7 +107,7 @@ class NegotiationSettings:
         values = {
             "protocol": Protocol(cfg.protocol),
             "seating": seating(cfg.seating, getattr(cfg, "seating_aliases", None) or {}),
-            "mediator": str(cfg.mediator),
+            "mediator": None if cfg.mediator is None else str(cfg.mediator),
             "phase_one_parties": tuple(cfg.phase_one_parties),
             "phase_one_rounds": int(cfg.phase_one_rounds),
             "max_rounds": int(cfg.max_rounds),

@@ -274,7 +274,8 @@ def durability_linear(
     strength = war.defender_strength(
         params, supports, params.supporter_capabilities, guarantee * dp.guarantee_strength
     )  # (paths, periods)
-    p = war.strength_share(capacity, strength)
+    attack = war.aggressor_strength(params, capacity, supports, params.supporter_capabilities)
+    p = war.strength_share(attack, strength)
     target = war.target_line(p, params.low, params.high)
 
     cost_factor = np.ones_like(costs_per_month)

@@ -213,6 +213,7 @@ def _check_war_sides(cfg: Any, parties: list[str]) -> None:
     for party, level in war.support.items():
         _check(party not in sides, "war.support", party, f"a party other than {sides}")
         _in_scale(f"war.support.{party}", level, 0.0, 1.0)
+    _known("war.backing", list(war.backing), list(war.support), "supporter in war.support")
 
 
 def validate(cfg: Any) -> None:

@@ -42,6 +42,9 @@ class WarParameters:
     # level moves by `support_drift` (supporters,) a month; None: no drift.
     capacity_drift: float = 0.0
     support_drift: np.ndarray | None = None
+    # Which side each supporter backs (supporters,): True the aggressor; None: every
+    # supporter backs the defender (the model before sides).
+    backs_aggressor: np.ndarray | None = None
 
 
 def _aid(supports: np.ndarray, supporter_capabilities: np.ndarray) -> np.ndarray:
@@ -53,22 +56,47 @@ def _aid(supports: np.ndarray, supporter_capabilities: np.ndarray) -> np.ndarray
     return np.einsum("...j,...j->...", supports, supporter_capabilities)
 
 
+def _backing(params: WarParameters, supports: np.ndarray, aggressor: bool) -> np.ndarray | None:
+    """The support levels (..., supporters) of one side's backers, the others' zeroed;
+    None for the aggressor's side when no supporter backs it."""
+    if params.backs_aggressor is None:
+        return None if aggressor else supports
+    side = params.backs_aggressor if aggressor else ~params.backs_aggressor
+    return np.asarray(supports) * side
+
+
 def defender_strength(
     params: WarParameters,
     supports: np.ndarray,
     supporter_capabilities: np.ndarray,
     extra: float | np.ndarray = 0.0,
 ) -> np.ndarray:
-    """S_d = defender_capacity + aid_effectiveness * sum_j support_j * capability_j (+ extra).
+    """S_d = defender_capacity + aid_effectiveness * sum_j support_j * capability_j over the
+    defender's backers (+ extra).
 
     `supports` (..., supporters) and `supporter_capabilities` (..., supporters): either
     may carry leading axes (paths, draws); `extra` is strength beyond the supporters' aid
     (a guarantee), added last. A float for vectors, an array of the leading shape otherwise.
     """
+    backing = _backing(params, supports, aggressor=False)
     strength = params.defender_capacity + params.aid_effectiveness * _aid(
-        supports, supporter_capabilities
+        backing, supporter_capabilities
     )
     return strength + extra
+
+
+def aggressor_strength(
+    params: WarParameters,
+    capacity: float | np.ndarray,
+    supports: np.ndarray,
+    supporter_capabilities: np.ndarray,
+) -> float | np.ndarray:
+    """S_a = capacity + aid_effectiveness * sum_j support_j * capability_j over the
+    aggressor's backers (`backs_aggressor`); the capacity alone without any."""
+    backing = _backing(params, supports, aggressor=True)
+    if backing is None:
+        return capacity
+    return capacity + params.aid_effectiveness * _aid(backing, supporter_capabilities)
 
 
 def strength_share(
@@ -83,15 +111,18 @@ def strength_share(
 
 def aggressor_share(params: WarParameters) -> float:
     """p = S_a / (S_a + S_d): the aggressor's share of the balance of strength."""
-    defender = defender_strength(params, params.supports, params.supporter_capabilities)
-    return float(strength_share(params.aggressor_capacity, float(defender)))
+    supports, capabilities = params.supports, params.supporter_capabilities
+    defender = defender_strength(params, supports, capabilities)
+    aggressor = aggressor_strength(params, params.aggressor_capacity, supports, capabilities)
+    return float(strength_share(float(aggressor), float(defender)))
 
 
 def share_at(params: WarParameters, capacity: np.ndarray, supports: np.ndarray) -> np.ndarray:
     """p for the aggressor's `capacity` (...,) and the support levels (..., supporters),
     everything else as in `params` (the balance after a deal drifts)."""
     defender = defender_strength(params, supports, params.supporter_capabilities)
-    return strength_share(capacity, defender)
+    aggressor = aggressor_strength(params, capacity, supports, params.supporter_capabilities)
+    return strength_share(aggressor, defender)
 
 
 def target_line(p: float | np.ndarray, low: float = 0.0, high: float = 100.0) -> float | np.ndarray:
@@ -221,7 +252,8 @@ class WarBatna:
         supporters' capabilities (draws, supporters), all else as in `params`."""
         wp = self.params
         p = strength_share(
-            aggressor_capacity, defender_strength(wp, wp.supports, supporter_capabilities)
+            aggressor_strength(wp, aggressor_capacity, wp.supports, supporter_capabilities),
+            defender_strength(wp, wp.supports, supporter_capabilities),
         )
         return self.value(line, target_line(p, wp.low, wp.high))
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf.errors import OmegaConfBaseException
 
 from sim import results
 from sim.errors import one_line
@@ -50,7 +51,12 @@ GUARANTEE_LEVELS = (
     "'guarantors_include_russia', 'none']"
 )
 PACKAGES = "['all', 'no_article_5', 'european_force', 'monitoring_only', 'none']"
-
+# what the validator allows besides the schema's keys (brussels_2025's `aliases`)
+DECLARED = (
+    "an alias the scenario declares in `aliases` (['us_support', 'europe_support', "
+    "'uncertainty.us_support', 'uncertainty.europe_support', 'uncertainty.russia_capacity', "
+    "'uncertainty.ukraine_capacity'])"
+)
 
 # what sim.validation says a sweep_name must be
 PLAIN_NAME_RULE = (
@@ -183,9 +189,20 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         f"phase_one_parties: got 'china'; allowed: a party in {PARTIES}",
     ),
     "empty_seat_list": (
-        ["phase_one_parties=[]"],
+        ["seating=us_russia_first", "phase_one_parties=[]"],
         None,
-        "phase_one_parties: got []; allowed: 1+ parties",
+        "phase_one_parties: got []; allowed: 1+ parties (seating=us_russia_first seats them first)",
+    ),
+    "unknown_seating": (
+        ["seating=round_table"],
+        None,
+        "seating: got 'round_table'; allowed: a seating in ['inclusive', 'phased', "
+        "'us_russia_first']",
+    ),
+    "null_mediator": (
+        ["mediator=null"],
+        None,
+        f"mediator: got None; allowed: a party in {PARTIES}",
     ),
     "empty_party_list": (
         [f"~parties.{p}" for p in ("usa", "russia", "ukraine", "europe")],
@@ -284,7 +301,25 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
     "uncertainty_scale_negative": (
         ["sweep=smoke", "uncertainty.us_support.scale=-1"],
         None,
-        "uncertainty.us_support.scale: got -1.0; allowed: a number >= 0",
+        "uncertainty.us_support.scale: got -1; allowed: a number >= 0",
+    ),
+    "uncertainty_key_unknown": (
+        ["uncertainty.rain.dist=uniform"],
+        None,
+        "uncertainty.rain: got {'dist': 'uniform'}; allowed: a key of the config "
+        f"(['parties', 'salience', 'war', 'war_costs']) or {DECLARED}",
+    ),
+    "unknown_distribution": (
+        ["sweep=smoke", "uncertainty.us_support.dist=weird"],
+        None,
+        "uncertainty.us_support.dist: got 'weird'; "
+        "allowed: a distribution in ['fixed', 'uniform', 'normal', 'lognormal', 'grid']",
+    ),
+    "unknown_supporter_drawn": (
+        ["uncertainty.war.support.china.dist=uniform"],
+        None,
+        "uncertainty.war.support: got 'china'; allowed: a party of war.support in "
+        "['usa', 'europe']",
     ),
     "stability_draws_0": (
         ["stability.robustness_draws=0"],
@@ -312,12 +347,12 @@ def test_validator_rejects_with_one_line(compose, overrides, patch, message):
 
 COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
     "wrong_type_float": (
-        ["us_support=abc"],
-        "us_support: Value 'abc' of type 'str' could not be converted to Float",
+        ["war.support.usa=abc"],
+        "war.support.usa: Value 'abc' of type 'str' could not be converted to Float",
     ),
     "wrong_type_list_for_float": (
-        ["us_support=[1,2]"],
-        "us_support: Value '[1, 2]' of type 'list' could not be converted to Float",
+        ["war.support.usa=[1,2]"],
+        "war.support.usa: Value '[1, 2]' of type 'list' could not be converted to Float",
     ),
     "wrong_type_int": (
         ["max_rounds=1.5"],
@@ -337,16 +372,12 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
         "phase_one_parties: Invalid value assigned: str is not a ListConfig, list or tuple.",
     ),
     "null_for_required": (
-        ["mediator=null"],
-        "mediator: field 'mediator' is not Optional",
+        ["seed=null"],
+        "seed: field 'seed' is not Optional",
     ),
     "unknown_protocol": (
         ["protocol=nope"],
         "protocol: Invalid value 'nope', expected one of [single_text, alternating_offers]",
-    ),
-    "unknown_seating": (
-        ["seating=round_table"],
-        "seating: Invalid value 'round_table', expected one of [inclusive, us_russia_first]",
     ),
     "unknown_strategy": (
         ["parties.russia.strategy=nope"],
@@ -361,13 +392,9 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
         ["batna=nope"],
         "batna: Invalid value 'nope', expected one of [war, static]",
     ),
-    "uncertainty_key_unknown": (
-        ["uncertainty.rain.dist=uniform"],
-        "uncertainty.rain: Key 'rain' not in 'UncertaintyConf'",
-    ),
-    "unknown_distribution": (
-        ["sweep=smoke", "uncertainty.us_support.dist=weird"],
-        "uncertainty.us_support.dist: Invalid value 'weird', "
+    "unknown_multiplier_distribution": (
+        ["uncertainty.war_costs.dist=weird"],
+        "uncertainty.war_costs.dist: Invalid value 'weird', "
         "expected one of [fixed, uniform, normal, lognormal, grid]",
     ),
     "scenario_file_missing": (
@@ -398,6 +425,30 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
 def test_composition_rejects_with_one_line(compose, overrides, message):
     with pytest.raises((ConfigCompositionException, MissingConfigException)) as info:
         compose(overrides)
+    assert one_line(info.value) == message
+
+
+# an alias (brussels_2025's `aliases`) is outside the schema: it composes untyped, and the
+# typed key that follows it refuses the value when read, naming the alias
+ALIAS_TYPE_CASES: dict[str, tuple[list[str], str]] = {
+    "wrong_type_float": (
+        ["us_support=abc"],
+        "us_support: Value 'abc' of type 'str' could not be converted to Float",
+    ),
+    "wrong_type_list_for_float": (
+        ["us_support=[1,2]"],
+        "us_support: Value '[1, 2]' of type 'ListConfig' could not be converted to Float",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"), ALIAS_TYPE_CASES.values(), ids=ALIAS_TYPE_CASES.keys()
+)
+def test_alias_of_the_wrong_type_rejects_with_one_line(compose, overrides, message):
+    cfg = compose(overrides)
+    with pytest.raises(OmegaConfBaseException) as info:
+        build_scenario(cfg)
     assert one_line(info.value) == message
 
 
@@ -468,9 +519,15 @@ def compose_user_scenario(compose, user_conf: Path, name: str):
 
 
 def test_scenario_file_with_unknown_key(compose, user_conf):
-    with pytest.raises(ConfigCompositionException) as info:
-        compose_user_scenario(compose, user_conf, "unknown_key")
-    assert one_line(info.value) == "negotiators: Key 'negotiators' not in 'SimConfig'"
+    """The root is open to a scenario's aliases while composing: the validator refuses a
+    key that is neither the schema's nor an alias the scenario declares."""
+    cfg = compose_user_scenario(compose, user_conf, "unknown_key")
+    with pytest.raises(ConfigError) as info:
+        build_scenario(cfg)
+    message = one_line(info.value)
+    assert message.startswith("negotiators: got 3; allowed: a key of the config (['aliases', ")
+    assert message.endswith(f"'war']) or {DECLARED}")
+    assert "'parties'" in info.value.allowed and "\n" not in message
 
 
 def test_scenario_file_with_no_parties(compose, user_conf):
@@ -654,7 +711,8 @@ XFAIL_CASES = {
         marks=pytest.mark.xfail(
             strict=True,
             reason="`parties={}` is merged onto the scenario's parties (OmegaConf merge "
-            "semantics), so it is a silent no-op: the run goes on with all four parties",
+            "semantics), so it is a silent no-op: the run goes on with all four parties "
+            "(the CLI refuses it before composing: CLI_LINES['empty_dict_override'])",
         ),
         id="empty_party_dict_override",
     ),
@@ -670,13 +728,12 @@ XFAIL_CASES = {
     ),
     "uncertainty_unknown_key_on_command_line": pytest.param(
         ["+uncertainty.rain={dist:uniform,scale:1}"],
-        r"^uncertainty(\.rain)?: got 'rain'.*allowed: .*us_support",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="adding to the typed dict `uncertainty` from the command line fails in "
-            "OmegaConf: 'rain: Invalid type assigned: dict is not a subclass of SpreadConf' "
-            "(no full key, no allowed parameters)",
-        ),
+        "^"
+        + re.escape(
+            "uncertainty.rain: got {'dist': 'uniform', 'scale': 1}; allowed: a key of the "
+            f"config (['parties', 'salience', 'war', 'war_costs']) or {DECLARED}"
+        )
+        + "$",
         id="uncertainty_unknown_key_on_command_line",
     ),
     "uncertainty_negative_scale_on_command_line": pytest.param(
@@ -781,6 +838,7 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
     add("missing_scenario", ["scenario=nope"])
     add("missing_sweep_preset", ["-m", "sweep=nope"])
     add("unknown_key", ["foo=1"])
+    add("empty_dict_override", ["parties={}"])
     add("validator_range", ["us_support=1.5"])
     add("validator_name", ["mediator=china"])
     add("validator_discount", ["war.discount=1.5"])
@@ -874,6 +932,8 @@ CLI_LINES = {
     "missing_scenario": f"scenario: got 'nope'; allowed: one of {scenario_options()}",
     "missing_sweep_preset": f"sweep: got 'nope'; allowed: one of {options('sweep')}",
     "unknown_key": "foo: Key 'foo' not in 'SimConfig'",
+    "empty_dict_override": "parties: got {}; allowed: entries to merge (an empty dict changes "
+    "nothing); drop an entry with 'parties.<name>=null' (docs/new-conflict.md)",
     "validator_range": "us_support: got 1.5; allowed: a number in [0.0, 1.0]",
     "validator_name": f"mediator: got 'china'; allowed: a party in {PARTIES}",
     "validator_discount": "war.discount: got 1.5; allowed: a number in [0.0, 1.0]",

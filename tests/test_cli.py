@@ -100,6 +100,19 @@ def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
     assert "would each do better" not in out  # nobody blocks the neutral text
 
 
+def test_default_run_names_the_aggressor_in_the_share_of_strength(runs, scenario):
+    """The engine names no country: the printout takes the aggressor from the scenario."""
+    out = runs["default"].stdout
+    aggressor = scenario.parties[scenario.war_sides[0]]
+    assert aggressor == "russia"
+    assert re.search(
+        rf"^contact line \d+\.\d \(territory scale\), {aggressor}'s share of strength "
+        r"0\.\d\d, ZOPA [\d,]+ outcomes in the last round$",
+        out,
+        re.M,
+    ), out
+
+
 def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):
     cfg = compose()
     size = 1

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 from hydra.errors import ConfigCompositionException
+from omegaconf.errors import OmegaConfBaseException
 
 from sim.errors import one_line
 from sim.outcomes import IssueKind
@@ -18,6 +19,10 @@ ISSUES = "['territory', 'nato', 'guarantees']"
 NATO_LEVELS = (
     "['membership', 'irreversible_path', 'bid_dropped_for_guarantees', "
     "'non_alignment_in_constitution', 'treaty_neutrality']"
+)
+ALIASES = (
+    "['us_support', 'europe_support', 'uncertainty.us_support', 'uncertainty.europe_support', "
+    "'uncertainty.russia_capacity', 'uncertainty.ukraine_capacity']"
 )
 TERRITORY_LEVELS = str([str(i) for i in range(101)])  # 0..100 at resolution 1
 
@@ -85,7 +90,23 @@ CASES = [
         None,
         f"phase_one_parties: got 'china'; allowed: a party in {PARTIES}",
     ),
-    (["phase_one_parties=[]"], None, "phase_one_parties: got []; allowed: 1+ parties"),
+    (
+        ["seating=us_russia_first", "phase_one_parties=[]"],
+        None,
+        "phase_one_parties: got []; allowed: 1+ parties (seating=us_russia_first seats them first)",
+    ),
+    (
+        ["seating=phased", "phase_one_parties=[]"],
+        None,
+        "phase_one_parties: got []; allowed: 1+ parties (seating=phased seats them first)",
+    ),
+    (
+        ["seating=round_table"],
+        None,
+        "seating: got 'round_table'; allowed: a seating in ['inclusive', 'phased', "
+        "'us_russia_first']",
+    ),
+    (["mediator=null"], None, f"mediator: got None; allowed: a party in {PARTIES}"),
     (["phase_one_rounds=-1"], None, "phase_one_rounds: got -1; allowed: an integer >= 0"),
     # --- continuous issues
     (
@@ -321,6 +342,40 @@ CASES = [
         "uncertainty.us_support.scale: got -1.0; allowed: a number >= 0",
     ),
     (
+        ["uncertainty.us_support.dist=weird"],
+        None,
+        "uncertainty.us_support.dist: got 'weird'; "
+        "allowed: a distribution in ['fixed', 'uniform', 'normal', 'lognormal', 'grid']",
+    ),
+    # a spread set by its general key follows no alias (the alias is dropped): named by it
+    (
+        ["uncertainty.war.capacity.russia.scale=-1"],
+        None,
+        "uncertainty.war.capacity.russia.scale: got -1; allowed: a number >= 0",
+    ),
+    (
+        ["uncertainty.parties.usa.war_cost.dist=grid"],
+        None,
+        "uncertainty.parties.usa.war_cost.levels: got []; "
+        "allowed: a non-empty list of distinct numbers >= 0.0",
+    ),
+    (
+        ["uncertainty.war.support.china.dist=uniform"],
+        None,
+        "uncertainty.war.support: got 'china'; allowed: a party of war.support in "
+        "['usa', 'europe']",
+    ),
+    (
+        ["uncertainty.parties.china.war_cost.dist=uniform"],
+        None,
+        f"uncertainty.parties: got 'china'; allowed: a party in {PARTIES}",
+    ),
+    (
+        ["uncertainty.parties.usa.optimism.dist=uniform"],
+        None,
+        "uncertainty.parties.usa: got 'optimism'; allowed: a key in ['capability', 'war_cost']",
+    ),
+    (
         ["guarantees_offer=nope"],
         None,
         "guarantees_offer: got 'nope'; allowed: one of "
@@ -365,24 +420,46 @@ CASES = [
     (["war.aggressor=china"], None, f"war.aggressor: got 'china'; allowed: a party in {PARTIES}"),
     (["war.defender=china"], None, f"war.defender: got 'china'; allowed: a party in {PARTIES}"),
     (
-        ["+war.supporters.china=us_support"],
+        ["war.defender=russia"],
         None,
-        f"war.supporters: got 'china'; allowed: a party in {PARTIES}",
+        "war.defender: got 'russia'; allowed: a party other than the aggressor",
     ),
     (
-        ["war.supporters.usa=aid"],
+        ["+war.support.china=0.5"],
         None,
-        "war.supporters: got 'aid'; allowed: a key in ['us_support', 'europe_support']",
+        f"war.support: got 'china'; allowed: a party in {PARTIES}",
     ),
     (
-        ["war.russia_capacity=-1"],
+        ["+war.support.russia=0.5"],
         None,
-        "war.russia_capacity: got -1.0; allowed: a number in [0, 1e+06]",
+        "war.support: got 'russia'; allowed: a party other than ['russia', 'ukraine']",
     ),
     (
-        ["war.ukraine_capacity=nan"],
+        ["war.support.usa=1.5"],
         None,
-        "war.ukraine_capacity: got nan; allowed: a number in [0, 1e+06]",
+        "war.support.usa: got 1.5; allowed: a number in [0.0, 1.0]",
+    ),
+    (
+        ["war.capacity.russia=-1"],
+        None,
+        "war.capacity.russia: got -1.0; allowed: a number in [0, 1e+06]",
+    ),
+    (
+        ["war.capacity.ukraine=nan"],
+        None,
+        "war.capacity.ukraine: got nan; allowed: a number in [0, 1e+06]",
+    ),
+    (
+        ["+war.capacity.usa=1"],
+        None,
+        "war.capacity: got {'russia': 1.0, 'ukraine': 0.3, 'usa': 1.0}; allowed: a capacity "
+        "for each belligerent and no one else: keys ['russia', 'ukraine']",
+    ),
+    (
+        ["~war.capacity.ukraine"],
+        None,
+        "war.capacity: got {'russia': 1.0}; allowed: a capacity for each belligerent and no "
+        "one else: keys ['russia', 'ukraine']",
     ),
     (
         ["war.aid_effectiveness=-0.5"],
@@ -391,9 +468,9 @@ CASES = [
     ),
     (["war.volatility=-1"], None, "war.volatility: got -1.0; allowed: a number in [0, 100]"),
     (
-        ["war.russia_capacity=0", "war.ukraine_capacity=0"],
+        ["war.capacity.russia=0", "war.capacity.ukraine=0"],
         None,
-        "war.russia_capacity: got 0.0; allowed: capacities not both zero",
+        "war.capacity: got {'russia': 0.0, 'ukraine': 0.0}; allowed: capacities not both zero",
     ),
     (
         ["war.adjustment_rate=1.5"],
@@ -419,7 +496,13 @@ CASES = [
     (
         ["uncertainty.us_support.dist=grid", "uncertainty.us_support.levels=[0,1.5]"],
         None,
-        "uncertainty.us_support.levels: got [0.0, 1.5]; "
+        "uncertainty.us_support.levels: got [0, 1.5]; "
+        "allowed: a non-empty list of distinct numbers in [0.0, 1.0]",
+    ),
+    (
+        ["uncertainty.war.support.usa.dist=grid", "uncertainty.war.support.usa.levels=[0,1.5]"],
+        None,
+        "uncertainty.war.support.usa.levels: got [0, 1.5]; "
         "allowed: a non-empty list of distinct numbers in [0.0, 1.0]",
     ),
     (
@@ -527,10 +610,52 @@ def test_invalid_config_is_rejected_with_a_one_line_message(compose, overrides, 
     assert "\n" not in str(error)
 
 
-def test_unknown_uncertainty_is_refused_by_the_schema(compose):
-    """The uncertain parameters are a fixed set: the schema (UncertaintyConf) refuses others."""
-    with pytest.raises(Exception, match="Key 'rain' not in 'UncertaintyConf'"):
-        compose([], {"uncertainty": {"rain": {"scale": 1.0}}})
+def test_unknown_uncertainty_is_refused(compose):
+    """The uncertain parameters are a fixed set (UncertaintyConf's keys and the aliases the
+    scenario declares): `uncertainty` is open to the aliases while composing, and the
+    validator refuses any other key."""
+    cfg = compose([], {"uncertainty": {"rain": {"scale": 1.0}}})
+    with pytest.raises(ConfigError) as info:
+        build_scenario(cfg)
+    assert str(info.value) == (
+        "uncertainty.rain: got {'scale': 1.0}; allowed: a key of the config "
+        "(['parties', 'salience', 'war', 'war_costs']) or an alias the scenario declares in "
+        f"`aliases` ({ALIASES})"
+    )
+
+
+def test_unknown_top_level_key_is_refused(compose):
+    """The root is open to a scenario's aliases while composing (so `+key` and a scenario
+    file's keys compose): the validator refuses a key that is neither the schema's nor an
+    alias; without `+`, Hydra refuses it first (tests/test_bad_inputs.py)."""
+    with pytest.raises(ConfigError) as info:
+        build_scenario(compose(["+max_round=5"]))
+    error = info.value
+    assert (error.key, error.value) == ("max_round", 5)
+    assert str(error).startswith("max_round: got 5; allowed: a key of the config (['aliases', ")
+    assert str(error).endswith(
+        f"'war']) or an alias the scenario declares in `aliases` ({ALIASES})"
+    )
+    assert "'max_rounds'" in error.allowed
+
+
+def test_a_general_key_set_directly_wins_over_its_alias(compose):
+    """brussels_2025's `us_support` sets war.support.usa by interpolation; setting
+    war.support.usa itself wins, and the alias, followed by no key, is dropped."""
+    cfg = compose(["us_support=0.9", "war.support.usa=0.2"])
+    scenario = build_scenario(cfg)
+    assert "us_support" not in cfg and cfg.europe_support == 0.7
+    assert dict(cfg.war.support) == {"usa": 0.2, "europe": 0.7}
+    np.testing.assert_allclose(scenario.war_params.supports, [0.2, 0.7])
+    aliased = build_scenario(compose(["us_support=0.9"]))
+    np.testing.assert_allclose(aliased.war_params.supports, [0.9, 0.7])
+
+
+def test_inclusive_seating_needs_no_first_phase(compose):
+    """phase_one_parties must be non-empty only when the seating is phased."""
+    cfg = compose(["seating=inclusive", "phase_one_parties=[]"])
+    build_scenario(cfg)  # valid
+    assert list(cfg.phase_one_parties) == []
 
 
 def test_too_many_outcomes(compose):
@@ -569,7 +694,10 @@ def test_config_error_fields():
             "protocol=nope",
             "protocol: Invalid value 'nope', expected one of [single_text, alternating_offers]",
         ),
-        ("us_support=abc", "us_support: Value 'abc' of type 'str' could not be converted to Float"),
+        (
+            "war.support.usa=abc",
+            "war.support.usa: Value 'abc' of type 'str' could not be converted to Float",
+        ),
         (
             "max_rounds=1.5",
             "max_rounds: Value '1.5' of type 'float' could not be converted to Integer",
@@ -580,6 +708,17 @@ def test_type_errors_surface_at_composition_with_the_key(compose, override, mess
     with pytest.raises(ConfigCompositionException) as info:
         compose([override])
     assert one_line(info.value) == message
+
+
+def test_type_errors_through_an_alias_surface_when_read_with_the_alias(compose):
+    """An alias is outside the schema, so it composes untyped; the typed key that follows
+    it (war.support.usa: ${us_support}) refuses the value when read, naming the alias."""
+    cfg = compose(["us_support=abc"])
+    with pytest.raises(OmegaConfBaseException) as info:
+        build_scenario(cfg)
+    assert one_line(info.value) == (
+        "us_support: Value 'abc' of type 'str' could not be converted to Float"
+    )
 
 
 # --- a valid config, built ----------------------------------------------------------------
@@ -659,8 +798,10 @@ def test_plain_config_reads_like_the_config_it_copies():
     fast = plain(cfg)
     assert fast.stability.robustness_draws == cfg.stability.robustness_draws
     assert fast.uncertainty["us_support"].dist == "uniform"
+    assert fast.uncertainty.war.support["usa"].dist == "uniform"  # the alias, resolved
     assert type(fast.protocol) is str and fast.protocol == "single_text"
-    assert fast.war.supporters == dict(cfg.war.supporters)
+    assert fast.war.support == dict(cfg.war.support) == {"usa": 0.3, "europe": 0.7}
+    assert fast.war.capacity == dict(cfg.war.capacity)
     assert list(fast.parties) == list(cfg.parties)
     with pytest.raises(AttributeError, match="no_such_key"):
         _ = fast.no_such_key

@@ -335,6 +335,49 @@ def test_a_generic_conflict_sweeps_draws_and_plots(tmp_path):
     assert fig.axes and fig.axes[0].get_xlabel()
 
 
+PATRON = {
+    "parties": {
+        "patron": {
+            "capability": 0.8,
+            "war_cost": 0.001,
+            "preferences": {"border": {"ideal": 100.0, "salience": 1.0}},
+        }
+    },
+}
+
+
+def _with_patron(level: float, side: str = "aggressor") -> object:
+    cfg = compose_config(["scenario=template", "replications=2"], patch=PATRON)
+    cfg.war.support = {"patron": level}
+    cfg.war.backing = {"patron": side}
+    return cfg
+
+
+def test_a_supporter_of_the_aggressor_adds_to_its_strength():
+    """S_a = C_a + e s c over the aggressor's backers (docs/model.md, "War and BATNA"):
+    1 + 0.5 x 0.5 x 0.8 = 1.2 against the defender's 1."""
+    scenario = build_scenario(_with_patron(0.5))
+    assert scenario.war_params.backs_aggressor.tolist() == [True]
+    assert war.aggressor_share(scenario.war_params) == pytest.approx(1.2 / 2.2, abs=1e-12)
+    defended = build_scenario(_with_patron(0.5, "defender"))
+    assert war.aggressor_share(defended.war_params) == pytest.approx(1.0 / 2.2, abs=1e-12)
+    shares = [war.aggressor_share(build_scenario(_with_patron(s)).war_params) for s in (0, 0.5, 1)]
+    assert shares[0] == pytest.approx(0.5) and shares[0] < shares[1] < shares[2]
+
+
+def test_a_war_with_a_patron_of_the_aggressor_negotiates_and_is_assessed():
+    rows = pd.DataFrame(run_replications(_with_patron(1.0))[0])
+    assert rows["p_share"].eq(1.4 / 2.4).all() and rows["war.backing.patron"].eq("aggressor").all()
+    assert rows["robustness"].between(0, 1).all() and rows["durability"].between(0, 1).all()
+
+
+def test_backing_names_a_supporter():
+    cfg = _with_patron(0.5)
+    cfg.war.backing = {"north": "aggressor"}
+    with pytest.raises(ConfigError, match=r"^war\.backing: got 'north'; allowed: a supporter"):
+        build_scenario(cfg)
+
+
 def test_dayton_builds_with_its_six_parties_and_three_issues():
     scenario = build_scenario(compose_config(["scenario=dayton_1995"]))
     assert scenario.parties == ("bosnia", "serbia", "croatia", "usa", "europe", "russia")

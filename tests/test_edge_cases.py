@@ -24,7 +24,7 @@ from tests.helpers_hardening import minimal_config
 from tests.helpers_model import compose
 
 PROTOCOLS = ("single_text", "alternating_offers")
-SEATINGS = ("inclusive", "us_russia_first")
+SEATINGS = ("inclusive", "phased")  # minimal configs name no seating aliases
 
 THREE_LEVELS = {"kind": "ordinal", "levels": {"low": 0.0, "mid": 50.0, "high": 100.0}}
 GRID = {"kind": "continuous", "low": 0.0, "high": 100.0, "resolution": 10.0}

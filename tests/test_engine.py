@@ -48,7 +48,7 @@ OVERRIDES = {
     "plan_28_points": ("scenario=plan_28_points_2025",),
     "paris_alternating": ("scenario=paris_2026", "protocol=alternating_offers"),
     "static_batna_walkouts": ("batna=static",),
-    "volatile_war": ("war.volatility=4", "war.russia_capacity=3"),
+    "volatile_war": ("war.volatility=4", "war.capacity.russia=3"),
     "reciprocal": ("parties.usa.strategy=reciprocal", "parties.europe.strategy=reciprocal"),
     "hardliner_leaves": ("parties.russia.strategy=hardliner", "parties.russia.deadline=20"),
     "mediator_leaves_at_once": ("parties.usa.strategy=hardliner", "parties.usa.deadline=1"),

@@ -85,7 +85,7 @@ def check_agreement_invariants(model: NegotiationModel, all_red_lines: bool = Tr
 def test_fearon_reservation_values_are_p_minus_c(p, cost_a, cost_b):
     cfg = fearon_config(p=p, cost_a=cost_a, cost_b=cost_b, max_rounds=5)
     scenario = build_scenario(cfg)  # validation accepts a war with no supporters
-    assert len(cfg.war.supporters) == 0
+    assert len(cfg.war.support) == 0
     model = NegotiationModel(scenario, NegotiationSettings.from_config(cfg), rng=0)
     assert model.war_params.supports.size == 0
     for _ in range(3):
@@ -163,8 +163,8 @@ def brussels_variants(draw):
     cfg.information = draw(st.sampled_from([i.value for i in Information]))
     cfg.phase_one_rounds = draw(st.integers(0, 12))
     cfg.max_rounds = draw(st.integers(3, 60))
-    cfg.us_support = draw(st.floats(0.0, 1.0))
-    cfg.europe_support = draw(st.floats(0.0, 1.0))
+    cfg.war.support.usa = draw(st.floats(0.0, 1.0))
+    cfg.war.support.europe = draw(st.floats(0.0, 1.0))
     for party in PARTIES:
         cfg.parties[party].strategy = draw(st.sampled_from(STRATEGY_NAMES))
         cfg.parties[party].deadline = draw(st.none() | st.integers(1, 60))
@@ -434,7 +434,7 @@ def walkout_after_framework_config(protocol: str):
             "scenario_name": "walkout_after_framework",
             "max_rounds": 10,
             "protocol": protocol,
-            "seating": "us_russia_first",
+            "seating": "phased",
             "mediator": "us",
             "phase_one_parties": ["us", "ru"],
             "phase_one_rounds": 5,
@@ -597,7 +597,7 @@ def test_override_protocol():
 
 def test_override_seating():
     model = run(compose("seating=us_russia_first"))
-    assert model.settings.seating is Seating.us_russia_first
+    assert model.settings.seating is Seating.phased  # the scenario's name for it
     assert not model.trace()["seated_ukraine"].iloc[0]
     assert run(compose()).trace()["seated_ukraine"].iloc[0]
 
@@ -622,7 +622,9 @@ def test_override_seed():
 def test_override_support_levels(key, value, other, index):
     cfg, other_cfg = compose(f"{key}={value}"), compose(f"{key}={other}")
     assert cfg[key] == value
-    assert list(cfg.war.supporters)[index] == ("usa", "europe")[index]
+    party = ("usa", "europe")[index]
+    assert list(cfg.war.support)[index] == party
+    assert cfg.war.support[party] == value  # the alias sets the supporter's level
     model, other_model = (run(c, collect_trace=False) for c in (cfg, other_cfg))
     assert model.war_params.supports[index] == value
     assert other_model.war_params.supports[index] == other
@@ -635,7 +637,8 @@ def test_override_support_levels(key, value, other, index):
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_override_a_party_strategy(name):
-    model = NegotiationModel(build_scenario(compose(f"parties.russia.strategy={name}")), rng=0)
+    cfg = compose(f"parties.russia.strategy={name}")
+    model = NegotiationModel(build_scenario(cfg), NegotiationSettings.from_config(cfg), rng=0)
     russia = model.by_index[model.parties.index("russia")]
     assert type(russia.strategy) is STRATEGIES[StrategyName(name)]
 

@@ -409,14 +409,14 @@ def test_sweep_heatmap_with_many_columns_stays_legible():
     levels = np.round(np.linspace(0, 1, 11), 1)
     frame = pd.DataFrame(
         {
-            "us_support_drawn": np.repeat(levels, 2),
+            "war.support.usa_drawn": np.repeat(levels, 2),
             "agreement": [True, False] * 11,
             "stable": [False] * 22,
             "error": [None] * 22,
         }
     )
-    many = plots.sweep_heatmap(frame, "us_support_drawn")
-    few = plots.sweep_heatmap(frame[frame["us_support_drawn"] <= 0.2], "us_support_drawn")
+    many = plots.sweep_heatmap(frame, "war.support.usa_drawn")
+    few = plots.sweep_heatmap(frame[frame["war.support.usa_drawn"] <= 0.2], "war.support.usa_drawn")
     assert many.get_figwidth() > few.get_figwidth()
     ax = next(a for a in many.axes if a.images)
     assert [t.get_text() for t in ax.texts] == ["50%"] * 11  # the counts no longer fit

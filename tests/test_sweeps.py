@@ -337,9 +337,10 @@ def test_smoke_rows_agree_with_the_stability_definitions(basic_frame, smoke_cfg)
 
 
 def test_smoke_rows_draw_within_the_presets_uncertainty(basic_frame, smoke_cfg):
-    spread = smoke_cfg.uncertainty.us_support
+    spread = smoke_cfg.uncertainty.war.support.usa  # the preset sets it by its alias
     assert str(spread.dist) == "uniform"
-    offset = (basic_frame["us_support_drawn"] - basic_frame["us_support"]).round(12)
+    assert (basic_frame["war.support.usa"] == basic_frame["us_support"]).all()
+    offset = (basic_frame["war.support.usa_drawn"] - basic_frame["war.support.usa"]).round(12)
     assert (offset.abs() <= float(spread.scale) + 1e-12).all()
     # Common random numbers: replication r draws the same offset in every job.
     assert (offset.groupby(basic_frame["replication"]).nunique() == 1).all()
@@ -400,7 +401,7 @@ def test_another_seed_gives_another_frame(sweeps, basic_frame):
     key = ["us_support", "seating", "protocol", "replication"]
     a = basic_frame.sort_values(key).reset_index(drop=True)
     b = other.sort_values(key).reset_index(drop=True)
-    assert not np.allclose(a["us_support_drawn"], b["us_support_drawn"])
+    assert not np.allclose(a["war.support.usa_drawn"], b["war.support.usa_drawn"])
     assert not np.allclose(a["war_costs_drawn"], b["war_costs_drawn"])
     assert (
         not comparable(a)
@@ -619,19 +620,20 @@ def test_a_row_can_be_rerun_alone_from_config_seed_and_replication(job_cfg):
     assert [r["replication"] for r in rows] == [0, 1, 2]
     assert {r["job"] for r in rows} == {job_hash(job_cfg)}
     # The replications differ from one another (their draws do).
-    assert len({r["us_support_drawn"] for r in rows}) == 3
+    assert len({r["war.support.usa_drawn"] for r in rows}) == 3
 
 
 def test_flat_parameters_are_plain_columns(job_cfg):
     params = flat_parameters(job_cfg)
-    assert params["us_support"] == 0.3
+    assert params["us_support"] == 0.3  # the scenario's alias, as set
+    assert params["war.support.usa"] == 0.3  # the key it sets
     assert params["protocol"] == "single_text" and type(params["protocol"]) is str
     assert params["seating"] == "inclusive" and type(params["seating"]) is str
     assert params["scenario"] == str(job_cfg.scenario_name)
     assert params["phase_one_parties"] == ",".join(job_cfg.phase_one_parties)
-    assert params["war.russia_capacity"] == job_cfg.war.russia_capacity
+    assert params["war.capacity.russia"] == job_cfg.war.capacity.russia
     assert params["parties.russia.strategy"] == str(job_cfg.parties.russia.strategy)
-    assert params["uncertainty.us_support"] == "uniform(0.05)"
+    assert params["uncertainty.war.support.usa"] == "uniform(0.05)"
     for skipped in ("results_dir", "issues", "parties", "war", "stability", "uncertainty"):
         assert skipped not in params
     assert all(not isinstance(v, dict | list) for v in params.values())
@@ -647,25 +649,27 @@ def test_heatmap_axes_prefer_swept_levers_then_binned_draws():
         {
             "seed": [0] * 5 + [1] * 5,
             "seating": ["inclusive", "us_russia_first"] * 5,
-            "us_support_drawn": [i / (n - 1) for i in range(n)],  # 10 values: binned
-            "europe_support_drawn": [0.5] * n,  # not varied: not an axis
-            "ukraine_capacity_drawn": [1.0, 2.0, 3.0, 5.0, 8.0] * 2,  # a grid: as it is
+            "war.support.usa_drawn": [i / (n - 1) for i in range(n)],  # 10 values: binned
+            "war.support.europe_drawn": [0.5] * n,  # not varied: not an axis
+            "war.capacity.ukraine_drawn": [1.0, 2.0, 3.0, 5.0, 8.0] * 2,  # a grid: as it is
             "agreement": [True, False] * 5,
         }
     )
     assert heatmap_axes(frame, ["seed", "seating"])[1] == ["seating"]
     binned, keys = heatmap_axes(frame, ["seed"])
-    assert keys == ["us_support_drawn", "ukraine_capacity_drawn"]
-    assert binned["us_support_drawn"].nunique() == 8
-    assert binned["us_support_drawn"].iloc[[0, -1]].tolist() == [0.062, 0.938]
-    assert binned["ukraine_capacity_drawn"].tolist() == frame["ukraine_capacity_drawn"].tolist()
-    assert frame["us_support_drawn"].iloc[1] == pytest.approx(1 / 9)  # a copy was binned
-    drawn = ["us_support_drawn", "ukraine_capacity_drawn"]
+    assert keys == ["war.support.usa_drawn", "war.capacity.ukraine_drawn"]
+    assert binned["war.support.usa_drawn"].nunique() == 8
+    assert binned["war.support.usa_drawn"].iloc[[0, -1]].tolist() == [0.062, 0.938]
+    capacity = "war.capacity.ukraine_drawn"
+    assert binned[capacity].tolist() == frame[capacity].tolist()
+    assert frame["war.support.usa_drawn"].iloc[1] == pytest.approx(1 / 9)  # a copy was binned
+    drawn = ["war.support.usa_drawn", "war.capacity.ukraine_drawn"]
     assert heatmap_axes(frame.drop(columns=drawn), ["seed"])[1] == ["seed"]
     assert bin_midpoints([2.0, 2.0, 6.0], 2).tolist() == [3.0, 3.0, 5.0]
     # a grid design comes first, before the swept levers
-    gridded = frame.assign(**{"uncertainty.ukraine_capacity": "grid[1.0, 2.0, 3.0, 5.0, 8.0]"})
-    assert heatmap_axes(gridded, ["seed", "seating"])[1] == ["ukraine_capacity_drawn", "seating"]
+    grid = {"uncertainty.war.capacity.ukraine": "grid[1.0, 2.0, 3.0, 5.0, 8.0]"}
+    gridded = frame.assign(**grid)
+    assert heatmap_axes(gridded, ["seed", "seating"])[1] == [capacity, "seating"]
 
 
 def test_a_failed_job_is_a_search_s_worst_score_and_one_without_a_deal_scores_zero(

@@ -186,14 +186,15 @@ def test_war_parameters_read_the_config_and_the_support_levels():
     cfg = compose("us_support=0.2", "europe_support=0.9")
     scenario = build_scenario(cfg)
     wp = war_parameters(cfg, scenario.space, scenario.capabilities)
-    supporters = list(cfg.war.supporters)
+    supporters = list(cfg.war.support)
     assert supporters == ["usa", "europe"]
     np.testing.assert_allclose(wp.supports, [0.2, 0.9])
     np.testing.assert_allclose(
         wp.supporter_capabilities, [cfg.parties.usa.capability, cfg.parties.europe.capability]
     )
-    assert wp.aggressor_capacity == cfg.war.russia_capacity
-    assert wp.defender_capacity == cfg.war.ukraine_capacity
+    assert (cfg.war.aggressor, cfg.war.defender) == ("russia", "ukraine")
+    assert wp.aggressor_capacity == cfg.war.capacity.russia
+    assert wp.defender_capacity == cfg.war.capacity.ukraine
     assert (wp.low, wp.high) == (0.0, 100.0)
     assert wp.horizon_months == cfg.war.horizon_months
     assert wp.discount == cfg.war.discount
