@@ -400,3 +400,13 @@ def test_dayton_and_its_protocols_run_from_the_command_line(tmp_path):
     frame = pd.read_parquet(sweep_dir(tmp_path, "dayton") / "results.parquet")
     assert sorted(frame["protocol"]) == ["alternating_offers", "single_text"]
     assert frame["guarantees"].notna().all() and frame["constitution"].notna().all()
+
+
+def test_a_model_without_a_mediator_says_so():
+    from sim.model import NegotiationModel
+
+    scenario = build_scenario(compose_config(["scenario=template"]))
+    with pytest.raises(ValueError, match=r"^NegotiationSettings\.mediator: got None; allowed"):
+        NegotiationModel(scenario, rng=0)
+    settings = NegotiationSettings.from_config(compose_config(["scenario=template"]))
+    assert settings.mediator == "broker"
