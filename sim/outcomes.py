@@ -2,8 +2,8 @@
 
 An outcome is one level per issue; the outcome space is the Cartesian product of the
 issues' levels, enumerated in C order (the last issue varies fastest). Every level of a
-continuous or ordinal issue sits on the 0-100 position scale of DESIGN.md section 2
-(higher favours Russia by convention); categorical levels have no position.
+continuous or ordinal issue sits on the 0-100 position scale (higher favours the war's
+aggressor by convention, docs/new-conflict.md); categorical levels have no position.
 """
 
 from __future__ import annotations
