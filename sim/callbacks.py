@@ -143,10 +143,10 @@ HEATMAP_BINS = 8  # bins per drawn parameter when the heatmap is over drawn valu
 
 
 def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
-    """The frame and the (up to two) columns a sweep's heatmap is drawn over: the grid
-    parameters of the jobs' designs, then the swept parameters other than the seed;
-    failing those, the first two parameters the replications drew, binned; failing those
-    too, whatever was swept."""
+    """The frame and the columns a sweep's heatmap is drawn over (x, y, then the facets):
+    the grid parameters of the jobs' designs, then the swept parameters other than the
+    seed; failing those, the first two parameters the replications drew, binned; failing
+    those too, whatever was swept."""
     grid = [
         f"{column.removeprefix('uncertainty.')}_drawn"
         for column in frame.columns
@@ -158,7 +158,7 @@ def heatmap_axes(frame: Any, swept: list[str]) -> tuple[Any, list[str]]:
     if "scenario" in swept and "scenario" not in keys:
         keys.append("scenario")
     if keys:
-        return frame, keys[:2]
+        return frame, keys
     drawn = [c for c in frame.columns if c.endswith("_drawn") and frame[c].nunique() > 1][:2]
     if not drawn:
         return frame, [k for k in swept if k in frame.columns][:2]
@@ -179,15 +179,25 @@ def bin_midpoints(values: Any, bins: int) -> np.ndarray:
 
 
 def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | None:
-    """heatmap.png next to results.parquet (axes: `heatmap_axes`)."""
-    from sim.plots import sweep_heatmap
+    """heatmap.png next to results.parquet: x and y the first two of `heatmap_axes`, one
+    row of panels for each combination of the others (`sim.plots.sweep_heatmap`'s
+    facets), as many of them as `MAX_FACETS` rows allow; any left over is pooled, and
+    the figure's title says so."""
+    from sim.plots import MAX_FACETS, facet_values, sweep_heatmap
 
     frame, keys = heatmap_axes(frame, swept_keys(config))
     if not keys or frame.empty or "agreement" not in frame:
         return None
     x = keys[0]
     y = keys[1] if len(keys) > 1 else None
-    fig = sweep_heatmap(frame, x, y)
+    facets: list[str] = []
+    for key in keys[2:]:
+        if len(facet_values(frame, [*facets, key])) <= MAX_FACETS:
+            facets.append(key)
+    pooled = [k for k in keys[2:] if k not in facets]
+    fig = sweep_heatmap(frame, x, y, facets=facets)
+    if pooled:
+        fig.suptitle(f"pooled over {', '.join(pooled)} (too many combinations to facet)")
     path = sweep_dir / "heatmap.png"
     tmp = sweep_dir / ".heatmap.png.tmp"
     fig.savefig(tmp, dpi=120, format="png")

@@ -32,9 +32,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
+
+from sim.results import proportion_interval
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, BLACK = OKABE_ITO
@@ -504,6 +507,23 @@ def share_table(
     return values.groupby([ok[y], ok[x]]).agg(how).unstack(x).sort_index(ascending=False)
 
 
+HEATMAP_TITLES = {
+    "agreement": "share with a binding deal",
+    "binding": "share with a binding text",
+    "stable": "share with a stable deal",
+}
+MAX_FACETS = 12  # rows of heatmap panels, one per combination of the facet parameters
+
+
+def facet_values(frame: pd.DataFrame, facets: Sequence[str]) -> list[tuple]:
+    """The combinations of the `facets` columns' values among the rows that ran, sorted."""
+    if not facets:
+        return [()]
+    ok = _ok_rows(frame)
+    found = ok[list(facets)].drop_duplicates().itertuples(index=False, name=None)
+    return sorted(found, key=lambda combo: tuple(map(str, combo)))
+
+
 @styled
 def sweep_heatmap(
     frame: pd.DataFrame,
@@ -511,22 +531,25 @@ def sweep_heatmap(
     y: str | None = None,
     columns: Sequence[str] = ("agreement", "stable"),
     *,
+    facets: Sequence[str] = (),
     axes: Sequence[Axes] | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Share of replications with a binding deal, and share stable, over two swept parameters.
 
-    One panel per entry of `columns` (0/1 result columns); each cell shows the share of
-    the replications with that `x` (and `y`) value, its count of replications below.
+    One panel per entry of `columns` (0/1 result columns), and one row of panels per
+    combination of the `facets` columns' values (nothing pooled over them); each cell
+    shows the share of the replications with that `x` (and `y`) value, its Wilson (1927)
+    95% interval and its count below.
     """
-    titles = {
-        "agreement": "share with a binding deal",
-        "binding": "share with a binding text",
-        "stable": "share with a stable deal",
-    }
     columns = list(columns)
+    combos = facet_values(frame, facets)
+    if len(combos) > MAX_FACETS:
+        raise ValueError(
+            f"facets: {len(combos)} combinations of {list(facets)}; at most {MAX_FACETS}"
+        )
     if ax is not None:
-        if len(columns) != 1:
+        if len(columns) != 1 or len(combos) != 1:
             raise ValueError(f"ax: one Axes for {len(columns)} columns {columns}; pass axes=")
         axes = [ax]
     if axes is None:
@@ -534,68 +557,91 @@ def sweep_heatmap(
         height = min(max(2.2 + 0.6 * rows, 2.8), 8.0)
         width = min(max(5.2, 1.5 + 0.62 * _ok_rows(frame)[x].nunique()), 12.0)  # per panel
         fig, grid = plt.subplots(
-            1,
+            len(combos),
             len(columns),
-            figsize=(width * len(columns), height),
+            figsize=(width * len(columns), height * len(combos)),
             layout="constrained",
             squeeze=False,
         )
-        axes = list(grid[0])
+        axes = list(grid.ravel())
     else:
         axes = list(axes)
         fig = axes[0].figure
+    if len(axes) != len(combos) * len(columns):
+        raise ValueError(f"axes: {len(axes)} Axes for {len(combos)} x {len(columns)} panels")
     image = None
-    for ax, column in zip(axes, columns, strict=True):
-        table = share_table(frame, column, x, y)
-        values = table.to_numpy(dtype=float)
-        n = share_table(frame, column, x, y, how="count").to_numpy(dtype=float)
-        image = ax.imshow(values, cmap="cividis", vmin=0, vmax=1, aspect="auto")
-        ticks = [_tick(v) for v in table.columns]
-        long = max((len(t) for t in ticks), default=0) > 8
-        ax.set_xticks(
-            range(table.shape[1]),
-            ticks,
-            rotation=30 if long else 0,
-            ha="right" if long else "center",
-        )
-        if y is None:
-            ax.set_yticks([])
-        else:
-            ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index])
-        ax.set_xlabel(x)
-        ax.set_ylabel(y or "")
-        ax.set_title(titles.get(column, f"share {column}"))
-        ax.grid(False)
-        # Cells narrow as columns are added: shrink the labels, and drop the counts when
-        # there are too many columns to read them.
-        wide = table.shape[1] <= 8
-        share_size = 10 if wide else max(5, 10 - (table.shape[1] - 8) // 2)
-        for (i, j), value in np.ndenumerate(values):
-            if np.isfinite(value):
-                colour = "black" if value > 0.6 else "white"
-                ax.text(
-                    j,
-                    i - (0.08 if wide else 0.0),
-                    f"{value:.0%}",
-                    ha="center",
-                    va="center",
-                    fontsize=share_size,
-                    color=colour,
-                    fontweight="bold",
-                )
-                if wide:
-                    ax.text(
-                        j,
-                        i + 0.22,
-                        f"n={n[i, j]:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color=colour,
-                    )
+    panels = iter(axes)
+    for combo in combos:
+        part = frame
+        for key, value in zip(facets, combo, strict=True):
+            part = part[part[key] == value]
+        where = ", ".join(f"{k}={_tick(v)}" for k, v in zip(facets, combo, strict=True))
+        for column in columns:
+            title = HEATMAP_TITLES.get(column, f"share {column}")
+            image = _heatmap_panel(
+                next(panels), part, column, x, y, f"{title}\n{where}" if where else title
+            )
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="share of replications")
     return fig
+
+
+def _heatmap_panel(
+    ax: Axes, frame: pd.DataFrame, column: str, x: str, y: str | None, title: str
+) -> AxesImage:
+    """One heatmap panel: the share of `column` per cell, its 95% interval and count."""
+    table = share_table(frame, column, x, y)
+    values = table.to_numpy(dtype=float)
+    n = share_table(frame, column, x, y, how="count").to_numpy(dtype=float)
+    hits = share_table(frame, column, x, y, how="sum").to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="cividis", vmin=0, vmax=1, aspect="auto")
+    ticks = [_tick(v) for v in table.columns]
+    long = max((len(t) for t in ticks), default=0) > 8
+    ax.set_xticks(
+        range(table.shape[1]),
+        ticks,
+        rotation=30 if long else 0,
+        ha="right" if long else "center",
+    )
+    if y is None:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y or "")
+    ax.set_title(title)
+    ax.grid(False)
+    # Cells narrow as columns are added: shrink the labels, and drop the interval and
+    # count when there are too many columns to read them.
+    wide = table.shape[1] <= 8
+    share_size = 10 if wide else max(5, 10 - (table.shape[1] - 8) // 2)
+    for (i, j), value in np.ndenumerate(values):
+        if not np.isfinite(value):
+            continue
+        colour = "black" if value > 0.6 else "white"
+        ax.text(
+            j,
+            i - (0.12 if wide else 0.0),
+            f"{value:.0%}",
+            ha="center",
+            va="center",
+            fontsize=share_size,
+            color=colour,
+            fontweight="bold",
+        )
+        if wide:
+            _, low, high = proportion_interval(round(hits[i, j]), int(n[i, j]))
+            ax.text(
+                j,
+                i + 0.2,
+                f"[{low:.0%}, {high:.0%}]\nn={n[i, j]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color=colour,
+                linespacing=1.0,
+            )
+    return image
 
 
 def _tick(value: object) -> str:

@@ -9,6 +9,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -436,12 +437,34 @@ def describe_deals(frame: pd.DataFrame) -> str:
         if deals["deal_rate"] > 0
         else ""
     )
-    stable = float(frame["stable"].astype(bool).mean())
+    stable, low, high = proportion_interval(int(frame["stable"].astype(bool).sum()), len(frame))
     return (
         f"{deals['deal_rate']:.0%} with a binding deal "
         f"[95%: {deals['deal_rate_low']:.0%}-{deals['deal_rate_high']:.0%}]{when}, "
-        f"{stable:.0%} stable"
+        f"{stable:.0%} stable [95%: {low:.0%}-{high:.0%}]"
     )
+
+
+def share_summary(
+    frame: pd.DataFrame,
+    by: Sequence[str] = (),
+    columns: Sequence[str] = ("agreement", "stable"),
+) -> pd.DataFrame:
+    """Per group of `by` (every row when empty): `n` replications (failed jobs' rows left
+    out) and, for each 0/1 result column, its share with a Wilson (1927) 95% interval
+    (`<column>`, `<column>_low`, `<column>_high`)."""
+    ok = frame[frame["error"].isna()] if "error" in frame else frame
+    groups = ok.groupby(list(by), sort=True, dropna=False) if by else [((), ok)]
+    out = []
+    for key, group in groups:
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+        row["n"] = len(group)
+        for column in columns:
+            hits = int(group[column].astype(bool).sum())
+            share, low, high = proportion_interval(hits, len(group))
+            row.update({column: share, f"{column}_low": low, f"{column}_high": high})
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 def deal_statistics(frame: pd.DataFrame) -> dict[str, float]:
