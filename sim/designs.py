@@ -109,6 +109,21 @@ def design_points(cfg: Any) -> list[dict[str, float]]:
     ]
 
 
+AUTO = "auto"  # `replications=auto`: as many as the stable share's interval needs
+
+
+def is_auto(cfg: Any) -> bool:
+    """Does the job add replications until its intervals are narrow enough?"""
+    return str(cfg.replications) == AUTO
+
+
+def repeats_per_point(cfg: Any) -> int:
+    """Replications at each design point: `replications`, or at most `max_replications`
+    under `replications=auto`."""
+    return int(cfg.max_replications) if is_auto(cfg) else int(cfg.replications)
+
+
 def replications_per_job(cfg: Any) -> int:
-    """`replications` at every point of the job's design."""
-    return len(design_points(cfg)) * int(cfg.replications)
+    """`replications` at every point of the job's design (under `auto`, the most it may
+    run)."""
+    return len(design_points(cfg)) * repeats_per_point(cfg)

@@ -16,15 +16,22 @@ from typing import Any
 import pandas as pd
 
 from sim.allocator import keep_freed_memory
-from sim.designs import active_uncertainties, design_points, replications_per_job
+from sim.designs import (
+    active_uncertainties,
+    design_points,
+    is_auto,
+    repeats_per_point,
+    replications_per_job,
+)
 from sim.model import NegotiationModel
-from sim.replication import negotiate, replication_seeds
+from sim.replication import negotiate, replication_seed
 from sim.results import (
     CODE_VERSION,
     ResultsError,
     clock,
     job_hash,
     job_paths,
+    proportion_interval,
     rows_frame,
     write_parquet_atomic,
 )
@@ -83,7 +90,8 @@ def run_replications(
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model (with its trace). The
     replications negotiate as batches (`sim.replication.negotiate`): the same rows as one
-    at a time. `progress(done, total)` is called after each batch."""
+    at a time. `progress(done, total)` is called after each batch. Under
+    `replications=auto`, `auto_replications` decides how many run at each point."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
@@ -91,32 +99,83 @@ def run_replications(
     params["code_version"] = CODE_VERSION
     digest = job_hash(cfg)
     points = design_points(cfg)  # [{}] unless some uncertainty is a grid
-    repeats = int(cfg.replications)
-    chosen = [
-        (r, seed)
-        for r, seed in enumerate(replication_seeds(cfg.seed, len(points) * repeats))
-        if cfg.replication is None or r == cfg.replication
-    ]
-    results, first = negotiate(
-        scenario,
-        plain(cfg),  # read once per replication: plain dicts, not OmegaConf nodes
-        [seed for _, seed in chosen],
-        [points[r // repeats] for r, _ in chosen],
-        trace_first=collect_trace,
-        progress=progress,
-    )
-    rows = [
-        {
-            **params,
-            "n_outcomes": scenario.space.size,
-            **row,
-            "seed": int(cfg.seed),
-            "replication": r,
-            "point": r // repeats,
-            "job": digest,
-        }
-        for (r, _), row in zip(chosen, results, strict=True)
-    ]
+    repeats = repeats_per_point(cfg)
+    fast = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
+
+    def run(
+        chosen: list[int], trace: bool, report: Callable[[int, int], None] | None = progress
+    ) -> tuple[list[dict], NegotiationModel | None]:
+        results, first = negotiate(
+            scenario,
+            fast,
+            [replication_seed(cfg.seed, r) for r in chosen],
+            [points[r // repeats] for r in chosen],
+            trace_first=trace,
+            progress=report,
+        )
+        rows = [
+            {
+                **params,
+                "n_outcomes": scenario.space.size,
+                **row,
+                "seed": int(cfg.seed),
+                "replication": r,
+                "point": r // repeats,
+                "job": digest,
+            }
+            for r, row in zip(chosen, results, strict=True)
+        ]
+        return rows, first
+
+    if cfg.replication is not None:
+        return run([int(cfg.replication)], collect_trace)
+    if not is_auto(cfg):
+        return run(list(range(len(points) * repeats)), collect_trace)
+    return auto_replications(cfg, len(points), run, collect_trace, progress)
+
+
+def auto_replications(
+    cfg: Any,
+    n_points: int,
+    run: Callable[..., tuple[list[dict], NegotiationModel | None]],
+    collect_trace: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[dict], NegotiationModel | None]:
+    """`replications=auto`: blocks of `replication_block` replications at every design
+    point whose stable share's Wilson 95% interval is still wider than `ci_width`, until
+    it is not or `max_replications` ran there. Replication i of point k is replication
+    ``k * max_replications + i`` of the job, with that child seed, so the rows (and the
+    stopping point) depend only on the config and the seed. `progress(done, most)` is
+    called after each block."""
+    cap, block = int(cfg.max_replications), int(cfg.replication_block)
+    width = float(cfg.ci_width)
+    counts, stable = [0] * n_points, [0] * n_points
+    open_points = list(range(n_points))
+    rows: list[dict] = []
+    first = None
+    while open_points:
+        chosen = [
+            k * cap + i for k in open_points for i in range(counts[k], min(counts[k] + block, cap))
+        ]
+        found, model = run(chosen, collect_trace and first is None, None)
+        if first is None:
+            first = model
+        for row in found:
+            k = row["point"]
+            counts[k] += 1
+            stable[k] += bool(row["stable"])
+        rows += found
+        if progress is not None:
+            progress(len(rows), n_points * cap)
+        still = []
+        for k in open_points:
+            _, low, high = proportion_interval(stable[k], counts[k])
+            if high - low > width and counts[k] < cap:
+                still.append(k)
+        open_points = still
+    for row in rows:
+        row["replications"] = counts[row["point"]]  # what ran at its point
+    rows.sort(key=lambda row: row["replication"])
     return rows, first
 
 

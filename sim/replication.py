@@ -56,6 +56,12 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(int(seed)).spawn(int(replications))
 
 
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """Replication `replication`'s seed alone: the same as `replication_seeds`' child of
+    that index (a spawned child's key is its index), without spawning the others."""
+    return np.random.SeedSequence(int(seed), spawn_key=(int(replication),))
+
+
 def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generator) -> float:
     """One draw around `value` (see `sim.designs.Distribution`)."""
     match Distribution(dist):

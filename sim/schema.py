@@ -229,7 +229,12 @@ class SimConfig:
     max_outcomes: int = 2_000_000
     results_dir: str = "results"
     sweep_name: str = "adhoc"
-    replications: int = 1
+    replications: Any = 1  # an integer >= 1, or "auto" (ci_width, max_replications,
+    # replication_block): replications at each design point until the stable share's 95%
+    # interval is at most ci_width wide
+    ci_width: float = 0.1
+    max_replications: int = 1000
+    replication_block: int = 20
     replication: int | None = None  # re-run only this replication of the job (0-based)
     uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
     guarantees_offer: str = "all"  # a key of guarantee_packages

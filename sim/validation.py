@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.designs import (
+    AUTO,
     MULTIPLIERS,
     PARTY_KINDS,
     SPREAD_DEFAULTS,
@@ -403,7 +404,16 @@ def validate(cfg: Any) -> None:
             "non-negative saliences, not all zero",
         )
 
-    _check(cfg.replications >= 1, "replications", cfg.replications, "an integer >= 1")
+    reps = cfg.replications
+    ok = reps == AUTO or (isinstance(reps, int) and not isinstance(reps, bool) and reps >= 1)
+    _check(ok, "replications", reps, f"an integer >= 1 or {AUTO!r}")
+    if reps == AUTO:
+        width = cfg.ci_width
+        _check(0 < width < 1, "ci_width", width, "a number in (0, 1): the widest 95% interval")
+        most = cfg.max_replications
+        _check(most >= 1, "max_replications", most, "an integer >= 1")
+        block = cfg.replication_block
+        _check(1 <= block <= most, "replication_block", block, f"an integer in [1, {most}]")
     _check_war_sides(cfg, parties)
     _check_uncertainty(cfg, parties)
     per_job = replications_per_job(cfg)
