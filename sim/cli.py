@@ -14,7 +14,14 @@ import pandas as pd
 
 from sim import results, solutions
 from sim.designs import replications_per_job
-from sim.experiment import ANNOUNCE_FROM, JobProgress, announce, run_replications, run_sweep_job
+from sim.experiment import (
+    ANNOUNCE_FROM,
+    JobProgress,
+    announce,
+    run_replications,
+    run_sweep_job,
+    run_sweep_pack,
+)
 from sim.model import NegotiationModel
 from sim.problem import Scenario
 from sim.replication import CONCEPTS, concept_outcomes
@@ -236,5 +243,7 @@ def run_job(cfg: Any) -> Any:
 
     hc = HydraConfig.get() if HydraConfig.initialized() else None
     if hc is not None and hc.mode == RunMode.MULTIRUN:
+        if cfg.sweep_pack is not None:
+            return run_sweep_pack(cfg, Path(hc.sweep.dir))
         return run_sweep_job(cfg, Path(hc.sweep.dir))
     return run_single(cfg)

@@ -5,6 +5,7 @@ The command line's single run, which prints and plots, is `sim.cli`."""
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import os
 import shlex
@@ -56,7 +57,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
     skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
-    skip |= {"aliases"}
+    skip |= {"aliases", "sweep_pack"}
     for key, value in cfg.items():
         if key not in skip:
             out[key] = str(value) if isinstance(value, enum.Enum) else value
@@ -86,16 +87,18 @@ def run_replications(
     cfg: Any,
     collect_trace: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    overrides: str | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model (with its trace). The
     replications negotiate as batches (`sim.replication.negotiate`): the same rows as one
     at a time. `progress(done, total)` is called after each batch. Under
-    `replications=auto`, `auto_replications` decides how many run at each point."""
+    `replications=auto`, `auto_replications` decides how many run at each point. The rows'
+    `overrides` are the job's command line (`task_overrides`) unless given."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
-    params["overrides"] = task_overrides()
+    params["overrides"] = task_overrides() if overrides is None else overrides
     params["code_version"] = CODE_VERSION
     digest = job_hash(cfg)
     points = design_points(cfg)  # [{}] unless some uncertainty is a grid
@@ -227,8 +230,50 @@ ROW_BYTES = 11_000  # a result row held in memory until the job writes it (READM
 ANNOUNCE_FROM = 1_000  # replications per job from which a run says what it will do
 
 
-def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
-    """One job of a multirun: skip if done, else run and write its rows atomically.
+def run_sweep_pack(cfg: Any, sweep_dir: Path) -> float:
+    """A packed job (`sim.sweeper`): each of its points run as a job of its own
+    (`run_sweep_job`), its rows written as it finishes; a point whose values cannot be set
+    is recorded as a failed job. Returns the mean of the points' scores."""
+    from sim.sweeper import apply_point, read_pack
+
+    scores = []
+    for overrides, varying in read_pack(sweep_dir, int(cfg.sweep_pack)):
+        text = shlex.join(overrides)
+        try:
+            point = apply_point(cfg, varying)
+        except Exception as exc:  # a value that cannot be set: named by its overrides
+            digest = hashlib.sha256(f"{text}|{CODE_VERSION}".encode()).hexdigest()[:16]
+            scores.append(record_failure(cfg, sweep_dir, exc, text, digest))
+            continue
+        scores.append(run_sweep_job(point, sweep_dir, overrides=text))
+    return float(sum(scores) / len(scores)) if scores else 0.0
+
+
+def record_failure(
+    cfg: Any, sweep_dir: Path, exc: BaseException, overrides: str, digest: str
+) -> float:
+    """A job that raised: its parameters and the error as its `.failed` file (so that the
+    sweep goes on and a rerun tries it again); -inf, the worst score for a search (NaN
+    would end Optuna's study)."""
+    from sim.errors import one_line
+    from sim.results import report_progress
+
+    error_row = {
+        **_safe_parameters(cfg),
+        "overrides": overrides,
+        "code_version": CODE_VERSION,
+        "job": digest,
+        "error": one_line(exc),
+    }
+    failed = Path(sweep_dir) / "jobs" / f"{digest}.failed.parquet"
+    write_parquet_atomic(pd.DataFrame([error_row]), failed)
+    report_progress(sweep_dir, f"job {digest} FAILED: {error_row['error']}")
+    return float("-inf")
+
+
+def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> float:
+    """One job of a multirun (or one point of a packed job, its `overrides` given): skip
+    if done, else run and write its rows atomically.
 
     A job that raises is written as a `.failed` file with its parameters and the error,
     so the sweep goes on and a rerun tries it again. Returns the mean stability score
@@ -250,19 +295,12 @@ def run_sweep_job(cfg: Any, sweep_dir: Path) -> float:
     try:
         if replications_per_job(cfg) >= ANNOUNCE_FROM:
             report_progress(sweep_dir, f"job {done.stem}: {announce(cfg)}")
-        rows, _ = run_replications(cfg, progress=JobProgress(f"job {done.stem}"))
+        rows, _ = run_replications(
+            cfg, progress=JobProgress(f"job {done.stem}"), overrides=overrides
+        )
     except Exception as exc:
-        from sim.errors import one_line
-
-        error_row = {
-            **_safe_parameters(cfg),
-            "code_version": CODE_VERSION,
-            "job": job_hash(cfg),
-            "error": one_line(exc),
-        }
-        write_parquet_atomic(pd.DataFrame([error_row]), failed)
-        report_progress(sweep_dir, f"job {done.stem} FAILED: {error_row['error']}")
-        return float("-inf")  # the worst score for a search (NaN would end Optuna's study)
+        text = task_overrides() if overrides is None else overrides
+        return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
     frame = rows_frame(rows)
     frame["error"] = None
     write_parquet_atomic(frame, done)

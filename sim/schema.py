@@ -236,6 +236,7 @@ class SimConfig:
     max_replications: int = 1000
     replication_block: int = 20
     replication: int | None = None  # re-run only this replication of the job (0-based)
+    sweep_pack: int | None = None  # set by the packed sweeper (sim.sweeper): the job's points
     uncertainty: UncertaintyConf = field(default_factory=UncertaintyConf)
     guarantees_offer: str = "all"  # a key of guarantee_packages
     guarantee_packages: dict[str, list[str] | None] = field(default_factory=dict)
@@ -263,8 +264,12 @@ def schema_node() -> DictConfig:
 
 
 def register_configs() -> None:
-    """Register the schema so that `conf/config.yaml` can extend it."""
+    """Register the schema so that `conf/config.yaml` can extend it, and the packed
+    sweeper's config (`hydra/sweeper=packed`)."""
+    from sim.sweeper import register
+
     ConfigStore.instance().store(name="sim_schema", node=schema_node())
+    register()
 
 
 class PlainConfig(dict):

@@ -52,6 +52,7 @@ LAYER_OF = {
             "results",
             "experiment",
             "errors",
+            "sweeper",
         ),
         "experiment",
     ),
