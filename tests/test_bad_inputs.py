@@ -261,7 +261,11 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         None,
         "max_rounds: got -5; allowed: " + MAX_ROUNDS_RULE,
     ),
-    "replications_0": (["replications=0"], None, "replications: got 0; allowed: an integer >= 1"),
+    "replications_0": (
+        ["replications=0"],
+        None,
+        "replications: got 0; allowed: an integer >= 1 or 'auto'",
+    ),
     "replication_out_of_range": (
         ["replications=3", "replication=3"],
         None,

@@ -335,7 +335,7 @@ CASES = [
         "allowed: null: the issue is categorical (use table / red_line)",
     ),
     # --- replications, uncertainty, levers, stability
-    (["replications=0"], None, "replications: got 0; allowed: an integer >= 1"),
+    (["replications=0"], None, "replications: got 0; allowed: an integer >= 1 or 'auto'"),
     (
         [],
         {"uncertainty": {"us_support": {"dist": "normal", "scale": -1.0}}},
