@@ -86,13 +86,17 @@ def base_value(cfg: Any, u: Uncertain) -> float:
 
 
 def draw_uncertain(
-    cfg: Any, rng: np.random.Generator, point: dict[str, float] | None = None
+    cfg: Any,
+    rng: np.random.Generator,
+    point: dict[str, float] | None = None,
+    active: list[Uncertain] | None = None,
 ) -> dict[str, float]:
     """Drawn values (or multipliers, for war_costs and salience) by key, in draw order
     (`sim.designs.uncertain_parameters`); a grid parameter takes its value at this
-    replication's design `point`, drawing nothing (`sim.designs.design_points`)."""
+    replication's design `point`, drawing nothing (`sim.designs.design_points`). `active`:
+    `active_uncertainties(cfg)`, if the caller has it."""
     out = {}
-    for u in active_uncertainties(cfg):
+    for u in active_uncertainties(cfg) if active is None else active:
         if u.kind == "salience":  # see apply_draws
             continue
         if u.dist is Distribution.grid:
@@ -104,9 +108,15 @@ def draw_uncertain(
 
 
 def apply_draws(
-    scenario: Scenario, cfg: Any, draws: dict[str, float], rng: np.random.Generator
+    scenario: Scenario,
+    cfg: Any,
+    draws: dict[str, float],
+    rng: np.random.Generator,
+    active: list[Uncertain] | None = None,
 ) -> tuple[Scenario, war.WarParameters]:
-    """The replication's scenario and war parameters after the draws."""
+    """The replication's scenario and war parameters after the draws (`active`:
+    `active_uncertainties(cfg)`, if the caller has it)."""
+    active = active_uncertainties(cfg) if active is None else active
     wp = scenario.war_params
     parties = list(scenario.parties)
     supporters = list(cfg.war.support)
@@ -128,11 +138,11 @@ def apply_draws(
         aggressor_capacity=draws.get(f"war.capacity.{aggressor}", wp.aggressor_capacity),
         defender_capacity=draws.get(f"war.capacity.{defender}", wp.defender_capacity),
     )
-    if any(u.kind in ("war_cost", "war_costs") for u in active_uncertainties(cfg)):
+    if any(u.kind in ("war_cost", "war_costs") for u in active):
         changes["war_costs"] = costs
-    if any(u.kind == "capability" for u in active_uncertainties(cfg)):
+    if any(u.kind == "capability" for u in active):
         changes["capabilities"] = capabilities
-    salience = [u for u in active_uncertainties(cfg) if u.kind == "salience"]
+    salience = [u for u in active if u.kind == "salience"]
     if salience:
         # Every party's saliences get independent factors of mean ~1, then renormalise.
         spread = salience[0]
@@ -566,13 +576,16 @@ def replication_inputs(
     cfg: Any,
     seed: np.random.SeedSequence,
     point: dict[str, float] | None = None,
+    active: list[Uncertain] | None = None,
 ) -> ReplicationInputs:
     """Draw one replication's uncertain parameters (grid parameters at `point`); its
-    three random streams (draws, negotiation, stability) are children of its SeedSequence."""
+    three random streams (draws, negotiation, stability) are children of its SeedSequence.
+    `active`: `active_uncertainties(cfg)`, if the caller has it."""
     draws_seed, model_seed, stability_seed = seed.spawn(3)
     draws_rng = np.random.default_rng(draws_seed)
-    draws = draw_uncertain(cfg, draws_rng, point)
-    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng)
+    active = active_uncertainties(cfg) if active is None else active
+    draws = draw_uncertain(cfg, draws_rng, point, active)
+    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng, active)
     return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
 
 
@@ -610,10 +623,11 @@ def negotiate(
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
     cache: dict[int, tuple] = {}
+    active = active_uncertainties(cfg)  # once for the job: every replication draws these
     first = None
     start = 0
     if trace_first and seeds:
-        x = replication_inputs(scenario, cfg, seeds[0], points[0] if points else None)
+        x = replication_inputs(scenario, cfg, seeds[0], points[0] if points else None, active)
         first = NegotiationModel(
             x.scenario,
             NegotiationSettings.from_config(cfg, collect_trace=True),
@@ -624,7 +638,7 @@ def negotiate(
         start = 1
     for begin in range(start, len(seeds), size):
         inputs = [
-            replication_inputs(scenario, cfg, seeds[k], points[k] if points else None)
+            replication_inputs(scenario, cfg, seeds[k], points[k] if points else None, active)
             for k in range(begin, min(begin + size, len(seeds)))
         ]
         batch = NegotiationBatch(
