@@ -410,3 +410,12 @@ def test_a_model_without_a_mediator_says_so():
         NegotiationModel(scenario, rng=0)
     settings = NegotiationSettings.from_config(compose_config(["scenario=template"]))
     assert settings.mediator == "broker"
+
+
+def test_the_rules_preset_sweeps_any_scenario(tmp_path):
+    args = ["-m", "sweep=rules", "scenario=template", "replications=2", "max_rounds=8"]
+    run = run_sim([*args, f"results_dir={tmp_path}"])
+    assert run.returncode == 0, run.show()
+    frame = pd.read_parquet(sweep_dir(tmp_path, "rules") / "results.parquet")
+    assert frame.groupby(["protocol", "seating", "bargaining"]).size().tolist() == [2] * 8
+    assert frame["error"].isna().all() and frame["war_costs_drawn"].nunique() == 2
