@@ -88,19 +88,21 @@ def run_replications(
     collect_trace: bool = False,
     progress: Callable[[int, int], None] | None = None,
     overrides: str | None = None,
+    digest: str | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model (with its trace). The
     replications negotiate as batches (`sim.replication.negotiate`): the same rows as one
     at a time. `progress(done, total)` is called after each batch. Under
     `replications=auto`, `auto_replications` decides how many run at each point. The rows'
-    `overrides` are the job's command line (`task_overrides`) unless given."""
+    `overrides` are the job's command line (`task_overrides`) unless given, their `job`
+    its `job_hash` unless given."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     scenario = build_scenario(cfg)
     params = flat_parameters(cfg)
     params["overrides"] = task_overrides() if overrides is None else overrides
     params["code_version"] = CODE_VERSION
-    digest = job_hash(cfg)
+    digest = job_hash(cfg) if digest is None else digest
     points = design_points(cfg)  # [{}] unless some uncertainty is a grid
     repeats = repeats_per_point(cfg)
     fast = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
@@ -296,7 +298,7 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
         if replications_per_job(cfg) >= ANNOUNCE_FROM:
             report_progress(sweep_dir, f"job {done.stem}: {announce(cfg)}")
         rows, _ = run_replications(
-            cfg, progress=JobProgress(f"job {done.stem}"), overrides=overrides
+            cfg, progress=JobProgress(f"job {done.stem}"), overrides=overrides, digest=done.stem
         )
     except Exception as exc:
         text = task_overrides() if overrides is None else overrides

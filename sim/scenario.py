@@ -20,7 +20,7 @@ from sim.preferences import (
 )
 from sim.problem import PartyStrategy, Scenario
 from sim.settings import Side, StrategyName, WarStakes
-from sim.validation import ConfigError, alias_targets, as_given, prepare, validate
+from sim.validation import ConfigError, as_given, prepare, validate
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -192,8 +192,7 @@ def build_scenario(cfg: Any) -> Scenario:
 
     `cfg` is pruned in place first (`sim.validation.prepare`: its aliases checked, the
     entries set to null dropped), so that whatever reads it next sees the same config."""
-    prepare(cfg)
-    targets = alias_targets(cfg)
+    targets = prepare(cfg)
     cfg = offer_levels(cfg)
     try:
         validate(cfg)

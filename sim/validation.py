@@ -542,14 +542,14 @@ def as_given(key: str, targets: dict[str, str]) -> str:
     return key
 
 
-def check_aliases(cfg: Any) -> list[str]:
+def check_aliases(cfg: Any) -> dict[str, str]:
     """A scenario's aliases (`aliases`, docs/new-conflict.md): short names outside the
     schema, at the top level or in `uncertainty` (`us_support`, `uncertainty.us_support`),
     that keys follow by interpolation (`war.support.usa: ${us_support}`). Any other key
-    outside the schema (a misspelling) is a ConfigError. Returns the aliases in use: an
-    alias no key follows any more (its key was set directly) is dropped from `cfg`."""
+    outside the schema (a misspelling) is a ConfigError. An alias no key follows any more
+    (its key was set directly) is dropped from `cfg`. Returns `alias_targets(cfg)`."""
     if not isinstance(cfg, DictConfig):
-        return []
+        return {}
     declared = list(cfg.get("aliases") or ())
     for alias in declared:
         top, _, rest = alias.partition(".")
@@ -569,20 +569,22 @@ def check_aliases(cfg: Any) -> list[str]:
                 f"a key of the config ({sorted(known)}) or an alias the scenario declares "
                 f"in `aliases` ({declared})",
             )
-    used = set(alias_targets(cfg).values())
+    targets = alias_targets(cfg)
+    used = set(targets.values())
     for alias in declared:
         if alias not in used and OmegaConf.select(cfg, alias) is not None:
             top, _, rest = alias.partition(".")
             node = cfg.uncertainty if rest else cfg
             with open_dict(node):
                 del node[rest or top]
-    return [alias for alias in declared if alias in used]
+    return targets
 
 
-def prepare(cfg: Any) -> Any:
+def prepare(cfg: Any) -> dict[str, str]:
     """Check the aliases (`check_aliases`) and drop, in place, the entries set to null in
-    `DROPPABLE` blocks; returns `cfg`. Idempotent."""
-    check_aliases(cfg)
+    `DROPPABLE` blocks; returns the keys that follow an alias (`alias_targets`).
+    Idempotent."""
+    targets = check_aliases(cfg)
     for path in DROPPABLE:
         node = OmegaConf.select(cfg, path) if isinstance(cfg, DictConfig) else None
         if node is None:
@@ -592,4 +594,4 @@ def prepare(cfg: Any) -> Any:
             with open_dict(node):
                 for key in gone:
                     del node[key]
-    return cfg
+    return targets
