@@ -41,7 +41,7 @@ from sim.schema import plain
 
 
 def _flat(key: str, value: Any) -> dict[str, Any]:
-    """A nested block as dotted columns (`war.drift.supports.usa`), lists as text."""
+    """A nested block as dotted columns (`war.drift.supports.<party>`), lists as text."""
     if isinstance(value, Mapping):
         return {k: v for name, sub in value.items() for k, v in _flat(f"{key}.{name}", sub).items()}
     if isinstance(value, enum.Enum):
@@ -53,7 +53,7 @@ def _flat(key: str, value: Any) -> dict[str, Any]:
 
 def flat_parameters(cfg: Any) -> dict[str, Any]:
     """The job's parameters as flat columns: settings (a scenario's aliases among them,
-    e.g. `us_support`), war, each party's strategy, the drawn parameters' spreads."""
+    e.g. `ally_support`), war, each party's strategy, the drawn parameters' spreads."""
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
     skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
@@ -267,7 +267,7 @@ def record_failure(
         "job": digest,
         "error": one_line(exc),
     }
-    failed = Path(sweep_dir) / "jobs" / f"{digest}.failed.parquet"
+    _, failed = job_paths(sweep_dir, cfg, digest)
     write_parquet_atomic(pd.DataFrame([error_row]), failed)
     report_progress(sweep_dir, f"job {digest} FAILED: {error_row['error']}")
     return float("-inf")

@@ -51,15 +51,15 @@ STABILITY_COLUMNS = (
 STABILITY_PARTS = ("ir_margin", "blocking_surplus", "robustness", "durability", "commitment_ratio")
 
 
-def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
-    """Independent child seeds for a job's replications (NumPy's SeedSequence.spawn)."""
-    return np.random.SeedSequence(int(seed)).spawn(int(replications))
-
-
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    """Replication `replication`'s seed alone: the same as `replication_seeds`' child of
-    that index (a spawned child's key is its index), without spawning the others."""
+    """Replication `replication`'s independent child seed: the child of that index that
+    `SeedSequence(seed).spawn` would give (a spawned child's key is its index)."""
     return np.random.SeedSequence(int(seed), spawn_key=(int(replication),))
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """The child seeds of a job's first `replications` replications (`replication_seed`)."""
+    return [replication_seed(seed, r) for r in range(int(replications))]
 
 
 def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generator) -> float:

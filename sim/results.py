@@ -173,10 +173,13 @@ def job_hash(cfg: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def job_paths(sweep_dir: str | os.PathLike, cfg: Any) -> tuple[Path, Path]:
-    """Where a job's rows go when it succeeds, and its error row when it fails."""
+def job_paths(
+    sweep_dir: str | os.PathLike, cfg: Any, digest: str | None = None
+) -> tuple[Path, Path]:
+    """Where a job's rows go when it succeeds, and its error row when it fails; `digest`
+    names the job instead of its `job_hash`."""
     jobs = Path(sweep_dir) / "jobs"
-    digest = job_hash(cfg)
+    digest = job_hash(cfg) if digest is None else digest
     return jobs / f"{digest}.parquet", jobs / f"{digest}.failed.parquet"
 
 

@@ -512,8 +512,8 @@ UNCERTAINTY_KEYS = frozenset(f.name for f in dataclasses.fields(UncertaintyConf)
 
 
 def alias_targets(cfg: Any) -> dict[str, str]:
-    """Key -> the alias it follows (`war.support.usa: ${us_support}` gives
-    `{"war.support.usa": "us_support"}`), for the aliases `cfg.aliases` declares."""
+    """Key -> the alias it follows (`war.support.ally: ${ally_support}` gives
+    `{"war.support.ally": "ally_support"}`), for the aliases `cfg.aliases` declares."""
     if not isinstance(cfg, DictConfig):
         return {}
     declared = set(cfg.get("aliases") or ())
@@ -534,8 +534,8 @@ def alias_targets(cfg: Any) -> dict[str, str]:
 
 def as_given(key: str, targets: dict[str, str]) -> str:
     """`key` as the user may have written it: through the alias it follows, if any
-    (`war.support.usa` -> `us_support`, `uncertainty.war.support.usa.scale` ->
-    `uncertainty.us_support.scale`)."""
+    (`war.support.ally` -> `ally_support`, `uncertainty.war.support.ally.scale` ->
+    `uncertainty.ally_support.scale`)."""
     for target, alias in targets.items():
         if key == target or key.startswith(f"{target}."):
             return alias + key[len(target) :]
@@ -544,8 +544,8 @@ def as_given(key: str, targets: dict[str, str]) -> str:
 
 def check_aliases(cfg: Any) -> dict[str, str]:
     """A scenario's aliases (`aliases`, docs/new-conflict.md): short names outside the
-    schema, at the top level or in `uncertainty` (`us_support`, `uncertainty.us_support`),
-    that keys follow by interpolation (`war.support.usa: ${us_support}`). Any other key
+    schema, at the top level or in `uncertainty` (`ally_support`, `uncertainty.ally_support`),
+    that keys follow by interpolation (`war.support.ally: ${ally_support}`). Any other key
     outside the schema (a misspelling) is a ConfigError. An alias no key follows any more
     (its key was set directly) is dropped from `cfg`. Returns `alias_targets(cfg)`."""
     if not isinstance(cfg, DictConfig):

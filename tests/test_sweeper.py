@@ -90,35 +90,26 @@ def test_a_rerun_runs_only_the_points_not_done(basic_and_packed):
     assert {p.name for p in job_files(sweep_dir(results))} == {p.name for p in files}
 
 
+def _adhoc_sweep(results, swept: str, per_job: int) -> tuple[object, pd.DataFrame | None]:
+    """`python -m sim -m <swept> max_rounds=5` packed `per_job` points a job; its run and
+    its results frame (None if it wrote none)."""
+    args = ["-m", swept, "max_rounds=5", f"results_dir={results}"]
+    run = run_sim([*args, f"hydra.sweeper.points_per_job={per_job}"])
+    path = sweep_dir(results, "adhoc") / "results.parquet"
+    return run, pd.read_parquet(path) if path.exists() else None
+
+
 def test_a_point_whose_value_cannot_be_set_fails_alone(tmp_path):
-    run = run_sim(
-        [
-            "-m",
-            "protocol=single_text,nope",
-            "max_rounds=5",
-            f"results_dir={tmp_path}",
-            "hydra.sweeper.points_per_job=2",
-        ]
-    )
+    run, frame = _adhoc_sweep(tmp_path, "protocol=single_text,nope", per_job=2)
     assert run.returncode == 3, run.show()
-    frame = pd.read_parquet(sweep_dir(tmp_path, "adhoc") / "results.parquet")
     failed = frame[frame["error"].notna()]
     assert len(failed) == 1 and failed["error"].iloc[0].startswith("protocol: Invalid value 'nope'")
     assert frame["error"].isna().sum() == 1
 
 
 def test_scenarios_are_packed_apart(tmp_path):
-    run = run_sim(
-        [
-            "-m",
-            "scenario=brussels_2025,template",
-            "max_rounds=5",
-            f"results_dir={tmp_path}",
-            "hydra.sweeper.points_per_job=10",
-        ]
-    )
+    run, frame = _adhoc_sweep(tmp_path, "scenario=brussels_2025,template", per_job=10)
     assert run.returncode == 0, run.show()
-    frame = pd.read_parquet(sweep_dir(tmp_path, "adhoc") / "results.parquet")
     assert sorted(frame["scenario"]) == ["brussels_2025", "template"]
     packs = json.loads((sweep_dir(tmp_path, "adhoc") / PACKS_FILE).read_text())["packs"]
     assert len(packs) == 2
