@@ -23,7 +23,7 @@ def main() -> None:
     and print one line ourselves, unless the user set HYDRA_FULL_ERROR=1 to see it all.
     """
     os.environ["HYDRA_FULL_ERROR"] = "1"
-    from sim.app import hydra_main
+    from sim.hydra_main import hydra_main
 
     try:
         refuse_empty_dicts(sys.argv[1:])

@@ -56,7 +56,7 @@ LAYER_OF = {
         ),
         "experiment",
     ),
-    **dict.fromkeys(("app", "__main__", "plots", "callbacks", "cli"), "front"),
+    **dict.fromkeys(("hydra_main", "__main__", "plots", "callbacks", "cli"), "front"),
 }
 CONFIG_PACKAGES = ("hydra", "omegaconf")  # the config system: experiment and front only
 
@@ -253,7 +253,7 @@ def test_result_modules_are_the_engine_and_what_builds_a_replication():
     # A job's rows: which replications run, their columns, a failed job's error message.
     for name in ("experiment", "results", "errors"):
         assert name in modules
-    for name in ("plots", "app", "callbacks", "__main__", "cli"):
+    for name in ("plots", "hydra_main", "callbacks", "__main__", "cli"):
         assert name not in modules
     assert modules == sorted(modules)
 
