@@ -183,9 +183,22 @@ def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | Non
     row of panels for each combination of the others (`sim.plots.sweep_heatmap`'s
     facets), as many of them as `MAX_FACETS` rows allow; any left over is pooled, and
     the figure's title says so."""
+    fig = heatmap_figure(frame, swept_keys(config))
+    if fig is None:
+        return None
+    path = sweep_dir / "heatmap.png"
+    tmp = sweep_dir / ".heatmap.png.tmp"
+    fig.savefig(tmp, dpi=120, format="png")
+    tmp.replace(path)
+    return path
+
+
+def heatmap_figure(frame: Any, swept: list[str]) -> Any:
+    """A sweep's heatmap figure (`write_heatmap`) over its swept keys, or None when there
+    is nothing to draw."""
     from sim.plots import MAX_FACETS, facet_values, sweep_heatmap
 
-    frame, keys = heatmap_axes(frame, swept_keys(config))
+    frame, keys = heatmap_axes(frame, swept)
     if not keys or frame.empty or "agreement" not in frame:
         return None
     x = keys[0]
@@ -198,8 +211,4 @@ def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | Non
     fig = sweep_heatmap(frame, x, y, facets=facets)
     if pooled:
         fig.suptitle(f"pooled over {', '.join(pooled)} (too many combinations to facet)")
-    path = sweep_dir / "heatmap.png"
-    tmp = sweep_dir / ".heatmap.png.tmp"
-    fig.savefig(tmp, dpi=120, format="png")
-    tmp.replace(path)
-    return path
+    return fig

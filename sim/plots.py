@@ -248,6 +248,8 @@ def plot_bargaining(
     *,
     title: str | None = None,
     legend: bool = True,
+    trail: Sequence[int] | None = None,
+    live: bool = False,
 ) -> Figure:
     """The bargaining picture of two parties: every outcome in their utility plane.
 
@@ -266,6 +268,9 @@ def plot_bargaining(
     outcome : the agreed outcome's index, or None without one.
     pair : the parties on the x and y axes; None: the war's aggressor and defender (the
         first two parties without a war).
+    trail : the texts or offers on the table round by round (outcome indices), drawn as
+        their path, the last one ringed.
+    live : the talks go on (no "no agreement" note without an outcome).
     """
     from sim import solutions
     from sim.replication import concept_outcomes
@@ -355,7 +360,22 @@ def plot_bargaining(
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": GREY, "lw": 0.5},
             zorder=7,
         )
-    if outcome is None or outcome < 0:
+    if trail is not None and len(trail):
+        path = np.asarray(trail, dtype=int)
+        ax.plot(x[path], y[path], color=VERMILLION, lw=1.0, alpha=0.7, zorder=5)
+        ax.plot(
+            x[path[-1]],
+            y[path[-1]],
+            marker="o",
+            ms=11,
+            mfc="none",
+            mec=VERMILLION,
+            mew=2,
+            ls="none",
+            zorder=6,
+            label=f"text on the table (round {len(path)})",
+        )
+    if (outcome is None or outcome < 0) and not live:
         ax.text(
             0.98,
             0.02,

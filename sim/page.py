@@ -1,0 +1,435 @@
+"""The interactive page (`./dev app`): watch a negotiation round by round, explore a sweep.
+
+Built with Solara and Mesa's visualization: the controls are Mesa's `UserInputs` over
+`model_params` (`sim.page_model.model_controls`), the model a Mesa model with keyword-only
+parameters (`sim.page_model.PageNegotiation`) and the live figures read its DataCollector.
+Solara is used directly where SolaraViz cannot do the job: its controls are fixed when the
+page starts (ours follow the chosen scenario's parties), it rebuilds the model only on
+Reset, and its draggable grid needs a component that solara-assets does not bundle (an
+empty plot area offline).
+
+Run with `./dev app` (`solara run sim.page`); `Page` is the page.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off screen, in server threads
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+import solara.lab  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from mesa.visualization.solara_viz import UserInputs  # noqa: E402
+
+from sim import plots  # noqa: E402
+from sim.errors import one_line  # noqa: E402
+from sim.page_model import (  # noqa: E402
+    DEFAULT_SCENARIO,
+    PageNegotiation,
+    compose,
+    deal_levels,
+    margins,
+    model_controls,
+    replay_overrides,
+    scenario_names,
+    stability_table,
+    why_it_fails,
+)
+
+RESULTS_DIR = Path(os.environ.get("SIM_RESULTS_DIR", "results"))
+PLAY_INTERVAL = 0.15  # seconds between rounds while playing
+DPI = 72
+
+
+def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
+    """A figure as PNG bytes; the figure is closed."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def build_model(
+    scenario: str, overrides: str, replication: int, values: dict[str, Any]
+) -> tuple[PageNegotiation | None, str | None]:
+    """The page's model for these controls, or the command line's one-line error."""
+    try:
+        return (
+            PageNegotiation(
+                scenario=scenario, overrides=overrides, replication=replication, **values
+            ),
+            None,
+        )
+    except Exception as exc:  # bad input: the CLI's one line, never a traceback
+        return None, f"error: {one_line(exc)}"
+
+
+# -- figures of the live model -------------------------------------------------------------
+
+
+def trajectory_figure(model: PageNegotiation) -> Figure:
+    """Each party's utility of the text on the table against its BATNA, so far."""
+    trace = model.trace()
+    end = model.round if model.ended else None
+    label = f"{model.reason}, round {model.round}" if model.ended else None
+    if trace.empty:
+        fig, ax = plt.subplots(figsize=(9, 4.6))
+        ax.set_title("Utility of the text on the table: press Step or Play")
+        return fig
+    fig = plots.plot_trajectory(trace, model.parties, end, label)
+    return fig
+
+
+def bargaining_figure(model: PageNegotiation, pair: tuple[str, str] | None) -> Figure:
+    """The outcomes in the utility plane of two parties, the text's path so far and the
+    deal (`sim.plots.plot_bargaining` with the current BATNAs)."""
+    deal = model.agreement if model.ended else None
+    fig = plots.plot_bargaining(
+        model.scenarios[0],
+        model.reservations,
+        deal,
+        pair,
+        trail=model.text_trail(),
+        live=not model.ended,
+    )
+    return fig
+
+
+def contact_line_figure(model: PageNegotiation) -> Figure:
+    """The contact line round by round, with the territory in the text."""
+    cfg = model.config
+    issue = str(cfg.war.territory_issue)
+    anchors = dict(cfg.issues[issue].anchors) if issue in cfg.issues else {}
+    trace = model.trace()
+    if trace.empty:
+        trace = pd.DataFrame({"round": [0], "contact_line": [model.contact_line]})
+    agreed = None
+    if model.ended and model.agreement is not None and issue in model.space.names:
+        k = model.space.names.index(issue)
+        agreed = float(model.space.grid_positions[model.agreement, k])
+    fig = plots.plot_contact_line(
+        trace, anchors, end_round=model.round if model.ended else None, agreed=agreed, territory=issue
+    )
+    return fig
+
+
+# -- components -------------------------------------------------------------------------------
+
+
+@solara.component
+def LiveFigures(model: PageNegotiation, round_: int, pair: tuple[str, str] | None) -> None:
+    """The three live figures; redrawn when the round (or the model) changes."""
+    images = solara.use_memo(
+        lambda: (
+            figure_png(trajectory_figure(model)),
+            figure_png(bargaining_figure(model, pair)),
+            figure_png(contact_line_figure(model)),
+        ),
+        dependencies=[id(model), round_, pair],
+    )
+    with solara.Column(classes=["live-figures"]):
+        solara.Image(images[0], classes=["trajectory-figure"])
+        solara.Image(images[1], classes=["bargaining-figure"])
+        solara.Image(images[2], classes=["contact-line-figure"])
+
+
+@solara.component
+def DealPanel(model: PageNegotiation, round_: int) -> None:
+    """At the end: the deal in words, binding or not and why, margins, stability."""
+    from sim.cli import format_negotiation
+
+    row = solara.use_memo(
+        lambda: model.row() if model.ended else None, dependencies=[id(model), round_]
+    )
+    if row is None:
+        solara.Markdown(f"Round {model.round}: the talks go on.", style={"color": "#555"})
+        return
+    with solara.Card("The outcome", classes=["deal-panel"]):
+        levels = deal_levels(model)
+        if levels:
+            kind = "binding" if row["binding"] else "NOT binding"
+            solara.Markdown(
+                f"**{kind} agreement** in round {row['round']} (month {row['months']:g}): "
+                + "; ".join(f"{issue} = **{level}**" for issue, level in levels.items())
+            )
+            if not row["binding"]:
+                solara.Markdown(
+                    "Not binding: a party that controls one of its terms has not signed "
+                    f"(walked out: {row['walked_out'] or 'none'})."
+                )
+        else:
+            solara.Markdown(f"**No agreement** ({row['reason']}, round {row['round']}).")
+        solara.Preformatted(format_negotiation(model, row), classes=["deal-text"])
+        solara.Markdown("**Each party's margin over its BATNA**")
+        solara.DataFrame(margins(row, model.parties).round(3), items_per_page=20)
+        if row["agreement"]:
+            verdict = "stable" if row["stable"] else "not stable"
+            solara.Markdown(f"**Stability: {verdict}**")
+            solara.DataFrame(stability_table(row).round(3), items_per_page=10)
+            for line in why_it_fails(row):
+                solara.Markdown(f"- {line}")
+
+
+@solara.component
+def NegotiationView(
+    scenario: str,
+    set_scenario: Callable[[str], None],
+    overrides: str,
+    replication: int,
+    values: dict[str, Any],
+    set_values: Callable[[dict[str, Any]], None],
+) -> None:
+    """Controls, stepping, live figures and the deal panel of one negotiation."""
+    generation, set_generation = solara.use_state(0)  # Reset: a new model, same controls
+    model, error = solara.use_memo(
+        lambda: build_model(scenario, overrides, replication, values),
+        dependencies=[scenario, overrides, replication, tuple(sorted(values.items())), generation],
+    )
+    round_, set_round = solara.use_state(0)
+    playing = solara.use_reactive(False)
+    pair_text, set_pair_text = solara.use_state("")
+
+    def refresh() -> None:
+        set_round(-1 if model is None else model.round + 1000 * model.ended)
+
+    def step() -> None:
+        if model is not None and not model.ended:
+            model.step()
+            refresh()
+
+    def run_to_end() -> None:
+        if model is not None:
+            model.run_to_end()
+            refresh()
+
+    def play() -> None:
+        while playing.value and model is not None and not model.ended:
+            model.step()
+            refresh()
+            time.sleep(PLAY_INTERVAL)
+        playing.value = False
+
+    solara.lab.use_task(play, dependencies=[playing.value, id(model)], prefer_threaded=True)
+
+    def on_change(name: str, value: Any) -> None:
+        playing.value = False
+        set_values({**values, name: value})
+
+    def reset() -> None:
+        playing.value = False
+        set_generation(generation + 1)
+
+    with solara.Columns([1, 3]):
+        with solara.Column():
+            Controls(scenario, set_scenario, overrides, replication, values, on_change)
+        with solara.Column():
+            Watch(model, error, round_, playing, step, run_to_end, reset, pair_text, set_pair_text)
+
+
+@solara.component
+def Watch(
+    model: PageNegotiation | None,
+    error: str | None,
+    round_: int,
+    playing: solara.Reactive[bool],
+    step: Callable[[], None],
+    run_to_end: Callable[[], None],
+    reset: Callable[[], None],
+    pair_text: str,
+    set_pair_text: Callable[[str], None],
+) -> None:
+    """Stepping buttons, the deal panel and the live figures (or the one-line error)."""
+
+    if error is not None or model is None:
+        solara.Error(error or "error: no model", classes=["page-error"])
+        return
+    parties = list(model.parties)
+    sides = model.problem.war_sides or (0, 1)
+    default_pair = f"{parties[sides[0]]} vs {parties[sides[1]]}"
+    pairs = [f"{a} vs {b}" for a in parties for b in parties if a != b]
+    chosen = pair_text if pair_text in pairs else default_pair
+    pair = tuple(chosen.split(" vs "))
+    with solara.Row(classes=["stepping"]):
+        solara.Button(
+            "Step", on_click=step, disabled=model.ended or playing.value, classes=["step"]
+        )
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=model.ended,
+            classes=["play"],
+        )
+        solara.Button("Run to end", on_click=run_to_end, disabled=model.ended, classes=["run"])
+        solara.Button("Reset", on_click=reset, classes=["reset"])
+        solara.Select("bargaining picture of", value=chosen, values=pairs, on_value=set_pair_text)
+        solara.Text(f"round {model.round}", classes=["round-counter"])
+    DealPanel(model, round_)
+    LiveFigures(model, round_, pair)
+
+
+@solara.component
+def Controls(
+    scenario: str,
+    set_scenario: Callable[[str], None],
+    overrides: str,
+    replication: int,
+    values: dict[str, Any],
+    on_change: Callable[[str, Any], None],
+) -> None:
+    """The scenario and its model parameters (Mesa's `UserInputs` over `model_controls`)."""
+    base = solara.use_memo(
+        lambda: _base_config(scenario, overrides), dependencies=[scenario, overrides]
+    )
+    with solara.Card("Scenario"):
+        solara.Select("scenario", value=scenario, values=scenario_names(), on_value=set_scenario)
+        if overrides:
+            solara.Markdown(f"replaying `{overrides}`, replication {replication}")
+    with solara.Card("Model parameters", classes=["model-parameters"]):
+        if isinstance(base, str):
+            solara.Error(base)
+            return
+        controls = model_controls(base)
+        for key, value in values.items():
+            if key in controls:
+                controls[key] = {**controls[key], "value": value}
+        UserInputs(controls, on_change=on_change)
+
+
+def _base_config(scenario: str, overrides: str) -> Any:
+    """The composed config the controls are read from, or the one-line error."""
+    try:
+        return compose(scenario, shlex.split(overrides))
+    except Exception as exc:
+        return f"error: {one_line(exc)}"
+
+
+def sweep_folders(results_dir: Path = RESULTS_DIR) -> list[str]:
+    """Sweep folders under `results_dir`/sweeps/ (those with job files)."""
+    root = results_dir / "sweeps"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "jobs").is_dir())
+
+
+def swept_columns(frame: pd.DataFrame) -> list[str]:
+    """Keys that take more than one value in the rows' overrides, in order of appearance."""
+    seen: dict[str, set[str]] = {}
+    for text in frame.get("overrides", pd.Series(dtype=str)).dropna().unique():
+        for word in shlex.split(str(text)):
+            key, sep, value = word.partition("=")
+            if sep:
+                seen.setdefault(key, set()).add(value)
+    return [k for k, v in seen.items() if len(v) > 1]
+
+
+def heatmap_png(frame: pd.DataFrame) -> bytes | None:
+    """The sweep's heatmap of the rows (shares with their 95% intervals and counts)."""
+    from sim.callbacks import heatmap_figure
+
+    fig = heatmap_figure(frame, swept_columns(frame))
+    return None if fig is None else figure_png(fig, dpi=80)
+
+
+@solara.component
+def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) -> None:
+    """Choose a sweep folder, see its heatmap, filter its rows, open one as a negotiation."""
+    folders = sweep_folders(results_dir)
+    folder, set_folder = solara.use_state(folders[0] if folders else "")
+    filters, set_filters = solara.use_state({})
+    column, set_column = solara.use_state("")
+    chosen_row, set_chosen_row = solara.use_state(0)
+    loaded = solara.use_memo(
+        lambda: _load(results_dir / "sweeps" / folder) if folder else "", dependencies=[folder]
+    )
+    if not folders:
+        solara.Markdown(
+            f"No sweep under `{results_dir / 'sweeps'}` yet: `./dev run -m sweep=smoke`."
+        )
+        return
+    solara.Select("sweep", value=folder, values=folders, on_value=lambda f: (set_folder(f), set_filters({})))
+    if isinstance(loaded, str):
+        solara.Error(loaded)
+        return
+    frame = loaded
+    for key, value in filters.items():
+        frame = frame[frame[key].astype(str) == value]
+    image = heatmap_png(frame) if len(frame) else None
+    with solara.Row():
+        columns = [c for c in loaded.columns if loaded[c].astype(str).nunique() > 1]
+        solara.Select("filter on", value=column or None, values=columns, on_value=set_column)
+        if column in loaded:
+            values = sorted(loaded[column].astype(str).unique())
+            solara.Select(
+                "value",
+                value=filters.get(column),
+                values=values,
+                on_value=lambda v: set_filters({**filters, column: v}),
+            )
+        solara.Button("clear filters", on_click=lambda: set_filters({}))
+    if filters:
+        solara.Markdown("filters: " + ", ".join(f"`{k} = {v}`" for k, v in filters.items()))
+    solara.Markdown(f"{len(frame):,} rows")
+    if image is not None and len(frame):
+        solara.Image(image, classes=["heatmap"])
+    if len(frame):
+        solara.DataFrame(frame.reset_index(drop=True), items_per_page=10)
+        with solara.Row():
+            solara.InputInt("row", value=chosen_row, on_value=set_chosen_row)
+            solara.Button(
+                "Open as a negotiation",
+                on_click=lambda: on_open(frame.iloc[min(max(chosen_row, 0), len(frame) - 1)].to_dict()),
+                classes=["open-row"],
+            )
+
+
+def _load(folder: Path) -> pd.DataFrame | str:
+    from sim.results import load
+
+    try:
+        return load(folder, on_error="skip")
+    except Exception as exc:
+        return f"error: {one_line(exc)}"
+
+
+@solara.component
+def Page() -> None:
+    """The page: a negotiation tab and a sweep explorer tab."""
+    scenario, set_scenario_state = solara.use_state(DEFAULT_SCENARIO)
+    overrides, set_overrides = solara.use_state("")
+    replication, set_replication = solara.use_state(0)
+    values, set_values = solara.use_state({})
+    tab, set_tab = solara.use_state(0)
+
+    def set_scenario(name: str) -> None:
+        set_scenario_state(name)
+        set_overrides("")
+        set_replication(0)
+        set_values({})
+
+    def open_row(row: dict[str, Any]) -> None:
+        name, text, r = replay_overrides(row)
+        set_scenario_state(name)
+        set_overrides(text)
+        set_replication(r)
+        set_values({})
+        set_tab(0)
+
+    solara.Title("peace-sim")
+    with solara.AppBar():
+        solara.AppBarTitle("peace-sim: a negotiation, round by round")
+    with solara.lab.Tabs(value=tab, on_value=set_tab):
+        with solara.lab.Tab("Negotiation"):
+            NegotiationView(scenario, set_scenario, overrides, replication, values, set_values)
+        with solara.lab.Tab("Sweeps"):
+            SweepExplorer(RESULTS_DIR, open_row)
