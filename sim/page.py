@@ -23,16 +23,16 @@ from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off screen, in server threads
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import solara  # noqa: E402
-import solara.lab  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mesa.visualization.solara_viz import UserInputs  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import solara
+import solara.lab
+from matplotlib.figure import Figure
+from mesa.visualization.solara_viz import UserInputs
 
-from sim import plots  # noqa: E402
-from sim.errors import one_line  # noqa: E402
-from sim.page_model import (  # noqa: E402
+from sim import plots
+from sim.errors import one_line
+from sim.page_model import (
     DEFAULT_SCENARIO,
     PageNegotiation,
     compose,
@@ -119,7 +119,11 @@ def contact_line_figure(model: PageNegotiation) -> Figure:
         k = model.space.names.index(issue)
         agreed = float(model.space.grid_positions[model.agreement, k])
     fig = plots.plot_contact_line(
-        trace, anchors, end_round=model.round if model.ended else None, agreed=agreed, territory=issue
+        trace,
+        anchors,
+        end_round=model.round if model.ended else None,
+        agreed=agreed,
+        territory=issue,
     )
     return fig
 
@@ -170,7 +174,7 @@ def DealPanel(model: PageNegotiation, round_: int) -> None:
                 )
         else:
             solara.Markdown(f"**No agreement** ({row['reason']}, round {row['round']}).")
-        solara.Preformatted(format_negotiation(model, row), classes=["deal-text"])
+        solara.Preformatted(format_negotiation(model, row), class_="deal-text")
         solara.Markdown("**Each party's margin over its BATNA**")
         solara.DataFrame(margins(row, model.parties).round(3), items_per_page=20)
         if row["agreement"]:
@@ -353,11 +357,14 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
         lambda: _load(results_dir / "sweeps" / folder) if folder else "", dependencies=[folder]
     )
     if not folders:
-        solara.Markdown(
-            f"No sweep under `{results_dir / 'sweeps'}` yet: `./dev run -m sweep=smoke`."
+        solara.Text(
+            f"No sweep under {results_dir / 'sweeps'} yet: ./dev run -m sweep=smoke",
+            classes=["no-sweeps"],
         )
         return
-    solara.Select("sweep", value=folder, values=folders, on_value=lambda f: (set_folder(f), set_filters({})))
+    solara.Select(
+        "sweep", value=folder, values=folders, on_value=lambda f: (set_folder(f), set_filters({}))
+    )
     if isinstance(loaded, str):
         solara.Error(loaded)
         return
@@ -379,7 +386,7 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
         solara.Button("clear filters", on_click=lambda: set_filters({}))
     if filters:
         solara.Markdown("filters: " + ", ".join(f"`{k} = {v}`" for k, v in filters.items()))
-    solara.Markdown(f"{len(frame):,} rows")
+    solara.Text(f"{len(frame):,} rows", classes=["row-count"])
     if image is not None and len(frame):
         solara.Image(image, classes=["heatmap"])
     if len(frame):
@@ -388,7 +395,9 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
             solara.InputInt("row", value=chosen_row, on_value=set_chosen_row)
             solara.Button(
                 "Open as a negotiation",
-                on_click=lambda: on_open(frame.iloc[min(max(chosen_row, 0), len(frame) - 1)].to_dict()),
+                on_click=lambda: on_open(
+                    frame.iloc[min(max(chosen_row, 0), len(frame) - 1)].to_dict()
+                ),
                 classes=["open-row"],
             )
 

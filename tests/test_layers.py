@@ -56,7 +56,9 @@ LAYER_OF = {
         ),
         "experiment",
     ),
-    **dict.fromkeys(("hydra_main", "__main__", "plots", "callbacks", "cli"), "front"),
+    **dict.fromkeys(
+        ("hydra_main", "__main__", "plots", "callbacks", "cli", "page", "page_model"), "front"
+    ),
 }
 CONFIG_PACKAGES = ("hydra", "omegaconf")  # the config system: experiment and front only
 
