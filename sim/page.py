@@ -13,6 +13,7 @@ Run with `./dev app` (`solara run sim.page`); `Page` is the page.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import shlex
@@ -128,6 +129,15 @@ def contact_line_figure(model: PageNegotiation) -> Figure:
     return fig
 
 
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _html(markup: str) -> None:
+    """A line of HTML (solara.Markdown would load KaTeX from a CDN: not offline)."""
+    solara.HTML(tag="div", unsafe_innerHTML=markup, style="margin: 6px 0")
+
+
 # -- components -------------------------------------------------------------------------------
 
 
@@ -157,32 +167,32 @@ def DealPanel(model: PageNegotiation, round_: int) -> None:
         lambda: model.row() if model.ended else None, dependencies=[id(model), round_]
     )
     if row is None:
-        solara.Markdown(f"Round {model.round}: the talks go on.", style={"color": "#555"})
+        solara.Text(f"Round {model.round}: the talks go on.", style={"color": "#555"})
         return
     with solara.Card("The outcome", classes=["deal-panel"]):
         levels = deal_levels(model)
         if levels:
             kind = "binding" if row["binding"] else "NOT binding"
-            solara.Markdown(
-                f"**{kind} agreement** in round {row['round']} (month {row['months']:g}): "
-                + "; ".join(f"{issue} = **{level}**" for issue, level in levels.items())
+            _html(
+                f"<b>{kind} agreement</b> in round {row['round']} (month {row['months']:g}): "
+                + "; ".join(f"{_e(issue)} = <b>{_e(level)}</b>" for issue, level in levels.items())
             )
             if not row["binding"]:
-                solara.Markdown(
+                solara.Text(
                     "Not binding: a party that controls one of its terms has not signed "
                     f"(walked out: {row['walked_out'] or 'none'})."
                 )
         else:
-            solara.Markdown(f"**No agreement** ({row['reason']}, round {row['round']}).")
+            _html(f"<b>No agreement</b> ({_e(row['reason'])}, round {row['round']}).")
         solara.Preformatted(format_negotiation(model, row), class_="deal-text")
-        solara.Markdown("**Each party's margin over its BATNA**")
+        _html("<b>Each party's margin over its BATNA</b>")
         solara.DataFrame(margins(row, model.parties).round(3), items_per_page=20)
         if row["agreement"]:
             verdict = "stable" if row["stable"] else "not stable"
-            solara.Markdown(f"**Stability: {verdict}**")
+            _html(f"<b>Stability: {verdict}</b>")
             solara.DataFrame(stability_table(row).round(3), items_per_page=10)
             for line in why_it_fails(row):
-                solara.Markdown(f"- {line}")
+                _html(f"&bull; {_e(line)}")
 
 
 @solara.component
@@ -298,7 +308,7 @@ def Controls(
     with solara.Card("Scenario"):
         solara.Select("scenario", value=scenario, values=scenario_names(), on_value=set_scenario)
         if overrides:
-            solara.Markdown(f"replaying `{overrides}`, replication {replication}")
+            solara.Text(f"replaying {overrides}, replication {replication}")
     with solara.Card("Model parameters", classes=["model-parameters"]):
         if isinstance(base, str):
             solara.Error(base)
@@ -385,7 +395,7 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
             )
         solara.Button("clear filters", on_click=lambda: set_filters({}))
     if filters:
-        solara.Markdown("filters: " + ", ".join(f"`{k} = {v}`" for k, v in filters.items()))
+        solara.Text("filters: " + ", ".join(f"{k} = {v}" for k, v in filters.items()))
     solara.Text(f"{len(frame):,} rows", classes=["row-count"])
     if image is not None and len(frame):
         solara.Image(image, classes=["heatmap"])
