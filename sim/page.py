@@ -17,6 +17,7 @@ import html
 import io
 import os
 import shlex
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import solara
 import solara.lab
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import UserInputs
 
@@ -51,11 +53,11 @@ PLAY_INTERVAL = 0.15  # seconds between rounds while playing
 DPI = 72
 
 
-def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
-    """A figure as PNG bytes; the figure is closed."""
+def figure_png(fig: Figure, dpi: int | str = "figure", tight: bool = False) -> bytes:
+    """A figure as PNG bytes (pyplot's figures are closed)."""
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -77,37 +79,60 @@ def build_model(
 
 
 # -- figures of the live model -------------------------------------------------------------
+# Each live figure is one matplotlib Figure per model, cleared and redrawn every round: its
+# renderer, and so matplotlib's cache of text sizes, is kept (a new figure per round costs
+# about twice as much). Margins are fixed (no tight bounding box: a second draw).
+SIZES = {"trajectory": (9.0, 4.2), "bargaining": (9.0, 5.4), "contact_line": (9.0, 3.8)}
+MARGINS = {
+    "trajectory": {"left": 0.08, "right": 0.76, "bottom": 0.12, "top": 0.9},
+    "bargaining": {"left": 0.02, "right": 0.66, "bottom": 0.1, "top": 0.92},
+    "contact_line": {"left": 0.08, "right": 0.78, "bottom": 0.13, "top": 0.88},
+}
 
 
-def trajectory_figure(model: PageNegotiation) -> Figure:
+def live_figures() -> dict[str, Figure]:
+    """Three empty figures for a model's live pictures (not pyplot's: nothing to close)."""
+    figures = {name: Figure(figsize=size, dpi=DPI) for name, size in SIZES.items()}
+    for fig in figures.values():
+        FigureCanvasAgg(fig)  # its own canvas: the renderer is kept from one draw to the next
+    return figures
+
+
+def _fresh_axes(fig: Figure, name: str) -> Any:
+    fig.clf()
+    fig.subplots_adjust(**MARGINS[name])
+    return fig.add_subplot()
+
+
+def draw_trajectory(model: PageNegotiation, fig: Figure) -> Figure:
     """Each party's utility of the text on the table against its BATNA, so far."""
+    ax = _fresh_axes(fig, "trajectory")
     trace = model.trace()
-    end = model.round if model.ended else None
-    label = f"{model.reason}, round {model.round}" if model.ended else None
     if trace.empty:
-        fig, ax = plt.subplots(figsize=(9, 4.6))
         ax.set_title("Utility of the text on the table: press Step or Play")
         return fig
-    fig = plots.plot_trajectory(trace, model.parties, end, label)
+    end = model.round if model.ended else None
+    label = f"{model.reason}, round {model.round}" if model.ended else None
+    plots.plot_trajectory(trace, model.parties, end, label, ax=ax)
     return fig
 
 
-def bargaining_figure(model: PageNegotiation, pair: tuple[str, str] | None) -> Figure:
+def draw_bargaining(model: PageNegotiation, fig: Figure, pair: tuple[str, str] | None) -> Figure:
     """The outcomes in the utility plane of two parties, the text's path so far and the
     deal (`sim.plots.plot_bargaining` with the current BATNAs)."""
-    deal = model.agreement if model.ended else None
-    fig = plots.plot_bargaining(
+    plots.plot_bargaining(
         model.scenarios[0],
         model.reservations,
-        deal,
+        model.agreement if model.ended else None,
         pair,
+        ax=_fresh_axes(fig, "bargaining"),
         trail=model.text_trail(),
         live=not model.ended,
     )
     return fig
 
 
-def contact_line_figure(model: PageNegotiation) -> Figure:
+def draw_contact_line(model: PageNegotiation, fig: Figure) -> Figure:
     """The contact line round by round, with the territory in the text."""
     cfg = model.config
     issue = str(cfg.war.territory_issue)
@@ -119,14 +144,41 @@ def contact_line_figure(model: PageNegotiation) -> Figure:
     if model.ended and model.agreement is not None and issue in model.space.names:
         k = model.space.names.index(issue)
         agreed = float(model.space.grid_positions[model.agreement, k])
-    fig = plots.plot_contact_line(
+    plots.plot_contact_line(
         trace,
         anchors,
+        ax=_fresh_axes(fig, "contact_line"),
         end_round=model.round if model.ended else None,
         agreed=agreed,
         territory=issue,
     )
     return fig
+
+
+def render_live(
+    model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
+) -> tuple[bytes, bytes, bytes]:
+    """The three live figures of the model now, as PNG."""
+    return (
+        figure_png(draw_trajectory(model, figures["trajectory"])),
+        figure_png(draw_bargaining(model, figures["bargaining"], pair)),
+        figure_png(draw_contact_line(model, figures["contact_line"])),
+    )
+
+
+def warm_up() -> None:
+    """Compose, build, step and draw the default negotiation once, in the background when
+    the page's module is imported: Hydra's first composition and matplotlib's fonts are
+    then ready before the first visitor (a bad default is the page's to report)."""
+    try:
+        model = PageNegotiation()
+        model.step()
+        render_live(model, live_figures(), None)
+    except Exception:
+        pass
+
+
+threading.Thread(target=warm_up, name="page-warm-up", daemon=True).start()
 
 
 def _e(text: Any) -> str:
@@ -144,13 +196,9 @@ def _html(markup: str) -> None:
 @solara.component
 def LiveFigures(model: PageNegotiation, round_: int, pair: tuple[str, str] | None) -> None:
     """The three live figures; redrawn when the round (or the model) changes."""
+    figures = solara.use_memo(live_figures, dependencies=[id(model)])
     images = solara.use_memo(
-        lambda: (
-            figure_png(trajectory_figure(model)),
-            figure_png(bargaining_figure(model, pair)),
-            figure_png(contact_line_figure(model)),
-        ),
-        dependencies=[id(model), round_, pair],
+        lambda: render_live(model, figures, pair), dependencies=[id(model), round_, pair]
     )
     with solara.Column(classes=["live-figures"]):
         solara.Image(images[0], classes=["trajectory-figure"])
@@ -210,12 +258,12 @@ def NegotiationView(
         lambda: build_model(scenario, overrides, replication, values),
         dependencies=[scenario, overrides, replication, tuple(sorted(values.items())), generation],
     )
-    round_, set_round = solara.use_state(0)
+    tick = solara.use_reactive(0)  # bumped after every step: the figures' and panel's key
     playing = solara.use_reactive(False)
     pair_text, set_pair_text = solara.use_state("")
 
     def refresh() -> None:
-        set_round(-1 if model is None else model.round + 1000 * model.ended)
+        tick.value += 1
 
     def step() -> None:
         if model is not None and not model.ended:
@@ -248,7 +296,9 @@ def NegotiationView(
         with solara.Column():
             Controls(scenario, set_scenario, overrides, replication, values, on_change)
         with solara.Column():
-            Watch(model, error, round_, playing, step, run_to_end, reset, pair_text, set_pair_text)
+            Watch(
+                model, error, tick.value, playing, step, run_to_end, reset, pair_text, set_pair_text
+            )
 
 
 @solara.component
@@ -352,7 +402,7 @@ def heatmap_png(frame: pd.DataFrame) -> bytes | None:
     from sim.callbacks import heatmap_figure
 
     fig = heatmap_figure(frame, swept_columns(frame))
-    return None if fig is None else figure_png(fig, dpi=80)
+    return None if fig is None else figure_png(fig, dpi=80, tight=True)
 
 
 @solara.component

@@ -159,6 +159,9 @@ def test_reset_starts_the_same_negotiation_again(rendered):
     _button(rendered, "Reset").click()
     assert _round(rendered) == "round 0"
     assert not _by_class(rendered, v.Html, "deal-text")
+    _button(rendered, "Step").click()  # the new model steps, and the page follows
+    assert _round(rendered) == "round 1"
+    assert _by_class(rendered, v.Html, "deal-text")
 
 
 # --- bad values, same deal as the command line -------------------------------------------------

@@ -1,0 +1,118 @@
+"""The page's speed (`./dev app`, issue 19's targets): the time to serve the first page,
+and the time a step takes to render.
+
+1. start: `solara run sim.page` as `./dev app` starts it, on a free port; seconds until the
+   server answers, and (with playwright and Debian's chromium) until a browser shows the
+   page's Step button (target: under 10 s after setup).
+2. step, in the browser: Step on the default scenario, from the click until the round
+   counter shows the new round (the figures and the deal panel drawn), after Reset, a
+   few times (target: under 0.5 s).
+3. step, in-process: `solara.render` of the page, Step clicked round after round on a
+   longer negotiation (`bargaining=calendar`), wall and CPU time per step (the model's
+   step, three figures as PNG, the widgets' update).
+
+    ./dev python benchmarks/page.py [--quick]
+
+Wall times on a shared machine include other work; CPU time does not.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from tests.test_page_browser import (  # noqa: E402
+    CHROMIUM,
+    free_port,
+    start_page,
+    stop,
+    wait_until_served,
+)
+
+
+def serve_and_step(repeats: int) -> None:
+    import tempfile
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    server = start_page(port, Path(tempfile.mkdtemp()))
+    try:
+        wait_until_served(url, server)
+        served = time.perf_counter() - started
+        print(f"start: the server answers after {served:.2f} s")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            print("(no playwright: the browser figures are skipped)")
+            return
+        if CHROMIUM is None:
+            print("(no chromium: the browser figures are skipped)")
+            return
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(url)
+            page.wait_for_selector("button.step", timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('img').length >= 3")
+            shown = time.perf_counter() - started
+            print(f"start: a browser shows the page after {shown:.2f} s (target < 10 s)")
+            times = []
+            for k in range(repeats):
+                if k:
+                    page.click("button.reset")
+                    page.wait_for_selector(".deal-panel", state="detached")
+                page.wait_for_timeout(300)
+                t = time.perf_counter()
+                page.click("button.step")
+                page.wait_for_selector(".deal-panel", timeout=60_000)
+                times.append(time.perf_counter() - t)
+            print(
+                f"step in the browser (default scenario, round 1, deal panel included): "
+                f"first {times[0]:.3f} s, then median {statistics.median(times[1:]):.3f} s, "
+                f"max {max(times[1:]):.3f} s over {repeats - 1} (target < 0.5 s)"
+            )
+            browser.close()
+    finally:
+        stop(server)
+
+
+def steps_in_process(steps: int) -> None:
+    import ipyvuetify as v
+    import solara
+
+    from sim import page
+
+    _, rc = solara.render(page.Page(), handle_error=False)
+    rc.find(v.Select, label="bargaining").widget.v_model = "calendar"
+    button = rc.find(v.Btn, children=["Step"]).widget
+    button.click()  # warm-up: first figures, caches
+    walls, cpus = [], []
+    for _ in range(steps):
+        w, c = time.perf_counter(), time.process_time()
+        button.click()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    rc.close()
+    print(
+        f"step in-process (bargaining=calendar, {steps} rounds, figures and widgets): wall median "
+        f"{statistics.median(walls):.3f} s (max {max(walls):.3f}), CPU median "
+        f"{statistics.median(cpus):.3f} s (max {max(cpus):.3f})"
+    )
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    serve_and_step(3 if quick else 8)
+    steps_in_process(5 if quick else 20)
+
+
+if __name__ == "__main__":
+    main()
