@@ -33,15 +33,28 @@ from sim.scenario import build_scenario
 from sim.schema import CONFIG_DIR, plain, register_configs
 from sim.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
 
-DEFAULT_SCENARIO = "brussels_2025"
 SCENARIO_DIR = Path(CONFIG_DIR) / "scenario"
 SWEEP_DIR = Path(CONFIG_DIR) / "sweep"
 _COMPOSING = threading.Lock()  # Hydra's global state: one composition at a time
 
 
+def default_scenario() -> str:
+    """The scenario conf/config.yaml picks by default (its defaults list)."""
+    import yaml
+
+    config = yaml.safe_load((Path(CONFIG_DIR) / "config.yaml").read_text(encoding="utf-8"))
+    for entry in config.get("defaults", []):
+        if isinstance(entry, dict) and "scenario" in entry:
+            return str(entry["scenario"])
+    return scenario_names()[0]
+
+
 def scenario_names() -> list[str]:
     """The scenarios in conf/scenario/, by file name."""
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.yaml"))
+
+
+DEFAULT_SCENARIO = default_scenario()
 
 
 def compose(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
