@@ -38,6 +38,7 @@ from sim.results import (
 )
 from sim.scenario import build_scenario
 from sim.schema import plain
+from sim.validation import prepare
 
 
 def _flat(key: str, value: Any) -> dict[str, Any]:
@@ -98,14 +99,15 @@ def run_replications(
     `overrides` are the job's command line (`task_overrides`) unless given, their `job`
     its `job_hash` unless given."""
     keep_freed_memory()  # in whichever process the launcher runs the job
-    scenario = build_scenario(cfg)
-    params = flat_parameters(cfg)
+    targets = prepare(cfg)
+    fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
+    digest = job_hash(fast) if digest is None else digest
+    scenario = build_scenario(fast, targets)
+    params = flat_parameters(fast)
     params["overrides"] = task_overrides() if overrides is None else overrides
     params["code_version"] = CODE_VERSION
-    digest = job_hash(cfg) if digest is None else digest
-    points = design_points(cfg)  # [{}] unless some uncertainty is a grid
-    repeats = repeats_per_point(cfg)
-    fast = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
+    points = design_points(fast)  # [{}] unless some uncertainty is a grid
+    repeats = repeats_per_point(fast)
 
     def run(
         chosen: list[int], trace: bool, report: Callable[[int, int], None] | None = progress
@@ -113,7 +115,7 @@ def run_replications(
         results, first = negotiate(
             scenario,
             fast,
-            [replication_seed(cfg.seed, r) for r in chosen],
+            [replication_seed(fast.seed, r) for r in chosen],
             [points[r // repeats] for r in chosen],
             trace_first=trace,
             progress=report,
@@ -123,7 +125,7 @@ def run_replications(
                 **params,
                 "n_outcomes": scenario.space.size,
                 **row,
-                "seed": int(cfg.seed),
+                "seed": int(fast.seed),
                 "replication": r,
                 "point": r // repeats,
                 "job": digest,
@@ -132,11 +134,11 @@ def run_replications(
         ]
         return rows, first
 
-    if cfg.replication is not None:
-        return run([int(cfg.replication)], collect_trace)
-    if not is_auto(cfg):
+    if fast.replication is not None:
+        return run([int(fast.replication)], collect_trace)
+    if not is_auto(fast):
         return run(list(range(len(points) * repeats)), collect_trace)
-    return auto_replications(cfg, len(points), run, collect_trace, progress)
+    return auto_replications(fast, len(points), run, collect_trace, progress)
 
 
 def auto_replications(

@@ -164,8 +164,11 @@ CODE_VERSION = code_version()
 
 def job_hash(cfg: Any) -> str:
     """16 hex digits of SHA-256 over the job's resolved config (output paths excluded) and
-    the code version."""
-    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    the code version; the same for a config and its `sim.schema.plain` copy."""
+    if isinstance(cfg, dict):  # a `sim.schema.PlainConfig`: resolved already
+        data = dict(cfg)
+    else:
+        data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for key in ("results_dir", "sweep_name", "replication"):
         data.pop(key, None)
     data["__code__"] = CODE_VERSION
