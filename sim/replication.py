@@ -790,18 +790,31 @@ def negotiate(
     trace_first: bool = False,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[list[dict[str, Any]], NegotiationModel | None]:
     """Draw, negotiate and assess replications, one result row each, in the order of
     `seeds` (`points`, one per seed, are their design points). They negotiate as batches of
     `batch_size` (by default as many as `sim.model.batch_size` allows for the outcome
     space); a replication's row does not depend on its batch. With `trace_first` the first
     one runs as a `NegotiationModel` with its trace, which is returned too.
-    `progress(done, total)` is called after each batch."""
+    `progress(done, total)` is called after each batch. With `on_rows` each batch's rows
+    go to it as they are made and none are kept (the list returned is empty): the memory
+    of one batch, however many replications."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
+    done = 0
     cache: dict[int, tuple] = {}
     active = active_uncertainties(cfg)  # once for the job: every replication draws these
+
+    def emit(found: list[dict[str, Any]]) -> None:
+        nonlocal done
+        done += len(found)
+        if on_rows is None:
+            rows.extend(found)
+        else:
+            on_rows(found)
+
     first = None
     start = 0
     if trace_first and seeds:
@@ -812,7 +825,7 @@ def negotiate(
             x.war_params,
             x.model_seed,
         ).run()
-        rows += result_rows([first.result(0)], [x], cfg, cache)
+        emit(result_rows([first.result(0)], [x], cfg, cache))
         start = 1
     for begin in range(start, len(seeds), size):
         inputs = [
@@ -825,7 +838,7 @@ def negotiate(
             [x.war_params for x in inputs],
             [x.model_seed for x in inputs],
         ).run()
-        rows += result_rows([batch.result(r) for r in range(len(inputs))], inputs, cfg, cache)
+        emit(result_rows([batch.result(r) for r in range(len(inputs))], inputs, cfg, cache))
         if progress is not None:
-            progress(len(rows), len(seeds))
+            progress(done, len(seeds))
     return rows, first

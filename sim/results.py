@@ -6,6 +6,7 @@ import ast
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -44,6 +45,94 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class JobFile:
+    """A job's rows written in parts as its batches finish, then joined into its job file
+    at `path` atomically (whole or not at all): a job holds one batch of rows at a time,
+    however many replications it runs. Parts live in a hidden folder beside the job file;
+    a killed job's are removed when the job runs again."""
+
+    def __init__(self, path: str | os.PathLike, constant: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self.constant = dict(constant or {})  # columns every row gets
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob(f".{self.path.name}.*.parts"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".parts", dir=self.path.parent)
+        )
+        self.parts: list[Path] = []
+        self.by_point: dict[str, dict[int, Any]] = {}
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        """Write these rows as the next part."""
+        if rows:
+            part = self.folder / f"{len(self.parts):06d}.parquet"
+            frame = rows_frame(rows)
+            for column, value in self.constant.items():
+                frame[column] = value
+            frame.to_parquet(part, index=False)
+            self.parts.append(part)
+
+    def set_by_point(self, column: str, values: dict[int, Any]) -> None:
+        """Give every row `column` = `values[its point]` when the parts are joined (a value
+        known only once the job ends, such as the replications run at each point)."""
+        self.by_point[column] = values
+
+    def close(self) -> Path:
+        """Join the parts into the job file (one part and nothing to set: renamed as is)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            if not self.parts:
+                write_parquet_atomic(pd.DataFrame(), self.path)
+            elif len(self.parts) == 1 and not self.by_point:
+                os.chmod(self.parts[0], 0o666 & ~_umask())
+                os.replace(self.parts[0], self.path)
+            else:
+                schemas = [
+                    self._table(part).schema if self.by_point else pq.read_schema(part)
+                    for part in self.parts
+                ]
+                schema = schemas[0]  # the same columns throughout: one write's file
+                if any(not other.equals(schema) for other in schemas):
+                    # columns in another order, or all-null in a part without deals: the
+                    # first part's order, each column's type the one every part fits
+                    schema = pa.unify_schemas(schemas, promote_options="permissive")
+                    schema = schema.remove_metadata()
+                joined = self.folder / "joined.parquet"
+                with pq.ParquetWriter(joined, schema) as writer:
+                    for part in self.parts:
+                        table = self._table(part)
+                        columns = [
+                            table.column(f.name).cast(f.type)
+                            if f.name in table.column_names
+                            else pa.nulls(table.num_rows, f.type)
+                            for f in schema
+                        ]
+                        writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                os.chmod(joined, 0o666 & ~_umask())
+                os.replace(joined, self.path)
+        finally:
+            self.discard()
+        return self.path
+
+    def _table(self, part: Path) -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self.by_point:
+            return pq.read_table(part)
+        frame = pd.read_parquet(part)
+        for column, values in self.by_point.items():
+            frame[column] = frame["point"].map(values)
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    def discard(self) -> None:
+        """Remove the parts (after closing, or when the job failed)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _umask() -> int:
@@ -194,6 +283,18 @@ def read_job_rows(path: str | os.PathLike) -> pd.DataFrame:
         raise ResultsError(
             f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def job_score(path: str | os.PathLike) -> float:
+    """A job file's mean stability score (what a search maximises), read from that column
+    alone; ResultsError naming the file when it cannot be read."""
+    try:
+        column = pd.read_parquet(path, columns=["stability_score"])["stability_score"]
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ResultsError(
+            f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+        ) from exc
+    return float(column.mean())
 
 
 class ResultsError(ValueError):
