@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -275,14 +275,16 @@ def job_paths(
     return jobs / f"{digest}.parquet", jobs / f"{digest}.failed.parquet"
 
 
-def read_job_rows(path: str | os.PathLike) -> pd.DataFrame:
-    """One job file; a corrupt or truncated file raises ResultsError naming it."""
+def read_job_rows(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One job (or results) file, or only its `columns`; a corrupt or truncated file
+    raises ResultsError naming it."""
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path, columns=None if columns is None else list(columns))
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise ResultsError(
             f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
         ) from exc
+    return _tidy(frame)
 
 
 def job_score(path: str | os.PathLike) -> float:
@@ -302,7 +304,87 @@ class ResultsError(ValueError):
 
 
 def _job_files(sweep_dir: Path) -> list[Path]:
-    return sorted((sweep_dir / "jobs").glob("*.parquet"))
+    """The job files, by job (a job's failure record before its rows, as sorting by job
+    and replication puts a row without one)."""
+    files = (sweep_dir / "jobs").glob("*.parquet")
+    return sorted(
+        files, key=lambda p: (p.name.split(".")[0], not p.name.endswith(".failed.parquet"))
+    )
+
+
+def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterator[Any]]:
+    """The schema every job file fits and the files' rows as Arrow tables conformed to it,
+    one file at a time, ordered by (job, replication): what `gather` and
+    `gather_to_file` read, holding one job's rows at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sweep_dir = Path(sweep_dir)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
+    if not (sweep_dir / "jobs").is_dir():
+        raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
+    readable, schemas = [], []
+    for path in _job_files(sweep_dir):
+        try:
+            try:
+                schemas.append(pq.read_schema(path))
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise ResultsError(
+                    f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+                ) from exc
+            readable.append(path)
+        except ResultsError as exc:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"skipped {exc}", stacklevel=3)
+    if not schemas:
+        return pa.schema([]), iter(())
+    schema = pa.unify_schemas(schemas, promote_options="permissive").remove_metadata()
+    if "error" not in schema.names:
+        schema = schema.append(pa.field("error", pa.string()))
+
+    def tables() -> Iterator[Any]:
+        for path in readable:
+            try:
+                try:
+                    table = pq.read_table(path)
+                except Exception as exc:  # damaged beyond its footer
+                    raise ResultsError(
+                        f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+                    ) from exc
+            except ResultsError as exc:
+                if on_error == "raise":
+                    raise
+                warnings.warn(f"skipped {exc}", stacklevel=3)
+                continue
+            if "replication" in table.column_names:
+                table = table.sort_by([("replication", "ascending")])
+            yield _conformed(table, schema)
+
+    return schema, tables()
+
+
+def _conformed(table: Any, schema: Any) -> Any:
+    """`table` with `schema`'s columns, in its order and types (nulls where it has none)."""
+    import pyarrow as pa
+
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Gathered rows as pandas: the yes/no columns nullable where failed jobs left them
+    empty."""
+    for column in ("agreement", "binding", "stable"):
+        if column in frame and frame[column].isna().any():
+            frame[column] = frame[column].astype("boolean")
+    return frame
 
 
 def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
@@ -311,40 +393,41 @@ def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFram
     on_error="raise" stops at a damaged job file and names it; "skip" leaves it out with a
     warning naming it. Never returns partial data silently.
     """
-    sweep_dir = Path(sweep_dir)
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
-    if not (sweep_dir / "jobs").is_dir():
-        raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
-    frames = []
-    for path in _job_files(sweep_dir):
-        try:
-            frames.append(read_job_rows(path))
-        except ResultsError as exc:
-            if on_error == "raise":
-                raise
-            warnings.warn(f"skipped {exc}", stacklevel=2)
-    if not frames:
+    import pyarrow as pa
+
+    _, tables = _gathered(sweep_dir, on_error)
+    found = list(tables)
+    if not found:
         return pd.DataFrame()
-    frame = pd.concat(frames, ignore_index=True)
-    if "error" not in frame:
-        frame["error"] = None
-    sort = [c for c in ("job", "replication") if c in frame]
-    frame = frame.sort_values(sort, kind="stable", na_position="first").reset_index(drop=True)
-    for column in ("agreement", "binding", "stable"):
-        if column in frame and frame[column].isna().any():
-            frame[column] = frame[column].astype("boolean")
-    return frame
+    return _tidy(pa.concat_tables(found).to_pandas())
 
 
 def gather_to_file(sweep_dir: str | os.PathLike, on_error: str = "raise") -> Path:
-    """Gather the job files into `results.parquet`, atomically."""
-    frame = gather(sweep_dir, on_error)
-    return write_parquet_atomic(frame, Path(sweep_dir) / "results.parquet")
+    """Gather the job files into `results.parquet`, atomically, one job file at a time
+    (the memory of the largest job, not of the sweep)."""
+    import pyarrow.parquet as pq
+
+    path = Path(sweep_dir) / "results.parquet"
+    schema, tables = _gathered(sweep_dir, on_error)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for table in tables:
+                writer.write_table(table)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
-def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
-    """Results of a run folder, a sweep folder or a results file, as one DataFrame.
+def load(
+    path: str | os.PathLike, on_error: str = "raise", columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Results of a run folder, a sweep folder or a results file, as one DataFrame (a
+    results file: only `columns`, if given).
 
     A sweep folder is read from its job files (so an unfinished sweep shows what has
     landed); `on_error` says what to do with a damaged job file (see `gather`).
@@ -353,7 +436,7 @@ def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
     if not path.exists():
         raise ResultsError(f"{path}: no such file or folder")
     if path.is_file():
-        return read_job_rows(path)
+        return read_job_rows(path, columns)
     if (path / "jobs").is_dir():
         return gather(path, on_error)
     for name in ("results.parquet", "result.parquet"):
