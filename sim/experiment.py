@@ -8,6 +8,7 @@ import enum
 import hashlib
 import math
 import os
+import pickle
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from sim.results import (
     write_parquet_atomic,
 )
 from sim.scenario import build_scenario
-from sim.schema import plain
+from sim.schema import PlainConfig, plain
 from sim.validation import prepare
 
 
@@ -92,6 +93,7 @@ def run_replications(
     overrides: str | None = None,
     digest: str | None = None,
     sink: JobFile | None = None,
+    targets: dict[str, str] | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model (with its trace). The
@@ -100,10 +102,14 @@ def run_replications(
     `replications=auto`, `auto_replications` decides how many run at each point. The rows'
     `overrides` are the job's command line (`task_overrides`) unless given, their `job`
     its `job_hash` unless given. With a `sink` each batch's rows go to it as they are made
-    (the list returned is empty): a job's memory is one batch's."""
+    (the list returned is empty): a job's memory is one batch's. `cfg` may be the job's
+    `sim.schema.plain` copy, prepared (`sim.validation.prepare`), with its alias `targets`."""
     keep_freed_memory()  # in whichever process the launcher runs the job
-    targets = prepare(cfg)
-    fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
+    if isinstance(cfg, PlainConfig):  # prepared already; `targets` its aliases'
+        fast, targets = cfg, targets or {}
+    else:
+        targets = prepare(cfg)
+        fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
     digest = job_hash(fast) if digest is None else digest
     scenario = build_scenario(fast, targets)
     params = flat_parameters(fast)
@@ -269,10 +275,11 @@ def run_sweep_pack(cfg: Any, sweep_dir: Path) -> float:
     from sim.sweeper import apply_point, read_pack
 
     scores = []
+    pickled = pickle.dumps(cfg)
     for overrides, varying in read_pack(sweep_dir, int(cfg.sweep_pack)):
         text = shlex.join(overrides)
         try:
-            point = apply_point(cfg, varying)
+            point = apply_point(cfg, varying, pickled)
         except Exception as exc:  # a value that cannot be set: named by its overrides
             digest = hashlib.sha256(f"{text}|{CODE_VERSION}".encode()).hexdigest()[:16]
             scores.append(record_failure(cfg, sweep_dir, exc, text, digest))
@@ -314,7 +321,13 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
     """
     from sim.results import report_progress
 
-    done, failed = job_paths(sweep_dir, cfg)
+    text = task_overrides() if overrides is None else overrides
+    try:
+        targets = prepare(cfg)
+        fast = plain(cfg)  # the job's config, resolved once: its hash, scenario and rows
+    except Exception as exc:
+        return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
+    done, failed = job_paths(sweep_dir, fast)
     if done.exists():
         try:
             score = job_score(done)
@@ -326,20 +339,20 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
             report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
     sink = JobFile(done, constant={"error": None})
     try:
-        if replications_per_job(cfg) >= ANNOUNCE_FROM:
-            report_progress(sweep_dir, f"job {done.stem}: {announce(cfg)}")
+        if replications_per_job(fast) >= ANNOUNCE_FROM:
+            report_progress(sweep_dir, f"job {done.stem}: {announce(fast)}")
         run_replications(
-            cfg,
+            fast,
             progress=JobProgress(f"job {done.stem}"),
-            overrides=overrides,
+            overrides=text,
             digest=done.stem,
             sink=sink,
+            targets=targets,
         )
         sink.close()
     except Exception as exc:
         sink.discard()
-        text = task_overrides() if overrides is None else overrides
-        return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
+        return record_failure(cfg, sweep_dir, exc, text, done.stem)
     failed.unlink(missing_ok=True)
     report_progress(sweep_dir, f"job {done.stem} done")
     return job_score(done)

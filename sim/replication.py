@@ -411,6 +411,7 @@ def _share_rational_unblocked(
     n, k = d_draws.shape[:2]
     ok = np.zeros((n, k), dtype=bool)
     prefs, grid = results[0].scenario.preferences, results[0].scenario.space.grid
+    coefficients = None if every_outcome else prefs.coefficients(grid)  # same for every deal
     for outcome, members in _by_deal(results).items():
         needs, changed, allowed, options, coalitions = structures[members[0]]
         weights = np.stack([results[j].scenario.preferences.weights for j in members])[:, None]
@@ -419,9 +420,7 @@ def _share_rational_unblocked(
         else:  # only outcomes that may block under some draw's weights (`may_block`)
             drawn = stability.perturbed_weights(weights, np.stack([factors[j] for j in members]))
             low, high = drawn.min(axis=(0, 1)), drawn.max(axis=(0, 1))
-            relevant = stability.may_block(
-                prefs.coefficients(grid), outcome, low, high, options, coalitions
-            )
+            relevant = stability.may_block(coefficients, outcome, low, high, options, coalitions)
         relevant[outcome] = True
         (subset,) = np.nonzero(relevant)
         deal = int(np.searchsorted(subset, outcome))

@@ -105,14 +105,7 @@ class JobFile:
                 joined = self.folder / "joined.parquet"
                 with pq.ParquetWriter(joined, schema) as writer:
                     for part in self.parts:
-                        table = self._table(part)
-                        columns = [
-                            table.column(f.name).cast(f.type)
-                            if f.name in table.column_names
-                            else pa.nulls(table.num_rows, f.type)
-                            for f in schema
-                        ]
-                        writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                        writer.write_table(_conformed(self._table(part), schema))
                 os.chmod(joined, 0o666 & ~_umask())
                 os.replace(joined, self.path)
         finally:
@@ -369,10 +362,15 @@ def _conformed(table: Any, schema: Any) -> Any:
     """`table` with `schema`'s columns, in its order and types (nulls where it has none)."""
     import pyarrow as pa
 
+    if table.schema.equals(schema):
+        return table
+    have = {f.name: f.type for f in table.schema}
     columns = [
-        table.column(f.name).cast(f.type)
-        if f.name in table.column_names
-        else pa.nulls(table.num_rows, f.type)
+        pa.nulls(table.num_rows, f.type)
+        if f.name not in have
+        else table.column(f.name)
+        if have[f.name] == f.type
+        else table.column(f.name).cast(f.type)
         for f in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)

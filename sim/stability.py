@@ -204,12 +204,15 @@ def may_block(
     over that box is ``sum_k max(D_ik, 0) high_ik + min(D_ik, 0) low_ik`` with ``D = C(o) -
     C(deal)``; an outcome where some member of each coalition that could take it gains at
     most TOLERANCE / 2 there (half, against rounding) blocks under no such weights."""
-    diff = coefficients - coefficients[:, deal, None, :]
+    (rows,) = np.nonzero(options.any(axis=1))  # the bound only where a coalition could go
+    diff = coefficients[:, rows] - coefficients[:, deal, None, :]
     upper = (np.maximum(diff, 0.0) * high[:, None] + np.minimum(diff, 0.0) * low[:, None]).sum(-1)
-    gains = (upper > TOLERANCE / 2).astype(np.float64)  # (parties, outcomes)
+    gains = (upper > TOLERANCE / 2).astype(np.float64)  # (parties, rows)
     inside = np.array(members, dtype=np.float64)  # (coalitions, parties)
-    all_gain = (inside @ gains) == inside.sum(axis=1)[:, None]  # (coalitions, outcomes)
-    return (options & all_gain.T).any(axis=1)
+    all_gain = (inside @ gains) == inside.sum(axis=1)[:, None]  # (coalitions, rows)
+    found = np.zeros(options.shape[0], dtype=bool)
+    found[rows] = (options[rows] & all_gain.T).any(axis=1)
+    return found
 
 
 def perturbed_weights(weights: np.ndarray, factors: np.ndarray) -> np.ndarray:
