@@ -86,7 +86,7 @@ class SweepResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             path = results.gather_to_file(sweep_dir)
-            frame = results.load(path)
+            frame = results.load(path, columns=summary_columns(path, swept_keys(config)))
             print(summary(frame, path))
             heatmap = write_heatmap(frame, config, sweep_dir)
             if heatmap is not None:
@@ -126,6 +126,20 @@ def summary(frame: Any, path: Path) -> str:
         f"sweep finished: {jobs} jobs ({failed_jobs} failed), {len(ok)} replications: "
         f"{results.describe_deals(ok)} -> {path}"
     )
+
+
+def summary_columns(path: Path, swept: list[str]) -> list[str]:
+    """The columns of results.parquet the summary and the heatmap read (the sweep's rows
+    held in memory a few columns wide, however many there are)."""
+    import pyarrow.parquet as pq
+
+    wanted = {"error", "job", "agreement", "binding", "stable", "months", "round"}
+    wanted |= {"replication", "scenario", *swept}
+    return [
+        name
+        for name in pq.read_schema(path).names
+        if name in wanted or name.startswith("uncertainty.") or name.endswith("_drawn")
+    ]
 
 
 def swept_keys(config: DictConfig) -> list[str]:

@@ -43,7 +43,7 @@ def one_line(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None and seen not in chain:
         chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     for item in chain:
         if isinstance(item, MissingConfigException) and item.missing_cfg_file:
             return _missing_config(str(item.missing_cfg_file), item.options)

@@ -8,6 +8,7 @@ import enum
 import hashlib
 import math
 import os
+import pickle
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,16 +29,18 @@ from sim.model import NegotiationModel
 from sim.replication import negotiate, replication_seed
 from sim.results import (
     CODE_VERSION,
+    JobFile,
     ResultsError,
     clock,
     job_hash,
     job_paths,
+    job_score,
     proportion_interval,
-    rows_frame,
     write_parquet_atomic,
 )
 from sim.scenario import build_scenario
-from sim.schema import plain
+from sim.schema import PlainConfig, plain
+from sim.validation import prepare
 
 
 def _flat(key: str, value: Any) -> dict[str, Any]:
@@ -89,6 +92,8 @@ def run_replications(
     progress: Callable[[int, int], None] | None = None,
     overrides: str | None = None,
     digest: str | None = None,
+    sink: JobFile | None = None,
+    targets: dict[str, str] | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
     and, with `collect_trace`, the first replication's model (with its trace). The
@@ -96,47 +101,68 @@ def run_replications(
     at a time. `progress(done, total)` is called after each batch. Under
     `replications=auto`, `auto_replications` decides how many run at each point. The rows'
     `overrides` are the job's command line (`task_overrides`) unless given, their `job`
-    its `job_hash` unless given."""
+    its `job_hash` unless given. With a `sink` each batch's rows go to it as they are made
+    (the list returned is empty): a job's memory is one batch's. `cfg` may be the job's
+    `sim.schema.plain` copy, prepared (`sim.validation.prepare`), with its alias `targets`."""
     keep_freed_memory()  # in whichever process the launcher runs the job
-    scenario = build_scenario(cfg)
-    params = flat_parameters(cfg)
+    if isinstance(cfg, PlainConfig):  # prepared already; `targets` its aliases'
+        fast, targets = cfg, targets or {}
+    else:
+        targets = prepare(cfg)
+        fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
+    digest = job_hash(fast) if digest is None else digest
+    scenario = build_scenario(fast, targets)
+    params = flat_parameters(fast)
     params["overrides"] = task_overrides() if overrides is None else overrides
     params["code_version"] = CODE_VERSION
-    digest = job_hash(cfg) if digest is None else digest
-    points = design_points(cfg)  # [{}] unless some uncertainty is a grid
-    repeats = repeats_per_point(cfg)
-    fast = plain(cfg)  # read once per replication: plain dicts, not OmegaConf nodes
+    points = design_points(fast)  # [{}] unless some uncertainty is a grid
+    repeats = repeats_per_point(fast)
 
     def run(
-        chosen: list[int], trace: bool, report: Callable[[int, int], None] | None = progress
+        chosen: list[int],
+        trace: bool,
+        report: Callable[[int, int], None] | None = progress,
+        on_rows: Callable[[list[dict]], None] | None = None if sink is None else sink.add,
     ) -> tuple[list[dict], NegotiationModel | None]:
-        results, first = negotiate(
+        kept: list[dict] = []
+        done = 0
+
+        def take(found: list[dict]) -> None:
+            nonlocal done
+            rows = [
+                {
+                    **params,
+                    "n_outcomes": scenario.space.size,
+                    **row,
+                    "seed": int(fast.seed),
+                    "replication": r,
+                    "point": r // repeats,
+                    "job": digest,
+                }
+                for r, row in zip(chosen[done : done + len(found)], found, strict=True)
+            ]
+            done += len(found)
+            if on_rows is None:
+                kept.extend(rows)
+            else:
+                on_rows(rows)
+
+        _, first = negotiate(
             scenario,
             fast,
-            [replication_seed(cfg.seed, r) for r in chosen],
+            [replication_seed(fast.seed, r) for r in chosen],
             [points[r // repeats] for r in chosen],
             trace_first=trace,
             progress=report,
+            on_rows=take,
         )
-        rows = [
-            {
-                **params,
-                "n_outcomes": scenario.space.size,
-                **row,
-                "seed": int(cfg.seed),
-                "replication": r,
-                "point": r // repeats,
-                "job": digest,
-            }
-            for r, row in zip(chosen, results, strict=True)
-        ]
-        return rows, first
+        return kept, first
 
-    if cfg.replication is not None:
-        return run([int(cfg.replication)], collect_trace)
-    if not is_auto(cfg):
+    if fast.replication is not None:
+        return run([int(fast.replication)], collect_trace)
+    if not is_auto(fast):
         return run(list(range(len(points) * repeats)), collect_trace)
-    return auto_replications(cfg, len(points), run, collect_trace, progress)
+    return auto_replications(fast, len(points), run, collect_trace, progress, sink)
 
 
 def auto_replications(
@@ -145,39 +171,49 @@ def auto_replications(
     run: Callable[..., tuple[list[dict], NegotiationModel | None]],
     collect_trace: bool,
     progress: Callable[[int, int], None] | None = None,
+    sink: JobFile | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """`replications=auto`: blocks of `replication_block` replications at every design
     point whose stable share's Wilson 95% interval is still wider than `ci_width`, until
     it is not or `max_replications` ran there. Replication i of point k is replication
     ``k * max_replications + i`` of the job, with that child seed, so the rows (and the
     stopping point) depend only on the config and the seed. `progress(done, most)` is
-    called after each block."""
+    called after each block. With a `sink` the rows go to it block by block, in the order
+    they ran, and it sets each row's `replications` when it closes."""
     cap, block = int(cfg.max_replications), int(cfg.replication_block)
     width = float(cfg.ci_width)
     counts, stable = [0] * n_points, [0] * n_points
     open_points = list(range(n_points))
     rows: list[dict] = []
     first = None
-    while open_points:
-        chosen = [
-            k * cap + i for k in open_points for i in range(counts[k], min(counts[k] + block, cap))
-        ]
-        found, model = run(chosen, collect_trace and first is None, None)
-        if first is None:
-            first = model
+
+    def count(found: list[dict]) -> None:
         for row in found:
             k = row["point"]
             counts[k] += 1
             stable[k] += bool(row["stable"])
-        rows += found
+        if sink is None:
+            rows.extend(found)
+        else:
+            sink.add(found)
+
+    while open_points:
+        chosen = [
+            k * cap + i for k in open_points for i in range(counts[k], min(counts[k] + block, cap))
+        ]
+        _, model = run(chosen, collect_trace and first is None, None, count)
+        if first is None:
+            first = model
         if progress is not None:
-            progress(len(rows), n_points * cap)
+            progress(sum(counts), n_points * cap)
         still = []
         for k in open_points:
             _, low, high = proportion_interval(stable[k], counts[k])
             if high - low > width and counts[k] < cap:
                 still.append(k)
         open_points = still
+    if sink is not None:
+        sink.set_by_point("replications", dict(enumerate(counts)))
     for row in rows:
         row["replications"] = counts[row["point"]]  # what ran at its point
     rows.sort(key=lambda row: row["replication"])
@@ -239,10 +275,11 @@ def run_sweep_pack(cfg: Any, sweep_dir: Path) -> float:
     from sim.sweeper import apply_point, read_pack
 
     scores = []
+    pickled = pickle.dumps(cfg)
     for overrides, varying in read_pack(sweep_dir, int(cfg.sweep_pack)):
         text = shlex.join(overrides)
         try:
-            point = apply_point(cfg, varying)
+            point = apply_point(cfg, varying, pickled)
         except Exception as exc:  # a value that cannot be set: named by its overrides
             digest = hashlib.sha256(f"{text}|{CODE_VERSION}".encode()).hexdigest()[:16]
             scores.append(record_failure(cfg, sweep_dir, exc, text, digest))
@@ -282,33 +319,43 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
     (the objective the Optuna sweeper maximises; 0 for a job without a deal, -inf for a
     failed job).
     """
-    from sim.results import read_job_rows, report_progress
+    from sim.results import report_progress
 
-    done, failed = job_paths(sweep_dir, cfg)
+    text = task_overrides() if overrides is None else overrides
+    try:
+        targets = prepare(cfg)
+        fast = plain(cfg)  # the job's config, resolved once: its hash, scenario and rows
+    except Exception as exc:
+        return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
+    done, failed = job_paths(sweep_dir, fast)
     if done.exists():
         try:
-            rows = read_job_rows(done)
+            score = job_score(done)
             report_progress(sweep_dir, f"job {done.stem} already done, skipped")
-            return float(rows["stability_score"].mean())
+            return score
         except ResultsError as exc:  # damaged: keep it aside for inspection, run the job again
             aside = done.with_suffix(".parquet.damaged")
             os.replace(done, aside)
             report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
+    sink = JobFile(done, constant={"error": None})
     try:
-        if replications_per_job(cfg) >= ANNOUNCE_FROM:
-            report_progress(sweep_dir, f"job {done.stem}: {announce(cfg)}")
-        rows, _ = run_replications(
-            cfg, progress=JobProgress(f"job {done.stem}"), overrides=overrides, digest=done.stem
+        if replications_per_job(fast) >= ANNOUNCE_FROM:
+            report_progress(sweep_dir, f"job {done.stem}: {announce(fast)}")
+        run_replications(
+            fast,
+            progress=JobProgress(f"job {done.stem}"),
+            overrides=text,
+            digest=done.stem,
+            sink=sink,
+            targets=targets,
         )
+        sink.close()
     except Exception as exc:
-        text = task_overrides() if overrides is None else overrides
-        return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
-    frame = rows_frame(rows)
-    frame["error"] = None
-    write_parquet_atomic(frame, done)
+        sink.discard()
+        return record_failure(cfg, sweep_dir, exc, text, done.stem)
     failed.unlink(missing_ok=True)
     report_progress(sweep_dir, f"job {done.stem} done")
-    return float(frame["stability_score"].mean())
+    return job_score(done)
 
 
 def _safe_parameters(cfg: Any) -> dict[str, Any]:

@@ -214,6 +214,19 @@ class Preferences:
             out[..., link.party, :] += gain
         return out
 
+    def coefficients(self, level_indices: np.ndarray) -> np.ndarray:
+        """(parties, outcomes, issues) C with ``u_i(o) = sum_k w_ik C_ik(o)`` for any weights
+        w: the additive value, and a link's joint value on its two issues, are linear in the
+        weights (what a link adds under all weight on issue k is its part of C_ik)."""
+        per_outcome = np.stack(
+            [values[:, level_indices[:, k]] for k, values in enumerate(self.level_values)], axis=-1
+        )
+        if self.links:
+            n_parties, n_issues = self.weights.shape
+            basis = np.broadcast_to(np.eye(n_issues)[:, None, :], (n_issues, n_parties, n_issues))
+            per_outcome = per_outcome + np.moveaxis(self.link_gains(level_indices, basis), 0, -1)
+        return per_outcome
+
     def party_index(self, name: str) -> int:
         try:
             return self.parties.index(name)

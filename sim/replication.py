@@ -57,6 +57,18 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed), spawn_key=(int(replication),))
 
 
+def streams(seed: np.random.SeedSequence) -> list[np.random.SeedSequence]:
+    """A replication's three streams (draws, negotiation, stability): the children
+    `seed.spawn(3)` gives the first time, without spawning (which would change what the
+    next call gets), so the same seed always gives the same streams."""
+    return [
+        np.random.SeedSequence(
+            seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size
+        )
+        for i in range(3)
+    ]
+
+
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """The child seeds of a job's first `replications` replications (`replication_seed`)."""
     return [replication_seed(seed, r) for r in range(int(replications))]
@@ -163,18 +175,22 @@ def apply_draws(
     return scenario, wp
 
 
-def concept_outcomes(U: np.ndarray, d: np.ndarray, feasible: np.ndarray) -> dict[str, int | None]:
-    """Each solution concept's outcome among the `feasible` outcomes (no red line crossed)."""
+def concept_outcomes(
+    U: np.ndarray, d: np.ndarray, feasible: np.ndarray, concepts: tuple[str, ...] = CONCEPTS
+) -> dict[str, int | None]:
+    """Each solution concept's outcome (of `concepts`) among the `feasible` outcomes (no red
+    line crossed)."""
     idx = np.flatnonzero(feasible)
     if idx.size == 0:
-        return dict.fromkeys(CONCEPTS)
+        return dict.fromkeys(concepts)
     sub = U[:, idx]
-    found = {
-        "nash": solutions.nash(sub, d),
-        "kalai_smorodinsky": solutions.kalai_smorodinsky(sub, d),
-        "egalitarian": solutions.egalitarian(sub, d),
-        "utilitarian": solutions.utilitarian(sub),
+    solve = {
+        "nash": lambda: solutions.nash(sub, d),
+        "kalai_smorodinsky": lambda: solutions.kalai_smorodinsky(sub, d),
+        "egalitarian": lambda: solutions.egalitarian(sub, d),
+        "utilitarian": lambda: solutions.utilitarian(sub),
     }
+    found = {name: solve[name]() for name in concepts}
     return {k: None if v is None else int(idx[v]) for k, v in found.items()}
 
 
@@ -191,7 +207,7 @@ def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
     U = scenario.utilities
     d = result.reservations
     outcome = result.outcome
-    concepts = concept_outcomes(U, d, scenario.acceptable)
+    concepts = concept_outcomes(U, d, scenario.acceptable, ("nash", "kalai_smorodinsky"))
     row: dict[str, Any] = {
         "scenario": scenario.name,
         "protocol": str(result.settings.protocol),
@@ -250,33 +266,43 @@ def deal_structure(
     return found
 
 
-def _salience_draws(
-    result: NegotiationResult,
-    st: Any,
-    rng: np.random.Generator,
-    options: np.ndarray,
-    every_outcome: bool,
-) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """The robustness draws' salience factors (draws, parties, issues), drawn first; the
-    outcomes they are computed for (those some coalition could move to, and the deal; all
-    with `every_outcome`), the deal's position among them, and the parties' utilities there
-    under the drawn saliences, (parties, outcomes, draws)."""
-    prefs, outcome = result.scenario.preferences, result.outcome
-    factors = np.exp(
-        rng.normal(0.0, st.salience_spread, (int(st.robustness_draws), *prefs.weights.shape))
-    )
-    relevant = np.ones(options.shape[0], dtype=bool) if every_outcome else options.any(axis=1)
-    relevant[outcome] = True
-    (subset,) = np.nonzero(relevant)
-    U_draws = stability.perturbed_utilities(
-        prefs.weights,
-        prefs.level_values,
-        result.scenario.space.grid[subset],
-        factors,
-        parties_first=True,
-        links=prefs.links,
-    )
-    return factors, subset, int(np.searchsorted(subset, outcome)), U_draws
+# Elements of perturbed utilities (parties x outcomes x draws) computed at once: bounds a
+# batch's memory (2 MB, kept in cache) whatever its size.
+DRAW_ELEMENTS = 1 << 18
+
+
+@dataclasses.dataclass(frozen=True)
+class RobustnessDraws:
+    """One replication's draws for `robustness`, in the order taken from its stability
+    stream: salience factors (draws, parties, issues); under war BATNAs the support levels'
+    noise (draws, supporters), the capacities' and capabilities' factors (draws, 2 +
+    supporters: aggressor, defender, supporters), the war costs' factors (draws, parties)
+    and, bargaining while fighting, the optimism's noise (draws, parties)."""
+
+    salience: np.ndarray
+    supports: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    costs: np.ndarray | None = None
+    optimism: np.ndarray | None = None
+
+
+def robustness_draws(
+    result: NegotiationResult, st: Any, rng: np.random.Generator
+) -> RobustnessDraws:
+    """Draw a replication's `RobustnessDraws` (spreads from `st`, the stability config)."""
+    prefs, k = result.scenario.preferences, int(st.robustness_draws)
+    n_parties = prefs.weights.shape[0]
+    salience = np.exp(rng.normal(0.0, st.salience_spread, (k, *prefs.weights.shape)))
+    if result.settings.batna is not BatnaMode.war:
+        return RobustnessDraws(salience)
+    n_sup = result.war_params.supports.size
+    supports = rng.normal(0.0, st.support_spread, (k, n_sup))
+    scale = np.exp(rng.normal(0.0, st.capability_spread, (k, 2 + n_sup)))
+    costs = np.exp(rng.normal(0.0, st.cost_spread, (k, n_parties)))
+    optimism = None
+    if result.settings.fighting:
+        optimism = rng.normal(0.0, st.belief_spread, (k, n_parties))
+    return RobustnessDraws(salience, supports, scale, costs, optimism)
 
 
 def robustness(
@@ -286,7 +312,19 @@ def robustness(
     structure: tuple,
     every_outcome: bool = False,
 ) -> float:
-    """Share of `st.robustness_draws` draws of the uncertain inputs in which the deal stays
+    """`robustness_batch` of one replication, its draws taken from `rng`."""
+    drawn = [robustness_draws(result, st, rng)]
+    return float(robustness_batch([result], drawn, [structure], every_outcome)[0])
+
+
+def robustness_batch(
+    results: list[NegotiationResult],
+    drawn: list[RobustnessDraws],
+    structures: list[tuple],
+    every_outcome: bool = False,
+) -> np.ndarray:
+    """Per replication of a job (binding deals, their `robustness_draws` and
+    `deal_structure`s): the share of draws of the uncertain inputs in which its deal stays
     in every signatory's acceptable set (worth at least its BATNA as it believes it) and no
     coalition blocks it (docs/model.md, "Robustness").
 
@@ -298,62 +336,120 @@ def robustness(
     with the guarantee in force during the talks; static BATNAs stay as they are. Only
     outcomes some coalition could move to can block, so by default the perturbed utilities
     are computed for those and the deal alone; `every_outcome` computes them for the whole
-    space (the same share, slower: the oracle of the shortcut)."""
-    scenario = result.scenario
-    k_draws = int(st.robustness_draws)
-    prefs = scenario.preferences
-    n_parties = len(scenario.parties)
-    factors, subset, deal, U_draws = _salience_draws(result, st, rng, structure[3], every_outcome)
-    if result.settings.batna is BatnaMode.war:
-        wp = result.war_params
-        supports = np.clip(
-            wp.supports + rng.normal(0.0, st.support_spread, (k_draws, wp.supports.size)), 0, 1
-        )
-        scale = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, 2 + wp.supports.size)))
-        capabilities = wp.supporter_capabilities * scale[:, 2:]
-        strength = war.defender_strength(wp, supports, capabilities) + wp.defender_capacity * (
-            scale[:, 1] - 1.0
-        )
-        aggressor = war.aggressor_strength(
-            wp, wp.aggressor_capacity * scale[:, 0], supports, capabilities
-        )
-        p = war.strength_share(aggressor, strength)
-        costs = scenario.war_costs * np.exp(rng.normal(0.0, st.cost_spread, (k_draws, n_parties)))
-        shift = np.zeros((k_draws, n_parties))
-        if result.settings.fighting:
-            optimism = scenario.party_optimism + rng.normal(
-                0.0, st.belief_spread, (k_draws, n_parties)
-            )
-            shift = optimism * beliefs.sides(prefs.level_values[scenario.territory_k])
-        batna = scenario.war_batna(
-            wp, weights=stability.perturbed_weights(prefs.weights, factors), costs=costs
-        )
-        believed = war.target_line(np.clip(p[:, None] + shift, 0.0, 1.0), wp.low, wp.high)
-        d_draws = war.own_values(batna, np.full(k_draws, result.contact_line), believed)
+    space (the same share, slower: the oracle of the shortcut). Every replication's draws
+    go through each step at once."""
+    k = drawn[0].salience.shape[0]
+    if results[0].settings.batna is BatnaMode.war:
+        d_draws = _believed_war_values(results, drawn)
     else:
-        d_draws = np.broadcast_to(result.reservations, (k_draws, n_parties))
-    return _share_rational_unblocked(U_draws, deal, d_draws, result.signatories, structure, subset)
+        d_draws = np.stack(
+            [np.broadcast_to(r.reservations, (k, r.reservations.size)) for r in results]
+        )
+    factors = [d.salience for d in drawn]
+    return _share_rational_unblocked(results, factors, d_draws, structures, every_outcome)
+
+
+def _believed_war_values(
+    results: list[NegotiationResult], drawn: list[RobustnessDraws]
+) -> np.ndarray:
+    """(replications, draws, parties): each party's value of war from the deal's line under
+    each draw, toward the line it believes the drawn balance implies."""
+    n, k = len(results), drawn[0].salience.shape[0]
+    wp = war.spread(war.join_params([r.war_params for r in results]), 1)
+    stacked = {name: np.stack([getattr(d, name) for d in drawn]) for name in ("supports", "scale")}
+    supports = np.clip(wp.supports + stacked["supports"], 0, 1)
+    scale = stacked["scale"]
+    capabilities = wp.supporter_capabilities * scale[..., 2:]
+    strength = war.defender_strength(wp, supports, capabilities) + wp.defender_capacity * (
+        scale[..., 1] - 1.0
+    )
+    aggressor = war.aggressor_strength(
+        wp, wp.aggressor_capacity * scale[..., 0], supports, capabilities
+    )
+    p = war.strength_share(aggressor, strength)  # (n, k)
+    first = results[0].scenario
+    shift = np.zeros((n, k, len(first.parties)))
+    if results[0].settings.fighting:
+        optimism = np.stack([r.scenario.party_optimism for r in results])[:, None]
+        optimism = optimism + np.stack([d.optimism for d in drawn])
+        shift = optimism * beliefs.sides(first.preferences.level_values[first.territory_k])
+    batna = war.join_batnas(
+        [
+            r.scenario.war_batna(
+                r.war_params,
+                weights=stability.perturbed_weights(r.scenario.preferences.weights, d.salience),
+                costs=r.scenario.war_costs * d.costs,
+            )
+            for r, d in zip(results, drawn, strict=True)
+        ]
+    )  # rows (n x k, parties)
+    believed = war.target_line(np.clip(p[..., None] + shift, 0.0, 1.0), wp.low, wp.high)
+    lines = np.repeat([r.contact_line for r in results], k)
+    return war.own_values(batna, lines, believed.reshape(n * k, -1)).reshape(n, k, -1)
+
+
+def _by_deal(results: list[NegotiationResult]) -> dict[int, list[int]]:
+    """The replications (indices) of each deal: they share its `deal_structure`."""
+    groups: dict[int, list[int]] = {}
+    for j, r in enumerate(results):
+        groups.setdefault(int(r.outcome), []).append(j)
+    return groups
 
 
 def _share_rational_unblocked(
-    U_draws: np.ndarray,
-    deal: int,
+    results: list[NegotiationResult],
+    factors: list[np.ndarray],
     d_draws: np.ndarray,
-    signatories: np.ndarray,
-    structure: tuple,
-    subset: np.ndarray,
-) -> float:
-    """Share of draws in which the deal (column `deal` of `U_draws`, (parties, outcomes
-    `subset`, draws), overwritten) is worth its BATNA (`d_draws`, (draws, parties)) to every
-    signatory and no coalition blocks it (`deal_structure`)."""
-    needs, changed, allowed, options, members = structure
-    u_draws = U_draws[:, deal, :].T  # (draws, parties), a copy
-    ir_ok = ((u_draws - d_draws)[:, signatories] >= -TOLERANCE).all(axis=1)
-    U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
-    counts, _ = stability.blocking_by_party(
-        U_draws, needs[subset], changed[subset], allowed[subset], members, options[subset]
-    )
-    return float((ir_ok & (counts == 0)).mean())
+    structures: list[tuple],
+    every_outcome: bool,
+) -> np.ndarray:
+    """Per replication, the share of its draws (salience `factors` (draws, parties,
+    issues), BATNAs `d_draws` (replications, draws, parties)) in which its deal is worth
+    its BATNA to every signatory and no coalition blocks it (`deal_structure`). The
+    replications of one deal share outcomes and structure and go at once, in chunks of
+    `DRAW_ELEMENTS`."""
+    n, k = d_draws.shape[:2]
+    ok = np.zeros((n, k), dtype=bool)
+    prefs, grid = results[0].scenario.preferences, results[0].scenario.space.grid
+    coefficients = None if every_outcome else prefs.coefficients(grid)  # same for every deal
+    for outcome, members in _by_deal(results).items():
+        needs, changed, allowed, options, coalitions = structures[members[0]]
+        weights = np.stack([results[j].scenario.preferences.weights for j in members])[:, None]
+        if every_outcome:
+            relevant = np.ones(options.shape[0], dtype=bool)
+        else:  # only outcomes that may block under some draw's weights (`may_block`)
+            drawn = stability.perturbed_weights(weights, np.stack([factors[j] for j in members]))
+            low, high = drawn.min(axis=(0, 1)), drawn.max(axis=(0, 1))
+            relevant = stability.may_block(coefficients, outcome, low, high, options, coalitions)
+        relevant[outcome] = True
+        (subset,) = np.nonzero(relevant)
+        deal = int(np.searchsorted(subset, outcome))
+        chunk = max(1, DRAW_ELEMENTS // (prefs.weights.shape[0] * subset.size * k))
+        for begin in range(0, len(members), chunk):
+            part = members[begin : begin + chunk]
+            U_draws = stability.perturbed_utilities(
+                weights[begin : begin + chunk],
+                prefs.level_values,
+                grid[subset],
+                np.stack([factors[j] for j in part]),
+                parties_first=True,
+                links=prefs.links,
+            )  # (parties, outcomes in subset, part x draws)
+            u_draws = U_draws[:, deal, :].T  # (part x draws, parties), a copy
+            signatories = np.repeat(np.stack([results[j].signatories for j in part]), k, axis=0)
+            margins = u_draws - d_draws[part].reshape(len(part) * k, -1)
+            ir_ok = ((margins >= -TOLERANCE) | ~signatories).all(axis=1)
+            U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
+            counts, _ = stability.blocking_by_party(
+                U_draws,
+                needs[subset],
+                changed[subset],
+                allowed[subset],
+                coalitions,
+                options[subset],
+            )
+            ok[part] = (ir_ok & (counts == 0)).reshape(len(part), k)
+    return ok.mean(axis=1)
 
 
 def robustness_linear(
@@ -372,7 +468,8 @@ def robustness_linear(
     the whole space (the same share, slower: the oracle of the shortcut)."""
     scenario = result.scenario
     k_draws = int(st.robustness_draws)
-    _, subset, deal, U_draws = _salience_draws(result, st, rng, structure[3], every_outcome)
+    prefs = scenario.preferences
+    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
     wp = result.war_params
     cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
     res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
@@ -385,7 +482,32 @@ def robustness_linear(
     else:
         d_draws = np.broadcast_to(result.reservations, res_noise.shape)
     d_draws = d_draws + res_noise
-    return _share_rational_unblocked(U_draws, deal, d_draws, result.signatories, structure, subset)
+    shares = _share_rational_unblocked(
+        [result], [factors], d_draws[None], [structure], every_outcome
+    )
+    return float(shares[0])
+
+
+def durability_parameters(st: Any) -> stability.DurabilityParameters:
+    """The post-deal shocks and guarantee effects of the stability config `st`."""
+    return stability.DurabilityParameters(
+        periods=int(st.durability_periods),
+        paths=int(st.durability_paths),
+        support_shock=float(st.support_shock),
+        capacity_shock=float(st.capacity_shock),
+        guarantee_strength=float(st.guarantee_strength),
+        guarantee_cost=float(st.guarantee_cost),
+    )
+
+
+def no_deal_row() -> dict[str, Any]:
+    """The stability columns of a replication without a binding agreement."""
+    row: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
+    row.update(blocking_coalitions=-1, stable=False, stability_score=0.0, monitored=False)
+    row.update(
+        blocking_coalition="", blocking_alternative="", closest_to_walking="", failing_parts=""
+    )
+    return row
 
 
 def stability_row(
@@ -394,60 +516,102 @@ def stability_row(
     rng: np.random.Generator,
     cache: dict[int, tuple] | None = None,
 ) -> dict[str, Any]:
-    """The stability parts of the binding agreement (NaN without one), by
-    `stability.model`; `cache` keeps `deal_structure` per deal across the replications of
-    one job."""
-    st = cfg.stability
-    empty: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
-    empty.update(blocking_coalitions=-1, stable=False, stability_score=0.0, monitored=False)
-    empty.update(
-        blocking_coalition="", blocking_alternative="", closest_to_walking="", failing_parts=""
-    )
-    outcome = result.outcome
-    if outcome is None or not result.binding:
-        return empty
-    scenario = result.scenario
-    U = scenario.utilities
-    u = U[:, outcome]
+    """`stability_rows` of one replication, drawing from `rng`."""
+    return stability_rows([result], cfg, [rng], cache)[0]
 
-    ir = stability.ir_margin(u, result.reservations, result.signatories)
-    gap = stability.pareto_gap(U, outcome, scenario.acceptable)
-    structure = deal_structure(scenario, outcome, cache)
-    needs, changed, allowed, options, members = structure
-    n_block, surplus = stability.blocking(U.T - u, needs, changed, allowed, members, options)
-    linear = StabilityModel(st.model) is StabilityModel.linear
-    robust = (robustness_linear if linear else robustness)(result, st, rng, structure)
-    dp = stability.DurabilityParameters(
-        periods=int(st.durability_periods),
-        paths=int(st.durability_paths),
-        support_shock=float(st.support_shock),
-        capacity_shock=float(st.capacity_shock),
-        guarantee_strength=float(st.guarantee_strength),
-        guarantee_cost=float(st.guarantee_cost),
-    )
-    if linear:
-        durable = _durability_linear(result, cfg, dp, rng)
-        score = stability.stability_score_linear(
-            ir, gap, n_block, len(members), robust, durable["durability"]
+
+def stability_rows(
+    results: list[NegotiationResult],
+    cfg: Any,
+    rngs: list[np.random.Generator],
+    cache: dict[int, tuple] | None = None,
+) -> list[dict[str, Any]]:
+    """The stability parts of each replication's binding agreement (NaN without one), by
+    `stability.model`, each replication drawing from its own `rngs` entry; `cache` keeps
+    `deal_structure` per deal across the replications of one job. Under `mechanisms` the
+    replications of a batch go through every step at once (a replication's row does not
+    depend on its batch)."""
+    st = cfg.stability
+    rows = [no_deal_row() for _ in results]
+    deals = [j for j, r in enumerate(results) if r.outcome is not None and r.binding]
+    if not deals:
+        return rows
+    found = [results[j] for j in deals]
+    structures = [deal_structure(r.scenario, r.outcome, cache) for r in found]
+    ir, gap, n_block, surplus = _deterministic_parts(found, structures)
+    dp = durability_parameters(st)
+    if StabilityModel(st.model) is StabilityModel.linear:
+        robust = np.array(
+            [
+                robustness_linear(r, st, rngs[j], s)
+                for r, j, s in zip(found, deals, structures, strict=True)
+            ]
         )
+        durable = [
+            _durability_linear(r, cfg, dp, rngs[j]) for r, j in zip(found, deals, strict=True)
+        ]
+        scores = [
+            stability.stability_score_linear(
+                ir[i], gap[i], n_block[i], len(structures[i][4]), robust[i], d["durability"]
+            )
+            for i, d in enumerate(durable)
+        ]
     else:
-        durable = _durability(result, dp, rng)
-        score = stability.stability_score(robust, durable["durability"])
+        drawn, walks = [], []
+        for r, j in zip(found, deals, strict=True):  # each replication's stream, in order
+            drawn.append(robustness_draws(r, st, rngs[j]))
+            walks.append(stability.durability_walks(dp, r.war_params.supports.size, rngs[j]))
+        robust = robustness_batch(found, drawn, structures)
+        measures = _durability_batch(found, dp, walks)
+        durable = [{key: v[i] for key, v in measures.items()} for i in range(len(found))]
+        scores = [
+            stability.stability_score(robust[i], d["durability"]) for i, d in enumerate(durable)
+        ]
     t = stability.Thresholds(**{k: v for k, v in st.thresholds.items()})
-    row: dict[str, Any] = {
-        "ir_margin": ir,
-        "pareto_gap": gap,
-        "blocking_coalitions": int(n_block),
-        "blocking_surplus": float(surplus),
-        "robustness": robust,
-        **durable,
-    }
-    row["stable"] = stability.is_stable(
-        ir, gap, n_block, robust, durable["durability"], t, durable["commitment_ratio"]
-    )
-    row["stability_score"] = score
-    row.update(_reasons(result, row, t, structure))
-    return row
+    for i, j in enumerate(deals):
+        d = {key: float(v) if key != "monitored" else bool(v) for key, v in durable[i].items()}
+        row: dict[str, Any] = {
+            "ir_margin": float(ir[i]),
+            "pareto_gap": float(gap[i]),
+            "blocking_coalitions": int(n_block[i]),
+            "blocking_surplus": float(surplus[i]),
+            "robustness": float(robust[i]),
+            **d,
+        }
+        row["stable"] = stability.is_stable(
+            row["ir_margin"],
+            row["pareto_gap"],
+            row["blocking_coalitions"],
+            row["robustness"],
+            d["durability"],
+            t,
+            d["commitment_ratio"],
+        )
+        row["stability_score"] = float(scores[i])
+        row.update(_reasons(found[i], row, t, structures[i]))
+        rows[j] = row
+    return rows
+
+
+def _deterministic_parts(
+    results: list[NegotiationResult], structures: list[tuple]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per deal: the IR margin, the Pareto gap, the count of blocking coalitions and the
+    largest blocking surplus; the deals of one outcome are checked for blocks at once."""
+    n = len(results)
+    ir, gap = np.empty(n), np.empty(n)
+    n_block, surplus = np.zeros(n, dtype=np.int64), np.zeros(n)
+    for j, r in enumerate(results):
+        U = r.scenario.utilities
+        ir[j] = stability.ir_margin(U[:, r.outcome], r.reservations, r.signatories)
+        gap[j] = stability.pareto_gap(U, r.outcome, r.scenario.acceptable)
+    for outcome, members in _by_deal(results).items():
+        needs, changed, allowed, options, coalitions = structures[members[0]]
+        gains = np.stack([results[j].scenario.utilities.T for j in members])
+        gains = gains - gains[:, outcome, None, :]
+        counts, best = stability.blocking(gains, needs, changed, allowed, coalitions, options)
+        n_block[members], surplus[members] = counts, best
+    return ir, gap, n_block, surplus
 
 
 def _reasons(
@@ -491,29 +655,37 @@ def _deal_line(result: NegotiationResult) -> float:
     return float(scenario.space.issues[k].positions[scenario.space.grid[result.outcome, k]])
 
 
-def _durability(
-    result: NegotiationResult, dp: stability.DurabilityParameters, rng: np.random.Generator
-) -> dict[str, Any]:
-    """`stability.durability` of the deal: renewed war valued with the deal's guarantee and,
-    without monitors, each party's optimism (bargaining while fighting)."""
-    scenario, outcome = result.scenario, result.outcome
-    level = scenario.guarantee_level(outcome)
-    monitored = level is not None and bool(scenario.guarantee_monitored[level])
-    shift = np.zeros(len(scenario.parties))
-    if result.settings.fighting and not monitored:
-        territory = scenario.preferences.level_values[scenario.territory_k]
-        shift = scenario.party_optimism * beliefs.sides(territory)
-    batna = scenario.war_batna(result.war_params, outcome)
-    found = stability.durability(
-        scenario.utilities[:, outcome],
-        batna,
-        _deal_line(result),
-        scenario.war_sides,
-        shift,
+def _durability_batch(
+    results: list[NegotiationResult],
+    dp: stability.DurabilityParameters,
+    walks: list[tuple[np.ndarray, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """`stability.durability_batch` of the deals: renewed war valued with each deal's
+    guarantee and, without monitors, each party's optimism (bargaining while fighting)."""
+    shifts, monitored = [], []
+    for r in results:
+        scenario = r.scenario
+        level = scenario.guarantee_level(r.outcome)
+        watched = level is not None and bool(scenario.guarantee_monitored[level])
+        shift = np.zeros(len(scenario.parties))
+        if r.settings.fighting and not watched:
+            territory = scenario.preferences.level_values[scenario.territory_k]
+            shift = scenario.party_optimism * beliefs.sides(territory)
+        shifts.append(shift)
+        monitored.append(watched)
+    found = stability.durability_batch(
+        np.stack([r.scenario.utilities[:, r.outcome] for r in results]),
+        war.join_batnas([r.scenario.war_batna(r.war_params, r.outcome) for r in results]),
+        np.array([_deal_line(r) for r in results]),
+        results[0].scenario.war_sides,
+        np.stack(shifts),
         dp,
-        rng,
+        np.stack([w[0] for w in walks]),
+        np.stack([w[1] for w in walks]),
     )
-    return {**found, "guarantee_force": _force(result), "monitored": monitored}
+    found["guarantee_force"] = np.array([_force(r) for r in results])
+    found["monitored"] = np.array(monitored)
+    return found
 
 
 def _force(result: NegotiationResult) -> float:
@@ -581,7 +753,7 @@ def replication_inputs(
     """Draw one replication's uncertain parameters (grid parameters at `point`); its
     three random streams (draws, negotiation, stability) are children of its SeedSequence.
     `active`: `active_uncertainties(cfg)`, if the caller has it."""
-    draws_seed, model_seed, stability_seed = seed.spawn(3)
+    draws_seed, model_seed, stability_seed = streams(seed)
     draws_rng = np.random.default_rng(draws_seed)
     active = active_uncertainties(cfg) if active is None else active
     draws = draw_uncertain(cfg, draws_rng, point, active)
@@ -589,19 +761,24 @@ def replication_inputs(
     return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
 
 
-def result_row(
-    result: NegotiationResult,
-    inputs: ReplicationInputs,
+def result_rows(
+    results: list[NegotiationResult],
+    inputs: list[ReplicationInputs],
     cfg: Any,
     cache: dict[int, tuple] | None = None,
-) -> dict[str, Any]:
-    """A replication's row: the negotiation, its draws, the agreement's stability;
-    `cache` is the job's (`stability_row`)."""
-    row = negotiation_row(result)
-    row.update({f"{k}_drawn": v for k, v in inputs.draws.items()})
-    rng = np.random.default_rng(inputs.stability_seed)
-    row.update(stability_row(result, cfg, rng, cache))
-    return row
+) -> list[dict[str, Any]]:
+    """Replications' rows: the negotiation, its draws, the agreement's stability (assessed
+    as a batch, each from its own stability seed); `cache` is the job's
+    (`stability_rows`)."""
+    rows = []
+    for result, x in zip(results, inputs, strict=True):
+        row = negotiation_row(result)
+        row.update({f"{k}_drawn": v for k, v in x.draws.items()})
+        rows.append(row)
+    rngs = [np.random.default_rng(x.stability_seed) for x in inputs]
+    for row, found in zip(rows, stability_rows(results, cfg, rngs, cache), strict=True):
+        row.update(found)
+    return rows
 
 
 def negotiate(
@@ -612,18 +789,31 @@ def negotiate(
     trace_first: bool = False,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[list[dict[str, Any]], NegotiationModel | None]:
     """Draw, negotiate and assess replications, one result row each, in the order of
     `seeds` (`points`, one per seed, are their design points). They negotiate as batches of
     `batch_size` (by default as many as `sim.model.batch_size` allows for the outcome
     space); a replication's row does not depend on its batch. With `trace_first` the first
     one runs as a `NegotiationModel` with its trace, which is returned too.
-    `progress(done, total)` is called after each batch."""
+    `progress(done, total)` is called after each batch. With `on_rows` each batch's rows
+    go to it as they are made and none are kept (the list returned is empty): the memory
+    of one batch, however many replications."""
     settings = NegotiationSettings.from_config(cfg, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
+    done = 0
     cache: dict[int, tuple] = {}
     active = active_uncertainties(cfg)  # once for the job: every replication draws these
+
+    def emit(found: list[dict[str, Any]]) -> None:
+        nonlocal done
+        done += len(found)
+        if on_rows is None:
+            rows.extend(found)
+        else:
+            on_rows(found)
+
     first = None
     start = 0
     if trace_first and seeds:
@@ -634,7 +824,7 @@ def negotiate(
             x.war_params,
             x.model_seed,
         ).run()
-        rows.append(result_row(first.result(0), x, cfg, cache))
+        emit(result_rows([first.result(0)], [x], cfg, cache))
         start = 1
     for begin in range(start, len(seeds), size):
         inputs = [
@@ -647,7 +837,7 @@ def negotiate(
             [x.war_params for x in inputs],
             [x.model_seed for x in inputs],
         ).run()
-        rows += [result_row(batch.result(r), x, cfg, cache) for r, x in enumerate(inputs)]
+        emit(result_rows([batch.result(r) for r in range(len(inputs))], inputs, cfg, cache))
         if progress is not None:
-            progress(len(rows), len(seeds))
+            progress(done, len(seeds))
     return rows, first

@@ -6,10 +6,11 @@ import ast
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,21 @@ def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def rows_table(rows: list[dict[str, Any]], constant: dict[str, Any] | None = None) -> Any:
+    """Result rows as an Arrow table, read back as `rows_frame` makes them (a column
+    missing in every row is text), with `constant` columns added as given; a few times
+    faster than through pandas for a short job's rows."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(rows)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    for column, value in (constant or {}).items():
+        table = table.append_column(column, pa.array([value] * table.num_rows))
+    return table
+
+
 def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write `frame` to `path` through a temporary file in the same folder, then rename."""
     path = Path(path)
@@ -44,6 +60,86 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class JobFile:
+    """A job's rows written in parts as its batches finish, then joined into its job file
+    at `path` atomically (whole or not at all): a job holds one batch of rows at a time,
+    however many replications it runs. Parts live in a hidden folder beside the job file;
+    a killed job's are removed when the job runs again."""
+
+    def __init__(self, path: str | os.PathLike, constant: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self.constant = dict(constant or {})  # columns every row gets
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob(f".{self.path.name}.*.parts"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".parts", dir=self.path.parent)
+        )
+        self.parts: list[Path] = []
+        self.by_point: dict[str, dict[int, Any]] = {}
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        """Write these rows as the next part."""
+        if rows:
+            import pyarrow.parquet as pq
+
+            part = self.folder / f"{len(self.parts):06d}.parquet"
+            pq.write_table(rows_table(rows, self.constant), part)
+            self.parts.append(part)
+
+    def set_by_point(self, column: str, values: dict[int, Any]) -> None:
+        """Give every row `column` = `values[its point]` when the parts are joined (a value
+        known only once the job ends, such as the replications run at each point)."""
+        self.by_point[column] = values
+
+    def close(self) -> Path:
+        """Join the parts into the job file (one part and nothing to set: renamed as is)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            if not self.parts:
+                write_parquet_atomic(pd.DataFrame(), self.path)
+            elif len(self.parts) == 1 and not self.by_point:
+                os.chmod(self.parts[0], 0o666 & ~_umask())
+                os.replace(self.parts[0], self.path)
+            else:
+                schemas = [
+                    self._table(part).schema if self.by_point else pq.read_schema(part)
+                    for part in self.parts
+                ]
+                schema = schemas[0]  # the same columns throughout: one write's file
+                if any(not other.equals(schema) for other in schemas):
+                    # columns in another order, or all-null in a part without deals: the
+                    # first part's order, each column's type the one every part fits
+                    schema = pa.unify_schemas(schemas, promote_options="permissive")
+                    schema = schema.remove_metadata()
+                joined = self.folder / "joined.parquet"
+                with pq.ParquetWriter(joined, schema) as writer:
+                    for part in self.parts:
+                        writer.write_table(_conformed(self._table(part), schema))
+                os.chmod(joined, 0o666 & ~_umask())
+                os.replace(joined, self.path)
+        finally:
+            self.discard()
+        return self.path
+
+    def _table(self, part: Path) -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self.by_point:
+            return pq.read_table(part)
+        frame = pd.read_parquet(part)
+        for column, values in self.by_point.items():
+            frame[column] = frame["point"].map(values)
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    def discard(self) -> None:
+        """Remove the parts (after closing, or when the job failed)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _umask() -> int:
@@ -164,8 +260,11 @@ CODE_VERSION = code_version()
 
 def job_hash(cfg: Any) -> str:
     """16 hex digits of SHA-256 over the job's resolved config (output paths excluded) and
-    the code version."""
-    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    the code version; the same for a config and its `sim.schema.plain` copy."""
+    if isinstance(cfg, dict):  # a `sim.schema.PlainConfig`: resolved already
+        data = dict(cfg)
+    else:
+        data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for key in ("results_dir", "sweep_name", "replication"):
         data.pop(key, None)
     data["__code__"] = CODE_VERSION
@@ -183,14 +282,28 @@ def job_paths(
     return jobs / f"{digest}.parquet", jobs / f"{digest}.failed.parquet"
 
 
-def read_job_rows(path: str | os.PathLike) -> pd.DataFrame:
-    """One job file; a corrupt or truncated file raises ResultsError naming it."""
+def read_job_rows(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One job (or results) file, or only its `columns`; a corrupt or truncated file
+    raises ResultsError naming it."""
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path, columns=None if columns is None else list(columns))
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise ResultsError(
             f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
         ) from exc
+    return _tidy(frame)
+
+
+def job_score(path: str | os.PathLike) -> float:
+    """A job file's mean stability score (what a search maximises), read from that column
+    alone; ResultsError naming the file when it cannot be read."""
+    try:
+        column = pd.read_parquet(path, columns=["stability_score"])["stability_score"]
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ResultsError(
+            f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+        ) from exc
+    return float(column.mean())
 
 
 class ResultsError(ValueError):
@@ -198,7 +311,92 @@ class ResultsError(ValueError):
 
 
 def _job_files(sweep_dir: Path) -> list[Path]:
-    return sorted((sweep_dir / "jobs").glob("*.parquet"))
+    """The job files, by job (a job's failure record before its rows, as sorting by job
+    and replication puts a row without one)."""
+    files = (sweep_dir / "jobs").glob("*.parquet")
+    return sorted(
+        files, key=lambda p: (p.name.split(".")[0], not p.name.endswith(".failed.parquet"))
+    )
+
+
+def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterator[Any]]:
+    """The schema every job file fits and the files' rows as Arrow tables conformed to it,
+    one file at a time, ordered by (job, replication): what `gather` and
+    `gather_to_file` read, holding one job's rows at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sweep_dir = Path(sweep_dir)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
+    if not (sweep_dir / "jobs").is_dir():
+        raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
+    readable, schemas = [], []
+    for path in _job_files(sweep_dir):
+        try:
+            try:
+                schemas.append(pq.read_schema(path))
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise ResultsError(
+                    f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+                ) from exc
+            readable.append(path)
+        except ResultsError as exc:
+            if on_error == "raise":
+                raise
+            warnings.warn(f"skipped {exc}", stacklevel=3)
+    if not schemas:
+        return pa.schema([]), iter(())
+    schema = pa.unify_schemas(schemas, promote_options="permissive").remove_metadata()
+    if "error" not in schema.names:
+        schema = schema.append(pa.field("error", pa.string()))
+
+    def tables() -> Iterator[Any]:
+        for path in readable:
+            try:
+                try:
+                    table = pq.read_table(path)
+                except Exception as exc:  # damaged beyond its footer
+                    raise ResultsError(
+                        f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+                    ) from exc
+            except ResultsError as exc:
+                if on_error == "raise":
+                    raise
+                warnings.warn(f"skipped {exc}", stacklevel=3)
+                continue
+            if "replication" in table.column_names:
+                table = table.sort_by([("replication", "ascending")])
+            yield _conformed(table, schema)
+
+    return schema, tables()
+
+
+def _conformed(table: Any, schema: Any) -> Any:
+    """`table` with `schema`'s columns, in its order and types (nulls where it has none)."""
+    import pyarrow as pa
+
+    if table.schema.equals(schema):
+        return table
+    have = {f.name: f.type for f in table.schema}
+    columns = [
+        pa.nulls(table.num_rows, f.type)
+        if f.name not in have
+        else table.column(f.name)
+        if have[f.name] == f.type
+        else table.column(f.name).cast(f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Gathered rows as pandas: the yes/no columns nullable where failed jobs left them
+    empty."""
+    for column in ("agreement", "binding", "stable"):
+        if column in frame and frame[column].isna().any():
+            frame[column] = frame[column].astype("boolean")
+    return frame
 
 
 def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
@@ -207,40 +405,41 @@ def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFram
     on_error="raise" stops at a damaged job file and names it; "skip" leaves it out with a
     warning naming it. Never returns partial data silently.
     """
-    sweep_dir = Path(sweep_dir)
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
-    if not (sweep_dir / "jobs").is_dir():
-        raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
-    frames = []
-    for path in _job_files(sweep_dir):
-        try:
-            frames.append(read_job_rows(path))
-        except ResultsError as exc:
-            if on_error == "raise":
-                raise
-            warnings.warn(f"skipped {exc}", stacklevel=2)
-    if not frames:
+    import pyarrow as pa
+
+    _, tables = _gathered(sweep_dir, on_error)
+    found = list(tables)
+    if not found:
         return pd.DataFrame()
-    frame = pd.concat(frames, ignore_index=True)
-    if "error" not in frame:
-        frame["error"] = None
-    sort = [c for c in ("job", "replication") if c in frame]
-    frame = frame.sort_values(sort, kind="stable", na_position="first").reset_index(drop=True)
-    for column in ("agreement", "binding", "stable"):
-        if column in frame and frame[column].isna().any():
-            frame[column] = frame[column].astype("boolean")
-    return frame
+    return _tidy(pa.concat_tables(found).to_pandas())
 
 
 def gather_to_file(sweep_dir: str | os.PathLike, on_error: str = "raise") -> Path:
-    """Gather the job files into `results.parquet`, atomically."""
-    frame = gather(sweep_dir, on_error)
-    return write_parquet_atomic(frame, Path(sweep_dir) / "results.parquet")
+    """Gather the job files into `results.parquet`, atomically, one job file at a time
+    (the memory of the largest job, not of the sweep)."""
+    import pyarrow.parquet as pq
+
+    path = Path(sweep_dir) / "results.parquet"
+    schema, tables = _gathered(sweep_dir, on_error)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for table in tables:
+                writer.write_table(table)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
-def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
-    """Results of a run folder, a sweep folder or a results file, as one DataFrame.
+def load(
+    path: str | os.PathLike, on_error: str = "raise", columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Results of a run folder, a sweep folder or a results file, as one DataFrame (a
+    results file: only `columns`, if given).
 
     A sweep folder is read from its job files (so an unfinished sweep shows what has
     landed); `on_error` says what to do with a damaged job file (see `gather`).
@@ -249,7 +448,7 @@ def load(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFrame:
     if not path.exists():
         raise ResultsError(f"{path}: no such file or folder")
     if path.is_file():
-        return read_job_rows(path)
+        return read_job_rows(path, columns)
     if (path / "jobs").is_dir():
         return gather(path, on_error)
     for name in ("results.parquet", "result.parquet"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from omegaconf import OmegaConf
 
 from sim import war
 from sim.outcomes import Issue, IssueKind, OutcomeSpace
@@ -19,6 +18,7 @@ from sim.preferences import (
     table_values,
 )
 from sim.problem import PartyStrategy, Scenario
+from sim.schema import PlainConfig, plain
 from sim.settings import Side, StrategyName, WarStakes
 from sim.validation import ConfigError, as_given, prepare, validate
 
@@ -98,7 +98,7 @@ def offer_levels(cfg: Any) -> Any:
         keep.append(issue.default)
     if not keep:
         raise ConfigError(package_key, [], "at least one level (the issue has no status quo)")
-    out = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    out = plain(cfg)  # a copy
     iss = out["issues"][issue_name]
     iss["levels"] = {k: v for k, v in iss["levels"].items() if k in keep}
     iss["level_control"] = {k: v for k, v in iss["level_control"].items() if k in keep}
@@ -122,7 +122,7 @@ def offer_levels(cfg: Any) -> Any:
                     k: {b: v for b, v in row.items() if b in keep}
                     for k, row in link["table"].items()
                 }
-    return OmegaConf.create(out)
+    return plain(out)
 
 
 def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> war.WarParameters:
@@ -187,12 +187,18 @@ def guarantee_mechanisms(cfg: Any, space: OutcomeSpace) -> dict[str, Any]:
     }
 
 
-def build_scenario(cfg: Any) -> Scenario:
+def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
     """Validate a composed config and turn it into arrays. Raises ConfigError.
 
     `cfg` is pruned in place first (`sim.validation.prepare`: its aliases checked, the
-    entries set to null dropped), so that whatever reads it next sees the same config."""
-    targets = prepare(cfg)
+    entries set to null dropped), so that whatever reads it next sees the same config;
+    then validated and read as a `PlainConfig` (dict lookups, not OmegaConf nodes). A
+    `PlainConfig` is taken as prepared already, `targets` its aliases'
+    (`sim.validation.prepare`), to name errors by them."""
+    if not isinstance(cfg, PlainConfig):
+        targets = prepare(cfg)
+        cfg = plain(cfg)
+    targets = targets or {}
     cfg = offer_levels(cfg)
     try:
         validate(cfg)

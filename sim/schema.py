@@ -272,28 +272,44 @@ def register_configs() -> None:
     register()
 
 
+class MissingKeyError(AttributeError):
+    """A key the run needs is not in the config (deleted with `~key`, say)."""
+
+
 class PlainConfig(dict):
     """A resolved config as nested dicts with attribute access, read-only by convention.
 
     Each OmegaConf node lookup costs tens of microseconds; code that reads the config
-    once per replication (draws, stability settings) reads this copy instead.
+    often (scenario building, draws, stability settings) reads this copy instead.
     """
+
+    path = ""  # where this block sits in the config, for errors
 
     def __getattr__(self, name: str) -> Any:
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(name) from None
+            key = f"{self.path}.{name}" if self.path else name
+            raise MissingKeyError(
+                f"{key}: got no value (the key is missing); allowed: a value for it"
+            ) from None
 
 
 def plain(cfg: Any) -> PlainConfig:
-    """`cfg` (a DictConfig) resolved into a `PlainConfig`, enums as their string values."""
+    """`cfg` (a DictConfig) resolved into a `PlainConfig`, enums as their string values; a
+    plain dict (or `PlainConfig`) copied as one."""
 
-    def wrap(value: Any) -> Any:
+    def wrap(value: Any, path: str) -> Any:
         if isinstance(value, dict):
-            return PlainConfig({k: wrap(v) for k, v in value.items()})
+            out = PlainConfig(
+                {k: wrap(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+            )
+            out.path = path
+            return out
         if isinstance(value, list):
-            return [wrap(v) for v in value]
+            return [wrap(v, path) for v in value]
         return value
 
-    return wrap(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
+    if isinstance(cfg, dict):
+        return wrap(cfg, getattr(cfg, "path", ""))
+    return wrap(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True), "")

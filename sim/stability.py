@@ -189,11 +189,38 @@ def blocking_by_party(
     return count, surplus
 
 
+def may_block(
+    coefficients: np.ndarray,
+    deal: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    options: np.ndarray,
+    members: list[np.ndarray],
+) -> np.ndarray:
+    """(outcomes,): the outcomes some coalition could move to (`options`) for which every
+    member's gain over the deal might exceed TOLERANCE under some weights between `low`
+    and `high` (parties, issues). Utilities are linear in the weights
+    (`Preferences.coefficients`, (parties, outcomes, issues)), so a party's largest gain
+    over that box is ``sum_k max(D_ik, 0) high_ik + min(D_ik, 0) low_ik`` with ``D = C(o) -
+    C(deal)``; an outcome where some member of each coalition that could take it gains at
+    most TOLERANCE / 2 there (half, against rounding) blocks under no such weights."""
+    (rows,) = np.nonzero(options.any(axis=1))  # the bound only where a coalition could go
+    diff = coefficients[:, rows] - coefficients[:, deal, None, :]
+    upper = (np.maximum(diff, 0.0) * high[:, None] + np.minimum(diff, 0.0) * low[:, None]).sum(-1)
+    gains = (upper > TOLERANCE / 2).astype(np.float64)  # (parties, rows)
+    inside = np.array(members, dtype=np.float64)  # (coalitions, parties)
+    all_gain = (inside @ gains) == inside.sum(axis=1)[:, None]  # (coalitions, rows)
+    found = np.zeros(options.shape[0], dtype=bool)
+    found[rows] = (options[rows] & all_gain.T).any(axis=1)
+    return found
+
+
 def perturbed_weights(weights: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """(draws, parties, issues): the weights (parties, issues) scaled by `factors` and
     renormalised per party; a party with no stake (a neutral mediator's zero row) keeps
-    none."""
-    w = weights[None] * factors
+    none. Replications' weights (n, 1, parties, issues) with their factors (n, draws,
+    parties, issues) give (n, draws, parties, issues)."""
+    w = weights * factors
     total = w.sum(axis=-1, keepdims=True)
     return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
@@ -208,8 +235,10 @@ def perturbed_utilities(
 ) -> np.ndarray:
     """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K);
     (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them.
-    `links` (`sim.preferences.Link`) add their gains under the drawn weights."""
+    `links` (`sim.preferences.Link`) add their gains under the drawn weights. Replications'
+    weights and factors (`perturbed_weights`) give their draws one after another."""
     w = perturbed_weights(weights, factors)
+    w = w.reshape(-1, *w.shape[-2:])
     # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
     per_outcome = np.stack(
         [values[:, level_indices[:, k]] for k, values in enumerate(level_values)], axis=-1
@@ -312,19 +341,35 @@ def durability_linear(
 
 
 def commitment_ratio(
-    shift: float | np.ndarray, discount: float, cost_a: float, cost_b: float
+    shift: float | np.ndarray,
+    discount: float,
+    cost_a: float | np.ndarray,
+    cost_b: float | np.ndarray,
 ) -> float | np.ndarray:
     """Powell (2006), "War as a Commitment Problem": ``delta shift / ((1 - delta) (c_A +
     c_B))``. `shift` is the per-period flow of value the declining side loses to the shift
     in power, `discount` the per-period discount factor, `cost_a + cost_b` the total costs of
-    a war. Above 1 no bargain can buy off the declining side: it prefers war now."""
+    a war (arrays broadcast with `shift`). Above 1 no bargain can buy off the declining
+    side: it prefers war now."""
     shift = np.asarray(shift, dtype=np.float64)
-    costs = cost_a + cost_b
-    if discount < 1.0 and costs > 0:
-        out = discount * shift / ((1.0 - discount) * costs)
-    else:  # no discounting or a costless war: any loss is worth fighting to avoid
-        out = np.where(shift > 0, np.inf, 0.0)
+    costs = np.asarray(cost_a, dtype=np.float64) + cost_b
+    priced = (discount < 1.0) & (costs > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = discount * shift / ((1.0 - discount) * costs)
+    # no discounting or a costless war: any loss is worth fighting to avoid
+    out = np.where(priced, ratio, np.where(shift > 0, np.inf, 0.0))
     return float(out) if out.ndim == 0 else out
+
+
+def durability_walks(
+    dp: DurabilityParameters, n_supporters: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One replication's zero-mean walks after a deal, drawn in this order: the support
+    levels' (paths, periods, supporters) and the aggressor's log capacity's (paths,
+    periods)."""
+    walk = np.cumsum(rng.normal(0.0, dp.support_shock, (dp.paths, dp.periods, n_supporters)), 1)
+    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, (dp.paths, dp.periods)), axis=1)
+    return walk, cap_walk
 
 
 def durability(
@@ -336,61 +381,90 @@ def durability(
     dp: DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, float]:
-    """`StabilityModel.mechanisms`: does the deal hold while power drifts?
+    """`durability_batch` of one deal, its walks drawn from `rng` (`durability_walks`)."""
+    walks = durability_walks(dp, np.asarray(batna.params.supports).size, rng)
+    found = durability_batch(
+        np.asarray(deal_utility)[None],
+        war.join_batnas([batna]),
+        np.array([deal_line], dtype=np.float64),
+        war_sides,
+        np.asarray(believed_shift)[None],
+        dp,
+        *(w[None] for w in walks),
+    )
+    return {key: float(value[0]) for key, value in found.items()}
+
+
+def durability_batch(
+    deal_utility: np.ndarray,
+    batna: war.WarBatna,
+    deal_line: np.ndarray,
+    war_sides: tuple[int, int],
+    believed_shift: np.ndarray,
+    dp: DurabilityParameters,
+    support_walk: np.ndarray,
+    capacity_walk: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """`StabilityModel.mechanisms`: does each of n deals hold while power drifts?
+
+    Per replication: `deal_utility` (n, parties), `batna` its war BATNA under the deal's
+    guarantee (`war.join_batnas`), `deal_line` (n,), `believed_shift` (n, parties) and
+    the walks of `durability_walks` (n, paths, periods[, supporters]).
 
     Month by month after the deal the aggressor's capacity and the support levels follow
-    their drift (`war.drifted`) plus zero-mean random walks (`support_shock`,
+    their drift (`war.drifted`) plus the zero-mean walks (`support_shock`,
     `capacity_shock`). A belligerent prefers renewed war when its value of war from the
     deal's line, toward the line it believes the new balance implies (the true one moved by
-    `believed_shift` (parties,), in ``p`` units: its optimism, 0 under monitoring), beats
-    the deal. `batna` carries the costs under the deal's guarantee.
+    `believed_shift`, in ``p`` units: its optimism, 0 under monitoring), beats the deal.
 
     Powell's test runs on the anticipated (expected, noise-free) path: in month t the
     declining side loses ``V(p_t) - V(p_{t+H})`` of its value of war over the horizon H;
     with utilities as present values, the per-period flow is ``(1 - delta^H)`` times that,
     and `commitment_ratio` compares it with the two belligerents' costs of war. Zero-mean
     noise alone never makes it fire. A month holds when no belligerent prefers war and the
-    ratio is at most 1.
+    ratio is at most 1. Returns each measure per replication, (n,).
     """
     params = batna.params
     aggressor, defender = war_sides
     fighters = [aggressor, defender]
+    n, paths, periods = capacity_walk.shape
     months = np.arange(1, dp.periods + 1, dtype=np.float64)
-    capacity, supports = war.drifted(params, months)  # (T,), (T, S)
-    n_sup = params.supports.size
-    walk = np.cumsum(rng.normal(0.0, dp.support_shock, (dp.paths, dp.periods, n_sup)), axis=1)
-    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, (dp.paths, dp.periods)), axis=1)
+    capacity, supports = war.drifted(params, months)  # (n, T), (n, T, S)
     p = war.share_at(
-        params, capacity[None] * np.exp(cap_walk), np.clip(supports[None] + walk, 0.0, 1.0)
-    )  # (paths, T)
-    believed = np.clip(p[..., None] + believed_shift, 0.0, 1.0)  # (paths, T, parties)
-    n = dp.paths * dp.periods
-    targets = war.target_line(believed, params.low, params.high).reshape(n, -1)
-    own = war.own_values(batna, np.full(n, deal_line), targets).reshape(believed.shape)
-    prefers_war = (own[..., fighters] > deal_utility[fighters] + TOLERANCE).any(axis=-1)
+        war.spread(params, 2),
+        capacity[:, None] * np.exp(capacity_walk),
+        np.clip(supports[:, None] + support_walk, 0.0, 1.0),
+    )  # (n, paths, T)
+    believed = np.clip(p[..., None] + believed_shift[:, None, None, :], 0.0, 1.0)
+    targets = war.target_line(believed[..., fighters], params.low, params.high)
+    line = np.asarray(deal_line)[:, None]
+    own = war.own_values(batna.of(fighters).spread(1), line, targets.reshape(n, paths * periods, 2))
+    own = own.reshape(targets.shape)
+    prefers_war = (own > deal_utility[:, None, None, fighters] + TOLERANCE).any(axis=-1)
 
     horizon = params.horizon_months
-    p_now = war.share_at(params, capacity, supports)
-    p_later = war.share_at(params, *war.drifted(params, months + horizon))
-    value_now = batna.value(deal_line, war.target_line(p_now, params.low, params.high))
-    value_later = batna.value(deal_line, war.target_line(p_later, params.low, params.high))
-    loss = np.maximum(value_now - value_later, 0.0)[:, fighters].max(axis=1)  # (T,)
+    by_month = war.spread(params, 1)
+    p_now = war.share_at(by_month, capacity, supports)
+    p_later = war.share_at(by_month, *war.drifted(params, months + horizon))
+    values = batna.spread(1)
+    value_now = values.value(line, war.target_line(p_now, params.low, params.high))
+    value_later = values.value(line, war.target_line(p_later, params.low, params.high))
+    loss = np.maximum(value_now - value_later, 0.0)[..., fighters].max(axis=-1)  # (n, T)
     period_discount = params.discount**horizon
-    cost = np.broadcast_to(batna.cost, (len(deal_utility),))
+    cost = np.broadcast_to(batna.cost, deal_utility.shape)
+    costs = cost[:, aggressor, None], cost[:, defender, None]
     if period_discount < 1.0:
-        ratio = commitment_ratio(
-            (1.0 - period_discount) * loss, period_discount, cost[aggressor], cost[defender]
-        )
+        ratio = commitment_ratio((1.0 - period_discount) * loss, period_discount, *costs)
     else:  # no discounting: the limit of the same ratio, loss / (c_A + c_B)
-        ratio = commitment_ratio(loss, 0.5, cost[aggressor], cost[defender])
+        ratio = commitment_ratio(loss, 0.5, *costs)
     powell = ratio > 1.0
-    holds = ~prefers_war & ~powell[None, :]
+    holds = ~prefers_war & ~powell[:, None, :]
     return {
-        "durability": float(holds.mean()),
-        "renewed_war_share": float(prefers_war.mean()),
-        "powell_violations": float(powell.mean()),
-        "max_power_shift": float(loss.max()),
-        "commitment_ratio": float(ratio.max()),
+        "durability": holds.mean(axis=(1, 2)),
+        "renewed_war_share": prefers_war.mean(axis=(1, 2)),
+        "powell_violations": powell.mean(axis=1),
+        "max_power_shift": loss.max(axis=1),
+        "commitment_ratio": ratio.max(axis=1),
     }
 
 

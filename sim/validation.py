@@ -457,7 +457,7 @@ def validate(cfg: Any) -> None:
         "belief_spread",
         "thresholds.commitment_ratio",
     ):
-        value = OmegaConf.select(cfg, f"stability.{key}") if "." in key else st[key]
+        value = st.thresholds[key.split(".")[1]] if "." in key else st[key]
         ok = math.isfinite(value) and value >= 0
         _check(ok, f"stability.{key}", value, "a number >= 0")
     if st.guarantees_issue is not None:

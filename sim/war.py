@@ -181,16 +181,16 @@ class WarBatna:
     aggressor_other: np.ndarray | None = None  # ([n,] parties)
     defender_other: np.ndarray | None = None  # ([n,] parties)
 
-    def other_issues(self, target: float | np.ndarray) -> np.ndarray:
+    def other_issues(self, target: float | np.ndarray, own: bool = False) -> np.ndarray:
         """The weighted value of the issues the line does not settle, toward `target`:
         their status quo, or Fearon's (1995) lottery ``p A + (1 - p) D`` over the
         belligerents' ideal terms, ``p`` the share that `target` implies. `target` (...),
-        result (..., parties)."""
+        result (..., parties); with `own`, `target` (..., parties) is each party's own."""
         if self.aggressor_other is None:
             return self.status_quo_other
         wp = self.params
         p = np.clip((np.asarray(target, dtype=np.float64) - wp.low) / (wp.high - wp.low), 0, 1)
-        p = p[..., None]
+        p = p if own else p[..., None]
         return p * self.aggressor_other + (1.0 - p) * self.defender_other
 
     def value(self, line: float | np.ndarray, target: float | np.ndarray) -> np.ndarray:
@@ -243,6 +243,39 @@ class WarBatna:
             cost=self.cost[index],
             aggressor_other=None if self.aggressor_other is None else self.aggressor_other[index],
             defender_other=None if self.defender_other is None else self.defender_other[index],
+        )
+
+    def of(self, parties: Sequence[int]) -> WarBatna:
+        """The same BATNA for these parties alone (the last axis of its per-party arrays)."""
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.asarray(a)[..., parties]
+
+        return dataclasses.replace(
+            self,
+            territory_values=self.territory_values[parties],
+            territory_weights=pick(self.territory_weights),
+            status_quo_other=pick(self.status_quo_other),
+            cost=pick(np.broadcast_to(self.cost, np.shape(self.territory_weights))),
+            aggressor_other=pick(self.aggressor_other),
+            defender_other=pick(self.defender_other),
+        )
+
+    def spread(self, axes: int) -> WarBatna:
+        """Joined BATNAs (`join_batnas`) that broadcast over `axes` more axes after the
+        replications': per-party arrays (n, 1, ..., 1, parties), parameters likewise."""
+
+        def lead(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a.reshape(a.shape[:1] + (1,) * axes + a.shape[1:])
+
+        return dataclasses.replace(
+            self,
+            params=spread(self.params, axes),
+            territory_weights=lead(self.territory_weights),
+            status_quo_other=lead(self.status_quo_other),
+            cost=lead(self.cost),
+            aggressor_other=lead(self.aggressor_other),
+            defender_other=lead(self.defender_other),
         )
 
     def draws(
@@ -312,10 +345,40 @@ def war_batna(
     )
 
 
+def join_batnas(batnas: Sequence[WarBatna]) -> WarBatna:
+    """Replications' BATNAs as one, row after row: per-party arrays (parties,) become rows
+    of (n, parties), arrays (k, parties) are concatenated; the parameters `join_params`
+    (only when each BATNA has its own replication's, (parties,) arrays)."""
+    first = batnas[0]
+
+    def joined(name: str) -> np.ndarray | None:
+        arrays = [getattr(b, name) for b in batnas]
+        return None if arrays[0] is None else np.concatenate([np.atleast_2d(a) for a in arrays])
+
+    per_replication = np.ndim(first.territory_weights) == 1
+    return dataclasses.replace(
+        first,
+        params=join_params([b.params for b in batnas]) if per_replication else first.params,
+        territory_weights=joined("territory_weights"),
+        status_quo_other=joined("status_quo_other"),
+        cost=joined("cost"),
+        aggressor_other=joined("aggressor_other"),
+        defender_other=joined("defender_other"),
+    )
+
+
 def own_values(batna: WarBatna, line: np.ndarray, believed_targets: np.ndarray) -> np.ndarray:
-    """(n, parties): each party's value of war from `line` (n,) toward the target it
-    believes in, `believed_targets` (n, parties): the diagonal of `WarBatna.perceived`."""
-    return np.diagonal(batna.perceived(line, believed_targets), axis1=1, axis2=2)
+    """(..., parties): each party's value of war from `line` (...) toward the target it
+    believes in, `believed_targets` (..., parties): the diagonal of `WarBatna.perceived`,
+    without the others' views. The BATNA's arrays broadcast with (..., parties)."""
+    wp = batna.params
+    end_line = expected_line(
+        np.asarray(line)[..., None], believed_targets, wp.adjustment_rate, wp.horizon_months
+    )
+    at_line = interp_own(end_line, batna.territory_positions, batna.territory_values)
+    return (
+        batna.territory_weights * at_line + batna.other_issues(believed_targets, True) - batna.cost
+    )
 
 
 def guarantee_force(
@@ -343,13 +406,56 @@ def guaranteed_costs(
 
 
 def drifted(params: WarParameters, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The expected aggressor capacity (months,) and support levels (months, supporters)
-    `months` after a deal, from the drift rates in `params` (supports kept in [0, 1])."""
+    """The expected aggressor capacity ([n,] months) and support levels ([n,] months,
+    supporters) `months` after a deal, from the drift rates in `params` (supports kept in
+    [0, 1]); `n` when `params` are replications' `join_params`."""
     months = np.asarray(months, dtype=np.float64)
-    capacity = params.aggressor_capacity * np.exp(params.capacity_drift * months)
-    drift = np.zeros_like(params.supports) if params.support_drift is None else params.support_drift
-    supports = np.clip(params.supports[None, :] + months[:, None] * drift[None, :], 0.0, 1.0)
-    return capacity, supports
+    drift_rate = np.asarray(params.capacity_drift, dtype=np.float64)[..., None]
+    capacity = np.asarray(params.aggressor_capacity)[..., None] * np.exp(drift_rate * months)
+    supports = np.asarray(params.supports)
+    drift = np.zeros_like(supports) if params.support_drift is None else params.support_drift
+    supports = supports[..., None, :] + months[:, None] * np.asarray(drift)[..., None, :]
+    return capacity, np.clip(supports, 0.0, 1.0)
+
+
+# The war parameters a job's replications may draw differently; the rest they share.
+PER_REPLICATION = (
+    "aggressor_capacity",
+    "defender_capacity",
+    "supports",
+    "supporter_capabilities",
+    "capacity_drift",
+    "support_drift",
+)
+
+
+def join_params(params: Sequence[WarParameters]) -> WarParameters:
+    """Replications' war parameters as one: each of `PER_REPLICATION` with a leading axis
+    (n,) or (n, supporters), the rest (shared by a job's replications) from the first."""
+    changes = {}
+    for name in PER_REPLICATION:
+        values = [getattr(p, name) for p in params]
+        if all(v is None for v in values):
+            continue
+        if name == "support_drift":
+            values = [
+                np.zeros_like(p.supports) if v is None else v
+                for p, v in zip(params, values, strict=True)
+            ]
+        changes[name] = np.stack([np.asarray(v, dtype=np.float64) for v in values])
+    return dataclasses.replace(params[0], **changes)
+
+
+def spread(params: WarParameters, axes: int) -> WarParameters:
+    """Joined parameters (`join_params`) that broadcast over `axes` more axes after the
+    replications' (paths, months): (n, 1, ..., 1[, supporters])."""
+    changes = {}
+    for name in PER_REPLICATION:
+        value = getattr(params, name)
+        if value is not None:
+            value = np.asarray(value)
+            changes[name] = value.reshape(value.shape[:1] + (1,) * axes + value.shape[1:])
+    return dataclasses.replace(params, **changes)
 
 
 def interp_rows(x: float | np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
@@ -364,11 +470,27 @@ def interp_rows(x: float | np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.nda
         hi = min(max(int(np.searchsorted(xp, x, side="right")), 1), xp.size - 1)
         frac = (x - xp[hi - 1]) / (xp[hi] - xp[hi - 1])
         return fp[:, hi - 1] * (1.0 - frac) + fp[:, hi] * frac
-    x = np.clip(np.asarray(x, dtype=np.float64), xp[0], xp[-1])
     if xp.size == 1:
-        return np.broadcast_to(fp[:, 0], (*x.shape, fp.shape[0])).copy()
-    hi = np.clip(np.searchsorted(xp, x, side="right"), 1, xp.size - 1)
-    lo = hi - 1
-    frac = (x - xp[lo]) / (xp[hi] - xp[lo])
+        return np.broadcast_to(fp[:, 0], (*np.shape(x), fp.shape[0])).copy()
+    lo, hi, frac = _bracket(x, xp)
     out = fp[:, lo] * (1.0 - frac) + fp[:, hi] * frac  # (rows, *x.shape)
     return np.moveaxis(out, 0, -1)
+
+
+def interp_own(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """Row i of `fp` (rows, len(xp)) interpolated at its own `x[..., i]`: the diagonal of
+    `interp_rows(x)` over its last two axes, (..., rows); x clipped to xp."""
+    if xp.size == 1:
+        return np.broadcast_to(fp[:, 0], np.shape(x)).copy()
+    lo, hi, frac = _bracket(x, xp)
+    rows = np.arange(fp.shape[0])
+    return fp[rows, lo] * (1.0 - frac) + fp[rows, hi] * frac
+
+
+def _bracket(x: np.ndarray, xp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each x (clipped to xp): the indices of the knots around it and its fraction of
+    the way from the lower to the upper."""
+    x = np.clip(np.asarray(x, dtype=np.float64), xp[0], xp[-1])
+    hi = np.clip(np.searchsorted(xp, x, side="right"), 1, xp.size - 1)
+    lo = hi - 1
+    return lo, hi, (x - xp[lo]) / (xp[hi] - xp[lo])

@@ -468,7 +468,7 @@ def test_launcher_that_does_not_exist(compose):
 def test_deleting_a_required_key(compose):
     """`~parties` composes (the key is gone) and fails at its first use, naming it."""
     error = raised(lambda: build_scenario(compose(["~parties"])))
-    assert one_line(error) == "parties: Key 'parties' not in 'SimConfig'"
+    assert one_line(error) == "parties: got no value (the key is missing); allowed: a value for it"
 
 
 # --- 3. files: scenario files a user wrote ------------------------------------------------

@@ -14,7 +14,7 @@ from sim import stability, war
 from sim.preferences import mediator_stakes
 from sim.replication import (
     STABILITY_PARTS,
-    _durability,
+    _durability_batch,
     deal_structure,
     robustness,
     stability_row,
@@ -179,7 +179,8 @@ def test_a_deal_with_guarantors_including_russia_lasts_exactly_as_one_without(br
         outcome = space.index_of({**levels, "guarantees": level})
         other = dataclasses.replace(result, outcome=outcome)
         dp = stability.DurabilityParameters(paths=8)
-        found[level] = _durability(other, dp, np.random.default_rng(1))
+        walks = stability.durability_walks(dp, 2, np.random.default_rng(1))
+        found[level] = {k: v[0] for k, v in _durability_batch([other], dp, [walks]).items()}
     assert found["guarantors_include_russia"] == found["none"]
     assert found["european_force"]["guarantee_force"] > 0
     assert found["european_force"]["durability"] >= found["none"]["durability"]
