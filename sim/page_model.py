@@ -27,7 +27,7 @@ from omegaconf import DictConfig
 from sim.designs import design_points, repeats_per_point
 from sim.experiment import flat_parameters
 from sim.model import NegotiationModel
-from sim.replication import STABILITY_PARTS, replication_inputs, replication_seed, result_row
+from sim.replication import STABILITY_PARTS, replication_inputs, replication_seed, result_rows
 from sim.results import CODE_VERSION, job_hash
 from sim.scenario import build_scenario
 from sim.schema import CONFIG_DIR, plain, register_configs
@@ -147,7 +147,7 @@ class PageNegotiation(NegotiationModel):
                 "overrides": shlex.join(self.overrides),
                 "code_version": CODE_VERSION,
                 "n_outcomes": self.problem.space.size,
-                **result_row(result, self.inputs, self._fast, {}),
+                **result_rows([result], [self.inputs], self._fast, {})[0],
                 "seed": int(cfg.seed),
                 "replication": self.replication,
                 "job": self.job,
