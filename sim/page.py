@@ -79,9 +79,11 @@ def build_model(
 
 
 # -- figures of the live model -------------------------------------------------------------
-# Each live figure is one matplotlib Figure per model, cleared and redrawn every round: its
-# renderer, and so matplotlib's cache of text sizes, is kept (a new figure per round costs
-# about twice as much). Margins are fixed (no tight bounding box: a second draw).
+# The live figures are kept for the session (their canvases, and so matplotlib's cache of
+# text sizes); for each model (a new one on Reset or when a control changes) each is built
+# once by `sim.plots` (axes, labels, legend, what does not move: drawn once and kept as
+# pixels), and each round only the data of the moving artists is updated and drawn over
+# that background (`sim.plots.LiveFigure`). Margins are fixed (no tight bounding box).
 SIZES = {"trajectory": (9.0, 4.2), "bargaining": (9.0, 5.4), "contact_line": (9.0, 3.8)}
 MARGINS = {
     "trajectory": {"left": 0.08, "right": 0.76, "bottom": 0.12, "top": 0.9},
@@ -98,72 +100,50 @@ def live_figures() -> dict[str, Figure]:
     return figures
 
 
-def _fresh_axes(fig: Figure, name: str) -> Any:
-    fig.clf()
-    fig.subplots_adjust(**MARGINS[name])
-    return fig.add_subplot()
+class LivePictures:
+    """The three live figures of one model (and one pair of parties for the bargaining
+    picture), built once; `render` updates them to the model's round, as PNG."""
 
+    def __init__(
+        self, model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
+    ) -> None:
+        cfg = model.config
+        issue = str(cfg.war.territory_issue)
+        self.issue = issue if issue in model.space.names else None
+        anchors = dict(cfg.issues[issue].anchors) if issue in cfg.issues else {}
+        self.trajectory = plots.LiveTrajectory(
+            figures["trajectory"], model.parties, MARGINS["trajectory"]
+        )
+        self.bargaining = plots.LiveBargaining(
+            figures["bargaining"], model.scenarios[0], pair, MARGINS["bargaining"]
+        )
+        self.contact_line = plots.LiveContactLine(
+            figures["contact_line"], anchors, self.issue, MARGINS["contact_line"]
+        )
 
-def draw_trajectory(model: PageNegotiation, fig: Figure) -> Figure:
-    """Each party's utility of the text on the table against its BATNA, so far."""
-    ax = _fresh_axes(fig, "trajectory")
-    trace = model.trace()
-    if trace.empty:
-        ax.set_title("Utility of the text on the table: press Step or Play")
-        return fig
-    end = model.round if model.ended else None
-    label = f"{model.reason}, round {model.round}" if model.ended else None
-    plots.plot_trajectory(trace, model.parties, end, label, ax=ax)
-    return fig
-
-
-def draw_bargaining(model: PageNegotiation, fig: Figure, pair: tuple[str, str] | None) -> Figure:
-    """The outcomes in the utility plane of two parties, the text's path so far and the
-    deal (`sim.plots.plot_bargaining` with the current BATNAs)."""
-    plots.plot_bargaining(
-        model.scenarios[0],
-        model.reservations,
-        model.agreement if model.ended else None,
-        pair,
-        ax=_fresh_axes(fig, "bargaining"),
-        trail=model.text_trail(),
-        live=not model.ended,
-    )
-    return fig
-
-
-def draw_contact_line(model: PageNegotiation, fig: Figure) -> Figure:
-    """The contact line round by round, with the territory in the text."""
-    cfg = model.config
-    issue = str(cfg.war.territory_issue)
-    anchors = dict(cfg.issues[issue].anchors) if issue in cfg.issues else {}
-    trace = model.trace()
-    if trace.empty:
-        trace = pd.DataFrame({"round": [0], "contact_line": [model.contact_line]})
-    agreed = None
-    if model.ended and model.agreement is not None and issue in model.space.names:
-        k = model.space.names.index(issue)
-        agreed = float(model.space.grid_positions[model.agreement, k])
-    plots.plot_contact_line(
-        trace,
-        anchors,
-        ax=_fresh_axes(fig, "contact_line"),
-        end_round=model.round if model.ended else None,
-        agreed=agreed,
-        territory=issue,
-    )
-    return fig
+    def render(self, model: PageNegotiation) -> tuple[bytes, bytes, bytes]:
+        """The three figures at the model's round, as PNG."""
+        trace = model.trace()
+        ended = model.ended
+        end = model.round if ended else None
+        label = f"{model.reason}, round {model.round}" if ended else None
+        self.trajectory.update(trace, end, label)
+        self.bargaining.update(
+            model.reservations, model.agreement if ended else None, model.text_trail(), not ended
+        )
+        agreed = None
+        if ended and model.agreement is not None and self.issue is not None:
+            k = model.space.names.index(self.issue)
+            agreed = float(model.space.grid_positions[model.agreement, k])
+        self.contact_line.update(model.contact_lines(trace), end, agreed)
+        return self.trajectory.png(), self.bargaining.png(), self.contact_line.png()
 
 
 def render_live(
     model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
 ) -> tuple[bytes, bytes, bytes]:
-    """The three live figures of the model now, as PNG."""
-    return (
-        figure_png(draw_trajectory(model, figures["trajectory"])),
-        figure_png(draw_bargaining(model, figures["bargaining"], pair)),
-        figure_png(draw_contact_line(model, figures["contact_line"])),
-    )
+    """The three live figures of the model now, as PNG (built from scratch)."""
+    return LivePictures(model, figures, pair).render(model)
 
 
 def warm_up() -> None:
@@ -206,9 +186,10 @@ def _html(markup: str) -> None:
 def LiveFigures(model: PageNegotiation, round_: int, pair: tuple[str, str] | None) -> None:
     """The three live figures; redrawn when the round (or the model) changes."""
     figures = solara.use_memo(live_figures, dependencies=[])  # kept for the session
-    images = solara.use_memo(
-        lambda: render_live(model, figures, pair), dependencies=[id(model), round_, pair]
+    pictures = solara.use_memo(
+        lambda: LivePictures(model, figures, pair), dependencies=[id(model), pair]
     )
+    images = solara.use_memo(lambda: pictures.render(model), dependencies=[id(model), round_, pair])
     with solara.Column(classes=["live-figures"]):
         solara.Image(images[0], classes=["trajectory-figure"])
         solara.Image(images[1], classes=["bargaining-figure"])

@@ -123,6 +123,7 @@ class PageNegotiation(NegotiationModel):
             self.inputs.model_seed,
         )
         self._row: dict[str, Any] | None = None
+        self.start_contact_line = float(self.contact_line)  # round 0's, before any fighting
 
     @property
     def ended(self) -> bool:
@@ -153,6 +154,13 @@ class PageNegotiation(NegotiationModel):
                 "job": self.job,
             }
         return self._row
+
+    def contact_lines(self, trace: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The contact line round by round from round 0, with the territory in the text
+        (the trace's columns, `self.trace()` unless given; none at round 0)."""
+        start = pd.DataFrame({"round": [0], "contact_line": [self.start_contact_line]})
+        trace = self.trace() if trace is None else trace
+        return pd.concat([start, trace], ignore_index=True) if len(trace) else start
 
     def text_trail(self) -> list[int]:
         """The text or offer on the table in each round so far (outcome indices)."""

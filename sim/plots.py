@@ -220,17 +220,21 @@ def plot_trajectory(
     ax.set_ylabel(UTILITY_LABEL)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(rounds.min() - 0.5 if len(rounds) else 0, rounds.max() + 0.5 if len(rounds) else 1)
-    handles = [Line2D([], [], color=colours[p], lw=2.5, label=p) for p in parties]
-    handles += [
-        Line2D([], [], color=GREY, lw=2, label="utility of the text"),
-        Line2D([], [], color=GREY, lw=1.2, ls="--", label="BATNA (value of war)"),
-        *end_handles,
-    ]
+    handles = [*_trajectory_handles(parties, colours), *end_handles]
     if legend:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
         ax.set_title(title)
     return fig
+
+
+def _trajectory_handles(parties: Sequence[str], colours: Mapping[str, str]) -> list[Line2D]:
+    """The trajectory's legend: one colour per party, then the two line styles."""
+    return [
+        *(Line2D([], [], color=colours[p], lw=2.5, label=p) for p in parties),
+        Line2D([], [], color=GREY, lw=2, label="utility of the text"),
+        Line2D([], [], color=GREY, lw=1.2, ls="--", label="BATNA (value of war)"),
+    ]
 
 
 def _marker_handle(marker: str, label: str, ms: float = 8, **kwargs: Any) -> Line2D:
@@ -287,107 +291,172 @@ def plot_bargaining(
     x, y = U[i], U[j]
     colours = party_colours(scenario.parties)
 
-    ax.add_patch(
-        plt.Rectangle(
-            (d[i], d[j]), 1.05 - d[i], 1.05 - d[j], color=YELLOW, alpha=0.18, lw=0, zorder=0
+    _batna_marks(ax, (a, b), (d[i], d[j]), colours)
+    _outcome_cloud(ax, x, y, feasible)
+    zopa = solutions.zopa_mask(U, d) & feasible
+    ax.scatter(x[zopa], y[zopa], **ZOPA_LOOK)
+
+    concepts = concept_outcomes(U, d, feasible)
+    points = [
+        ("Nash", concepts["nash"], *POINT_LOOKS["Nash"]),
+        ("Kalai-Smorodinsky", concepts["kalai_smorodinsky"], *POINT_LOOKS["Kalai-Smorodinsky"]),
+        ("negotiated", outcome, *POINT_LOOKS["negotiated"]),
+    ]
+    for label, point, *look in points:
+        if point is None or point < 0:
+            continue
+        _mark_point(ax, label, (x[point], y[point]), *look)
+    if trail is not None and len(trail):
+        path = np.asarray(trail, dtype=int)
+        ax.plot(x[path], y[path], **TRAIL_LOOK)
+        ax.plot(
+            x[path[-1]], y[path[-1]], **RING_LOOK, label=f"text on the table (round {len(path)})"
         )
-    )
+    if (outcome is None or outcome < 0) and not live:
+        ax.text(0.98, 0.02, "no agreement", transform=ax.transAxes, **NO_AGREEMENT_LOOK)
+
+    handles = [*_bargaining_handles(a, b), *ax.get_legend_handles_labels()[0]]
+    if legend:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
+    ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
+    ax.set_title(title or f"Bargaining picture: {a} vs {b}")
+    return fig
+
+
+ZOPA_LOOK: dict[str, Any] = {
+    "s": 7,
+    "color": SKY,
+    "alpha": 0.8,
+    "lw": 0,
+    "rasterized": True,
+    "zorder": 3,
+}
+"""The outcomes in the ZOPA of all parties (a scatter's keywords)."""
+
+
+def _outcome_cloud(ax: Axes, x: np.ndarray, y: np.ndarray, feasible: np.ndarray) -> None:
+    """Every outcome as a dot (paler across a red line) and the pair's Pareto frontier
+    among those that cross none."""
+    from sim import solutions
+
     ax.scatter(x[~feasible], y[~feasible], s=5, color=LIGHT_GREY, lw=0, rasterized=True, zorder=1)
     ax.scatter(
         x[feasible], y[feasible], s=6, color=GREY, alpha=0.5, lw=0, rasterized=True, zorder=2
     )
-    zopa = solutions.zopa_mask(U, d) & feasible
-    ax.scatter(x[zopa], y[zopa], s=7, color=SKY, alpha=0.8, lw=0, rasterized=True, zorder=3)
     if feasible.any():
         idx = np.flatnonzero(feasible)
         front = idx[solutions.pareto_mask(np.vstack([x[idx], y[idx]]))]
         order = np.lexsort((-y[front], x[front]))
         ax.plot(x[front][order], y[front][order], color=BLACK, lw=1.4, marker="o", ms=2.5, zorder=4)
-    ax.axvline(d[i], color=colours[a], ls="--", lw=1.3, zorder=4)
-    ax.axhline(d[j], color=colours[b], ls="--", lw=1.3, zorder=4)
-    ax.annotate(
-        f"{a}'s BATNA {d[i]:.2f}",
-        xy=(d[i], 0.0),
-        xytext=(-3, 3),
-        textcoords="offset points",
-        rotation=90,
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        color=colours[a],
-    )
-    ax.annotate(
-        f"{b}'s BATNA {d[j]:.2f}",
-        xy=(1.0, d[j]),
-        xytext=(0, 3),
-        textcoords="offset points",
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        color=colours[b],
-    )
 
-    concepts = concept_outcomes(U, d, feasible)
-    points = [
-        ("Nash", concepts["nash"], "D", "white", 8, (45, -35)),
-        ("Kalai-Smorodinsky", concepts["kalai_smorodinsky"], "s", "white", 7, (45, 25)),
-        ("negotiated", outcome, "*", ORANGE, 17, (-45, -45)),
-    ]
-    for label, point, marker, face, size, offset in points:
-        if point is None or point < 0:
-            continue
-        ax.plot(
-            x[point],
-            y[point],
-            marker=marker,
-            ms=size,
-            mfc=face,
-            mec=BLACK,
-            mew=1.0,
-            ls="none",
-            zorder=5 if marker == "*" else 6,
-            label=label,
-        )
+
+def _batna_marks(
+    ax: Axes, pair: tuple[str, str], batnas: tuple[float, float], colours: Mapping[str, str]
+) -> list[Any]:
+    """The pair's BATNAs: the area where both are at or above them, the two dashed lines
+    and their labels (in that order)."""
+    (a, b), (da, db) = pair, batnas
+    area = ax.add_patch(
+        plt.Rectangle((da, db), 1.05 - da, 1.05 - db, color=YELLOW, alpha=0.18, lw=0, zorder=0)
+    )
+    return [
+        area,
+        ax.axvline(da, color=colours[a], ls="--", lw=1.3, zorder=4),
+        ax.axhline(db, color=colours[b], ls="--", lw=1.3, zorder=4),
         ax.annotate(
-            label,
-            (x[point], y[point]),
-            xytext=offset,
+            f"{a}'s BATNA {da:.2f}",
+            xy=(da, 0.0),
+            xytext=(-3, 3),
             textcoords="offset points",
-            fontsize=8.5,
-            ha="left" if offset[0] > 0 else "right",
-            va="center",
-            arrowprops={"arrowstyle": "-", "color": BLACK, "lw": 0.7, "shrinkB": 5},
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": GREY, "lw": 0.5},
-            zorder=7,
-        )
-    if trail is not None and len(trail):
-        path = np.asarray(trail, dtype=int)
-        ax.plot(x[path], y[path], color=VERMILLION, lw=1.0, alpha=0.7, zorder=5)
-        ax.plot(
-            x[path[-1]],
-            y[path[-1]],
-            marker="o",
-            ms=11,
-            mfc="none",
-            mec=VERMILLION,
-            mew=2,
-            ls="none",
-            zorder=6,
-            label=f"text on the table (round {len(path)})",
-        )
-    if (outcome is None or outcome < 0) and not live:
-        ax.text(
-            0.98,
-            0.02,
-            "no agreement",
-            transform=ax.transAxes,
+            rotation=90,
             ha="right",
             va="bottom",
-            fontsize=9,
-            color=VERMILLION,
-        )
+            fontsize=8,
+            color=colours[a],
+        ),
+        ax.annotate(
+            f"{b}'s BATNA {db:.2f}",
+            xy=(1.0, db),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=colours[b],
+        ),
+    ]
 
-    handles = [
+
+TRAIL_LOOK: dict[str, Any] = {"color": VERMILLION, "lw": 1.0, "alpha": 0.7, "zorder": 5}
+"""The path of the texts on the table."""
+RING_LOOK: dict[str, Any] = {
+    "marker": "o",
+    "ms": 11,
+    "mfc": "none",
+    "mec": VERMILLION,
+    "mew": 2,
+    "ls": "none",
+    "zorder": 6,
+}
+"""The ring around the text on the table now."""
+NO_AGREEMENT_LOOK: dict[str, Any] = {
+    "ha": "right",
+    "va": "bottom",
+    "fontsize": 9,
+    "color": VERMILLION,
+}
+
+POINT_LOOKS: dict[str, tuple[str, str, float, tuple[int, int]]] = {
+    "Nash": ("D", "white", 8, (45, -35)),
+    "Kalai-Smorodinsky": ("s", "white", 7, (45, 25)),
+    "negotiated": ("*", ORANGE, 17, (-45, -45)),
+}
+"""The bargaining picture's marked points: marker, face colour, size, label offset."""
+
+
+def _mark_point(
+    ax: Axes,
+    label: str,
+    at: tuple[float, float],
+    marker: str,
+    face: str,
+    size: float,
+    offset: tuple[int, int],
+) -> tuple[Line2D, Any]:
+    """A marked point of the bargaining picture and its boxed label."""
+    (line,) = ax.plot(
+        *at,
+        marker=marker,
+        ms=size,
+        mfc=face,
+        mec=BLACK,
+        mew=1.0,
+        ls="none",
+        zorder=5 if marker == "*" else 6,
+        label=label,
+    )
+    note = ax.annotate(
+        label,
+        at,
+        xytext=offset,
+        textcoords="offset points",
+        fontsize=8.5,
+        ha="left" if offset[0] > 0 else "right",
+        va="center",
+        arrowprops={"arrowstyle": "-", "color": BLACK, "lw": 0.7, "shrinkB": 5},
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": GREY, "lw": 0.5},
+        zorder=7,
+    )
+    return line, note
+
+
+def _bargaining_handles(a: str, b: str) -> list[Any]:
+    """The bargaining picture's legend entries for what is drawn for the pair `a`, `b`."""
+    return [
         Line2D([], [], marker="o", color=GREY, ls="none", ms=4, label="outcome"),
         Line2D(
             [],
@@ -404,17 +473,7 @@ def plot_bargaining(
             [], [], color=BLACK, lw=1.4, marker="o", ms=2.5, label=f"Pareto frontier of {a}, {b}"
         ),
         Line2D([], [], color=GREY, ls="--", label="BATNA (the party's colour)"),
-        *ax.get_legend_handles_labels()[0],
     ]
-    if legend:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
-    ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
-    ax.set_title(title or f"Bargaining picture: {a} vs {b}")
-    return fig
 
 
 @styled
@@ -441,36 +500,48 @@ def plot_contact_line(
     """
     fig, ax = _figure(ax, (9, 4.2))
     rounds = trace["round"].to_numpy()
-    for value in dict(anchors or {}).values():
-        ax.axhline(float(value), color=GREY, lw=0.8, ls=":", zorder=1)
-    ax.plot(rounds, trace["contact_line"], color=BLACK, lw=2, label="contact line", zorder=3)
+    _territory_scale(ax, anchors)
+    ax.plot(rounds, trace["contact_line"], **CONTACT_LINE_LOOK)
     if territory and territory in trace:
         text = pd.to_numeric(trace[territory], errors="coerce")
         if text.notna().any():
-            ax.step(
-                rounds,
-                text,
-                where="mid",
-                color=BLUE,
-                lw=1.3,
-                ls="--",
-                zorder=2,
-                label="territory in the text on the table",
-            )
+            ax.step(rounds, text, **TEXT_TERRITORY_LOOK)
     if agreed is not None and np.isfinite(agreed):
         at = end_round if end_round is not None else rounds.max()
-        ax.plot(
-            at,
-            agreed,
-            marker="*",
-            ms=15,
-            color=ORANGE,
-            mec=BLACK,
-            mew=0.8,
-            ls="none",
-            zorder=5,
-            label=f"agreed territory ({agreed:g})",
-        )
+        ax.plot(at, agreed, **AGREED_TERRITORY_LOOK, label=f"agreed territory ({agreed:g})")
+    if len(rounds):
+        ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
+    if legend:
+        ax.legend(loc="lower left")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+CONTACT_LINE_LOOK: dict[str, Any] = {"color": BLACK, "lw": 2, "label": "contact line", "zorder": 3}
+TEXT_TERRITORY_LOOK: dict[str, Any] = {
+    "where": "mid",
+    "color": BLUE,
+    "lw": 1.3,
+    "ls": "--",
+    "zorder": 2,
+    "label": "territory in the text on the table",
+}
+AGREED_TERRITORY_LOOK: dict[str, Any] = {
+    "marker": "*",
+    "ms": 15,
+    "color": ORANGE,
+    "mec": BLACK,
+    "mew": 0.8,
+    "ls": "none",
+    "zorder": 5,
+}
+
+
+def _territory_scale(ax: Axes, anchors: Mapping[str, float] | None) -> None:
+    """The territory scale: its named anchors as dotted lines, named on the right."""
+    for value in dict(anchors or {}).values():
+        ax.axhline(float(value), color=GREY, lw=0.8, ls=":", zorder=1)
     if anchors:
         right = ax.secondary_yaxis("right")
         items = sorted(dict(anchors).items(), key=lambda kv: float(kv[1]))
@@ -478,15 +549,398 @@ def plot_contact_line(
         right.tick_params(labelsize=8, length=0)
         right.spines["right"].set_visible(False)
     ax.set_ylim(-2, 102)
-    if len(rounds):
-        ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
     ax.set_xlabel("round (one month of war each)")
     ax.set_ylabel(TERRITORY_LABEL)
-    if legend:
-        ax.legend(loc="lower left")
-    if title:
-        ax.set_title(title)
-    return fig
+
+
+# -- live figures (the page): drawn once, then updated round by round ----------------------
+LIVE_TRAJECTORY_TITLE = "Utility of the text on the table, and each party's BATNA"
+LIVE_CONTACT_TITLE = "Contact line and the territory in the text"
+FIRST_SPAN = 10  # rounds the live figures' x axis shows at first; doubled when reached
+
+
+def live_xlim(rounds: np.ndarray, start: float) -> tuple[float, float]:
+    """The x limits of a live figure: from `start`, FIRST_SPAN rounds doubled until the
+    last round fits (the axis, and so the background, changes only a few times)."""
+    last = float(rounds.max()) + 0.5 if len(rounds) else start
+    span = FIRST_SPAN
+    while start + span < last:
+        span *= 2
+    return start, start + span
+
+
+class LiveFigure:
+    """A figure of the page in two layers: the background (axes, ticks, labels, legend,
+    what does not move) drawn once and kept as pixels, and the animated artists drawn
+    over it by every `png()`; `redraw()` marks the background stale (new axis limits).
+
+    Subclasses build the figure once (`matplotlib.pyplot.rc_context(STYLE)`) and update
+    the animated artists' data (`set_data`, `set_offsets`, `set_text`) in `update`."""
+
+    def __init__(self, fig: Figure, margins: Mapping[str, float] | None = None) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        fig.clf()
+        if margins:
+            fig.subplots_adjust(**margins)
+        self.fig = fig
+        self.animated: list[Any] = []
+        self.background_draws = 0  # how often the background was drawn (tests, benchmark)
+        self._background: Any = None
+
+    def animate[A](self, artist: A) -> A:
+        """Mark `artist` as redrawn over the background on every `png()`."""
+        artist.set_animated(True)  # type: ignore[attr-defined]
+        self.animated.append(artist)
+        return artist
+
+    def redraw(self) -> None:
+        """Draw the background again at the next `png()`."""
+        self._background = None
+
+    def _set_xlim(self, ax: Axes, limits: tuple[float, float]) -> None:
+        if tuple(ax.get_xlim()) != limits:
+            ax.set_xlim(*limits)
+            self.redraw()
+
+    def png(self, compress_level: int = 1) -> bytes:
+        """The figure now as PNG: the kept background, the animated artists over it."""
+        import io
+
+        from PIL import Image
+
+        canvas = self.fig.canvas
+        if self._background is None:
+            canvas.draw()  # animated artists are left out
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self.background_draws += 1
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+        for artist in self.animated:
+            if artist.get_visible():
+                artist.draw(renderer)
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=compress_level)
+        return buffer.getvalue()
+
+
+def _end_legend(ax: Axes, handles: list[Any], **where: Any) -> Any:
+    """A second legend for what only the end shows (animated: added over the background)."""
+    from matplotlib.legend import Legend
+
+    with plt.rc_context(STYLE):
+        legend = Legend(ax, handles, [h.get_label() for h in handles], borderaxespad=0, **where)
+    ax.add_artist(legend)
+    return legend
+
+
+class LiveTrajectory(LiveFigure):
+    """`plot_trajectory` for the page: each party's utility of the text and BATNA, round
+    by round (`update` with the trace so far), the phase one shading, and at the end the
+    end line, its label and the parties' marks."""
+
+    def __init__(
+        self, fig: Figure, parties: Sequence[str], margins: Mapping[str, float] | None = None
+    ) -> None:
+        super().__init__(fig, margins)
+        with plt.rc_context(STYLE):
+            ax = self.ax = fig.add_subplot()
+            self.parties = list(parties)
+            colours = party_colours(parties)
+            ax.set_xlabel("round (one month of war each)")
+            ax.set_ylabel(UTILITY_LABEL)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlim(*live_xlim(np.array([]), 0.5))
+            ax.set_title(LIVE_TRAJECTORY_TITLE)
+            handles = _trajectory_handles(parties, colours)
+            ax.legend(
+                handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0
+            )
+            animate = self.animate
+            self.phase = animate(
+                ax.axvspan(0, 1, color=LIGHT_GREY, alpha=0.45, lw=0, zorder=0, visible=False)
+            )
+            self.phase_note = animate(
+                ax.annotate(
+                    "",
+                    xy=(0, 0.02),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#555555",
+                )
+            )
+            self.lines = {
+                p: (
+                    animate(ax.plot([], [], color=colours[p], lw=2)[0]),
+                    animate(ax.plot([], [], color=colours[p], lw=1.2, ls="--")[0]),
+                )
+                for p in parties
+            }
+            self.hint = animate(
+                ax.text(
+                    0.5,
+                    0.5,
+                    "press Step or Play",
+                    transform=ax.transAxes,
+                    ha="center",
+                    color=GREY,
+                    fontsize=11,
+                )
+            )
+            self.end_line = animate(ax.axvline(0, color=BLACK, lw=1, ls=":", visible=False))
+            self.end_note = animate(
+                ax.annotate(
+                    "",
+                    xy=(0, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(-4, -4),
+                    textcoords="offset points",
+                    ha="right",
+                    va="top",
+                    fontsize=9,
+                    visible=False,
+                )
+            )
+            face = [colours[p] for p in parties]
+            marks = {"ec": BLACK, "linewidths": 0.7, "zorder": 5, "visible": False}
+            self.stars = animate(ax.scatter([], [], marker="*", s=13**2, **marks))
+            self.crosses = animate(ax.scatter([], [], marker="X", s=10**2, **marks))
+            self.faces = face
+            self.end_legend: Any = None
+
+    def update(
+        self,
+        trace: pd.DataFrame,
+        end_round: int | None = None,
+        end_label: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Show the trace so far and, once the talks have ended, how they ended."""
+        rounds = trace["round"].to_numpy() if len(trace) else np.array([], dtype=int)
+        self._set_xlim(self.ax, live_xlim(rounds, 0.5))
+        self.hint.set_visible(not len(rounds))
+        for party, (utility, batna) in self.lines.items():
+            if len(rounds):
+                utility.set_data(rounds, trace[f"u_{party}"].to_numpy())
+                batna.set_data(rounds, trace[f"reservation_{party}"].to_numpy())
+        phase_one = (
+            (trace["phase"].to_numpy() == 1) if "phase" in trace else np.zeros(len(trace), bool)
+        )
+        self.phase.set_visible(bool(phase_one.any()))
+        self.phase_note.set_visible(bool(phase_one.any()))
+        if phase_one.any():
+            lo, hi = rounds[phase_one].min() - 0.5, rounds[phase_one].max() + 0.5
+            self.phase.set_x(lo)
+            self.phase.set_width(hi - lo)
+            seated = [
+                p
+                for p in self.parties
+                if f"seated_{p}" not in trace or trace[f"seated_{p}"].to_numpy()[phase_one].all()
+            ]
+            self.phase_note.set_text("phase one: " + " and ".join(seated) + " only")
+            self.phase_note.xy = (lo, 0.02)
+        ended = end_round is not None
+        for artist in (self.end_line, self.end_note):
+            artist.set_visible(ended)
+        self.stars.set_visible(False)
+        self.crosses.set_visible(False)
+        if not ended:
+            if self.end_legend is not None:
+                self.end_legend.set_visible(False)
+            return
+        if reason is None and end_label:
+            reason = end_label.replace(",", " ").split()[0]
+        self.end_line.set_xdata([end_round, end_round])
+        self.end_note.set_text(end_label or f"round {end_round}")
+        self.end_note.xy = (end_round, 1.0)
+        last = trace[trace["round"] == end_round]
+        handles = []
+        if reason in ("agreement", "not_binding") and len(last):
+            marks, column = self.stars, "u"
+            label = "agreement" if reason == "agreement" else "agreed, not binding"
+            handles.append(_marker_handle("*", label, ms=11))
+        elif reason == "breakdown" and len(last):
+            marks, column = self.crosses, "reservation"
+            handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
+        else:
+            marks = None
+        if marks is not None:
+            values = [last[f"{column}_{p}"].iloc[-1] for p in self.parties]
+            marks.set_offsets(np.column_stack([np.full(len(values), end_round), values]))
+            marks.set_facecolor(self.faces)
+            marks.set_visible(True)
+        if self.end_legend is None and handles:
+            self.end_legend = self.animate(
+                _end_legend(self.ax, handles, loc="lower left", bbox_to_anchor=(1.01, 0.0))
+            )
+        if self.end_legend is not None:
+            self.end_legend.set_visible(bool(handles))
+
+
+class LiveBargaining(LiveFigure):
+    """`plot_bargaining` for the page: the outcome cloud and the pair's Pareto frontier
+    drawn once; the BATNAs, the ZOPA, the Nash and Kalai-Smorodinsky points, the text's
+    path and the deal updated round by round."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        scenario: Any,
+        pair: tuple[str, str] | None = None,
+        margins: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(fig, margins)
+        if pair is None:
+            sides = getattr(scenario, "war_sides", None) or (0, 1)
+            pair = (scenario.parties[sides[0]], scenario.parties[sides[1]])
+        a, b = self.pair = pair
+        self.i, self.j = scenario.party_index(a), scenario.party_index(b)
+        self.U = np.asarray(scenario.utilities, dtype=float)
+        self.feasible = np.asarray(scenario.acceptable, dtype=bool)
+        x, y = self.x, self.y = self.U[self.i], self.U[self.j]
+        with plt.rc_context(STYLE):
+            ax = self.ax = fig.add_subplot()
+            colours = party_colours(scenario.parties)
+            _outcome_cloud(ax, x, y, feasible=self.feasible)
+            animate = self.animate
+            self.area, self.batna_x, self.batna_y, self.note_x, self.note_y = (
+                animate(artist) for artist in _batna_marks(ax, pair, (0.0, 0.0), colours)
+            )
+            self.zopa = animate(ax.scatter([], [], **ZOPA_LOOK))
+            self.trail = animate(ax.plot([], [], **TRAIL_LOOK)[0])
+            self.points = {
+                label: tuple(animate(artist) for artist in _mark_point(ax, label, (0, 0), *look))
+                for label, look in POINT_LOOKS.items()
+            }
+            self.ring = animate(
+                ax.plot([], [], **RING_LOOK, label="text on the table (ringed: this round)")[0]
+            )
+            self.no_agreement = animate(
+                ax.text(0.98, 0.02, "no agreement", transform=ax.transAxes, **NO_AGREEMENT_LOOK)
+            )
+            handles = [
+                *_bargaining_handles(a, b),
+                self.points["Nash"][0],
+                self.points["Kalai-Smorodinsky"][0],
+                self.ring,
+            ]
+            ax.legend(
+                handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0
+            )
+            self.end_legend = animate(
+                _end_legend(
+                    ax, [self.points["negotiated"][0]], loc="lower left", bbox_to_anchor=(1.01, 0.0)
+                )
+            )
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
+            ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
+            ax.set_title(f"Bargaining picture: {a} vs {b}")
+
+    def update(
+        self,
+        reservations: Sequence[float] | np.ndarray,
+        outcome: int | None = None,
+        trail: Sequence[int] = (),
+        live: bool = True,
+    ) -> None:
+        """Show the BATNAs now, the points they make, the text's path and the deal."""
+        from sim import solutions
+        from sim.replication import concept_outcomes
+
+        (a, b), x, y = self.pair, self.x, self.y
+        d = np.asarray(reservations, dtype=float)
+        da, db = d[self.i], d[self.j]
+        self.area.set_bounds(da, db, 1.05 - da, 1.05 - db)
+        self.batna_x.set_xdata([da, da])
+        self.batna_y.set_ydata([db, db])
+        self.note_x.set_text(f"{a}'s BATNA {da:.2f}")
+        self.note_x.xy = (da, 0.0)
+        self.note_y.set_text(f"{b}'s BATNA {db:.2f}")
+        self.note_y.xy = (1.0, db)
+        zopa = solutions.zopa_mask(self.U, d) & self.feasible
+        self.zopa.set_offsets(np.column_stack([x[zopa], y[zopa]]))
+        concepts = concept_outcomes(self.U, d, self.feasible)
+        found = {
+            "Nash": concepts["nash"],
+            "Kalai-Smorodinsky": concepts["kalai_smorodinsky"],
+            "negotiated": outcome,
+        }
+        for label, (marker, note) in self.points.items():
+            point = found[label]
+            shown = point is not None and point >= 0
+            marker.set_visible(shown)
+            note.set_visible(shown)
+            if shown:
+                marker.set_data([x[point]], [y[point]])
+                note.xy = (x[point], y[point])
+        self.end_legend.set_visible(found["negotiated"] is not None and found["negotiated"] >= 0)
+        path = np.asarray(trail, dtype=int)
+        self.trail.set_data(x[path], y[path])
+        self.ring.set_visible(bool(len(path)))
+        if len(path):
+            self.ring.set_data([x[path[-1]]], [y[path[-1]]])
+        self.no_agreement.set_visible((outcome is None or outcome < 0) and not live)
+
+
+class LiveContactLine(LiveFigure):
+    """`plot_contact_line` for the page: the territory scale drawn once; the contact line,
+    the territory in the text and the agreed territory updated round by round."""
+
+    def __init__(
+        self,
+        fig: Figure,
+        anchors: Mapping[str, float] | None = None,
+        territory: str | None = "territory",
+        margins: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(fig, margins)
+        self.territory = territory
+        with plt.rc_context(STYLE):
+            ax = self.ax = fig.add_subplot()
+            _territory_scale(ax, anchors)
+            ax.set_xlim(*live_xlim(np.array([]), -0.5))
+            self.line = self.animate(ax.plot([], [], **CONTACT_LINE_LOOK)[0])
+            self.text = self.animate(ax.step([], [], **TEXT_TERRITORY_LOOK)[0])
+            ax.legend(
+                handles=[self.line, self.text] if territory else [self.line], loc="lower left"
+            )
+            self.agreed = self.animate(
+                ax.plot([], [], **AGREED_TERRITORY_LOOK, label="agreed territory")[0]
+            )
+            self.end_legend = self.animate(_end_legend(ax, [self.agreed], loc="lower right"))
+            ax.set_title(LIVE_CONTACT_TITLE)
+
+    def update(
+        self, trace: pd.DataFrame, end_round: int | None = None, agreed: float | None = None
+    ) -> None:
+        """Show the contact line so far and, at a deal, the agreed territory."""
+        rounds = trace["round"].to_numpy()
+        self._set_xlim(self.ax, live_xlim(rounds, -0.5))
+        self.line.set_data(rounds, trace["contact_line"].to_numpy())
+        text = (
+            pd.to_numeric(trace[self.territory], errors="coerce").to_numpy()
+            if self.territory and self.territory in trace
+            else np.array([])
+        )
+        self.text.set_data(rounds[: len(text)], text)
+        shown = agreed is not None and bool(np.isfinite(agreed))
+        self.agreed.set_visible(shown)
+        self.end_legend.set_visible(shown)
+        if shown:
+            at = end_round if end_round is not None else rounds.max()
+            self.agreed.set_data([at], [agreed])
+            (label,) = self.end_legend.get_texts()
+            label.set_text(f"agreed territory ({agreed:g})")
 
 
 # -- sweeps ---------------------------------------------------------------------------------
