@@ -248,7 +248,7 @@ def NegotiationView(
         lambda: build_model(scenario, overrides, replication, values),
         dependencies=[scenario, overrides, replication, tuple(sorted(values.items())), generation],
     )
-    tick = solara.use_reactive(0)  # bumped after every step: the figures' and panel's key
+    tick = solara.use_reactive(0)  # bumped after every step: read by Watch only
     playing = solara.use_reactive(False)
     pair_text, set_pair_text = solara.use_state("")
 
@@ -286,16 +286,14 @@ def NegotiationView(
         with solara.Column():
             Controls(scenario, set_scenario, overrides, replication, values, on_change)
         with solara.Column():
-            Watch(
-                model, error, tick.value, playing, step, run_to_end, reset, pair_text, set_pair_text
-            )
+            Watch(model, error, tick, playing, step, run_to_end, reset, pair_text, set_pair_text)
 
 
 @solara.component
 def Watch(
     model: PageNegotiation | None,
     error: str | None,
-    round_: int,
+    tick: solara.Reactive[int],
     playing: solara.Reactive[bool],
     step: Callable[[], None],
     run_to_end: Callable[[], None],
@@ -303,8 +301,9 @@ def Watch(
     pair_text: str,
     set_pair_text: Callable[[str], None],
 ) -> None:
-    """Stepping buttons, the deal panel and the live figures (or the one-line error)."""
-
+    """Stepping buttons, the deal panel and the live figures (or the one-line error); only
+    this part of the page is rendered again after a step (`tick` is read here)."""
+    round_ = tick.value
     if error is not None or model is None:
         solara.Error(error or "error: no model", classes=["page-error"])
         return
