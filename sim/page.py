@@ -8,11 +8,16 @@ page starts (ours follow the chosen scenario's parties), it rebuilds the model o
 Reset, and its draggable grid needs a component that solara-assets does not bundle (an
 empty plot area offline).
 
-Run with `./dev app` (`solara run sim.page`); `Page` is the page.
+Run with `./dev app` (`solara run sim.page`); `Page` is the page. Importing this module is
+light (solara only, which the server has already imported): what the page needs (Hydra,
+Mesa, pandas, matplotlib) is imported in a background thread (`prepare`), which also
+composes, builds and draws the default negotiation once, while the browser loads the page
+and shows a loading bar; the negotiation tab is rendered when that is done (`wait_ready`).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import os
@@ -21,32 +26,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn off screen, in server threads
 
-import matplotlib.pyplot as plt
-import pandas as pd
 import solara
 import solara.lab
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from mesa.visualization.solara_viz import UserInputs
 
-from sim import plots
-from sim.errors import one_line
-from sim.page_model import (
-    DEFAULT_SCENARIO,
-    PageNegotiation,
-    compose,
-    deal_levels,
-    margins,
-    model_controls,
-    replay_overrides,
-    scenario_names,
-    stability_table,
-    why_it_fails,
-)
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from sim.page_model import PageNegotiation
 
 RESULTS_DIR = Path(os.environ.get("SIM_RESULTS_DIR", "results"))
 PLAY_INTERVAL = 0.15  # seconds between rounds while playing
@@ -55,6 +46,8 @@ DPI = 72
 
 def figure_png(fig: Figure, dpi: int | str = "figure", tight: bool = False) -> bytes:
     """A figure as PNG bytes (pyplot's figures are closed)."""
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
@@ -67,6 +60,12 @@ def build_model(
     scenario: str, overrides: str, replication: int, values: dict[str, Any]
 ) -> tuple[PageNegotiation | None, str | None]:
     """The page's model for these controls, or the command line's one-line error."""
+    from sim.errors import one_line
+    from sim.page_model import PageNegotiation
+
+    spare = _take_spare(scenario, overrides, replication, values)
+    if spare is not None:
+        return spare, None
     try:
         return (
             PageNegotiation(
@@ -94,6 +93,9 @@ MARGINS = {
 
 def live_figures() -> dict[str, Figure]:
     """Three empty figures for a model's live pictures (not pyplot's: nothing to close)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figures = {name: Figure(figsize=size, dpi=DPI) for name, size in SIZES.items()}
     for fig in figures.values():
         FigureCanvasAgg(fig)  # its own canvas: the renderer is kept from one draw to the next
@@ -107,6 +109,8 @@ class LivePictures:
     def __init__(
         self, model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
     ) -> None:
+        from sim import plots
+
         cfg = model.config
         issue = str(cfg.war.territory_issue)
         self.issue = issue if issue in model.space.names else None
@@ -146,19 +150,58 @@ def render_live(
     return LivePictures(model, figures, pair).render(model)
 
 
-def warm_up() -> None:
-    """Compose, build, step and draw the default negotiation once, in the background when
-    the page's module is imported: Hydra's first composition and matplotlib's fonts are
-    then ready before the first visitor (a bad default is the page's to report)."""
+# -- start-up: what the page needs, prepared in the background -----------------------------
+_READY = threading.Event()  # set once `prepare` has run (or failed: the page then says why)
+_SPARE: dict[str, Any] = {}  # the default negotiation built by `prepare`, for one visitor
+_SPARE_LOCK = threading.Lock()
+
+
+def prepare() -> None:
+    """Import what the page needs (Hydra, Mesa, pandas, matplotlib), then compose, build
+    and draw the default negotiation once (Hydra's first composition, matplotlib's fonts)
+    and keep that model for the first visitor. Runs in a background thread when this
+    module is imported; a bad default is the page's to report."""
     try:
+        import matplotlib.pyplot  # noqa: F401
+        import pandas  # noqa: F401
+        from mesa.visualization.solara_viz import UserInputs  # noqa: F401
+
+        import sim.cli
+        import sim.errors
+        import sim.plots  # noqa: F401
+        from sim.page_model import DEFAULT_SCENARIO, PageNegotiation
+
+        _base_config(DEFAULT_SCENARIO, "")
         model = PageNegotiation()
-        model.step()
-        render_live(model, live_figures(), None)
+        scratch = PageNegotiation()
+        scratch.step()
+        LivePictures(scratch, live_figures(), None).render(scratch)
+        with _SPARE_LOCK:
+            _SPARE["model"] = model
     except Exception:
         pass
+    finally:
+        _READY.set()
 
 
-threading.Thread(target=warm_up, name="page-warm-up", daemon=True).start()
+def _take_spare(
+    scenario: str, overrides: str, replication: int, values: dict[str, Any]
+) -> PageNegotiation | None:
+    """The default negotiation `prepare` built, once, if these are the default controls."""
+    from sim.page_model import DEFAULT_SCENARIO
+
+    if (scenario, overrides, replication, values) != (DEFAULT_SCENARIO, "", 0, {}):
+        return None
+    with _SPARE_LOCK:
+        return _SPARE.pop("model", None)
+
+
+def wait_ready(timeout: float | None = None) -> bool:
+    """Wait until `prepare` has run; whether it has."""
+    return _READY.wait(timeout)
+
+
+threading.Thread(target=prepare, name="page-prepare", daemon=True).start()
 
 
 def _table(frame: pd.DataFrame, name: str) -> None:
@@ -200,6 +243,7 @@ def LiveFigures(model: PageNegotiation, round_: int, pair: tuple[str, str] | Non
 def DealPanel(model: PageNegotiation, round_: int) -> None:
     """At the end: the deal in words, binding or not and why, margins, stability."""
     from sim.cli import format_negotiation
+    from sim.page_model import deal_levels, margins, stability_table, why_it_fails
 
     row = solara.use_memo(
         lambda: model.row() if model.ended else None, dependencies=[id(model), round_]
@@ -341,6 +385,10 @@ def Controls(
     on_change: Callable[[str, Any], None],
 ) -> None:
     """The scenario and its model parameters (Mesa's `UserInputs` over `model_controls`)."""
+    from mesa.visualization.solara_viz import UserInputs
+
+    from sim.page_model import model_controls, scenario_names
+
     base = solara.use_memo(
         lambda: _base_config(scenario, overrides), dependencies=[scenario, overrides]
     )
@@ -359,8 +407,13 @@ def Controls(
         UserInputs(controls, on_change=on_change)
 
 
+@functools.lru_cache(maxsize=16)
 def _base_config(scenario: str, overrides: str) -> Any:
-    """The composed config the controls are read from, or the one-line error."""
+    """The composed config the controls are read from (read only: kept for the next
+    visitor), or the one-line error."""
+    from sim.errors import one_line
+    from sim.page_model import compose
+
     try:
         return compose(scenario, shlex.split(overrides))
     except Exception as exc:
@@ -377,6 +430,8 @@ def sweep_folders(results_dir: Path = RESULTS_DIR) -> list[str]:
 
 def swept_columns(frame: pd.DataFrame) -> list[str]:
     """Keys that take more than one value in the rows' overrides, in order of appearance."""
+    import pandas as pd
+
     seen: dict[str, set[str]] = {}
     for text in frame.get("overrides", pd.Series(dtype=str)).dropna().unique():
         for word in shlex.split(str(text)):
@@ -452,6 +507,7 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
 
 
 def _load(folder: Path) -> pd.DataFrame | str:
+    from sim.errors import one_line
     from sim.results import load
 
     try:
@@ -462,7 +518,28 @@ def _load(folder: Path) -> pd.DataFrame | str:
 
 @solara.component
 def Page() -> None:
-    """The page: a negotiation tab and a sweep explorer tab."""
+    """The page: a loading bar until `prepare` has run, then a negotiation tab and a sweep
+    explorer tab."""
+    ready_at_first = _READY.is_set()
+    waiting = solara.lab.use_task(
+        lambda: _READY.wait(), dependencies=[ready_at_first], prefer_threaded=True
+    )
+    solara.Title("peace-sim")
+    with solara.AppBar():
+        solara.AppBarTitle("peace-sim: a negotiation, round by round")
+    if ready_at_first or waiting.finished:
+        Tabs()
+        return
+    with solara.Column(classes=["page-loading"]):
+        solara.ProgressLinear(True)
+        solara.Text("Loading the simulator (Hydra, Mesa, matplotlib) ...")
+
+
+@solara.component
+def Tabs() -> None:
+    """A negotiation tab and a sweep explorer tab."""
+    from sim.page_model import DEFAULT_SCENARIO, replay_overrides
+
     scenario, set_scenario_state = solara.use_state(DEFAULT_SCENARIO)
     overrides, set_overrides = solara.use_state("")
     replication, set_replication = solara.use_state(0)
@@ -483,9 +560,6 @@ def Page() -> None:
         set_values({})
         set_tab(0)
 
-    solara.Title("peace-sim")
-    with solara.AppBar():
-        solara.AppBarTitle("peace-sim: a negotiation, round by round")
     with solara.lab.Tabs(value=tab, on_value=set_tab):
         with solara.lab.Tab("Negotiation"):
             NegotiationView(scenario, set_scenario, overrides, replication, values, set_values)

@@ -6,6 +6,7 @@ page's deal is the command line's, and the sweep explorer replays a row."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ def _round(rc) -> str:
 
 @pytest.fixture
 def rendered():
+    assert page.wait_ready(timeout=120)  # the page's modules and first composition
     _box, rc = solara.render(page.Page(), handle_error=False)
     yield rc
     rc.close()
@@ -162,6 +164,101 @@ def test_reset_starts_the_same_negotiation_again(rendered):
     _button(rendered, "Step").click()  # the new model steps, and the page follows
     assert _round(rendered) == "round 1"
     assert _by_class(rendered, v.Html, "deal-text")
+
+
+# --- live figures: kept artists, updated data ------------------------------------------------
+
+
+@pytest.fixture
+def built_pictures(monkeypatch) -> list:
+    """Every `page.LivePictures` the page builds (one per model and pair of parties)."""
+    built: list = []
+
+    class Recorded(page.LivePictures):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(page, "LivePictures", Recorded)
+    return built
+
+
+def test_a_step_updates_the_kept_figures_data(built_pictures, rendered):
+    rendered.find(v.Select, label="bargaining").widget.v_model = "calendar"
+    pictures = built_pictures[-1]
+    count = len(built_pictures)
+    figures = [pictures.trajectory.fig, pictures.bargaining.fig, pictures.contact_line.fig]
+    utility, batna = next(iter(pictures.trajectory.lines.values()))
+    artists = [utility, pictures.bargaining.trail, pictures.contact_line.line]
+    for k in (1, 2, 3):
+        _button(rendered, "Step").click()
+        assert _round(rendered) == f"round {k}"
+        assert len(built_pictures) == count  # no new figure, no new artists
+        assert [pictures.trajectory.fig, pictures.bargaining.fig, pictures.contact_line.fig] == (
+            figures
+        )
+        assert [utility, pictures.bargaining.trail, pictures.contact_line.line] == artists
+        assert list(utility.get_xdata()) == list(range(1, k + 1))
+        assert len(batna.get_xdata()) == k
+        assert len(pictures.bargaining.trail.get_xdata()) == k
+        assert list(pictures.contact_line.line.get_xdata()) == list(range(k + 1))  # from round 0
+    # the background (axes, legend, outcome cloud, frontier) was drawn once
+    assert pictures.bargaining.background_draws == 1
+    assert pictures.trajectory.background_draws == 1  # the x axis has room for 10 rounds
+    assert len(pictures.bargaining.ax.get_legend().get_texts()) > 5
+
+
+def test_reset_and_a_new_control_rebuild_the_background(built_pictures, rendered):
+    _button(rendered, "Step").click()
+    first = built_pictures[-1]
+    _button(rendered, "Reset").click()
+    assert _round(rendered) == "round 0"
+    again = built_pictures[-1]
+    assert again is not first and again.trajectory.fig is first.trajectory.fig  # same figures
+    assert again.bargaining.background_draws == 1  # drawn anew for the new model
+    assert not any(len(u.get_xdata()) for u, _ in again.trajectory.lines.values())
+    rendered.find(v.Select, label="protocol").widget.v_model = "alternating_offers"
+    assert built_pictures[-1] is not again
+    # another pair of parties: the bargaining picture is built again for it
+    pair = rendered.find(v.Select, label="bargaining picture of").widget
+    other = next(p for p in pair.items if p != pair.v_model)
+    pair.v_model = other
+    assert built_pictures[-1].bargaining.pair == tuple(other.split(" vs "))
+
+
+def test_the_live_figures_at_the_end(rendered):
+    _button(rendered, "Run to end").click()
+    model = PageNegotiation()
+    model.run_to_end()
+    pictures = page.LivePictures(model, page.live_figures(), None)
+    pictures.render(model)
+    stars = pictures.trajectory.stars
+    assert stars.get_visible() == (model.reason in ("agreement", "not_binding"))
+    negotiated, _note = pictures.bargaining.points["negotiated"]
+    assert negotiated.get_visible() == (model.agreement is not None)
+    if model.agreement is not None:
+        i, j = (model.problem.party_index(p) for p in pictures.bargaining.pair)
+        U = model.problem.utilities
+        assert negotiated.get_xydata()[0] == pytest.approx(
+            [U[i, model.agreement], U[j, model.agreement]]
+        )
+    assert pictures.trajectory.end_note.get_text() == f"{model.reason}, round {model.round}"
+
+
+def test_the_page_shows_a_loading_bar_until_it_is_ready(monkeypatch):
+    assert page.wait_ready(timeout=120)
+    not_yet = threading.Event()
+    monkeypatch.setattr(page, "_READY", not_yet)
+    _box, rc = solara.render(page.Page(), handle_error=False)
+    try:
+        assert rc.find(v.ProgressLinear).widgets
+        assert not rc.find(v.Btn, children=["Step"]).widgets
+        not_yet.set()
+        rc.find(v.Btn, children=["Step"]).wait_for(timeout=60)
+        assert not rc.find(v.ProgressLinear).widgets
+        assert _round(rc) == "round 0"
+    finally:
+        rc.close()
 
 
 # --- bad values, same deal as the command line -------------------------------------------------
