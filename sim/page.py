@@ -111,6 +111,7 @@ class LivePictures:
     ) -> None:
         from sim import plots
 
+        self.model = model  # the one it draws
         cfg = model.config
         issue = str(cfg.war.territory_issue)
         self.issue = issue if issue in model.space.names else None
@@ -159,8 +160,8 @@ _SPARE_LOCK = threading.Lock()
 def prepare() -> None:
     """Import what the page needs (Hydra, Mesa, pandas, matplotlib), then compose, build
     and draw the default negotiation once (Hydra's first composition, matplotlib's fonts)
-    and keep that model for the first visitor. Runs in a background thread when this
-    module is imported; a bad default is the page's to report."""
+    and keep that model and its live figures for the first visitor. Runs in a background
+    thread when this module is imported; a bad default is the page's to report."""
     try:
         import matplotlib.pyplot  # noqa: F401
         import pandas  # noqa: F401
@@ -173,11 +174,12 @@ def prepare() -> None:
 
         _base_config(DEFAULT_SCENARIO, "")
         model = PageNegotiation()
-        scratch = PageNegotiation()
-        scratch.step()
-        LivePictures(scratch, live_figures(), None).render(scratch)
+        figures = live_figures()
+        pair = default_pair(model)
+        pictures = LivePictures(model, figures, pair)
+        pictures.render(model)  # the backgrounds drawn, the fonts loaded
         with _SPARE_LOCK:
-            _SPARE["model"] = model
+            _SPARE.update(model=model, pictures=(id(model), pair, figures, pictures))
     except Exception:
         pass
     finally:
@@ -194,6 +196,26 @@ def _take_spare(
         return None
     with _SPARE_LOCK:
         return _SPARE.pop("model", None)
+
+
+def _take_spare_pictures(
+    model: PageNegotiation, pair: tuple[str, str] | None
+) -> tuple[dict[str, Figure], LivePictures | None]:
+    """The figures `prepare` drew, once, and its pictures if they are this model's; else
+    new figures."""
+    with _SPARE_LOCK:
+        spare = _SPARE.pop("pictures", None)
+    if spare is None:
+        return live_figures(), None
+    model_id, spare_pair, figures, pictures = spare
+    return figures, pictures if (model_id, spare_pair) == (id(model), pair) else None
+
+
+def default_pair(model: PageNegotiation) -> tuple[str, str]:
+    """The parties of the bargaining picture at first: the war's two sides."""
+    parties = list(model.parties)
+    sides = model.problem.war_sides or (0, 1)
+    return parties[sides[0]], parties[sides[1]]
 
 
 def wait_ready(timeout: float | None = None) -> bool:
@@ -228,9 +250,15 @@ def _html(markup: str) -> None:
 @solara.component
 def LiveFigures(model: PageNegotiation, round_: int, pair: tuple[str, str] | None) -> None:
     """The three live figures; redrawn when the round (or the model) changes."""
-    figures = solara.use_memo(live_figures, dependencies=[])  # kept for the session
+    # kept for the session (the first visitor's drawn by `prepare`)
+    figures, spare = solara.use_memo(lambda: _take_spare_pictures(model, pair), dependencies=[])
     pictures = solara.use_memo(
-        lambda: LivePictures(model, figures, pair), dependencies=[id(model), pair]
+        lambda: (
+            spare
+            if spare is not None and (spare.model, spare.bargaining.pair) == (model, pair)
+            else LivePictures(model, figures, pair)
+        ),
+        dependencies=[id(model), pair],
     )
     images = solara.use_memo(lambda: pictures.render(model), dependencies=[id(model), round_, pair])
     with solara.Column(classes=["live-figures"]):
@@ -352,10 +380,8 @@ def Watch(
         solara.Error(error or "error: no model", classes=["page-error"])
         return
     parties = list(model.parties)
-    sides = model.problem.war_sides or (0, 1)
-    default_pair = f"{parties[sides[0]]} vs {parties[sides[1]]}"
     pairs = [f"{a} vs {b}" for a in parties for b in parties if a != b]
-    chosen = pair_text if pair_text in pairs else default_pair
+    chosen = pair_text if pair_text in pairs else " vs ".join(default_pair(model))
     pair = tuple(chosen.split(" vs "))
     with solara.Row(classes=["stepping"]):
         solara.Button(

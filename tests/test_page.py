@@ -172,6 +172,8 @@ def test_reset_starts_the_same_negotiation_again(rendered):
 @pytest.fixture
 def built_pictures(monkeypatch) -> list:
     """Every `page.LivePictures` the page builds (one per model and pair of parties)."""
+    assert page.wait_ready(timeout=120)
+    page._SPARE.clear()  # the first visitor's model and figures, drawn at start-up
     built: list = []
 
     class Recorded(page.LivePictures):
