@@ -338,9 +338,9 @@ ZOPA_LOOK: dict[str, Any] = {
 """The outcomes in the ZOPA of all parties (a scatter's keywords)."""
 
 
-def _outcome_cloud(ax: Axes, x: np.ndarray, y: np.ndarray, feasible: np.ndarray) -> None:
+def _outcome_cloud(ax: Axes, x: np.ndarray, y: np.ndarray, feasible: np.ndarray) -> Line2D | None:
     """Every outcome as a dot (paler across a red line) and the pair's Pareto frontier
-    among those that cross none."""
+    among those that cross none (returned; None without a feasible outcome)."""
     from sim import solutions
 
     ax.scatter(x[~feasible], y[~feasible], s=5, color=LIGHT_GREY, lw=0, rasterized=True, zorder=1)
@@ -351,7 +351,10 @@ def _outcome_cloud(ax: Axes, x: np.ndarray, y: np.ndarray, feasible: np.ndarray)
         idx = np.flatnonzero(feasible)
         front = idx[solutions.pareto_mask(np.vstack([x[idx], y[idx]]))]
         order = np.lexsort((-y[front], x[front]))
-        ax.plot(x[front][order], y[front][order], color=BLACK, lw=1.4, marker="o", ms=2.5, zorder=4)
+        return ax.plot(
+            x[front][order], y[front][order], color=BLACK, lw=1.4, marker="o", ms=2.5, zorder=4
+        )[0]
+    return None
 
 
 def _batna_marks(
@@ -619,7 +622,7 @@ class LiveFigure:
         else:
             canvas.restore_region(self._background)
         renderer = canvas.get_renderer()  # type: ignore[attr-defined]
-        for artist in self.animated:
+        for artist in sorted(self.animated, key=lambda a: a.get_zorder()):
             if artist.get_visible():
                 artist.draw(renderer)
         width, height = canvas.get_width_height()
@@ -808,8 +811,10 @@ class LiveBargaining(LiveFigure):
         with plt.rc_context(STYLE):
             ax = self.ax = fig.add_subplot()
             colours = party_colours(scenario.parties)
-            _outcome_cloud(ax, x, y, feasible=self.feasible)
+            frontier = _outcome_cloud(ax, x, y, feasible=self.feasible)
             animate = self.animate
+            if frontier is not None:  # drawn over the ZOPA, which moves
+                animate(frontier)
             self.area, self.batna_x, self.batna_y, self.note_x, self.note_y = (
                 animate(artist) for artist in _batna_marks(ax, pair, (0.0, 0.0), colours)
             )
