@@ -22,6 +22,7 @@ import html
 import io
 import os
 import shlex
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -161,7 +162,11 @@ def prepare() -> None:
     """Import what the page needs (Hydra, Mesa, pandas, matplotlib), then compose, build
     and draw the default negotiation once (Hydra's first composition, matplotlib's fonts)
     and keep that model and its live figures for the first visitor. Runs in a background
-    thread when this module is imported; a bad default is the page's to report."""
+    thread when this module is imported; a bad default is the page's to report. While it
+    runs, Python switches threads more often, so that the server thread, which serves the
+    page's assets, is not kept waiting for the interpreter lock by the imports."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
     try:
         import matplotlib.pyplot  # noqa: F401
         import pandas  # noqa: F401
@@ -183,6 +188,7 @@ def prepare() -> None:
     except Exception:
         pass
     finally:
+        sys.setswitchinterval(interval)
         _READY.set()
 
 
