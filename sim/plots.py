@@ -763,6 +763,10 @@ class LiveTrajectory(LiveFigure):
         self.end_line.set_xdata([end_round, end_round])
         self.end_note.set_text(end_label or f"round {end_round}")
         self.end_note.xy = (end_round, 1.0)
+        lo, hi = self.ax.get_xlim()
+        left_half = end_round < (lo + hi) / 2  # the label on the side with room
+        self.end_note.set_horizontalalignment("left" if left_half else "right")
+        self.end_note.xyann = (4, -4) if left_half else (-4, -4)
         last = trace[trace["round"] == end_round]
         handles = []
         if reason in ("agreement", "not_binding") and len(last):
