@@ -86,6 +86,29 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     return out
 
 
+def job_columns(cfg: Any, overrides: str, digest: str) -> dict[str, Any]:
+    """What every row of a job carries besides its replication's results: its parameters
+    (`flat_parameters`), its command line, the code version, its seed and its hash."""
+    return {
+        **flat_parameters(cfg),
+        "overrides": overrides,
+        "code_version": CODE_VERSION,
+        "seed": int(cfg.seed),
+        "job": digest,
+    }
+
+
+def job_row(
+    columns: dict[str, Any], scenario: Any, row: dict[str, Any], replication: int, repeats: int
+) -> dict[str, Any]:
+    """A replication's row as a job writes it: the job's `columns`, the outcome space's
+    size, the replication's results, its index and its design point."""
+    found = {**columns, "n_outcomes": scenario.space.size, **row}
+    found.update(seed=columns["seed"], replication=replication, point=replication // repeats)
+    found["job"] = found.pop("job")  # last, as ever
+    return found
+
+
 def run_replications(
     cfg: Any,
     collect_trace: bool = False,
@@ -112,9 +135,7 @@ def run_replications(
         fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
     digest = job_hash(fast) if digest is None else digest
     scenario = build_scenario(fast, targets)
-    params = flat_parameters(fast)
-    params["overrides"] = task_overrides() if overrides is None else overrides
-    params["code_version"] = CODE_VERSION
+    params = job_columns(fast, task_overrides() if overrides is None else overrides, digest)
     points = design_points(fast)  # [{}] unless some uncertainty is a grid
     repeats = repeats_per_point(fast)
 
@@ -130,15 +151,7 @@ def run_replications(
         def take(found: list[dict]) -> None:
             nonlocal done
             rows = [
-                {
-                    **params,
-                    "n_outcomes": scenario.space.size,
-                    **row,
-                    "seed": int(fast.seed),
-                    "replication": r,
-                    "point": r // repeats,
-                    "job": digest,
-                }
+                job_row(params, scenario, row, r, repeats)
                 for r, row in zip(chosen[done : done + len(found)], found, strict=True)
             ]
             done += len(found)
@@ -248,23 +261,24 @@ class JobProgress:
 
 def announce(cfg: Any) -> str:
     """What a job is about to do: its negotiations, their longest length, its batches and
-    the memory of its rows and batch arrays (`sim.model.BATCH_ELEMENTS`)."""
-    from sim.model import BATCH_ELEMENTS
+    the memory of a batch's rows and arrays (`sim.model.BATCH_ELEMENTS`): a sweep job
+    writes each batch's rows as it finishes (`sim.results.JobFile`)."""
+    from sim.model import BATCH_ELEMENTS, batch_size
     from sim.validation import issue_level_names
 
     n = replications_per_job(cfg)
     outcomes = math.prod(len(issue_level_names(k, issue)) for k, issue in cfg.issues.items())
-    rows_mb = n * ROW_BYTES / 1e6
+    rows_mb = min(n, batch_size(len(cfg.parties), outcomes)) * ROW_BYTES / 1e6
     arrays_mb = 8 * BATCH_ELEMENTS / 1e6
     draws_mb = 8 * int(cfg.stability.robustness_draws) * len(cfg.parties) * outcomes / 1e6
     return (
         f"{n:,} negotiations of up to {int(cfg.max_rounds):,} rounds, in batches; "
-        f"~{rows_mb + arrays_mb + draws_mb:,.0f} MB at most ({rows_mb:,.0f} MB of rows, "
-        f"{arrays_mb:,.0f} MB of batch arrays, {draws_mb:,.0f} MB of robustness draws)"
+        f"~{rows_mb + arrays_mb + draws_mb:,.0f} MB at most ({rows_mb:,.0f} MB of a batch's "
+        f"rows, {arrays_mb:,.0f} MB of batch arrays, {draws_mb:,.0f} MB of robustness draws)"
     )
 
 
-ROW_BYTES = 11_000  # a result row held in memory until the job writes it (README)
+ROW_BYTES = 11_000  # a result row in memory, until its batch is written (README)
 ANNOUNCE_FROM = 1_000  # replications per job from which a run says what it will do
 
 

@@ -25,13 +25,14 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from sim.designs import design_points, repeats_per_point
-from sim.experiment import flat_parameters
+from sim.experiment import job_columns, job_row
 from sim.model import NegotiationModel
 from sim.replication import STABILITY_PARTS, replication_inputs, replication_seed, result_rows
-from sim.results import CODE_VERSION, job_hash
+from sim.results import job_hash
 from sim.scenario import build_scenario
 from sim.schema import CONFIG_DIR, plain, register_configs
 from sim.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
+from sim.validation import prepare
 
 SCENARIO_DIR = Path(CONFIG_DIR) / "scenario"
 SWEEP_DIR = Path(CONFIG_DIR) / "sweep"
@@ -107,13 +108,15 @@ class PageNegotiation(NegotiationModel):
         self.scenario_name = scenario
         self.overrides = [*shlex.split(overrides), *(as_override(k, v) for k, v in values.items())]
         cfg = compose(scenario, [*self.overrides, f"replication={int(replication)}"])
-        self.config = cfg
-        self.job = job_hash(cfg)  # before pruning: the hash a sweep's job file is named by
-        built = build_scenario(cfg)  # validates, prunes cfg in place, like the CLI
+        targets = prepare(cfg)  # as a sweep job: its aliases checked, null entries dropped
         fast = plain(cfg)
-        r = int(cfg.replication)
-        point = design_points(cfg)[r // repeats_per_point(cfg)]
-        self.inputs = replication_inputs(built, fast, replication_seed(cfg.seed, r), point)
+        self.config = fast
+        self.job = job_hash(fast)  # the hash a sweep's job file is named by
+        built = build_scenario(fast, targets)  # validates, like the command line
+        r = int(fast.replication)
+        self.repeats = repeats_per_point(fast)
+        point = design_points(fast)[r // self.repeats]
+        self.inputs = replication_inputs(built, fast, replication_seed(fast.seed, r), point)
         self.replication = r
         self._fast = fast
         super().__init__(
@@ -141,18 +144,9 @@ class PageNegotiation(NegotiationModel):
         if not self.ended:
             raise RuntimeError("the talks have not ended")
         if self._row is None:
-            cfg = self.config
-            result = self.result(0)
-            self._row = {
-                **flat_parameters(cfg),
-                "overrides": shlex.join(self.overrides),
-                "code_version": CODE_VERSION,
-                "n_outcomes": self.problem.space.size,
-                **result_rows([result], [self.inputs], self._fast, {})[0],
-                "seed": int(cfg.seed),
-                "replication": self.replication,
-                "job": self.job,
-            }
+            columns = job_columns(self.config, shlex.join(self.overrides), self.job)
+            found = result_rows([self.result(0)], [self.inputs], self._fast, {})[0]
+            self._row = job_row(columns, self.problem, found, self.replication, self.repeats)
         return self._row
 
     def contact_lines(self, trace: pd.DataFrame | None = None) -> pd.DataFrame:

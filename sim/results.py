@@ -391,11 +391,13 @@ def _conformed(table: Any, schema: Any) -> Any:
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Gathered rows as pandas: the yes/no columns nullable where failed jobs left them
-    empty."""
-    for column in ("agreement", "binding", "stable"):
-        if column in frame and frame[column].isna().any():
-            frame[column] = frame[column].astype("boolean")
+    """Rows as pandas: yes/no columns with missing values (failed jobs leave them empty)
+    as pandas' nullable boolean, not objects."""
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].isna().any():
+            values = frame[column].dropna()
+            if len(values) and values.map(lambda v: isinstance(v, bool)).all():
+                frame[column] = frame[column].astype("boolean")
     return frame
 
 

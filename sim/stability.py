@@ -4,7 +4,7 @@
 2. Pareto efficiency: `pareto_gap`, how much another outcome raises every party at once;
 3. coalition-proofness: coalitions that control the issues they would change and all
    strictly prefer an alternative (the core of an NTU game with issue control, after
-   Aumann 1961, with the control rules of DESIGN.md);
+   Aumann 1961, with the control rules of docs/model.md, "Stability");
 4. robustness: the share of draws of the uncertain inputs under which 1 and 3 still hold;
 5. durability: the share of post-agreement months in which no belligerent's value of
    renewed war beats the deal while power and support drift, with guarantees as

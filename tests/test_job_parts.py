@@ -80,3 +80,41 @@ def test_a_failed_job_leaves_no_parts_and_a_rerun_clears_a_killed_jobs(tmp_path,
 def test_an_empty_job_file_is_written_whole(tmp_path):
     path = JobFile(tmp_path / "j.parquet").close()
     assert read_job_rows(path).empty
+
+
+def test_gathering_streams_what_concatenating_every_job_file_would_give(tmp_path):
+    """Job files of two scenarios (different parties and issues, so different columns), a
+    failed job and one without any deal: results.parquet, written one file at a time, reads
+    as the frames concatenated and sorted by job and replication."""
+    from sim.experiment import record_failure
+    from sim.results import gather, gather_to_file, load
+
+    sweep = tmp_path / "sweep"
+    for overrides in (["replications=3"], ["scenario=template", "replications=2"], MIXED):
+        run_sweep_job(compose_config(overrides), sweep)
+    record_failure(compose_config(), sweep, ValueError("boom"), "x=1", "0" * 16)
+    files = sorted((sweep / "jobs").glob("*.parquet"))
+    assert len(files) == 4
+    frames = [read_job_rows(path) for path in files]
+    expected = pd.concat(frames, ignore_index=True)
+    expected = expected.sort_values(["job", "replication"], na_position="first", kind="stable")
+    expected = expected.reset_index(drop=True)
+    for column in ("agreement", "binding", "stable", "monitored"):  # yes/no, some missing
+        expected[column] = expected[column].astype("boolean")
+    expected["error"] = expected["error"].astype("str")  # a text column, missing as NaN
+    found = load(gather_to_file(sweep))
+    pd.testing.assert_frame_equal(found, expected, check_dtype=False)
+    assert found["error"].notna().sum() == 1 and found["scenario"].nunique() == 2
+    pd.testing.assert_frame_equal(gather(sweep), found)
+
+
+def test_the_end_of_a_sweep_reads_only_the_columns_it_shows(tmp_path):
+    from sim.callbacks import summary_columns
+    from sim.results import gather_to_file
+
+    overrides = ["uncertainty.us_support.dist=uniform", "uncertainty.us_support.scale=0.1"]
+    run_sweep_job(compose_config([*overrides, "replications=2"]), tmp_path)
+    columns = summary_columns(gather_to_file(tmp_path), ["seating", "protocol"])
+    assert {"agreement", "binding", "stable", "error", "job", "seating", "protocol"} <= set(columns)
+    assert {"war.support.usa_drawn", "uncertainty.war.support.usa"} <= set(columns)
+    assert "u_usa" not in columns and "robustness" not in columns and len(columns) < 25

@@ -49,7 +49,7 @@ STRATEGY_NAMES = [s.value for s in StrategyName]
 
 
 def check_agreement_invariants(model: NegotiationModel, all_red_lines: bool = True) -> None:
-    """What every finished negotiation must satisfy (DESIGN.md section 2)."""
+    """What every finished negotiation must satisfy (docs/model.md, "Negotiation")."""
     outcome = model.agreement
     row = negotiation_row(model.result(0))
     assert row["agreement"] == model.binding
@@ -547,7 +547,7 @@ def test_single_text_respects_the_red_line_of_a_party_without_control():
 
 
 def test_alternating_offers_need_only_the_required_signatories():
-    """By design (DESIGN.md: an offer passes when every required signatory accepts), a
+    """By design (docs/model.md: an offer passes when every required signatory accepts), a
     seated party that controls nothing cannot veto, even across its red line."""
     model = run(non_controller_red_line_config("alternating_offers"))
     assert model.binding
