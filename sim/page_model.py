@@ -14,6 +14,8 @@ serves any scenario in conf/scenario/.
 
 from __future__ import annotations
 
+import copy
+import functools
 import shlex
 import threading
 from collections.abc import Mapping, Sequence
@@ -60,7 +62,14 @@ DEFAULT_SCENARIO = default_scenario()
 
 def compose(scenario: str, overrides: Sequence[str] = ()) -> DictConfig:
     """The config `python -m sim scenario=<scenario> <overrides>` composes (Hydra's compose
-    API on conf/, the same schema and defaults). Raises what Hydra raises for a bad value."""
+    API on conf/, the same schema and defaults), a copy of its own. Raises what Hydra raises
+    for a bad value. The page composes the same controls again and again (their panel,
+    the model, Reset): a composition is kept and copied (milliseconds against ~0.5 s)."""
+    return copy.deepcopy(_composed(scenario, tuple(overrides)))
+
+
+@functools.lru_cache(maxsize=32)
+def _composed(scenario: str, overrides: tuple[str, ...]) -> DictConfig:
     import hydra
     from hydra.core.global_hydra import GlobalHydra
 
@@ -107,13 +116,15 @@ class PageNegotiation(NegotiationModel):
     ) -> None:
         self.scenario_name = scenario
         self.overrides = [*shlex.split(overrides), *(as_override(k, v) for k, v in values.items())]
-        cfg = compose(scenario, [*self.overrides, f"replication={int(replication)}"])
+        # replication 0 is the config's own (null): the composition the controls panel made
+        chosen = [f"replication={int(replication)}"] if int(replication) else []
+        cfg = compose(scenario, [*self.overrides, *chosen])
         targets = prepare(cfg)  # as a sweep job: its aliases checked, null entries dropped
         fast = plain(cfg)
         self.config = fast
         self.job = job_hash(fast)  # the hash a sweep's job file is named by
         built = build_scenario(fast, targets)  # validates, like the command line
-        r = int(fast.replication)
+        r = int(fast.replication or 0)
         self.repeats = repeats_per_point(fast)
         point = design_points(fast)[r // self.repeats]
         self.inputs = replication_inputs(built, fast, replication_seed(fast.seed, r), point)

@@ -87,6 +87,17 @@ PART_TITLES = {
 }
 
 
+# The note at the top of the line where talks end (trajectory plots, static and live).
+END_NOTE: dict[str, Any] = {
+    "xycoords": ("data", "axes fraction"),
+    "xytext": (-4, -4),
+    "textcoords": "offset points",
+    "ha": "right",
+    "va": "top",
+    "fontsize": 9,
+}
+
+
 def styled[**P, R](function: Callable[P, R]) -> Callable[P, R]:
     """Draw under `STYLE`."""
 
@@ -198,16 +209,7 @@ def plot_trajectory(
     end_handles: list[Line2D] = []
     if end_round is not None:
         ax.axvline(end_round, color=BLACK, lw=1, ls=":")
-        ax.annotate(
-            end_label or f"round {end_round}",
-            xy=(end_round, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(-4, -4),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            fontsize=9,
-        )
+        ax.annotate(end_label or f"round {end_round}", xy=(end_round, 1.0), **END_NOTE)
         last = trace[trace["round"] == end_round]
         if reason in ("agreement", "not_binding") and len(last):
             _mark_parties(ax, last, parties, colours, end_round, "u", "*", 13)
@@ -698,19 +700,7 @@ class LiveTrajectory(LiveFigure):
                 )
             )
             self.end_line = animate(ax.axvline(0, color=BLACK, lw=1, ls=":", visible=False))
-            self.end_note = animate(
-                ax.annotate(
-                    "",
-                    xy=(0, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(-4, -4),
-                    textcoords="offset points",
-                    ha="right",
-                    va="top",
-                    fontsize=9,
-                    visible=False,
-                )
-            )
+            self.end_note = animate(ax.annotate("", xy=(0, 1.0), visible=False, **END_NOTE))
             face = [colours[p] for p in parties]
             marks = {"ec": BLACK, "linewidths": 0.7, "zorder": 5, "visible": False}
             self.stars = animate(ax.scatter([], [], marker="*", s=13**2, **marks))
