@@ -354,3 +354,12 @@ def test_no_sweeps_yet_says_how_to_make_one(tmp_path):
 
 def test_the_page_module_needs_no_display():
     assert os.environ.get("MPLBACKEND", "Agg").lower() == "agg"
+
+
+def test_a_kept_composition_is_copied_for_each_caller():
+    """`compose` keeps a composition for the same controls and hands out copies: what one
+    caller changes (a model prunes its config in place) the next does not see."""
+    first = compose("template", ["seed=5"])
+    first.seed = 99
+    second = compose("template", ["seed=5"])
+    assert second.seed == 5 and second is not first
