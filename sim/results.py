@@ -106,10 +106,7 @@ class JobFile:
                 os.chmod(self.parts[0], 0o666 & ~_umask())
                 os.replace(self.parts[0], self.path)
             else:
-                schemas = [
-                    self._table(part).schema if self.by_point else pq.read_schema(part)
-                    for part in self.parts
-                ]
+                schemas = [self._schema(pq.read_schema(part)) for part in self.parts]
                 schema = schemas[0]  # the same columns throughout: one write's file
                 if any(not other.equals(schema) for other in schemas):
                     # columns in another order, or all-null in a part without deals: the
@@ -126,16 +123,31 @@ class JobFile:
             self.discard()
         return self.path
 
+    def _schema(self, schema: Any) -> Any:
+        """A part's schema with the columns `set_by_point` gives."""
+        import pyarrow as pa
+
+        for column, values in self.by_point.items():
+            field = pa.field(column, pa.array(list(values.values())).type)
+            at = schema.get_field_index(column)
+            schema = schema.set(at, field) if at >= 0 else schema.append(field)
+        return schema
+
     def _table(self, part: Path) -> Any:
+        """A part's rows with the columns `set_by_point` gives."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if not self.by_point:
-            return pq.read_table(part)
-        frame = pd.read_parquet(part)
+        table = pq.read_table(part)
+        points = table.column("point").to_pylist() if self.by_point else []
         for column, values in self.by_point.items():
-            frame[column] = frame["point"].map(values)
-        return pa.Table.from_pandas(frame, preserve_index=False)
+            filled = pa.array([values[k] for k in points])
+            at = table.schema.get_field_index(column)
+            if at >= 0:
+                table = table.set_column(at, column, filled)
+            else:
+                table = table.append_column(column, filled)
+        return table
 
     def discard(self) -> None:
         """Remove the parts (after closing, or when the job failed)."""
@@ -285,25 +297,24 @@ def job_paths(
 def read_job_rows(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One job (or results) file, or only its `columns`; a corrupt or truncated file
     raises ResultsError naming it."""
+    columns = None if columns is None else list(columns)
+    return _tidy(_readable(path, lambda: pd.read_parquet(path, columns=columns)))
+
+
+def _readable(path: str | os.PathLike, read: Any) -> Any:
+    """`read()` of a Parquet file, its failure a ResultsError naming the file."""
     try:
-        frame = pd.read_parquet(path, columns=None if columns is None else list(columns))
+        return read()
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise ResultsError(
             f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
         ) from exc
-    return _tidy(frame)
 
 
 def job_score(path: str | os.PathLike) -> float:
     """A job file's mean stability score (what a search maximises), read from that column
     alone; ResultsError naming the file when it cannot be read."""
-    try:
-        column = pd.read_parquet(path, columns=["stability_score"])["stability_score"]
-    except Exception as exc:  # pyarrow raises several types for damaged files
-        raise ResultsError(
-            f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
-        ) from exc
-    return float(column.mean())
+    return float(read_job_rows(path, ["stability_score"])["stability_score"].mean())
 
 
 class ResultsError(ValueError):
@@ -331,20 +342,22 @@ def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterato
         raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
     if not (sweep_dir / "jobs").is_dir():
         raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
-    readable, schemas = [], []
-    for path in _job_files(sweep_dir):
+
+    def read(path: Path, how: Any) -> Any:  # None when skipped
         try:
-            try:
-                schemas.append(pq.read_schema(path))
-            except Exception as exc:  # pyarrow raises several types for damaged files
-                raise ResultsError(
-                    f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
-                ) from exc
-            readable.append(path)
+            return _readable(path, lambda: how(path))
         except ResultsError as exc:
             if on_error == "raise":
                 raise
-            warnings.warn(f"skipped {exc}", stacklevel=3)
+            warnings.warn(f"skipped {exc}", stacklevel=4)
+            return None
+
+    readable, schemas = [], []
+    for path in _job_files(sweep_dir):
+        found = read(path, pq.read_schema)
+        if found is not None:
+            readable.append(path)
+            schemas.append(found)
     if not schemas:
         return pa.schema([]), iter(())
     schema = pa.unify_schemas(schemas, promote_options="permissive").remove_metadata()
@@ -353,17 +366,8 @@ def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterato
 
     def tables() -> Iterator[Any]:
         for path in readable:
-            try:
-                try:
-                    table = pq.read_table(path)
-                except Exception as exc:  # damaged beyond its footer
-                    raise ResultsError(
-                        f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
-                    ) from exc
-            except ResultsError as exc:
-                if on_error == "raise":
-                    raise
-                warnings.warn(f"skipped {exc}", stacklevel=3)
+            table = read(path, pq.read_table)  # damaged beyond its footer: None
+            if table is None:
                 continue
             if "replication" in table.column_names:
                 table = table.sort_by([("replication", "ascending")])
