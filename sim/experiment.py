@@ -28,10 +28,10 @@ from sim.designs import (
 from sim.model import NegotiationModel
 from sim.replication import negotiate, replication_seed
 from sim.results import (
-    CODE_VERSION,
     JobFile,
     ResultsError,
     clock,
+    current_code_version,
     job_hash,
     job_paths,
     job_score,
@@ -92,7 +92,7 @@ def job_columns(cfg: Any, overrides: str, digest: str) -> dict[str, Any]:
     return {
         **flat_parameters(cfg),
         "overrides": overrides,
-        "code_version": CODE_VERSION,
+        "code_version": current_code_version(),
         "seed": int(cfg.seed),
         "job": digest,
     }
@@ -295,7 +295,7 @@ def run_sweep_pack(cfg: Any, sweep_dir: Path) -> float:
         try:
             point = apply_point(cfg, varying, pickled)
         except Exception as exc:  # a value that cannot be set: named by its overrides
-            digest = hashlib.sha256(f"{text}|{CODE_VERSION}".encode()).hexdigest()[:16]
+            digest = hashlib.sha256(f"{text}|{current_code_version()}".encode()).hexdigest()[:16]
             scores.append(record_failure(cfg, sweep_dir, exc, text, digest))
             continue
         scores.append(run_sweep_job(point, sweep_dir, overrides=text))
@@ -314,7 +314,7 @@ def record_failure(
     error_row = {
         **_safe_parameters(cfg),
         "overrides": overrides,
-        "code_version": CODE_VERSION,
+        "code_version": current_code_version(),
         "job": digest,
         "error": one_line(exc),
     }

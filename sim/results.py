@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -233,7 +234,8 @@ def _imported_modules(path: Path, modules: set[str]) -> set[str]:
             if parts[0] == "sim" and len(parts) > 1 and parts[1] in modules:
                 found.add(parts[1])
         for child in ast.iter_child_nodes(node):
-            visit(child)
+            if not isinstance(child, ast.expr):  # imports are statements: skip expressions
+                visit(child)
 
     visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
     return found
@@ -267,7 +269,17 @@ def code_version(package_dir: str | os.PathLike | None = None) -> str:
     return digest.hexdigest()[:12]
 
 
-CODE_VERSION = code_version()
+@functools.cache
+def current_code_version() -> str:
+    """This code's `code_version`, computed once, when first needed (parsing the modules
+    takes ~0.3 s, which importing this module, as the page does, should not pay)."""
+    return code_version()
+
+
+def __getattr__(name: str) -> str:
+    if name == "CODE_VERSION":  # kept for readers of results; the value is computed lazily
+        return current_code_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def job_hash(cfg: Any) -> str:
@@ -279,7 +291,7 @@ def job_hash(cfg: Any) -> str:
         data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for key in ("results_dir", "sweep_name", "replication"):
         data.pop(key, None)
-    data["__code__"] = CODE_VERSION
+    data["__code__"] = current_code_version()
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -489,7 +501,7 @@ def set_aside_other_code(sweep_dir: str | os.PathLike) -> int:
     moved = 0
     for path in _job_files(Path(sweep_dir)):
         version = job_code_version(path)
-        if version == CODE_VERSION:
+        if version == current_code_version():
             continue
         if version is None:
             try:

@@ -283,3 +283,25 @@ def test_a_module_imported_inside_a_function_counts(tmp_path):
     (package / "deep.py").write_text("")
     (package / "unrelated.py").write_text("from sim import replication\n")
     assert results.result_modules(package) == ["deep", "helper", "replication"]
+
+
+def test_imports_in_nested_statements_count_and_the_version_is_computed_once(tmp_path):
+    package = tmp_path / "sim"
+    package.mkdir()
+    (package / "replication.py").write_text(
+        "class A:\n"
+        "    def f(self):\n"
+        "        try:\n"
+        "            with open('x'):\n"
+        "                from sim import helper\n"
+        "        except ImportError:\n"
+        "            import sim.deep\n"
+        "x = [i for i in range(3)]\n"
+    )
+    (package / "helper.py").write_text("")
+    (package / "deep.py").write_text("")
+    assert results.result_modules(package) == ["deep", "helper", "replication"]
+    assert results.CODE_VERSION == results.current_code_version() == results.code_version()
+    assert results.current_code_version() is results.current_code_version()
+    with pytest.raises(AttributeError, match="NO_SUCH"):
+        results.NO_SUCH  # noqa: B018
