@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sim import results
+from sim import results, sweepdir
 from sim.designs import replications_per_job
 from sim.errors import EXIT_PARTIAL, exit_with
 
@@ -73,24 +75,43 @@ class SweepResults(Callback):
         try:
             refuse_invalid_constants(config)
             total = sweep_size(config)
-            set_aside = results.start_sweep(sweep_dir, total)
+            params = config.hydra.sweeper.get("params")
+            definition = sweepdir.sweep_definition(
+                list(config.hydra.overrides.task),
+                OmegaConf.to_container(params) if params else {},
+                results.current_code_version(),
+                OmegaConf.to_container(config, resolve=False),
+            )
+            notes = results.start_sweep(
+                sweep_dir, total, definition, extend=bool(config.get("sweep_extend"))
+            )
         except Exception as exc:
             exit_with(exc, always_exit=True)
+        # the workers this launcher starts end when it ends (sim.sweepdir.watch_launcher)
+        os.environ[sweepdir.LAUNCHER_ENV] = sweepdir.Holder.me().text()
         per_job = replications_per_job(config)
         print(f"sweep: {total} jobs x {per_job} replications -> {sweep_dir}")
-        if set_aside:
-            where = sweep_dir / "jobs" / results.OTHER_CODE
-            print(f"set aside {set_aside} job files written by other code -> {where}")
+        for note in notes:
+            print(note)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            path = results.gather_to_file(sweep_dir)
+            damaged: list[str] = []
+            path = results.gather_to_file(sweep_dir, on_error="move", damaged=damaged)
             frame = results.load(path, columns=summary_columns(path, swept_keys(config)))
             print(summary(frame, path))
+            for note in _state_notes(sweep_dir):
+                if note.startswith("sweep extended"):
+                    print(note)
             heatmap = write_heatmap(frame, config, sweep_dir)
             if heatmap is not None:
                 print(f"heatmap: {heatmap}")
+            if damaged:
+                raise PartialFailure(
+                    f"{len(damaged)} job files failed their checks and were left out of "
+                    f"{path.name} (a rerun runs their jobs again); the first: {damaged[0]}"
+                )
             failed = frame["error"].notna() if "error" in frame else None
             if failed is not None and failed.any():
                 jobs = frame["job"].nunique() if "job" in frame else len(frame)
@@ -106,6 +127,14 @@ class SweepResults(Callback):
             exit_with(exc, always_exit=True)
         finally:
             results.end_sweep(sweep_dir)
+
+
+def _state_notes(sweep_dir: Path) -> list[str]:
+    """What the start of this sweep said about its folder (`results.start_sweep`)."""
+    try:
+        return list(json.loads((sweep_dir / results.SWEEP_STATE).read_text()).get("notes", []))
+    except (OSError, ValueError):
+        return []
 
 
 class PartialFailure(Exception):

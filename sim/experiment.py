@@ -7,7 +7,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import math
-import os
 import pickle
 import shlex
 import time
@@ -60,7 +59,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
     skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
-    skip |= {"aliases", "sweep_pack"}
+    skip |= {"aliases", "sweep_pack", "sweep_extend"}
     for key, value in cfg.items():
         if key not in skip:
             out[key] = str(value) if isinstance(value, enum.Enum) else value
@@ -286,8 +285,10 @@ def run_sweep_pack(cfg: Any, sweep_dir: Path) -> float:
     """A packed job (`sim.sweeper`): each of its points run as a job of its own
     (`run_sweep_job`), its rows written as it finishes; a point whose values cannot be set
     is recorded as a failed job. Returns the mean of the points' scores."""
+    from sim.sweepdir import watch_launcher
     from sim.sweeper import apply_point, read_pack
 
+    watch_launcher()  # a worker ends with its sweep's launcher
     scores = []
     pickled = pickle.dumps(cfg)
     for overrides, varying in read_pack(sweep_dir, int(cfg.sweep_pack)):
@@ -319,7 +320,13 @@ def record_failure(
         "error": one_line(exc),
     }
     _, failed = job_paths(sweep_dir, cfg, digest)
-    write_parquet_atomic(pd.DataFrame([error_row]), failed)
+    try:
+        write_parquet_atomic(pd.DataFrame([error_row]), failed)
+    except OSError as err:  # the folder cannot take even the record: say where and why
+        raise ResultsError(
+            f"{failed}: cannot write results ({err.strerror}); free space, make it writable "
+            "or set results_dir"
+        ) from exc
     report_progress(sweep_dir, f"job {digest} FAILED: {error_row['error']}")
     return float("-inf")
 
@@ -334,7 +341,9 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
     failed job).
     """
     from sim.results import report_progress
+    from sim.sweepdir import move_damaged, watch_launcher
 
+    watch_launcher()  # a worker ends with its sweep's launcher
     text = task_overrides() if overrides is None else overrides
     try:
         targets = prepare(cfg)
@@ -348,9 +357,8 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
             report_progress(sweep_dir, f"job {done.stem} already done, skipped")
             return score
         except ResultsError as exc:  # damaged: keep it aside for inspection, run the job again
-            aside = done.with_suffix(".parquet.damaged")
-            os.replace(done, aside)
-            report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside.name}, rerun")
+            aside = move_damaged(done)
+            report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside}, rerun")
     sink = JobFile(done, constant={"error": None})
     try:
         if replications_per_job(fast) >= ANNOUNCE_FROM:

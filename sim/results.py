@@ -19,6 +19,12 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
+# Every Parquet file written here carries a CRC checksum of each page (a Parquet feature),
+# verified whenever it is read: a changed byte is an error naming the file, never a changed
+# value (README "Troubleshooting").
+WRITE_OPTIONS = {"write_page_checksum": True}
+READ_OPTIONS = {"page_checksum_verification": True}
+
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Result rows as a frame whose text columns (every value a string or missing) are
@@ -55,7 +61,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
     try:
-        frame.to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False, **WRITE_OPTIONS)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -87,7 +93,7 @@ class JobFile:
             import pyarrow.parquet as pq
 
             part = self.folder / f"{len(self.parts):06d}.parquet"
-            pq.write_table(rows_table(rows, self.constant), part)
+            pq.write_table(rows_table(rows, self.constant), part, **WRITE_OPTIONS)
             self.parts.append(part)
 
     def set_by_point(self, column: str, values: dict[int, Any]) -> None:
@@ -115,7 +121,7 @@ class JobFile:
                     schema = pa.unify_schemas(schemas, promote_options="permissive")
                     schema = schema.remove_metadata()
                 joined = self.folder / "joined.parquet"
-                with pq.ParquetWriter(joined, schema) as writer:
+                with pq.ParquetWriter(joined, schema, **WRITE_OPTIONS) as writer:
                     for part in self.parts:
                         writer.write_table(_conformed(self._table(part), schema))
                 os.chmod(joined, 0o666 & ~_umask())
@@ -139,7 +145,7 @@ class JobFile:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(part)
+        table = pq.read_table(part, **READ_OPTIONS)
         points = table.column("point").to_pylist() if self.by_point else []
         for column, values in self.by_point.items():
             filled = pa.array([values[k] for k in points])
@@ -198,7 +204,6 @@ def publish_run_dir(staging: Path, final: Path) -> Path:
 
 
 SWEEP_STATE = ".sweep.json"
-LOCK = ".lock"
 
 
 # Where a result comes from: the replication, the scenario built from the config, the design.
@@ -289,7 +294,7 @@ def job_hash(cfg: Any) -> str:
         data = dict(cfg)
     else:
         data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    for key in ("results_dir", "sweep_name", "replication"):
+    for key in ("results_dir", "sweep_name", "sweep_extend", "replication"):
         data.pop(key, None)
     data["__code__"] = current_code_version()
     text = json.dumps(data, sort_keys=True, default=str)
@@ -310,7 +315,7 @@ def read_job_rows(path: str | os.PathLike, columns: Sequence[str] | None = None)
     """One job (or results) file, or only its `columns`; a corrupt or truncated file
     raises ResultsError naming it."""
     columns = None if columns is None else list(columns)
-    return _tidy(_readable(path, lambda: pd.read_parquet(path, columns=columns)))
+    return _tidy(_readable(path, lambda: pd.read_parquet(path, columns=columns, **READ_OPTIONS)))
 
 
 def _readable(path: str | os.PathLike, read: Any) -> Any:
@@ -334,24 +339,47 @@ class ResultsError(ValueError):
 
 
 def _job_files(sweep_dir: Path) -> list[Path]:
-    """The job files, by job (a job's failure record before its rows, as sorting by job
-    and replication puts a row without one)."""
-    files = (sweep_dir / "jobs").glob("*.parquet")
-    return sorted(
-        files, key=lambda p: (p.name.split(".")[0], not p.name.endswith(".failed.parquet"))
-    )
+    """The job files, one per job, by job: its rows, or its failure record if it has no
+    rows (a record left beside rows that came later is stale: the job succeeded)."""
+    files = {p.name: p for p in (sweep_dir / "jobs").glob("*.parquet")}
+    current = [
+        p
+        for name, p in files.items()
+        if not name.endswith(".failed.parquet")
+        or name.replace(".failed.parquet", ".parquet") not in files
+    ]
+    return sorted(current, key=lambda p: p.name.split(".")[0])
 
 
-def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterator[Any]]:
+def _checked_table(path: Path) -> Any:
+    """A job file's rows, its page checksums verified and its `job` column its name's
+    (a file copied over another job's is damage too)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, **READ_OPTIONS)
+    job = path.name.split(".")[0]
+    if "job" in table.column_names and table.num_rows:
+        found = pc.unique(table.column("job")).to_pylist()
+        if found != [job]:
+            raise ResultsError(f"{path}: holds the rows of job {found[:3]}, not of job {job}")
+    return table
+
+
+def _gathered(
+    sweep_dir: str | os.PathLike, on_error: str, damaged: list[str] | None = None
+) -> tuple[Any, Iterator[Any]]:
     """The schema every job file fits and the files' rows as Arrow tables conformed to it,
     one file at a time, ordered by (job, replication): what `gather` and
-    `gather_to_file` read, holding one job's rows at a time."""
+    `gather_to_file` read, holding one job's rows at a time. A damaged file: `on_error`
+    "raise" (ResultsError naming it), "skip" (a warning naming it) or "move" (to
+    jobs/damaged/, its error appended to `damaged`: the end of a sweep, the lock held)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     sweep_dir = Path(sweep_dir)
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise' or 'skip'")
+    if on_error not in ("raise", "skip", "move"):
+        raise ValueError(f"on_error: got {on_error!r}; allowed: 'raise', 'skip' or 'move'")
     if not (sweep_dir / "jobs").is_dir():
         raise ResultsError(f"{sweep_dir}: not a sweep folder (no jobs/)")
 
@@ -361,7 +389,14 @@ def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterato
         except ResultsError as exc:
             if on_error == "raise":
                 raise
-            warnings.warn(f"skipped {exc}", stacklevel=4)
+            if on_error == "move":
+                from sim.sweepdir import move_damaged
+
+                target = move_damaged(path)
+                if damaged is not None:
+                    damaged.append(f"{exc} (moved to {target})")
+            else:
+                warnings.warn(f"skipped {exc}", stacklevel=4)
             return None
 
     readable, schemas = [], []
@@ -378,7 +413,7 @@ def _gathered(sweep_dir: str | os.PathLike, on_error: str) -> tuple[Any, Iterato
 
     def tables() -> Iterator[Any]:
         for path in readable:
-            table = read(path, pq.read_table)  # damaged beyond its footer: None
+            table = read(path, _checked_table)  # damaged beyond its footer: None
             if table is None:
                 continue
             if "replication" in table.column_names:
@@ -432,18 +467,20 @@ def gather(sweep_dir: str | os.PathLike, on_error: str = "raise") -> pd.DataFram
     return _tidy(pa.concat_tables(found).to_pandas())
 
 
-def gather_to_file(sweep_dir: str | os.PathLike, on_error: str = "raise") -> Path:
+def gather_to_file(
+    sweep_dir: str | os.PathLike, on_error: str = "raise", damaged: list[str] | None = None
+) -> Path:
     """Gather the job files into `results.parquet`, atomically, one job file at a time
-    (the memory of the largest job, not of the sweep)."""
+    (the memory of the largest job, not of the sweep); `on_error`, `damaged`: `_gathered`'s."""
     import pyarrow.parquet as pq
 
     path = Path(sweep_dir) / "results.parquet"
-    schema, tables = _gathered(sweep_dir, on_error)
+    schema, tables = _gathered(sweep_dir, on_error, damaged)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with pq.ParquetWriter(tmp, schema, **WRITE_OPTIONS) as writer:
             for table in tables:
                 writer.write_table(table)
         os.replace(tmp, path)
@@ -487,7 +524,7 @@ def job_code_version(path: Path) -> str | None:
     import pyarrow.parquet as pq
 
     try:
-        column = pq.read_table(path, columns=["code_version"]).column(0)
+        column = pq.read_table(path, columns=["code_version"], **READ_OPTIONS).column(0)
     except Exception:  # pyarrow raises several types for missing columns and damaged files
         return None
     return str(column[0].as_py()) if len(column) else None
@@ -515,82 +552,80 @@ def set_aside_other_code(sweep_dir: str | os.PathLike) -> int:
     return moved
 
 
-def start_sweep(sweep_dir: str | os.PathLike, total: int | None) -> int:
-    """Record the sweep's size and start time, after taking the folder's lock and
-    setting aside job files made by other code (`set_aside_other_code`); returns how
-    many were set aside."""
+def start_sweep(
+    sweep_dir: str | os.PathLike,
+    total: int | None,
+    definition: dict[str, Any] | None = None,
+    extend: bool = False,
+) -> list[str]:
+    """Take the folder's lock (`sim.sweepdir.take_lock`), check the sweep's `definition`
+    against the folder's (`sim.sweepdir.check_definition`; None: not checked), set aside
+    job files made by other code, mend what a crash left (`sim.sweepdir.repair`) and record
+    the sweep's size and start time. Returns what it did, in words, for the sweep to print.
+    Raises ResultsError (one line) if the folder cannot be used; the lock is then let go."""
+    from sim import sweepdir
+
     sweep_dir = Path(sweep_dir)
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        _take_lock(sweep_dir)
+        notes = sweepdir.take_lock(sweep_dir)
+    except sweepdir.SweepFolderError as exc:
+        raise ResultsError(str(exc)) from None
     except OSError as exc:
         raise ResultsError(
             f"{sweep_dir}: cannot write results ({exc.strerror}); set results_dir"
         ) from exc
-    for folder in (sweep_dir, sweep_dir / "jobs"):  # left by a killed writer; we hold the lock
-        for stale in folder.glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-    set_aside = set_aside_other_code(sweep_dir) if (sweep_dir / "jobs").is_dir() else 0
-    state = {"total": total, "started": time.time(), "done_before": len(_job_files(sweep_dir))}
-    tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, sweep_dir / SWEEP_STATE)
-    return set_aside
-
-
-def _take_lock(sweep_dir: Path) -> None:
-    """Create `.lock` holding our pid, atomically (hard link of a complete file).
-
-    A lock whose process is gone is stale: it is first renamed to a name of our own, which
-    only one contender can do, so two sweeps cannot both take it over.
-    """
-    lock = sweep_dir / LOCK
-    mine = sweep_dir / f"{LOCK}.{os.getpid()}"
-    mine.write_text(str(os.getpid()))
     try:
-        for _ in range(3):
-            try:
-                os.link(mine, lock)
-                return
-            except FileExistsError:
-                pass
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise ResultsError(
-                    f"{sweep_dir}: another sweep (pid {pid}) is writing here; wait for it or "
-                    f"choose another sweep_name"
-                )
-            stale = sweep_dir / f"{LOCK}.stale.{os.getpid()}"
-            try:
-                os.replace(lock, stale)  # only one contender moves this very file
-                stale.unlink()
-            except FileNotFoundError:
-                pass
-        raise ResultsError(f"{sweep_dir}: could not take the lock {lock}; try again")
-    finally:
-        mine.unlink(missing_ok=True)
+        # other code's files first: they never count, whatever the folder's definition
+        set_aside = set_aside_other_code(sweep_dir) if (sweep_dir / "jobs").is_dir() else 0
+        if set_aside:
+            where = sweep_dir / "jobs" / OTHER_CODE
+            notes.append(f"set aside {set_aside} job files written by other code -> {where}")
+        if definition is not None:
+            note = sweepdir.check_definition(sweep_dir, definition, extend)
+            notes += [note] if note else []
+        notes += sweepdir.repair(sweep_dir, _footer_readable)
+        state = {
+            "total": total,
+            "started": time.time(),
+            "done_before": len(_job_files(sweep_dir)) if (sweep_dir / "jobs").is_dir() else 0,
+            "notes": notes,
+        }
+        tmp = sweep_dir / f"{SWEEP_STATE}.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, sweep_dir / SWEEP_STATE)
+    except sweepdir.SweepFolderError as exc:
+        sweepdir.release_lock(sweep_dir)
+        raise ResultsError(str(exc)) from None
+    except OSError as exc:
+        sweepdir.release_lock(sweep_dir)
+        raise ResultsError(
+            f"{exc.filename or sweep_dir}: cannot write results ({exc.strerror}); free space, "
+            "make it writable or set results_dir"
+        ) from exc
+    except BaseException:
+        sweepdir.release_lock(sweep_dir)
+        raise
+    return notes
 
 
-def _alive(pid: int) -> bool:
+def _footer_readable(path: Path) -> bool:
+    """Whether a job file's footer reads (a cheap check at a sweep's start; its pages'
+    checksums are verified when it is gathered)."""
+    import pyarrow.parquet as pq
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        pq.read_metadata(path)
+    except Exception:  # pyarrow raises several types for damaged files
         return False
-    except PermissionError:
-        return True
     return True
 
 
 def end_sweep(sweep_dir: str | os.PathLike) -> None:
-    lock = Path(sweep_dir) / LOCK
-    try:
-        if lock.read_text().strip() == str(os.getpid()):
-            lock.unlink()
-    except OSError:
-        pass
+    """Let go of the folder's lock, if this process holds it."""
+    from sim.sweepdir import release_lock
+
+    release_lock(Path(sweep_dir))
 
 
 def report_progress(sweep_dir: str | os.PathLike, message: str) -> None:

@@ -229,6 +229,7 @@ class SimConfig:
     max_outcomes: int = 2_000_000
     results_dir: str = "results"
     sweep_name: str = "adhoc"
+    sweep_extend: bool = False  # a sweep into a folder of another: add values to swept keys
     replications: Any = 1  # an integer >= 1, or "auto" (ci_width, max_replications,
     # replication_block): replications at each design point until the stable share's 95%
     # interval is at most ci_width wide
