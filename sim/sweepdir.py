@@ -119,7 +119,7 @@ def take_lock(sweep_dir: Path) -> list[str]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = Holder.parse(_read(fd))
+            holder = _current_holder(fd)
             os.close(fd)
             who = holder.describe() if holder else "starting"
             raise SweepFolderError(
@@ -138,6 +138,17 @@ def take_lock(sweep_dir: Path) -> list[str]:
         _HELD[sweep_dir.resolve()] = fd
         return repaired
     raise SweepFolderError(f"{sweep_dir}: could not take the lock {path}; try again")
+
+
+def _current_holder(fd: int, wait: float = 0.5) -> Holder | None:
+    """The holder a locked file names: its holder writes itself in just after locking, so
+    an empty file or one naming a dead process is read again for up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        holder = Holder.parse(_read(fd))
+        if (holder is not None and holder.alive() is not False) or time.monotonic() > deadline:
+            return holder
+        time.sleep(0.02)
 
 
 def _read(fd: int) -> str:

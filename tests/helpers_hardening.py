@@ -3,11 +3,12 @@ sweeps, comparing result frames, minimal configs for numerical edge cases."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,3 +254,31 @@ def minimal_config(
     }
     data.update(top)
     return with_default_capacities(OmegaConf.merge(OmegaConf.structured(SimConfig), data))
+
+
+# --- a sweep folder's lock held by another process ----------------------------------------
+
+HOLD_LOCK = (
+    "import sys; from pathlib import Path; from sim import sweepdir; "
+    "sweepdir.take_lock(Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()"
+)
+
+
+@contextlib.contextmanager
+def lock_held_by_another_process(folder: Path) -> Iterator[subprocess.Popen]:
+    """A real second process holding `folder`'s sweep lock until the block ends (then
+    killed, as a crashed sweep would be: the OS lets go of its lock)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(folder)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        proc.kill()
+        proc.communicate()  # and closes its pipes

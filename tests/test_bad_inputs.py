@@ -26,7 +26,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import results
+from sim import results, sweepdir
 from sim.errors import one_line
 from sim.results import ResultsError
 from sim.scenario import build_scenario
@@ -35,7 +35,10 @@ from tests.helpers_hardening import (
     CONF_DIR,
     SMOKE,
     CliRun,
+    copy_sweep,
     files_under,
+    lock_held_by_another_process,
+    reference_smoke_sweep,
     run_many,
     sweep_dir,
 )
@@ -593,16 +596,15 @@ def test_results_dir_is_a_file_for_a_sweep(regular_file):
 
 def test_sweep_lock_held_by_a_live_process_refuses(tmp_path):
     sweep = tmp_path / "sweeps" / "smoke"
-    sweep.mkdir(parents=True)
-    (sweep / ".lock").write_text(str(os.getpid()))  # this test process: alive
-    with pytest.raises(ResultsError) as info:
-        results.start_sweep(sweep, 8)
-    assert str(info.value) == (
-        f"{sweep}: another sweep (pid {os.getpid()}) is writing here; "
-        "wait for it or choose another sweep_name"
-    )
-    assert files_under(sweep) == [sweep / ".lock"]  # no .sweep.json, no jobs
-    assert (sweep / ".lock").read_text() == str(os.getpid())
+    with lock_held_by_another_process(sweep) as holder:
+        with pytest.raises(ResultsError) as info:
+            results.start_sweep(sweep, 8)
+        assert str(info.value) == (
+            f"{sweep}: another sweep ({sweepdir.lock_holder(sweep).describe()}) is writing "
+            "here; wait for it or choose another sweep_name"
+        )
+        assert sweepdir.lock_holder(sweep).pid == holder.pid
+        assert files_under(sweep) == [sweep / ".lock"]  # no .sweep.json, no jobs
 
 
 def write_job(sweep: Path, job: str, replications: int = 2) -> Path:
@@ -650,7 +652,9 @@ def test_load_a_folder_that_is_not_a_run_or_sweep(tmp_path, make, message):
 
 def test_load_with_an_unknown_on_error_value(tmp_path):
     write_job(tmp_path, "b" * 16)
-    with pytest.raises(ValueError, match=r"^on_error: got 'ignore'; allowed: 'raise' or 'skip'$"):
+    with pytest.raises(
+        ValueError, match=r"^on_error: got 'ignore'; allowed: 'raise', 'skip' or 'move'$"
+    ):
         results.load(tmp_path, on_error="ignore")
 
 
@@ -885,33 +889,34 @@ def cli(tmp_path_factory, user_conf) -> dict[str, tuple[CliRun, Path]]:
     add("results_file_single", ["max_rounds=2"], results_dir=file_dir / "results")
     add("results_file_sweep", [*SMOKE], results_dir=file_dir / "results")
 
-    # a sweep folder whose lock holds a live pid (this pytest process)
+    # a sweep folder whose lock another live process holds (started below)
     locked = base / "locked" / "results"
-    sweep_dir(locked).mkdir(parents=True)
-    (sweep_dir(locked) / ".lock").write_text(str(os.getpid()))
     add("lock_live", [*SMOKE], results_dir=locked)
 
     # desired behaviour, xfail: a sweep with an invalid constant; the lock under
     # HYDRA_FULL_ERROR=1
     add("sweep_invalid_constant", [*SMOKE, "text_step=0"])
     locked_full = base / "locked_full" / "results"
-    sweep_dir(locked_full).mkdir(parents=True)
-    (sweep_dir(locked_full) / ".lock").write_text(str(os.getpid()))
     add("full_error_lock", [*SMOKE, "max_rounds=3"], {"HYDRA_FULL_ERROR": "1"}, locked_full)
 
-    # a sweep rerun over a truncated job file (the first job's)
+    # a finished sweep rerun over its first job's file, truncated
     damaged = base / "damaged" / "results"
+    copy_sweep(reference_smoke_sweep(tmp_path_factory)[0], damaged)
     first_job = damaged_first_job(damaged)
     add("damaged_job_file", [*SMOKE], results_dir=damaged)
 
-    runs = run_many(commands, workers=6)
+    with (
+        lock_held_by_another_process(sweep_dir(locked)),
+        lock_held_by_another_process(sweep_dir(locked_full)),
+    ):
+        runs = run_many(commands, workers=6)
     out = {name: (run, dirs[name]) for name, run in runs.items()}
     out["damaged_job_file"] = (runs["damaged_job_file"], first_job)
     return out
 
 
 def damaged_first_job(results_dir: Path) -> Path:
-    """Write a truncated job file where the smoke sweep's first job would land."""
+    """Truncate the smoke sweep's first job file (a copy of a finished sweep's)."""
     from tests.conftest import compose_config
 
     cfg = compose_config(
@@ -924,7 +929,7 @@ def damaged_first_job(results_dir: Path) -> Path:
         ]
     )
     path, _ = results.job_paths(sweep_dir(results_dir), cfg)
-    write_job(path.parent.parent, path.stem)
+    assert path.is_file()
     corrupt(path, "truncated")
     return path
 
@@ -1031,24 +1036,29 @@ def test_cli_results_dir_is_a_file_sweep(cli):
 def test_cli_sweep_into_a_folder_locked_by_a_live_process(cli):
     run, results_dir = cli["lock_live"]
     sweep = sweep_dir(results_dir)
+    holder = sweepdir.lock_holder(sweep)  # the process that held it during the run
+    assert holder is not None and holder.pid != os.getpid()
     assert_one_error_line(
         run,
-        f"{sweep}: another sweep (pid {os.getpid()}) is writing here; "
+        f"{sweep}: another sweep ({holder.describe()}) is writing here; "
         "wait for it or choose another sweep_name",
     )
     assert files_under(results_dir) == [sweep / ".lock"]  # no job files, nothing else
-    assert (sweep / ".lock").read_text() == str(os.getpid())
 
 
 def test_cli_sweep_over_a_damaged_job_file_reruns_that_job_and_keeps_the_file(cli):
-    """On a rerun, the damaged file of a done job is named, kept aside as
-    `<hash>.parquet.damaged` (nothing lost) and the job runs again; the sweep lands."""
+    """On a rerun, the damaged file of a done job is found at the start, kept aside in
+    jobs/damaged/ (nothing lost) and the job runs again; the sweep lands."""
     run, damaged = cli["damaged_job_file"]
     results_dir = damaged.parent.parent.parent.parent
     assert run.returncode == 0, run.show()
-    assert f"{damaged.stem}: {damaged}: unreadable Parquet" in run.stdout
     jobs = sweep_dir(results_dir) / "jobs"
-    assert (jobs / f"{damaged.name}.damaged").exists()
+    assert (
+        f"moved 1 unreadable job files to {jobs / 'damaged'} (their jobs run again if this "
+        "sweep has them)" in run.stdout
+    )
+    assert (jobs / "damaged" / damaged.name).exists()
+    assert run.stdout.count("already done, skipped") == 7
     frame = results.load(sweep_dir(results_dir))
     assert len(frame) == 8 * 2
     assert frame["error"].isna().all()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import results
+from sim import results, sweepdir
 from tests.helpers_hardening import (
     SMOKE,
     SMOKE_JOBS,
@@ -99,7 +99,8 @@ def test_killed_sweep_leaves_its_lock_with_a_dead_pid(killed_and_rerun):
     state = killed_and_rerun
     assert state["done_at_kill"] >= state["k"]
     assert state["done_at_kill"] < SMOKE_JOBS  # killed mid-sweep
-    assert state["lock_after_kill"] == str(state["pid"])
+    holder = sweepdir.Holder.parse(state["lock_after_kill"])  # names the dead sweep
+    assert holder.pid == state["pid"] and holder.alive() is False
     assert not pid_alive(state["pid"])
 
 
@@ -189,7 +190,8 @@ def test_resume_removes_stale_temporary_files_at_the_sweep_root(resumed):
 # --- two sweeps into the same folder at once -----------------------------------------------
 
 REFUSED = re.compile(
-    r"error: .*/sweeps/smoke: another sweep \(pid \d+\) is writing here; "
+    r"error: .*/sweeps/smoke: another sweep \(pid \d+ on [^,]+, since [-\d :]+\) is writing "
+    r"here; "
     r"wait for it or choose another sweep_name"
 )
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -22,9 +23,10 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim import results
+from sim import results, sweepdir
 from sim.experiment import run_sweep_job
 from sim.results import ResultsError, gather, job_hash, job_paths, load
+from tests.helpers_hardening import lock_held_by_another_process
 from tests.helpers_sweeps import PYTHON, ROOT, Launch, job_files, sim_env, temp_files
 
 STAMP = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # runs/<UTC timestamp>/
@@ -341,12 +343,14 @@ def test_start_sweep_records_size_and_takes_the_lock(tmp_path):
     try:
         state = json.loads((tmp_path / ".sweep.json").read_text())
         assert state["total"] == 8 and state["done_before"] == 1
-        assert (tmp_path / ".lock").read_text() == str(os.getpid())
+        holder = sweepdir.lock_holder(tmp_path)
+        assert holder == sweepdir.Holder.me()
+        assert holder.pid == os.getpid() and holder.alive()
         assert not stale_tmp.exists()
-        # A second sweep (here: this live process again) may not write into the folder.
+        # A second sweep (here: this process again) may not write into the folder.
         with pytest.raises(ResultsError) as info:
             results.start_sweep(tmp_path, 8)
-        assert f"another sweep (pid {os.getpid()})" in str(info.value)
+        assert f"another sweep (pid {os.getpid()} on " in str(info.value)
         assert str(tmp_path) in str(info.value)
     finally:
         results.end_sweep(tmp_path)
@@ -354,20 +358,50 @@ def test_start_sweep_records_size_and_takes_the_lock(tmp_path):
     assert temp_files(tmp_path) == []
 
 
-def test_a_stale_lock_is_taken_over(tmp_path):
-    (tmp_path / ".lock").write_text(str(dead_pid()))
+@pytest.mark.parametrize("content", ["dead", "1", "", "not a lock"])
+def test_a_lock_file_nobody_holds_is_taken(tmp_path, content):
+    """A lock file left by a dead sweep, naming a dead pid, pid 1 (alive in any container:
+    the old PID lock blocked on it forever), nothing or garbage: nobody holds it, so the
+    next sweep takes it."""
+    text = str(dead_pid()) if content == "dead" else content
+    (tmp_path / ".lock").write_text(text)
     results.start_sweep(tmp_path, 2)
-    assert (tmp_path / ".lock").read_text() == str(os.getpid())
+    assert sweepdir.lock_holder(tmp_path) == sweepdir.Holder.me()
     results.end_sweep(tmp_path)
     assert not (tmp_path / ".lock").exists()
 
 
-def test_end_sweep_leaves_another_process_lock_alone(tmp_path):
-    (tmp_path / ".lock").write_text("1")  # pid 1: alive, not us
+def test_a_lock_held_by_another_process_refuses_until_it_dies(tmp_path):
+    with lock_held_by_another_process(tmp_path) as holder:
+        with pytest.raises(ResultsError) as info:
+            results.start_sweep(tmp_path, 2)
+        assert str(info.value).startswith(
+            f"{tmp_path}: another sweep (pid {holder.pid} on {socket.gethostname()}, since "
+        )
+        assert str(info.value).endswith(
+            ") is writing here; wait for it or choose another sweep_name"
+        )
+        assert not (tmp_path / ".sweep.json").exists()
+        results.end_sweep(tmp_path)  # not ours: left alone
+        assert sweepdir.lock_holder(tmp_path).pid == holder.pid
+    # killed (SIGKILL): the OS let go of its lock, whose file still names it
+    assert sweepdir.lock_holder(tmp_path).pid == holder.pid
+    assert sweepdir.lock_holder(tmp_path).alive() is False
+    results.start_sweep(tmp_path, 2)
     results.end_sweep(tmp_path)
-    assert (tmp_path / ".lock").read_text() == "1"
-    with pytest.raises(ResultsError, match=r"pid 1\)"):
-        results.start_sweep(tmp_path, 2)
+
+
+def test_a_lock_that_is_a_folder_is_moved_aside(tmp_path):
+    (tmp_path / ".lock").mkdir()
+    (tmp_path / ".lock" / "inside").write_text("x")
+    notes = results.start_sweep(tmp_path, 2)
+    try:
+        assert (tmp_path / ".lock").is_file()
+        [aside] = tmp_path.glob(".lock.folder.*")
+        assert (aside / "inside").read_text() == "x"  # moved, not lost
+        assert notes == [f"moved a folder named .lock (not a lock) to {aside.name}"]
+    finally:
+        results.end_sweep(tmp_path)
 
 
 def fake_jobs(sweep_dir: Path, n: int) -> None:
@@ -470,13 +504,16 @@ def test_a_sweep_sets_aside_job_files_written_by_other_code(tmp_path):
         results.write_parquet_atomic(frame, jobs / f"{name}.parquet")
     (jobs / "d.parquet").write_bytes(b"PAR1 damaged")  # damaged, not foreign: stays
     try:
-        assert results.start_sweep(tmp_path, 4) == 2
-        assert sorted(p.name for p in jobs.glob("*.parquet")) == ["a.parquet", "d.parquet"]
+        notes = results.start_sweep(tmp_path, 4)
+        assert notes[0] == (
+            f"set aside 2 job files written by other code -> {jobs / results.OTHER_CODE}"
+        )
+        # damaged, not foreign: moved to jobs/damaged/ by the repairs
+        assert sorted(p.name for p in jobs.glob("*.parquet")) == ["a.parquet"]
+        assert (jobs / "damaged" / "d.parquet").read_bytes() == b"PAR1 damaged"
         assert (jobs / results.OTHER_CODE / "0123456789ab" / "b.parquet").is_file()
         assert (jobs / results.OTHER_CODE / "unknown" / "c.parquet").is_file()
-        with pytest.warns(UserWarning, match="d.parquet"):
-            frame = results.gather(tmp_path, on_error="skip")
-        assert frame["job"].tolist() == ["a"]
+        assert results.gather(tmp_path)["job"].tolist() == ["a"]
         kept = pd.read_parquet(jobs / results.OTHER_CODE / "0123456789ab" / "b.parquet")
         assert kept["job"].tolist() == ["b"]  # moved, not lost
     finally:
