@@ -87,8 +87,9 @@ class SweepResults(Callback):
             )
         except Exception as exc:
             exit_with(exc, always_exit=True)
-        # the workers this launcher starts end when it ends (sim.sweepdir.watch_launcher)
+        # the workers this launcher starts end when it ends, however it ends
         os.environ[sweepdir.LAUNCHER_ENV] = sweepdir.Holder.me().text()
+        sweepdir.start_reaper()
         per_job = replications_per_job(config)
         print(f"sweep: {total} jobs x {per_job} replications -> {sweep_dir}")
         for note in notes:
@@ -123,6 +124,8 @@ class SweepResults(Callback):
                 )
         except PartialFailure as exc:
             exit_with(exc, status=EXIT_PARTIAL, always_exit=True)
+        except OSError as exc:  # the heatmap on a full disk or a read-only folder
+            exit_with(results.write_error(exc.filename or sweep_dir, exc), always_exit=True)
         except Exception as exc:
             exit_with(exc, always_exit=True)
         finally:

@@ -35,6 +35,7 @@ from sim.results import (
     job_paths,
     job_score,
     proportion_interval,
+    write_error,
     write_parquet_atomic,
 )
 from sim.scenario import build_scenario
@@ -323,10 +324,7 @@ def record_failure(
     try:
         write_parquet_atomic(pd.DataFrame([error_row]), failed)
     except OSError as err:  # the folder cannot take even the record: say where and why
-        raise ResultsError(
-            f"{failed}: cannot write results ({err.strerror}); free space, make it writable "
-            "or set results_dir"
-        ) from exc
+        raise write_error(failed, err) from exc
     report_progress(sweep_dir, f"job {digest} FAILED: {error_row['error']}")
     return float("-inf")
 
@@ -372,6 +370,9 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
             targets=targets,
         )
         sink.close()
+    except OSError as exc:  # the disk, not the job: a full disk, a read-only folder
+        sink.discard()
+        raise write_error(done, exc) from exc
     except Exception as exc:
         sink.discard()
         return record_failure(cfg, sweep_dir, exc, text, done.stem)

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -338,6 +339,19 @@ class ResultsError(ValueError):
     """A results folder or file that cannot be read as asked."""
 
 
+def write_error(path: str | os.PathLike, exc: OSError) -> ResultsError:
+    """The one line for a write that failed (a full disk, a read-only folder), naming the
+    path and the system's reason (pyarrow puts the errno in its message)."""
+    code = exc.errno
+    if code is None:
+        found = re.search(r"\[errno (\d+)\]", str(exc))
+        code = int(found.group(1)) if found else None
+    reason = os.strerror(code) if code else (exc.strerror or str(exc))
+    return ResultsError(
+        f"{path}: cannot write results ({reason}); free space, make it writable or set results_dir"
+    )
+
+
 def _job_files(sweep_dir: Path) -> list[Path]:
     """The job files, one per job, by job: its rows, or its failure record if it has no
     rows (a record left beside rows that came later is stale: the job succeeded)."""
@@ -484,6 +498,9 @@ def gather_to_file(
             for table in tables:
                 writer.write_table(table)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -599,10 +616,7 @@ def start_sweep(
         raise ResultsError(str(exc)) from None
     except OSError as exc:
         sweepdir.release_lock(sweep_dir)
-        raise ResultsError(
-            f"{exc.filename or sweep_dir}: cannot write results ({exc.strerror}); free space, "
-            "make it writable or set results_dir"
-        ) from exc
+        raise write_error(exc.filename or sweep_dir, exc) from exc
     except BaseException:
         sweepdir.release_lock(sweep_dir)
         raise

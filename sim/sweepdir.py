@@ -19,6 +19,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -44,7 +46,10 @@ def process_started(pid: int) -> float | None:
     import psutil
 
     try:
-        return round(psutil.Process(pid).create_time(), 2)
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # ended, not yet waited for
+            return None
+        return round(process.create_time(), 2)
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return None
     except psutil.AccessDenied:  # alive, not ours to inspect
@@ -204,7 +209,7 @@ def sweep_definition(
         if key in OUTPUT_KEYS:
             continue
         if override.is_sweep_override():
-            values[key] = list(override.sweep_string_iterator())
+            values[key] = sorted(override.sweep_string_iterator())  # a set of points
         elif override.is_delete():
             values[key] = "<deleted>"
         else:
@@ -365,7 +370,60 @@ def move_damaged(path: Path) -> Path:
 
 # -- no worker outlives its sweep ----------------------------------------------------------
 
+REAP_INTERVAL = 0.25  # seconds between the reaper's looks at the launcher's processes
+_REAPER: list[subprocess.Popen] = []
 _WATCHING: list[threading.Thread] = []
+
+
+def start_reaper() -> subprocess.Popen | None:
+    """Start, once per launcher, a small process of its own session that notes the
+    launcher's descendants every `REAP_INTERVAL` seconds and, when the launcher ends
+    (however: killed, out of memory, done), kills those still running: workers busy with a
+    job, idle or still starting (a worker's own watchdog, `watch_launcher`, sees only the
+    first kind). Its output goes nowhere, so it holds none of the launcher's pipes."""
+    if _REAPER:
+        return _REAPER[0]
+    me = Holder.me()
+    code = f"from sim.sweepdir import reap; reap({me.pid}, {me.started!r})"
+    reaper = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not in the launcher's group: outlives it to clean up
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    _REAPER.append(reaper)
+    return reaper
+
+
+def reap(pid: int, started: float | None) -> None:
+    """The reaper's loop (`start_reaper`): until process `pid` (started at `started`) ends,
+    note its descendants; then kill those noted that still run (the same processes: a pid
+    reused since is left alone)."""
+    import psutil
+
+    launcher = Holder(socket.gethostname(), pid, started)
+    noted: dict[int, float] = {}
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while launcher.alive():
+        try:
+            for child in parent.children(recursive=True):
+                if child.pid != os.getpid():
+                    noted.setdefault(child.pid, child.create_time())
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(REAP_INTERVAL)
+    for child_pid, created in noted.items():
+        try:
+            child = psutil.Process(child_pid)
+            if abs(child.create_time() - created) < 0.01:
+                child.kill()
+        except psutil.Error:
+            pass
 
 
 def watch_launcher() -> bool:
