@@ -324,8 +324,9 @@ def _readable(path: str | os.PathLike, read: Any) -> Any:
     try:
         return read()
     except Exception as exc:  # pyarrow raises several types for damaged files
+        reason = " ".join(str(exc).split())  # pyarrow's messages span lines
         raise ResultsError(
-            f"{path}: unreadable Parquet file ({type(exc).__name__}: {exc})"
+            f"{path}: unreadable Parquet file ({type(exc).__name__}: {reason})"
         ) from exc
 
 

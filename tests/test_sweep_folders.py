@@ -322,13 +322,16 @@ def test_damaged_files_of_no_job_and_a_lock_folder_do_not_stop_reruns(tmp_path_f
 
 
 def flip_a_data_byte(path: Path) -> None:
-    """Change one byte inside the first column's first data page (not its footer)."""
+    """Change one byte near the end of the largest column chunk: inside its last page's
+    data (after the page's header), not the file's footer."""
     import pyarrow.parquet as pq
 
-    column = pq.ParquetFile(path).metadata.row_group(0).column(0)
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    columns = [group.column(i) for i in range(group.num_columns)]
+    column = max(columns, key=lambda c: c.total_compressed_size)
     start = column.dictionary_page_offset or column.data_page_offset
     data = bytearray(path.read_bytes())
-    at = start + column.total_compressed_size // 2
+    at = start + column.total_compressed_size - 8
     data[at] ^= 0xFF
     path.write_bytes(bytes(data))
 
