@@ -53,6 +53,7 @@ LAYER_OF = {
             "experiment",
             "errors",
             "sweeper",
+            "sweepdir",
         ),
         "experiment",
     ),
