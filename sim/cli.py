@@ -186,7 +186,33 @@ def format_stability(row: dict[str, Any]) -> list[str]:
             f"  {row['blocking_coalition'].replace(',', ' and ')} would each do better on "
             f"their own with {row['blocking_alternative']}"
         )
+    breaker = row.get("robustness_breaker") or ""
+    if breaker:
+        who = (
+            "a coalition could block it"
+            if breaker == "blocking coalition"
+            else f"{breaker} would rather fight ({row['robustness_breaker_share']:.0%} of them)"
+        )
+        shock = row.get("robustness_shock") or ""
+        when = ""
+        if shock:
+            key, _, direction = shock.partition(":")
+            when = f"; it fails most when {drawn_words(key)} is drawn {direction}"
+        lines.append(
+            f"  what breaks it: it fails in {1 - row['robustness']:.0%} of the redraws of the "
+            f"uncertain inputs; most often {who}{when}"
+        )
     return lines
+
+
+def drawn_words(key: str) -> str:
+    """A robustness draw's input (`sim.replication.drawn_inputs`) in words."""
+    parts = key.split(".")
+    if parts[0] == "war" and len(parts) == 3:
+        return f"{parts[2]}'s {parts[1]}"
+    if parts[0] == "parties" and len(parts) == 3:
+        return f"{parts[1]}'s {parts[2].replace('_', ' ')}"
+    return key.replace("_", " ").replace(".", " ")
 
 
 def run_single(cfg: Any) -> dict[str, Any]:
@@ -200,13 +226,14 @@ def run_single(cfg: Any) -> dict[str, Any]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    print(f"wrote {final}/ (result.parquet, trace.parquet, negotiation.png)")
+    print(f"wrote {final}/ (deal.md, result.parquet, trace.parquet, negotiation.png)")
     return row
 
 
 def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     """Negotiate and print; returns the function that writes the run's files into a folder."""
     from sim.plots import plot_trajectory
+    from sim.terms import terms_sheet
 
     progress = None
     if replications_per_job(cfg) >= ANNOUNCE_FROM:
@@ -231,6 +258,9 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
             trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
         )
         fig.savefig(folder / "negotiation.png", dpi=120)
+        stability = format_stability(row) if row["agreement"] else []
+        sheet = terms_sheet(cfg, row, list(scenario.parties), stability, folder)
+        (folder / "deal.md").write_text(sheet, encoding="utf-8")
         return row
 
     return write

@@ -42,7 +42,11 @@ STABILITY_COLUMNS = (
     "blocking_alternative",
     "closest_to_walking",
     "failing_parts",
+    "robustness_breaker",
+    "robustness_breaker_share",
+    "robustness_shock",
 )
+NO_BREAK = {"robustness_breaker": "", "robustness_breaker_share": np.nan, "robustness_shock": ""}
 
 
 # The parts of stability reported on their own (docs/model.md, "Stability"); `pareto_gap`
@@ -322,7 +326,8 @@ def robustness_batch(
     drawn: list[RobustnessDraws],
     structures: list[tuple],
     every_outcome: bool = False,
-) -> np.ndarray:
+    detail: bool = False,
+) -> Any:
     """Per replication of a job (binding deals, their `robustness_draws` and
     `deal_structure`s): the share of draws of the uncertain inputs in which its deal stays
     in every signatory's acceptable set (worth at least its BATNA as it believes it) and no
@@ -337,7 +342,8 @@ def robustness_batch(
     outcomes some coalition could move to can block, so by default the perturbed utilities
     are computed for those and the deal alone; `every_outcome` computes them for the whole
     space (the same share, slower: the oracle of the shortcut). Every replication's draws
-    go through each step at once."""
+    go through each step at once. `detail`: also each draw's verdict (replications, draws)
+    and which signatories would rather fight in it (replications, draws, parties)."""
     k = drawn[0].salience.shape[0]
     if results[0].settings.batna is BatnaMode.war:
         d_draws = _believed_war_values(results, drawn)
@@ -346,7 +352,8 @@ def robustness_batch(
             [np.broadcast_to(r.reservations, (k, r.reservations.size)) for r in results]
         )
     factors = [d.salience for d in drawn]
-    return _share_rational_unblocked(results, factors, d_draws, structures, every_outcome)
+    ok, walks = _rational_unblocked(results, factors, d_draws, structures, every_outcome)
+    return (ok.mean(axis=1), ok, walks) if detail else ok.mean(axis=1)
 
 
 def _believed_war_values(
@@ -405,11 +412,23 @@ def _share_rational_unblocked(
 ) -> np.ndarray:
     """Per replication, the share of its draws (salience `factors` (draws, parties,
     issues), BATNAs `d_draws` (replications, draws, parties)) in which its deal is worth
-    its BATNA to every signatory and no coalition blocks it (`deal_structure`). The
-    replications of one deal share outcomes and structure and go at once, in chunks of
-    `DRAW_ELEMENTS`."""
+    its BATNA to every signatory and no coalition blocks it (`deal_structure`)."""
+    return _rational_unblocked(results, factors, d_draws, structures, every_outcome)[0].mean(axis=1)
+
+
+def _rational_unblocked(
+    results: list[NegotiationResult],
+    factors: list[np.ndarray],
+    d_draws: np.ndarray,
+    structures: list[tuple],
+    every_outcome: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_share_rational_unblocked`'s verdict per draw (replications, draws) and which
+    signatories would rather fight in each (replications, draws, parties). The replications
+    of one deal share outcomes and structure and go at once, in chunks of `DRAW_ELEMENTS`."""
     n, k = d_draws.shape[:2]
     ok = np.zeros((n, k), dtype=bool)
+    walks = np.zeros(d_draws.shape, dtype=bool)
     prefs, grid = results[0].scenario.preferences, results[0].scenario.space.grid
     coefficients = None if every_outcome else prefs.coefficients(grid)  # same for every deal
     for outcome, members in _by_deal(results).items():
@@ -438,7 +457,9 @@ def _share_rational_unblocked(
             u_draws = U_draws[:, deal, :].T  # (part x draws, parties), a copy
             signatories = np.repeat(np.stack([results[j].signatories for j in part]), k, axis=0)
             margins = u_draws - d_draws[part].reshape(len(part) * k, -1)
-            ir_ok = ((margins >= -TOLERANCE) | ~signatories).all(axis=1)
+            walking = (margins < -TOLERANCE) & signatories
+            walks[part] = walking.reshape(len(part), k, -1)
+            ir_ok = ~walking.any(axis=1)
             U_draws -= u_draws.T[:, None, :]  # now the gains over the deal
             counts, _ = stability.blocking_by_party(
                 U_draws,
@@ -449,7 +470,7 @@ def _share_rational_unblocked(
                 options[subset],
             )
             ok[part] = (ir_ok & (counts == 0)).reshape(len(part), k)
-    return ok.mean(axis=1)
+    return ok, walks
 
 
 def robustness_linear(
@@ -507,6 +528,7 @@ def no_deal_row() -> dict[str, Any]:
     row.update(
         blocking_coalition="", blocking_alternative="", closest_to_walking="", failing_parts=""
     )
+    row.update(NO_BREAK)
     return row
 
 
@@ -561,7 +583,11 @@ def stability_rows(
         for r, j in zip(found, deals, strict=True):  # each replication's stream, in order
             drawn.append(robustness_draws(r, st, rngs[j]))
             walks.append(stability.durability_walks(dp, r.war_params.supports.size, rngs[j]))
-        robust = robustness_batch(found, drawn, structures)
+        robust, held, walkers = robustness_batch(found, drawn, structures, detail=True)
+        breaks = [
+            _what_breaks(r, d, held[i], walkers[i], cfg)
+            for i, (r, d) in enumerate(zip(found, drawn, strict=True))
+        ]
         measures = _durability_batch(found, dp, walks)
         durable = [{key: v[i] for key, v in measures.items()} for i in range(len(found))]
         scores = [
@@ -589,6 +615,7 @@ def stability_rows(
         )
         row["stability_score"] = float(scores[i])
         row.update(_reasons(found[i], row, t, structures[i]))
+        row.update(NO_BREAK if StabilityModel(st.model) is StabilityModel.linear else breaks[i])
         rows[j] = row
     return rows
 
@@ -648,6 +675,61 @@ def _reasons(
         "closest_to_walking": scenario.parties[int(np.argmin(margins))],
         "failing_parts": ",".join(failing),
     }
+
+
+def drawn_inputs(result: NegotiationResult, drawn: RobustnessDraws, cfg: Any) -> dict[str, Any]:
+    """The inputs a robustness draw varies, by config key, each (draws,): support levels,
+    the belligerents' capacities, the supporters' capabilities, war costs, optimism (the
+    names from the config: the scenario's data)."""
+    parties, war_cfg = list(cfg.parties), cfg.war
+    found: dict[str, Any] = {}
+    if drawn.supports is None:
+        return found
+    supporters = list(war_cfg.support)
+    for s, name in enumerate(supporters):
+        found[f"war.support.{name}"] = drawn.supports[:, s]
+    found[f"war.capacity.{war_cfg.aggressor}"] = drawn.scale[:, 0]
+    found[f"war.capacity.{war_cfg.defender}"] = drawn.scale[:, 1]
+    for s, name in enumerate(supporters):
+        found[f"parties.{name}.capability"] = drawn.scale[:, 2 + s]
+    for p, name in enumerate(parties):
+        found[f"parties.{name}.war_cost"] = drawn.costs[:, p]
+        if drawn.optimism is not None:
+            found[f"parties.{name}.optimism"] = drawn.optimism[:, p]
+    return found
+
+
+def _what_breaks(
+    result: NegotiationResult, drawn: RobustnessDraws, held: np.ndarray, walks: np.ndarray, cfg: Any
+) -> dict[str, Any]:
+    """What breaks a deal in the robustness draws where it fails: the signatory that
+    would rather fight in most draws (or "blocking coalition" when none would and a
+    coalition blocks), the share of draws in which it would, and the drawn input whose
+    draws differ most between the draws the deal fails and holds (standardised difference
+    of means), with its direction (`war.support.<s>:lower`)."""
+    failed = ~held
+    out: dict[str, Any] = {"robustness_breaker": "", "robustness_breaker_share": 0.0}
+    out["robustness_shock"] = ""
+    if not failed.any():
+        return out
+    share = walks.mean(axis=0)
+    if share.max() > 0:
+        out["robustness_breaker"] = result.scenario.parties[int(np.argmax(share))]
+        out["robustness_breaker_share"] = float(share.max())
+    else:
+        out["robustness_breaker"] = "blocking coalition"
+        out["robustness_breaker_share"] = float(failed.mean())
+    if held.any():
+        best, score = "", 0.0
+        for key, values in drawn_inputs(result, drawn, cfg).items():
+            spread = float(values.std())
+            if spread > 0:
+                d = (float(values[failed].mean()) - float(values[held].mean())) / spread
+                if abs(d) > abs(score):
+                    best, score = key, d
+        if best:
+            out["robustness_shock"] = f"{best}:{'higher' if score > 0 else 'lower'}"
+    return out
 
 
 def _deal_line(result: NegotiationResult) -> float:

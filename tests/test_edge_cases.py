@@ -48,6 +48,7 @@ def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
     positions, the distances to Nash / KS, and the stability measures."""
     cols = {k for k in row if k.startswith("u_") or k.endswith("_position")}
     reasons = {"blocking_coalition", "blocking_alternative", "closest_to_walking", "failing_parts"}
+    reasons |= {"robustness_breaker", "robustness_shock"}
     cols |= {"dist_nash", "dist_ks"} | set(STABILITY_COLUMNS) - {
         "blocking_coalitions",
         "monitored",
@@ -73,7 +74,9 @@ def assert_defined(row: dict[str, Any]) -> None:
     """No NaN when there is an agreement; without one, NaN exactly where undefined."""
     if row["agreement"]:
         # the linear stability model measures no commitment ratio (docs/model.md)
-        unmeasured = {"commitment_ratio"} if row["stability.model"] == "linear" else set()
+        # nor what breaks the deal in its robustness draws
+        linear = row["stability.model"] == "linear"
+        unmeasured = {"commitment_ratio", "robustness_breaker_share"} if linear else set()
         assert nan_columns(row) == unmeasured, nan_columns(row)
         assert all(0.0 <= row[k] <= 1.0 + 1e-9 for k in row if k.startswith("u_"))
         assert 0.0 <= row["stability_score"] <= 1.0

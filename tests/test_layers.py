@@ -58,7 +58,8 @@ LAYER_OF = {
         "experiment",
     ),
     **dict.fromkeys(
-        ("hydra_main", "__main__", "plots", "callbacks", "cli", "page", "page_model"), "front"
+        ("hydra_main", "__main__", "plots", "callbacks", "cli", "page", "page_model", "terms"),
+        "front",
     ),
 }
 CONFIG_PACKAGES = ("hydra", "omegaconf")  # the config system: experiment and front only
