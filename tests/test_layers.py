@@ -1,8 +1,10 @@
 """The simulator's layers point one way, bottom to top: core -> engine -> experiment -> front.
 
 Every import statement of every sim/*.py counts (inside functions too), except those under
-`if TYPE_CHECKING:`, which never run. A module not in `LAYER_OF` fails the test until it is
-classified. Also here: which modules decide a result (`sim.results.code_version`).
+`if TYPE_CHECKING:`, which never run, and those under `if __name__ == "__main__":`, which run
+only when the module is the program (`python -m sim.sensitivity` hands over to its command in
+the front layer) and never when it is imported. A module not in `LAYER_OF` fails the test
+until it is classified. Also here: which modules decide a result (`sim.results.code_version`).
 """
 
 from __future__ import annotations
@@ -54,11 +56,22 @@ LAYER_OF = {
             "errors",
             "sweeper",
             "sweepdir",
+            "sensitivity",
         ),
         "experiment",
     ),
     **dict.fromkeys(
-        ("hydra_main", "__main__", "plots", "callbacks", "cli", "page", "page_model", "terms"),
+        (
+            "hydra_main",
+            "__main__",
+            "plots",
+            "callbacks",
+            "cli",
+            "page",
+            "page_model",
+            "sensitivity_cli",
+            "terms",
+        ),
         "front",
     ),
 }
@@ -73,7 +86,7 @@ def imports_of(path: Path, package: str = "sim") -> dict[str, int]:
     found: dict[str, int] = {}
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if isinstance(node, ast.If) and (_is_type_checking(node.test) or _is_main(node.test)):
             for child in node.orelse:
                 visit(child)
             return
@@ -101,6 +114,19 @@ def imports_of(path: Path, package: str = "sim") -> dict[str, int]:
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _is_main(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`: the module run as the program, not imported."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
     )
 
 
@@ -214,7 +240,7 @@ def test_the_checks_report_a_violation_a_cycle_and_a_config_import():
     assert find_cycle({"a": {"b": 1}, "b": {}}) is None
 
 
-def test_imports_are_found_inside_functions_but_not_under_type_checking(tmp_path):
+def test_imports_are_found_inside_functions_but_not_under_type_checking_or_main(tmp_path):
     source = tmp_path / "mod.py"
     source.write_text(
         "from typing import TYPE_CHECKING\n"
@@ -229,6 +255,10 @@ def test_imports_are_found_inside_functions_but_not_under_type_checking(tmp_path
         "def f():\n"
         "    from sim.results import CODE_VERSION\n"
         "    import hydra.core\n"
+        "if __name__ == '__main__':\n"
+        "    from sim.page import main\n"
+        "if __name__ != '__main__':\n"
+        "    import sim.cli\n"
     )
     assert imports_of(source) == {
         "typing": 1,
@@ -240,6 +270,7 @@ def test_imports_are_found_inside_functions_but_not_under_type_checking(tmp_path
         "numpy": 9,
         "results": 11,
         "hydra": 12,
+        "cli": 16,
     }
 
 
