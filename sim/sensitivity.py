@@ -624,7 +624,7 @@ def analyse(
             raise ConfigError(
                 "sensitivity.samples",
                 options.samples,
-                "0 (one at a time only): SALib is not installed (pip install SALib)",
+                "0 (one at a time only): SALib is not installed (pip install -e '.[analysis]')",
             ) from None
     total = planned_settings(len(parameters), options.samples)
     settings = Settings(cfg, None if progress is None else lambda done: progress(done, total))
