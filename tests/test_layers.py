@@ -53,11 +53,22 @@ LAYER_OF = {
             "experiment",
             "errors",
             "sweeper",
+            "sweepdir",
         ),
         "experiment",
     ),
     **dict.fromkeys(
-        ("hydra_main", "__main__", "plots", "callbacks", "cli", "page", "page_model"), "front"
+        (
+            "hydra_main",
+            "__main__",
+            "labels",
+            "plots",
+            "callbacks",
+            "cli",
+            "page",
+            "page_model",
+        ),
+        "front",
     ),
 }
 CONFIG_PACKAGES = ("hydra", "omegaconf")  # the config system: experiment and front only
