@@ -166,7 +166,7 @@ def summary_columns(path: Path, swept: list[str]) -> list[str]:
     import pyarrow.parquet as pq
 
     wanted = {"error", "job", "agreement", "binding", "stable", "months", "round"}
-    wanted |= {"replication", "scenario", *swept}
+    wanted |= {"replication", "scenario", "sweep_name", *swept}
     return [
         name
         for name in pq.read_schema(path).names
@@ -229,7 +229,9 @@ def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | Non
     row of panels for each combination of the others (`sim.plots.sweep_heatmap`'s
     facets), as many of them as `MAX_FACETS` rows allow; any left over is pooled, and
     the figure's title says so."""
-    fig = heatmap_figure(frame, swept_keys(config))
+    from sim.labels import aliases_of
+
+    fig = heatmap_figure(frame, swept_keys(config), aliases_of(config))
     if fig is None:
         return None
     path = sweep_dir / "heatmap.png"
@@ -239,14 +241,20 @@ def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | Non
     return path
 
 
-def heatmap_figure(frame: Any, swept: list[str]) -> Any:
+def heatmap_figure(frame: Any, swept: list[str], aliases: dict[str, str] | None = None) -> Any:
     """A sweep's heatmap figure (`write_heatmap`) over its swept keys, or None when there
-    is nothing to draw."""
+    is nothing to draw. Its axes are named in words (`sim.labels`; a scenario's alias
+    after the key it sets: `aliases`, alias -> key, else read from the rows), binned
+    values as such; its title says what the colour is, the sweep, the scenario and the
+    replications per cell, and what was pooled."""
+    from sim import labels
     from sim.plots import MAX_FACETS, facet_values, sweep_heatmap
 
+    given = frame
     frame, keys = heatmap_axes(frame, swept)
     if not keys or frame.empty or "agreement" not in frame:
         return None
+    binned = [k for k in keys if frame is not given and not frame[k].equals(given[k])]
     x = keys[0]
     y = keys[1] if len(keys) > 1 else None
     facets: list[str] = []
@@ -254,7 +262,11 @@ def heatmap_figure(frame: Any, swept: list[str]) -> Any:
         if len(facet_values(frame, [*facets, key])) <= MAX_FACETS:
             facets.append(key)
     pooled = [k for k in keys[2:] if k not in facets]
-    fig = sweep_heatmap(frame, x, y, facets=facets)
+    found = {**labels.frame_aliases(frame), **(aliases or {})}
+    names = {k: labels.label(k, found) for k in keys}
+    for key in binned:
+        names[key] += f" (bin midpoints, {HEATMAP_BINS} bins)"
+    note = None
     if pooled:
-        fig.suptitle(f"pooled over {', '.join(pooled)} (too many combinations to facet)")
-    return fig
+        note = f"pooled over {', '.join(names[k] for k in pooled)} (too many combinations to facet)"
+    return sweep_heatmap(frame, x, y, facets=facets, names=names, note=note)

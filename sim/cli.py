@@ -231,8 +231,11 @@ def run_single(cfg: Any) -> dict[str, Any]:
 
 
 def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
-    """Negotiate and print; returns the function that writes the run's files into a folder."""
-    from sim.plots import plot_trajectory
+    """Negotiate and print; returns the function that writes the run's files into a folder:
+    the rows, the trace, negotiation.png (the trajectory, titled with the scenario, the
+    protocol, the seating and how the talks ended) and deal.md (the terms sheet)."""
+    from sim import plots
+    from sim.labels import negotiation_title, reason_label
     from sim.terms import terms_sheet
 
     progress = None
@@ -254,8 +257,14 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     def write(folder: Path) -> dict[str, Any]:
         write_parquet_atomic(results.rows_frame(rows), folder / "result.parquet")
         write_parquet_atomic(trace, folder / "trace.parquet")
-        fig = plot_trajectory(
-            trace, scenario.parties, row["round"], f"{row['reason']}, round {row['round']}"
+        fig = plots.plot_trajectory(
+            trace,
+            scenario.parties,
+            row["round"],
+            f"{reason_label(row['reason'])}, round {row['round']}",
+            reason=row["reason"],
+            title=negotiation_title(row, scenario.space.names),
+            protocol=row["protocol"],
         )
         fig.savefig(folder / "negotiation.png", dpi=120)
         stability = format_stability(row) if row["agreement"] else []

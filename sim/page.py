@@ -85,8 +85,8 @@ def build_model(
 # pixels), and each round only the data of the moving artists is updated and drawn over
 # that background (`sim.plots.LiveFigure`). Margins are fixed (no tight bounding box).
 SIZES = {"trajectory": (9.0, 4.2), "bargaining": (9.0, 5.4), "contact_line": (9.0, 3.8)}
-MARGINS = {
-    "trajectory": {"left": 0.08, "right": 0.76, "bottom": 0.12, "top": 0.9},
+MARGINS = {  # the trajectory's title: the scenario and settings, then the outcome
+    "trajectory": {"left": 0.08, "right": 0.76, "bottom": 0.12, "top": 0.82},
     "bargaining": {"left": 0.02, "right": 0.66, "bottom": 0.1, "top": 0.92},
     "contact_line": {"left": 0.08, "right": 0.78, "bottom": 0.13, "top": 0.88},
 }
@@ -111,6 +111,7 @@ class LivePictures:
         self, model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
     ) -> None:
         from sim import plots
+        from sim.labels import name
 
         self.model = model  # the one it draws
         cfg = model.config
@@ -118,22 +119,38 @@ class LivePictures:
         self.issue = issue if issue in model.space.names else None
         anchors = dict(cfg.issues[issue].anchors) if issue in cfg.issues else {}
         self.trajectory = plots.LiveTrajectory(
-            figures["trajectory"], model.parties, MARGINS["trajectory"]
+            figures["trajectory"],
+            model.parties,
+            MARGINS["trajectory"],
+            protocol=str(cfg.protocol),
+            title=trajectory_title(model),
         )
         self.bargaining = plots.LiveBargaining(
             figures["bargaining"], model.scenarios[0], pair, MARGINS["bargaining"]
         )
         self.contact_line = plots.LiveContactLine(
-            figures["contact_line"], anchors, self.issue, MARGINS["contact_line"]
+            figures["contact_line"],
+            anchors,
+            self.issue,
+            MARGINS["contact_line"],
+            title=f"{plots.LIVE_CONTACT_TITLE} ({name(cfg.scenario_name)})",
         )
 
     def render(self, model: PageNegotiation) -> tuple[bytes, bytes, bytes]:
         """The three figures at the model's round, as PNG."""
+        from sim.labels import reason_label
+
         trace = model.trace()
         ended = model.ended
         end = model.round if ended else None
-        label = f"{model.reason}, round {model.round}" if ended else None
-        self.trajectory.update(trace, end, label)
+        label = f"{reason_label(model.reason)}, round {model.round}" if ended else None
+        self.trajectory.update(
+            trace,
+            end,
+            label,
+            str(model.reason) if ended else None,
+            title=trajectory_title(model),
+        )
         self.bargaining.update(
             model.reservations, model.agreement if ended else None, model.text_trail(), not ended
         )
@@ -143,6 +160,32 @@ class LivePictures:
             agreed = float(model.space.grid_positions[model.agreement, k])
         self.contact_line.update(model.contact_lines(trace), end, agreed)
         return self.trajectory.png(), self.bargaining.png(), self.contact_line.png()
+
+
+def trajectory_title(model: PageNegotiation) -> str:
+    """The live trajectory's title: the scenario, protocol and seating, then the round or,
+    once the talks have ended, the agreed terms or the end and why
+    (`sim.labels.negotiation_title`, as negotiation.png's)."""
+    from sim.labels import negotiation_title
+
+    cfg = model.config
+    row: dict[str, Any] = {
+        "scenario": cfg.scenario_name,
+        "protocol": cfg.protocol,
+        "seating": cfg.seating,
+    }
+    if not model.ended:
+        return negotiation_title(row) + f"\nround {model.round}: the talks go on"
+    months = model.round * float(cfg.war.months_per_round)
+    row.update(
+        reason=str(model.reason),
+        round=model.round,
+        months=months,
+        walked_out=",".join(model.walkouts),
+    )
+    if model.agreement is not None:
+        row.update(model.space.levels_of(model.agreement))
+    return negotiation_title(row, model.space.names, width=75)
 
 
 def render_live(

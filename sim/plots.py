@@ -2,11 +2,14 @@
 
 Every function returns the `Figure` it drew on and accepts an optional `ax` (or `axes`,
 for figures of several panels) to draw into an existing figure. Figures read results
-(a trace, a result table, a `Scenario`); they do no simulation.
+(a trace, a result table, a `Scenario`); they do no simulation. Every key or column shown
+is named in words with its unit (`sim.labels`), and titles say what the figure is from (the
+scenario, the sweep).
 
 Figures:
 
-- `plot_trajectory`: utility of the text on the table and BATNA per party, per round;
+- `plot_trajectory`: utility of the text on the table and BATNA per party, per round
+  (under alternating offers, the mean over the parties' standing offers, each offer a dot);
 - `plot_bargaining`: two parties' utilities over the outcome space, with the Pareto
   frontier, the ZOPA, the BATNAs, and the Nash (1950), Kalai-Smorodinsky (1975) and
   negotiated points;
@@ -34,9 +37,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from sim import labels
 from sim.results import proportion_interval
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -66,6 +70,8 @@ STYLE: dict[str, Any] = {
 
 UTILITY_LABEL = "utility (0 = worst outcome, 1 = ideal)"
 TERRITORY_LABEL = "territory scale (0-100, higher favours the aggressor)"
+ROUND_LABEL = "round (one month of war each)"
+TITLE_SIZE = 10  # a title of several lines (a negotiation's scenario, settings and outcome)
 
 CHECKS = {
     "individually_rational": "individually rational",
@@ -79,11 +85,11 @@ CHECKS = {
 """Stability checks (docs/model.md, "Stability") and their labels, in the order shown."""
 
 PART_TITLES = {
-    "ir_margin": "slack of the nearest signatory (ir_margin)",
-    "blocking_surplus": "what a coalition gains alone (blocking_surplus)",
-    "robustness": "share of draws it survives (robustness)",
-    "durability": "share of months it holds (durability)",
-    "commitment_ratio": "Powell's ratio (commitment_ratio; > 1 fails)",
+    "ir_margin": "slack of the nearest signatory (utility)",
+    "blocking_surplus": "what a coalition gains alone (utility)",
+    "robustness": "robustness: share of draws it survives",
+    "durability": "durability: share of months it holds",
+    "commitment_ratio": "Powell's ratio (above 1 fails)",
 }
 
 
@@ -120,8 +126,8 @@ def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes
     return ax.figure, ax
 
 
-def _pretty(name: str) -> str:
-    return str(name).replace("_", " ")
+def _pretty(text: str) -> str:
+    return labels.name(text)
 
 
 # -- one negotiation ------------------------------------------------------------------------
@@ -151,6 +157,73 @@ def _mark_parties(
         )
 
 
+TRAJECTORY_TITLE = "Utility of the text on the table, and each party's BATNA"
+OFFERS_TITLE = "Utility of the offers on the table, and each party's BATNA"
+ALTERNATING = "alternating_offers"
+
+
+def alternates(trace: pd.DataFrame, protocol: str | None = None) -> bool:
+    """Whether the trace is of alternating offers: `protocol` if given, else read from the
+    trace (the proposer changes from one round to the next in most rounds)."""
+    if protocol is not None:
+        return str(protocol) == ALTERNATING
+    if "proposer" not in trace or len(trace) < 3:
+        return False
+    proposers = trace["proposer"].astype("string")
+    if proposers.dropna().nunique() < 2:
+        return False
+    changes = (proposers != proposers.shift()).fillna(True).to_numpy(dtype=bool)[1:]
+    return bool(changes.mean() > 0.5)
+
+
+def standing_offers(trace: pd.DataFrame, parties: Sequence[str]) -> np.ndarray:
+    """(rounds, parties): each party's mean utility of the offers standing in each round,
+    the latest offer of every seated party that has proposed so far (alternating offers:
+    the offer on the table swings with its proposer; this does not)."""
+    U = trace[[f"u_{p}" for p in parties]].to_numpy(dtype=float)
+    proposers = trace["proposer"].to_numpy(dtype=object) if "proposer" in trace else []
+    offers = trace["offer"].to_numpy(dtype=float) if "offer" in trace else np.zeros(len(trace))
+    seated = {
+        q: trace[f"seated_{q}"].to_numpy(dtype=bool)
+        for q in dict.fromkeys(proposers)
+        if q is not None and f"seated_{q}" in trace
+    }
+    latest: dict[Any, int] = {}
+    out = np.full(U.shape, np.nan)
+    for k in range(len(trace)):
+        q = proposers[k] if len(proposers) else None
+        if q is not None and offers[k] >= 0 and np.isfinite(U[k]).all():
+            latest[q] = k
+        rows = [r for who, r in latest.items() if who not in seated or seated[who][k]]
+        rows = rows or list(latest.values())
+        if rows:
+            out[k] = U[rows].mean(axis=0)
+    return out
+
+
+def _offer_dots(
+    trace: pd.DataFrame, party: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A party's utility of each offer: (rounds, values) of its own, then of the others'."""
+    rounds = trace["round"].to_numpy()
+    u = trace[f"u_{party}"].to_numpy(dtype=float)
+    made = np.isfinite(u)
+    if "offer" in trace:
+        made &= trace["offer"].to_numpy(dtype=float) >= 0
+    own = (
+        trace["proposer"].to_numpy(dtype=object) == party
+        if "proposer" in trace
+        else np.zeros(len(trace), dtype=bool)
+    )
+    return rounds[made & own], u[made & own], rounds[made & ~own], u[made & ~own]
+
+
+OWN_OFFER_LOOK: dict[str, Any] = {"marker": "o", "ms": 4.5, "mec": BLACK, "mew": 0.5, "ls": "none"}
+OTHER_OFFER_LOOK: dict[str, Any] = {"marker": "o", "ms": 3.5, "mfc": "white", "mew": 0.9}
+OTHER_OFFER_LOOK |= {"ls": "none", "alpha": 0.8}
+
+
+@styled
 def plot_trajectory(
     trace: pd.DataFrame,
     parties: Sequence[str],
@@ -159,24 +232,35 @@ def plot_trajectory(
     ax: Axes | None = None,
     *,
     reason: str | None = None,
-    title: str | None = "Utility of the text on the table, and each party's BATNA",
+    title: str | None = TRAJECTORY_TITLE,
     legend: bool = True,
+    protocol: str | None = None,
 ) -> Figure:
     """Every party's utility for the text or offer per round (solid) and its BATNA (dashed).
+
+    Under alternating offers the offer on the table is each proposer's in turn, and its
+    utility swings with the proposer: each offer is then a dot (filled: the party's own
+    offer) and the solid line is the party's mean utility of the standing offers (every
+    seated party's latest; `standing_offers`).
 
     Parameters
     ----------
     trace : the model's per-round table (`NegotiationModel.trace()`): `round`, `u_<party>`,
-        `reservation_<party>`, optionally `phase` and `seated_<party>`.
+        `reservation_<party>`, optionally `phase`, `proposer`, `offer` and `seated_<party>`.
     parties : the parties to draw, in palette order.
     end_round, end_label : the round the talks ended, and what to write there.
     reason : how they ended (`agreement`, `breakdown`, `deadline`, `not_binding`); by
-        default the first word of `end_label`. An agreement is marked with a star on each
+        default read from `end_label`. An agreement is marked with a star on each
         party's line, a breakdown with a cross.
+    title : the title (`sim.labels.negotiation_title` gives one naming the scenario, the
+        protocol, the seating and the outcome); under alternating offers the default
+        reads "offers".
+    protocol : `single_text` or `alternating_offers`; by default read from the trace.
     """
     fig, ax = _figure(ax, (9, 4.6))
     colours = party_colours(parties)
     rounds = trace["round"].to_numpy()
+    offers = alternates(trace, protocol)
     phase_one = trace["phase"].to_numpy() == 1 if "phase" in trace else np.zeros(len(trace), bool)
     if phase_one.any():
         seated = [
@@ -193,7 +277,7 @@ def plot_trajectory(
             zorder=0,
         )
         ax.annotate(
-            "phase one: " + " and ".join(seated) + " only",
+            _phase_note(seated),
             xy=(rounds[phase_one].min() - 0.5, 0.02),
             xycoords=("data", "axes fraction"),
             xytext=(3, 0),
@@ -201,11 +285,18 @@ def plot_trajectory(
             fontsize=8,
             color="#555555",
         )
-    for party in parties:
-        ax.plot(rounds, trace[f"u_{party}"], color=colours[party], lw=2)
-        ax.plot(rounds, trace[f"reservation_{party}"], color=colours[party], lw=1.2, ls="--")
-    if reason is None and end_label:
-        reason = end_label.replace(",", " ").split()[0]
+    standing = standing_offers(trace, parties) if offers else None
+    for k, party in enumerate(parties):
+        colour = colours[party]
+        if standing is None:
+            ax.plot(rounds, trace[f"u_{party}"], color=colour, lw=2)
+        else:
+            own_x, own_y, other_x, other_y = _offer_dots(trace, party)
+            ax.plot(other_x, other_y, mec=colour, **OTHER_OFFER_LOOK)
+            ax.plot(own_x, own_y, color=colour, **OWN_OFFER_LOOK)
+            ax.plot(rounds, standing[:, k], color=colour, lw=2.2)
+        ax.plot(rounds, trace[f"reservation_{party}"], color=colour, lw=1.2, ls="--")
+    reason = _end_reason(reason, end_label)
     end_handles: list[Line2D] = []
     if end_round is not None:
         ax.axvline(end_round, color=BLACK, lw=1, ls=":")
@@ -218,23 +309,52 @@ def plot_trajectory(
         elif reason == "breakdown" and len(last):
             _mark_parties(ax, last, parties, colours, end_round, "reservation", "X", 10)
             end_handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
-    ax.set_xlabel("round (one month of war each)")
+    ax.set_xlabel(ROUND_LABEL)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole
     ax.set_ylabel(UTILITY_LABEL)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(rounds.min() - 0.5 if len(rounds) else 0, rounds.max() + 0.5 if len(rounds) else 1)
-    handles = [*_trajectory_handles(parties, colours), *end_handles]
+    handles = [*_trajectory_handles(parties, colours, offers), *end_handles]
     if legend:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
-        ax.set_title(title)
+        if offers and title == TRAJECTORY_TITLE:
+            title = OFFERS_TITLE
+        ax.set_title(title, fontsize=TITLE_SIZE if "\n" in title else None)
     return fig
 
 
-def _trajectory_handles(parties: Sequence[str], colours: Mapping[str, str]) -> list[Line2D]:
-    """The trajectory's legend: one colour per party, then the two line styles."""
+def _phase_note(seated: Sequence[str]) -> str:
+    return "phase one: " + " and ".join(labels.name(p) for p in seated) + " only"
+
+
+def _end_reason(reason: str | None, end_label: str | None) -> str | None:
+    """How the talks ended: `reason`, else read from the end's label ("agreement, round 3",
+    "agreed, not binding, round 9", "not_binding, round 9")."""
+    if reason is not None or not end_label:
+        return reason
+    text = end_label.strip()
+    for key, words in labels.REASONS.items():
+        if text.startswith((words, key, labels.name(key))):
+            return key
+    return text.replace(",", " ").split()[0]
+
+
+def _trajectory_handles(
+    parties: Sequence[str], colours: Mapping[str, str], offers: bool = False
+) -> list[Line2D]:
+    """The trajectory's legend: one colour per party, then the line styles (and, under
+    alternating offers, the dots)."""
+    lines = [Line2D([], [], color=GREY, lw=2, label="utility of the text")]
+    if offers:
+        lines = [
+            Line2D([], [], color=GREY, lw=2, label="mean of standing offers"),
+            Line2D([], [], color=GREY, label="its own offer", **OWN_OFFER_LOOK),
+            Line2D([], [], mec=GREY, label="another party's offer", **OTHER_OFFER_LOOK),
+        ]
     return [
-        *(Line2D([], [], color=colours[p], lw=2.5, label=p) for p in parties),
-        Line2D([], [], color=GREY, lw=2, label="utility of the text"),
+        *(Line2D([], [], color=colours[p], lw=2.5, label=labels.name(p)) for p in parties),
+        *lines,
         Line2D([], [], color=GREY, lw=1.2, ls="--", label="BATNA (value of war)"),
     ]
 
@@ -323,10 +443,17 @@ def plot_bargaining(
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_aspect("equal")
-    ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
-    ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
-    ax.set_title(title or f"Bargaining picture: {a} vs {b}")
+    ax.set_xlabel(f"utility of {labels.name(a)} (0 = worst outcome, 1 = ideal)")
+    ax.set_ylabel(f"utility of {labels.name(b)} (0 = worst outcome, 1 = ideal)")
+    ax.set_title(title or bargaining_title(scenario, (a, b)))
     return fig
+
+
+def bargaining_title(scenario: Any, pair: tuple[str, str]) -> str:
+    """The title "Bargaining picture: a vs b", with the scenario's name when it has one."""
+    title = f"Bargaining picture: {labels.name(pair[0])} vs {labels.name(pair[1])}"
+    scenario_name = getattr(scenario, "name", None)
+    return f"{title} ({labels.name(scenario_name)})" if scenario_name else title
 
 
 ZOPA_LOOK: dict[str, Any] = {
@@ -373,7 +500,7 @@ def _batna_marks(
         ax.axvline(da, color=colours[a], ls="--", lw=1.3, zorder=4),
         ax.axhline(db, color=colours[b], ls="--", lw=1.3, zorder=4),
         ax.annotate(
-            f"{a}'s BATNA {da:.2f}",
+            f"{labels.name(a)}'s BATNA {da:.2f}",
             xy=(da, 0.0),
             xytext=(-3, 3),
             textcoords="offset points",
@@ -384,7 +511,7 @@ def _batna_marks(
             color=colours[a],
         ),
         ax.annotate(
-            f"{b}'s BATNA {db:.2f}",
+            f"{labels.name(b)}'s BATNA {db:.2f}",
             xy=(1.0, db),
             xytext=(0, 3),
             textcoords="offset points",
@@ -473,9 +600,20 @@ def _bargaining_handles(a: str, b: str) -> list[Any]:
             label="outcome crossing a red line",
         ),
         Line2D([], [], marker="o", color=SKY, ls="none", ms=4, label="in the ZOPA of all parties"),
-        Patch(color=YELLOW, alpha=0.35, lw=0, label=f"{a} and {b} at or above their BATNAs"),
+        Patch(
+            color=YELLOW,
+            alpha=0.35,
+            lw=0,
+            label=f"{labels.name(a)} and {labels.name(b)} at or above their BATNAs",
+        ),
         Line2D(
-            [], [], color=BLACK, lw=1.4, marker="o", ms=2.5, label=f"Pareto frontier of {a}, {b}"
+            [],
+            [],
+            color=BLACK,
+            lw=1.4,
+            marker="o",
+            ms=2.5,
+            label=f"Pareto frontier of {labels.name(a)}, {labels.name(b)}",
         ),
         Line2D([], [], color=GREY, ls="--", label="BATNA (the party's colour)"),
     ]
@@ -554,7 +692,8 @@ def _territory_scale(ax: Axes, anchors: Mapping[str, float] | None) -> None:
         right.tick_params(labelsize=8, length=0)
         right.spines["right"].set_visible(False)
     ax.set_ylim(-2, 102)
-    ax.set_xlabel("round (one month of war each)")
+    ax.set_xlabel(ROUND_LABEL)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(TERRITORY_LABEL)
 
 
@@ -647,22 +786,36 @@ def _end_legend(ax: Axes, handles: list[Any], **where: Any) -> Any:
 class LiveTrajectory(LiveFigure):
     """`plot_trajectory` for the page: each party's utility of the text and BATNA, round
     by round (`update` with the trace so far), the phase one shading, and at the end the
-    end line, its label and the parties' marks."""
+    end line, its label and the parties' marks. Under alternating offers (`protocol`),
+    each offer is a dot and the line the mean of the standing offers, as in
+    `plot_trajectory`. The title (`title`, e.g. `sim.labels.negotiation_title`) is drawn
+    over the background, so that `update(..., title=)` can change it at no cost."""
 
     def __init__(
-        self, fig: Figure, parties: Sequence[str], margins: Mapping[str, float] | None = None
+        self,
+        fig: Figure,
+        parties: Sequence[str],
+        margins: Mapping[str, float] | None = None,
+        *,
+        protocol: str | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__(fig, margins)
+        self.offers = protocol is not None and str(protocol) == ALTERNATING
         with plt.rc_context(STYLE):
             ax = self.ax = fig.add_subplot()
             self.parties = list(parties)
             colours = party_colours(parties)
-            ax.set_xlabel("round (one month of war each)")
+            ax.set_xlabel(ROUND_LABEL)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(UTILITY_LABEL)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlim(*live_xlim(np.array([]), 0.5))
-            ax.set_title(LIVE_TRAJECTORY_TITLE)
-            handles = _trajectory_handles(parties, colours)
+            default = OFFERS_TITLE if self.offers else LIVE_TRAJECTORY_TITLE
+            self.title = self.animate(
+                ax.set_title(title or default, fontsize=TITLE_SIZE if title else None)
+            )
+            handles = _trajectory_handles(parties, colours, self.offers)
             ax.legend(
                 handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0
             )
@@ -683,11 +836,22 @@ class LiveTrajectory(LiveFigure):
             )
             self.lines = {
                 p: (
-                    animate(ax.plot([], [], color=colours[p], lw=2)[0]),
+                    animate(ax.plot([], [], color=colours[p], lw=2.2 if self.offers else 2)[0]),
                     animate(ax.plot([], [], color=colours[p], lw=1.2, ls="--")[0]),
                 )
                 for p in parties
             }
+            self.dots = (
+                {
+                    p: (
+                        animate(ax.plot([], [], color=colours[p], **OWN_OFFER_LOOK)[0]),
+                        animate(ax.plot([], [], mec=colours[p], **OTHER_OFFER_LOOK)[0]),
+                    )
+                    for p in parties
+                }
+                if self.offers
+                else {}
+            )
             self.hint = animate(
                 ax.text(
                     0.5,
@@ -714,15 +878,27 @@ class LiveTrajectory(LiveFigure):
         end_round: int | None = None,
         end_label: str | None = None,
         reason: str | None = None,
+        *,
+        title: str | None = None,
     ) -> None:
-        """Show the trace so far and, once the talks have ended, how they ended."""
+        """Show the trace so far and, once the talks have ended, how they ended; `title`,
+        when given, replaces the title."""
+        if title is not None:
+            self.title.set_text(title)
+            self.title.set_fontsize(TITLE_SIZE)
         rounds = trace["round"].to_numpy() if len(trace) else np.array([], dtype=int)
         self._set_xlim(self.ax, live_xlim(rounds, 0.5))
         self.hint.set_visible(not len(rounds))
-        for party, (utility, batna) in self.lines.items():
+        standing = standing_offers(trace, self.parties) if self.offers and len(rounds) else None
+        for k, (party, (utility, batna)) in enumerate(self.lines.items()):
             if len(rounds):
-                utility.set_data(rounds, trace[f"u_{party}"].to_numpy())
+                values = trace[f"u_{party}"].to_numpy() if standing is None else standing[:, k]
+                utility.set_data(rounds, values)
                 batna.set_data(rounds, trace[f"reservation_{party}"].to_numpy())
+            if party in self.dots and len(rounds):
+                own_x, own_y, other_x, other_y = _offer_dots(trace, party)
+                self.dots[party][0].set_data(own_x, own_y)
+                self.dots[party][1].set_data(other_x, other_y)
         phase_one = (
             (trace["phase"].to_numpy() == 1) if "phase" in trace else np.zeros(len(trace), bool)
         )
@@ -737,7 +913,7 @@ class LiveTrajectory(LiveFigure):
                 for p in self.parties
                 if f"seated_{p}" not in trace or trace[f"seated_{p}"].to_numpy()[phase_one].all()
             ]
-            self.phase_note.set_text("phase one: " + " and ".join(seated) + " only")
+            self.phase_note.set_text(_phase_note(seated))
             self.phase_note.xy = (lo, 0.02)
         ended = end_round is not None
         for artist in (self.end_line, self.end_note):
@@ -748,8 +924,7 @@ class LiveTrajectory(LiveFigure):
             if self.end_legend is not None:
                 self.end_legend.set_visible(False)
             return
-        if reason is None and end_label:
-            reason = end_label.replace(",", " ").split()[0]
+        reason = _end_reason(reason, end_label)
         self.end_line.set_xdata([end_round, end_round])
         self.end_note.set_text(end_label or f"round {end_round}")
         self.end_note.xy = (end_round, 1.0)
@@ -841,9 +1016,9 @@ class LiveBargaining(LiveFigure):
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)
             ax.set_aspect("equal")
-            ax.set_xlabel(f"utility of {a} (0 = worst outcome, 1 = ideal)")
-            ax.set_ylabel(f"utility of {b} (0 = worst outcome, 1 = ideal)")
-            ax.set_title(f"Bargaining picture: {a} vs {b}")
+            ax.set_xlabel(f"utility of {labels.name(a)} (0 = worst outcome, 1 = ideal)")
+            ax.set_ylabel(f"utility of {labels.name(b)} (0 = worst outcome, 1 = ideal)")
+            ax.set_title(bargaining_title(scenario, pair))
 
     def update(
         self,
@@ -862,9 +1037,9 @@ class LiveBargaining(LiveFigure):
         self.area.set_bounds(da, db, 1.05 - da, 1.05 - db)
         self.batna_x.set_xdata([da, da])
         self.batna_y.set_ydata([db, db])
-        self.note_x.set_text(f"{a}'s BATNA {da:.2f}")
+        self.note_x.set_text(f"{labels.name(a)}'s BATNA {da:.2f}")
         self.note_x.xy = (da, 0.0)
-        self.note_y.set_text(f"{b}'s BATNA {db:.2f}")
+        self.note_y.set_text(f"{labels.name(b)}'s BATNA {db:.2f}")
         self.note_y.xy = (1.0, db)
         zopa = solutions.zopa_mask(self.U, d) & self.feasible
         self.zopa.set_offsets(np.column_stack([x[zopa], y[zopa]]))
@@ -901,6 +1076,8 @@ class LiveContactLine(LiveFigure):
         anchors: Mapping[str, float] | None = None,
         territory: str | None = "territory",
         margins: Mapping[str, float] | None = None,
+        *,
+        title: str | None = None,
     ) -> None:
         super().__init__(fig, margins)
         self.territory = territory
@@ -917,7 +1094,7 @@ class LiveContactLine(LiveFigure):
                 ax.plot([], [], **AGREED_TERRITORY_LOOK, label="agreed territory")[0]
             )
             self.end_legend = self.animate(_end_legend(ax, [self.agreed], loc="lower right"))
-            ax.set_title(LIVE_CONTACT_TITLE)
+            ax.set_title(title or LIVE_CONTACT_TITLE)
 
     def update(
         self, trace: pd.DataFrame, end_round: int | None = None, agreed: float | None = None
@@ -965,6 +1142,12 @@ def group_order(values: pd.Series, order: Sequence[Any] | None = None) -> list[s
     return [str(v) for v in sorted(present.unique(), key=lambda v: (str(type(v)), v))]
 
 
+def _typed(column: pd.Series, keys: Sequence[str]) -> list[Any]:
+    """The values of `column` whose strings are `keys` (`group_order`'s), in that order."""
+    by_text = {str(v): v for v in column.dropna().unique()}
+    return [by_text.get(k, k) for k in keys]
+
+
 def share_table(
     frame: pd.DataFrame, column: str, x: str, y: str | None = None, how: str = "mean"
 ) -> pd.DataFrame:
@@ -985,7 +1168,13 @@ HEATMAP_TITLES = {
     "binding": "share with a binding text",
     "stable": "share with a stable deal",
 }
+HEATMAP_WHAT = {
+    "agreement": "a binding deal",
+    "binding": "a binding text",
+    "stable": "a stable deal",
+}
 MAX_FACETS = 12  # rows of heatmap panels, one per combination of the facet parameters
+SMALL_N = 5  # a heatmap cell of fewer replications is hatched: its share says little
 
 
 def facet_values(frame: pd.DataFrame, facets: Sequence[str]) -> list[tuple]:
@@ -1007,13 +1196,25 @@ def sweep_heatmap(
     facets: Sequence[str] = (),
     axes: Sequence[Axes] | None = None,
     ax: Axes | None = None,
+    names: Mapping[str, str] | None = None,
+    title: str | None = None,
+    note: str | None = None,
 ) -> Figure:
     """Share of replications with a binding deal, and share stable, over two swept parameters.
 
     One panel per entry of `columns` (0/1 result columns), and one row of panels per
     combination of the `facets` columns' values (nothing pooled over them); each cell
     shows the share of the replications with that `x` (and `y`) value, its Wilson (1927)
-    95% interval and its count below.
+    95% interval and its count below. A cell of fewer than `SMALL_N` replications is
+    hatched; one whose every job failed (rows with an `error`) says so.
+
+    Parameters
+    ----------
+    names : what to call `x`, `y` and the facets; by default `sim.labels.label` of each
+        (a scenario's alias named after the key it sets, `sim.labels.frame_aliases`).
+    title : the figure's title; by default, on a figure drawn here, what the colour is,
+        where the rows are from (sweep, scenario) and the replications per cell.
+    note : a line under the title (e.g. what was pooled).
     """
     columns = list(columns)
     combos = facet_values(frame, facets)
@@ -1021,13 +1222,14 @@ def sweep_heatmap(
         raise ValueError(
             f"facets: {len(combos)} combinations of {list(facets)}; at most {MAX_FACETS}"
         )
+    own = axes is None and ax is None
     if ax is not None:
         if len(columns) != 1 or len(combos) != 1:
             raise ValueError(f"ax: one Axes for {len(columns)} columns {columns}; pass axes=")
         axes = [ax]
     if axes is None:
         rows = 1 if y is None else _ok_rows(frame)[y].nunique()
-        height = min(max(2.2 + 0.6 * rows, 2.8), 8.0)
+        height = min(max(2.4 + 0.6 * rows, 3.0), 8.0)
         width = min(max(5.2, 1.5 + 0.62 * _ok_rows(frame)[x].nunique()), 12.0)  # per panel
         fig, grid = plt.subplots(
             len(combos),
@@ -1042,33 +1244,115 @@ def sweep_heatmap(
         fig = axes[0].figure
     if len(axes) != len(combos) * len(columns):
         raise ValueError(f"axes: {len(axes)} Axes for {len(combos)} x {len(columns)} panels")
+    aliases = labels.frame_aliases(frame)
+    shown = {k: labels.label(k, aliases) for k in [x, *([y] if y else []), *facets]}
+    shown.update(names or {})
     image = None
     panels = iter(axes)
     for combo in combos:
         part = frame
         for key, value in zip(facets, combo, strict=True):
             part = part[part[key] == value]
-        where = ", ".join(f"{k}={_tick(v)}" for k, v in zip(facets, combo, strict=True))
+        where = ", ".join(
+            f"{shown[k]}: {labels.value_label(v)}" for k, v in zip(facets, combo, strict=True)
+        )
         for column in columns:
-            title = HEATMAP_TITLES.get(column, f"share {column}")
+            name = HEATMAP_TITLES.get(column, f"share {labels.label(column)}")
             image = _heatmap_panel(
-                next(panels), part, column, x, y, f"{title}\n{where}" if where else title
+                next(panels), part, column, x, y, f"{name}\n{where}" if where else name, shown
             )
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="share of replications")
+    heading = (
+        title
+        if title is not None
+        else (heatmap_title(frame, x, y, columns, facets) if own else None)
+    )
+    if note:
+        heading = f"{heading}\n{note}" if heading else note
+    if heading:
+        fig.suptitle(heading, fontsize=TITLE_SIZE + 1, weight="bold")
     return fig
 
 
+def heatmap_title(
+    frame: pd.DataFrame,
+    x: str,
+    y: str | None = None,
+    columns: Sequence[str] = ("agreement", "stable"),
+    facets: Sequence[str] = (),
+) -> str:
+    """A heatmap's title: what the colour is, where the rows are from (sweep, scenario),
+    the replications per cell and what the marks mean."""
+    what = [HEATMAP_WHAT.get(c, labels.label(c)) for c in columns]
+    lines = ["Share of replications with " + " and with ".join(what)]
+    where = labels.where_text(frame)
+    ok = _ok_rows(frame)
+    keys = [*facets, *([y] if y else []), x]
+    sizes = ok.groupby(keys, dropna=False).size() if len(ok) else pd.Series(dtype=int)
+    if len(sizes):
+        low, high = int(sizes.min()), int(sizes.max())
+        count = (
+            f"{low} replications per cell" if low == high else f"{low}-{high} replications per cell"
+        )
+        if low < SMALL_N:
+            count += f" (hatched: fewer than {SMALL_N})"
+    else:
+        count = "no replication ran"
+    if len(_failed_rows(frame)):
+        count += "; grey and crossed: every job failed"
+    lines.append(f"{where}: {count}" if where else count)
+    return "\n".join(lines)
+
+
+def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of jobs that failed (an `error`)."""
+    if "error" in frame:
+        return frame[frame["error"].notna()]
+    return frame.iloc[:0]
+
+
+def _with_values(existing: Sequence[Any], extra: pd.Series, descending: bool = False) -> list:
+    """`existing` values and those of `extra` not among them, sorted."""
+    values = list(existing) + [v for v in extra.dropna().unique() if v not in set(existing)]
+    try:
+        return sorted(values, reverse=descending)
+    except TypeError:
+        return sorted(values, key=str, reverse=descending)
+
+
 def _heatmap_panel(
-    ax: Axes, frame: pd.DataFrame, column: str, x: str, y: str | None, title: str
+    ax: Axes,
+    frame: pd.DataFrame,
+    column: str,
+    x: str,
+    y: str | None,
+    title: str,
+    shown: Mapping[str, str] | None = None,
 ) -> AxesImage:
-    """One heatmap panel: the share of `column` per cell, its 95% interval and count."""
-    table = share_table(frame, column, x, y)
+    """One heatmap panel: the share of `column` per cell, its 95% interval and count; a
+    cell of few replications hatched, one of failed jobs only marked as failed."""
+    shown = shown or {}
+    tables = [share_table(frame, column, x, y, how) for how in ("mean", "count", "sum")]
+    failed = _failed_rows(frame)
+    failed = failed[failed[[x, *([y] if y else [])]].notna().all(axis=1)] if len(failed) else failed
+    if len(failed):
+        xs = _with_values(tables[0].columns, failed[x])
+        if y is None:
+            tables = [t.reindex(columns=xs) for t in tables]
+            fails = failed.groupby(x).size().reindex(xs).to_frame().T
+        else:
+            ys = _with_values(tables[0].index, failed[y], descending=True)
+            tables = [t.reindex(index=ys, columns=xs) for t in tables]
+            fails = failed.groupby([y, x]).size().unstack(x).reindex(index=ys, columns=xs)
+        fails = fails.fillna(0).to_numpy(dtype=float)
+    else:
+        fails = np.zeros(tables[0].shape)
+    table = tables[0]
     values = table.to_numpy(dtype=float)
-    n = share_table(frame, column, x, y, how="count").to_numpy(dtype=float)
-    hits = share_table(frame, column, x, y, how="sum").to_numpy(dtype=float)
+    n, hits = (np.nan_to_num(t.to_numpy(dtype=float)) for t in tables[1:])
     image = ax.imshow(values, cmap="cividis", vmin=0, vmax=1, aspect="auto")
-    ticks = [_tick(v) for v in table.columns]
+    ticks = labels.tick_labels(table.columns)
     long = max((len(t) for t in ticks), default=0) > 8
     ax.set_xticks(
         range(table.shape[1]),
@@ -1079,46 +1363,65 @@ def _heatmap_panel(
     if y is None:
         ax.set_yticks([])
     else:
-        ax.set_yticks(range(table.shape[0]), [_tick(v) for v in table.index])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y or "")
+        ax.set_yticks(range(table.shape[0]), labels.tick_labels(table.index))
+    ax.set_xlabel(shown.get(x, labels.label(x)))
+    ax.set_ylabel(shown.get(y, labels.label(y)) if y else "")
     ax.set_title(title)
     ax.grid(False)
     # Cells narrow as columns are added: shrink the labels, and drop the interval and
-    # count when there are too many columns to read them.
+    # count when there are too many columns to read them (a small cell keeps its count).
     wide = table.shape[1] <= 8
     share_size = 10 if wide else max(5, 10 - (table.shape[1] - 8) // 2)
     for (i, j), value in np.ndenumerate(values):
-        if not np.isfinite(value):
+        count, failures = int(n[i, j]), int(fails[i, j])
+        if count == 0 or not np.isfinite(value):
+            if failures:
+                _cell_mark(ax, i, j, LIGHT_GREY, "xx", 0.9)
+                jobs = f"\n({failures} job{'s' * (failures > 1)})" if wide else ""
+                ax.text(j, i, f"failed{jobs}", **CELL_TEXT, fontsize=share_size - 1, color=BLACK)
             continue
-        colour = "black" if value > 0.6 else "white"
+        small = count < SMALL_N
+        if small:
+            _cell_mark(ax, i, j, "white", "///", 0.55)
+        colour = "black" if value > 0.6 or small else "white"
         ax.text(
             j,
             i - (0.12 if wide else 0.0),
             f"{value:.0%}",
-            ha="center",
-            va="center",
+            **CELL_TEXT,
             fontsize=share_size,
             color=colour,
             fontweight="bold",
         )
         if wide:
-            _, low, high = proportion_interval(round(hits[i, j]), int(n[i, j]))
+            _, low, high = proportion_interval(round(hits[i, j]), count)
+            more = f"\n{failures} failed" if failures else ""
             ax.text(
                 j,
                 i + 0.2,
-                f"[{low:.0%}, {high:.0%}]\nn={n[i, j]:.0f}",
-                ha="center",
-                va="center",
+                f"[{low:.0%}, {high:.0%}]\nn={count}{more}",
+                **CELL_TEXT,
                 fontsize=6.5,
                 color=colour,
                 linespacing=1.0,
             )
+        elif small:
+            ax.text(j, i + 0.3, f"n={count}", **CELL_TEXT, fontsize=max(5, share_size - 2))
     return image
 
 
-def _tick(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+CELL_TEXT: dict[str, Any] = {"ha": "center", "va": "center", "zorder": 3}
+
+
+def _cell_mark(ax: Axes, i: int, j: int, face: str, hatch: str, alpha: float) -> None:
+    """A heatmap cell washed over (`face` at `alpha`) and hatched: few replications, or
+    failed jobs."""
+    corner, look = (j - 0.5, i - 0.5), {"lw": 0, "zorder": 2}
+    ax.add_patch(Rectangle(corner, 1, 1, facecolor=face, alpha=alpha, **look))
+    ax.add_patch(Rectangle(corner, 1, 1, fill=False, edgecolor=HATCH, hatch=hatch, **look))
+
+
+HATCH = "#666666"
 
 
 def issue_levels(cfg: Any) -> dict[str, tuple[str, ...]]:
@@ -1230,9 +1533,10 @@ def plot_agreed_levels(
         else:
             _level_bars(panel, ok, issue, hue, groups, colours, _level_order(ok, issue, levels))
     if hue:
-        handles = [Patch(color=colours[g], label=g) for g in groups]
-        fig.legend(handles=handles, title=hue, loc="outside right upper")
-    fig.suptitle("Where binding deals land: share of replications at each level", weight="bold")
+        handles = [Patch(color=colours[g], label=labels.value_label(g)) for g in groups]
+        fig.legend(handles=handles, title=_legend_title(hue, ok), loc="outside right upper")
+    heading = "Where binding deals land: share of replications at each level"
+    fig.suptitle(labels.with_where(heading, frame), weight="bold")
     return fig
 
 
@@ -1271,6 +1575,8 @@ def _level_bars(
     order: list[str],
 ) -> None:
     shares = agreed_level_shares(ok, issue, hue).reindex(index=order, columns=groups).fillna(0.0)
+    keys = ok[hue].astype(str) if hue else pd.Series("all", index=ok.index)
+    deals = _deals(ok) if "agreement" in ok else ok[issue].notna()
     height = 0.8 / len(groups)
     positions = np.arange(len(order))
     for k, group in enumerate(groups):
@@ -1282,17 +1588,36 @@ def _level_bars(
             color=colours[group],
             label=group,
         )
-        if len(groups) == 1:
-            for p, value in zip(positions, shares[group], strict=True):
-                if value > 0:
-                    ax.text(value, p, f" {value:.0%}", va="center", fontsize=8)
+        # A group whose deals never settle this issue does not have it (another scenario's
+        # issue): no bars, no marks. Otherwise a share of 0 is shown, not left out.
+        mine = (keys == group) & deals
+        lacks = bool(mine.any()) and ok.loc[mine, issue].isna().all()
+        if len(groups) <= BAR_LABELS_UP_TO and not lacks:
+            _bar_values(ax, positions + offset, shares[group].to_numpy(), colours[group])
     ax.set_yticks(positions, [_pretty(v) for v in order])
     ax.invert_yaxis()
     ax.set_xlim(0, max(1.0, float(shares.to_numpy().max(initial=0)) * 1.15))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of replications with a binding deal here")
-    ax.set_title(_pretty(issue))
+    ax.set_title(labels.label(issue))
     ax.grid(axis="y", visible=False)
+
+
+BAR_LABELS_UP_TO = 3  # groups of bars whose values are written at their ends
+ZERO_LOOK: dict[str, Any] = {"marker": "D", "ms": 5, "mec": BLACK, "mew": 0.6, "ls": "none"}
+ZERO_LOOK |= {"clip_on": False, "zorder": 4}  # a bar of 0, on the axis
+BAR_TEXT: dict[str, Any] = {"va": "center", "fontsize": 7.5}
+
+
+def _bar_values(ax: Axes, positions: np.ndarray, values: np.ndarray, colour: str) -> None:
+    """Each bar's value at its end; a bar of 0, which would not show, marked by a diamond
+    on the axis."""
+    for p, value in zip(positions, values, strict=True):
+        if not np.isfinite(value):
+            continue
+        ax.text(value, p, f"  {value:.0%}" if value == 0 else f" {value:.0%}", **BAR_TEXT)
+        if value == 0:
+            ax.plot(0, p, **ZERO_LOOK, mfc=colour)
 
 
 def _territory_histogram(
@@ -1326,7 +1651,7 @@ def _territory_histogram(
             bins=bins,
             weights=weights,
             color=[colours[g] for g in used],
-            label=used,
+            label=[labels.value_label(g) for g in used],
             histtype="bar",
             edgecolor="white",
             lw=0.6,
@@ -1352,7 +1677,7 @@ def _territory_histogram(
         f"agreed {_pretty(issue)} ({TERRITORY_LABEL.split(' (')[0]}, bins of {bin_width:g})"
     )
     ax.set_ylabel("share of replications")
-    ax.set_title(_pretty(issue))
+    ax.set_title(labels.label(issue))
 
 
 @styled
@@ -1403,7 +1728,7 @@ def plot_utility_vs_batna(
             ax.plot([centre, centre], [mean_d, mean_u], color=colours[group], lw=2)
             ax.plot(centre, mean_d, marker="o", ms=9, mfc="white", mec=colours[group], mew=2)
             ax.plot(centre, mean_u, marker="o", ms=9, color=colours[group], mec=BLACK, mew=0.6)
-    ax.set_xticks(range(len(parties)), list(parties))
+    ax.set_xticks(range(len(parties)), [labels.name(p) for p in parties])
     ax.set_xlim(-0.6, len(parties) - 0.4)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel(UTILITY_LABEL)
@@ -1414,13 +1739,24 @@ def plot_utility_vs_batna(
         _marker_handle("o", "BATNA (mean)", mec=GREY, mew=2),
     ]
     if by:
-        handles += [Patch(color=colours[g], label=g) for g in groups]
+        handles += [Patch(color=colours[g], label=labels.value_label(g)) for g in groups]
     ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0,
+        title=_legend_title(by, ok),
     )
     if title:
-        ax.set_title(title)
+        ax.set_title(labels.with_where(title, frame))
     return fig
+
+
+def _legend_title(column: str | None, frame: pd.DataFrame) -> str | None:
+    """A legend's title: the column grouped by, in words (an alias named after its key)."""
+    if column is None:
+        return None
+    return labels.label(column, labels.frame_aliases(frame))
 
 
 def stability_checks(
@@ -1511,11 +1847,14 @@ def plot_stability_checks(
             rows.mean().reindex(names).to_numpy(dtype=float) if len(rows) else np.zeros(len(names))
         )
         offset = (k - (len(groups) - 1) / 2) * height
-        label = f"{group} ({len(rows)} deals)" if by else f"{len(rows)} binding deals"
+        label = (
+            f"{labels.value_label(group)} ({len(rows)} deals)"
+            if by
+            else f"{len(rows)} binding deals"
+        )
         ax.barh(positions + offset, shares, height=height * 0.95, color=colours[group], label=label)
-        if len(groups) <= 2:
-            for p, value in zip(positions, shares, strict=True):
-                ax.text(value, p + offset, f" {value:.0%}", va="center", fontsize=8)
+        if len(groups) <= BAR_LABELS_UP_TO and len(rows):
+            _bar_values(ax, positions + offset, shares, colours[group])
     ax.axhline(len(names) - 1.5, color=GREY, lw=0.8)
     ax.set_yticks(positions, [CHECKS[n] for n in names])
     ax.invert_yaxis()
@@ -1523,9 +1862,14 @@ def plot_stability_checks(
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of binding deals passing the check")
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, title=by)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0,
+        title=_legend_title(by, ok),
+    )
     if title:
-        ax.set_title(title)
+        ax.set_title(labels.with_where(title, frame))
     return fig
 
 
@@ -1536,15 +1880,17 @@ def plot_feature_scores(
     *,
     title: str | None = "Which parameters matter",
     xlabel: str = "feature score (share of the trees' impurity decrease)",
+    aliases: Mapping[str, str] | None = None,
 ) -> Figure:
     """Horizontal bars of feature scores, largest on top (e.g. EMA Workbench's
-    `feature_scoring.get_ex_feature_scores(...)[0]`, a one-column DataFrame)."""
+    `feature_scoring.get_ex_feature_scores(...)[0]`, a one-column DataFrame); the
+    parameters named in words (`sim.labels.label`, with a scenario's `aliases`)."""
     if isinstance(scores, pd.DataFrame):
         scores = scores.iloc[:, 0]
     scores = scores.astype(float).sort_values(ascending=True)
     fig, ax = _figure(ax, (7, 0.45 * len(scores) + 1.4))
     ax.barh(
-        [_pretty(str(i)) for i in scores.index],
+        [labels.label(str(i), aliases) for i in scores.index],
         scores.to_numpy(),
         color=BLUE,
         label="feature score",
@@ -1561,6 +1907,7 @@ def plot_feature_scores(
     return fig
 
 
+@styled
 def plot_deals_over_time(
     frame: pd.DataFrame,
     by: str | None = None,
@@ -1586,16 +1933,15 @@ def plot_deals_over_time(
             continue
         x = np.concatenate([[0.0], deals, [horizon]])
         y = np.concatenate([[0.0], np.arange(1, deals.size + 1) / n, [deals.size / n]])
-        label = f"{group} ({n} replications)" if by else f"{n} replications"
+        label = f"{labels.value_label(group)} ({n} replications)" if by else f"{n} replications"
         ax.step(x, y, where="post", color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
     ax.set_xlabel("months of talks (and war)")
     ax.set_ylabel("share with a binding deal")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(title=by, fontsize=8, loc="lower right")
+    ax.legend(title=_legend_title(by, ok), fontsize=8, loc="lower right")
     if title:
-        ax.set_title(title, weight="bold")
-    fig.tight_layout()
+        ax.set_title(labels.with_where(title, frame), weight="bold")
     return fig
 
 
@@ -1621,8 +1967,13 @@ def plot_stability_parts(
     fig, grid = plt.subplots(
         rows, columns, figsize=(width * columns, height * rows), layout="constrained", squeeze=False
     )
+    fig.suptitle(
+        labels.with_where("Each part of stability: its mean over the binding deals", frame),
+        weight="bold",
+    )
     x_values = group_order(ok[x])
     y_values = group_order(ok[y])[::-1] if y else [None]
+    aliases = labels.frame_aliases(ok)
     for ax, part in zip(grid.flat, parts, strict=False):
         keys = [deals[x].astype(str)] + ([deals[y].astype(str)] if y else [])
         means = deals[part].astype(float).groupby(keys).mean()
@@ -1640,17 +1991,20 @@ def plot_stability_parts(
         high = {"robustness": 1.0, "durability": 1.0, "commitment_ratio": max(top, 1.0)}
         vmax = high.get(part, top if top > 0 else 1.0)
         image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0.0, vmax=vmax)
-        fig.colorbar(image, ax=ax, shrink=0.85)
-        long = max((len(v) for v in x_values), default=0) > 8
+        fig.colorbar(image, ax=ax, shrink=0.85, label="mean over binding deals")
+        x_ticks = labels.tick_labels(_typed(ok[x], x_values))
+        long = max((len(v) for v in x_ticks), default=0) > 8
         ax.set_xticks(
             range(len(x_values)),
-            x_values,
+            x_ticks,
             rotation=30 if long or len(x_values) > 6 else 0,
             ha="right" if long else "center",
         )
-        ax.set_yticks(range(len(y_values)), y_values if y else [""])
-        ax.set_xlabel(x)
-        ax.set_ylabel(y or "")
+        ax.set_yticks(
+            range(len(y_values)), labels.tick_labels(_typed(ok[y], y_values)) if y else [""]
+        )
+        ax.set_xlabel(labels.label(x, aliases))
+        ax.set_ylabel(labels.label(y, aliases) if y else "")
         ax.set_title(PART_TITLES.get(part, part), fontsize=10)
         ax.grid(False)
         for (i, j), value in np.ndenumerate(values):

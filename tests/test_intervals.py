@@ -69,7 +69,7 @@ def test_the_heatmap_has_a_row_of_panels_per_facet_and_an_interval_per_cell():
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert len(panels) == 4
     titles = [ax.get_title() for ax in panels]
-    assert titles[0].endswith("seating=inclusive") and titles[3].endswith("seating=phased")
+    assert titles[0].endswith("seating: inclusive") and titles[3].endswith("seating: phased")
     # each cell: its share, its interval and count, for the facet's rows only
     part = frame[(frame["seating"] == "phased") & (frame["x"] == 0.0) & (frame["y"] == "p")]
     _, low, high = proportion_interval(int(part["stable"].sum()), len(part))

@@ -64,6 +64,7 @@ LAYER_OF = {
         (
             "hydra_main",
             "__main__",
+            "labels",
             "plots",
             "callbacks",
             "cli",

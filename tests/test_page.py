@@ -20,6 +20,7 @@ import solara
 
 from sim import page
 from sim.experiment import run_sweep_job
+from sim.labels import reason_label
 from sim.page_model import (
     PageNegotiation,
     compose,
@@ -244,7 +245,12 @@ def test_the_live_figures_at_the_end(rendered):
         assert negotiated.get_xydata()[0] == pytest.approx(
             [U[i, model.agreement], U[j, model.agreement]]
         )
-    assert pictures.trajectory.end_note.get_text() == f"{model.reason}, round {model.round}"
+    assert pictures.trajectory.end_note.get_text() == (
+        f"{reason_label(model.reason)}, round {model.round}"
+    )
+    # titled with the scenario, the protocol, the seating and the outcome (sim.labels)
+    assert pictures.trajectory.title.get_text() == page.trajectory_title(model)
+    assert pictures.trajectory.title.get_text().startswith("brussels 2025: single text")
 
 
 def test_the_page_shows_a_loading_bar_until_it_is_ready(monkeypatch):

@@ -242,9 +242,11 @@ def test_sweep_heatmap_values_equal_pandas_shares():
         )
         (image,) = [im for im in ax.images if isinstance(im, AxesImage)]
         assert np.allclose(np.asarray(image.get_array()), expected.to_numpy())
-        assert [t.get_text() for t in ax.get_yticklabels()] == list(expected.index)
+        # values and keys in words (`sim.labels`)
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["us russia first", "inclusive"]
+        assert list(expected.index) == ["us_russia_first", "inclusive"]
         assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "1"]
-        assert ax.get_xlabel() == "us_support" and ax.get_ylabel() == "seating"
+        assert ax.get_xlabel() == "us support" and ax.get_ylabel() == "seating"
         shown = [t.get_text() for t in ax.texts if t.get_text().endswith("%")]
         assert shown == [f"{v:.0%}" for v in expected.to_numpy().ravel()]
     colorbar = [ax for ax in fig.axes if ax.get_ylabel() == "share of replications"]
@@ -301,7 +303,8 @@ def test_agreed_levels_by_hue_has_a_legend_and_group_shares(sweep_rows):
     )
     (ax,) = [a for a in fig.axes if a.get_visible()]
     (legend,) = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["single_text", "alternating_offers"]
+    assert [t.get_text() for t in legend.get_texts()] == ["single text", "alternating offers"]
+    assert legend.get_title().get_text() == "protocol"
     shares = plots.agreed_level_shares(sweep_rows, "nato", "protocol")
     assert shares.sum().to_dict() == pytest.approx(
         sweep_rows.groupby("protocol")["agreement"].mean().to_dict()
@@ -316,7 +319,7 @@ def test_utility_vs_batna_means(sweep_rows):
     ax = fig.axes[0]
     _labelled(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == parties
-    assert {"alternating_offers", "single_text"} <= set(_legend_texts(ax))
+    assert {"alternating offers", "single text"} <= set(_legend_texts(ax))
     big = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert len(big) == 2 * len(parties) * 2  # mean utility and mean BATNA, per party and group
     ys = sorted(float(line.get_ydata()[0]) for line in big)
@@ -356,8 +359,13 @@ def test_stability_parts_maps_are_the_means_over_deals(sweep_rows):
     for ax, part in zip(panels, plots.PART_TITLES, strict=True):
         image = ax.get_images()[0]
         shown = np.ma.filled(image.get_array(), np.nan)
-        protocols = [t.get_text() for t in ax.get_yticklabels()]
-        supports = [t.get_text() for t in ax.get_xticklabels()]
+        # the ticks in words, in the order of the values (rows top down: descending)
+        protocols = plots.group_order(sweep_rows["protocol"])[::-1]
+        supports = plots.group_order(sweep_rows["us_support"])
+        assert [t.get_text() for t in ax.get_yticklabels()] == [
+            p.replace("_", " ") for p in protocols
+        ]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "0.9"]
         for i, protocol in enumerate(protocols):
             for j, us in enumerate(supports):
                 cell = deals[(deals["protocol"] == protocol) & (deals["us_support"] == float(us))]
@@ -419,8 +427,11 @@ def test_sweep_heatmap_with_many_columns_stays_legible():
     few = plots.sweep_heatmap(frame[frame["war.support.usa_drawn"] <= 0.2], "war.support.usa_drawn")
     assert many.get_figwidth() > few.get_figwidth()
     ax = next(a for a in many.axes if a.images)
-    assert [t.get_text() for t in ax.texts] == ["50%"] * 11  # the counts no longer fit
+    # the intervals no longer fit; a cell of few replications (2 < SMALL_N) keeps its count
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["50%", "n=2"] * 11
     assert all(t.get_fontsize() < 10 for t in ax.texts)
+    assert len([p for p in ax.patches if p.get_hatch()]) == 11
     ax = next(a for a in few.axes if a.images)
     counts = [t.get_text().split("\n")[-1] for t in ax.texts if "n=" in t.get_text()]
     assert counts == ["n=2"] * 3
