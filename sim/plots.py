@@ -2027,22 +2027,6 @@ def plot_stability_parts(
 # -- which judgement values matter (sim.sensitivity) ---------------------------------------
 
 
-def _key_words(key: str) -> str:
-    """A config key in words, for a figure: `parties.<party>.war_cost` -> "<party>: war
-    cost", `parties.<party>.preferences.<issue>.salience` -> "<party>: <issue> salience",
-    `war.capacity.<party>` -> "capacity: <party>", `war.volatility` -> "war: volatility", a
-    scenario's alias `<name>_support` -> "<name> support"."""
-    parts = [p for p in str(key).split(".") if p not in ("preferences", "levels")]
-    words = [_pretty(p) for p in parts]
-    if parts[0] == "parties" and len(parts) > 2:
-        return f"{words[1]}: {' '.join(words[2:])}"
-    if len(words) == 1:
-        return words[0]
-    if len(words) > 2:
-        words = words[1:]  # the block (war, stability) goes without saying
-    return f"{' '.join(words[:-1])}: {words[-1]}"
-
-
 def _short(value: float) -> str:
     return f"{value:.3g}"
 
@@ -2090,11 +2074,11 @@ def tornado_figure(
             if np.isnan(value):
                 ax.text(base, y, " undefined (no deal)", va="center", fontsize=7, color=GREY)
     ax.axvline(base, color=BLACK, linewidth=1.0, label=f"base value ({_short(base)})")
-    labels = [
-        f"{_key_words(k)} ({_short(lo)} to {_short(hi)})"
+    names = [
+        f"{labels.label(k)} ({_short(lo)} to {_short(hi)})"
         for k, lo, hi in zip(shown["parameter"], shown["low"], shown["high"], strict=True)
     ]
-    ax.set_yticks(rows, labels)
+    ax.set_yticks(rows, names)
     ax.set_ylim(-0.7, n - 0.3)
     ax.grid(axis="y", visible=False)
     described = OUTPUTS.get(output, _pretty(output))

@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import exit_with
+from sim.labels import name as words_of
 from sim.page_model import DEFAULT_SCENARIO, compose
 from sim.results import (
     ResultsError,
@@ -177,7 +178,7 @@ def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
         write_parquet_atomic(result.oat, staging / "oat.parquet")
         write_parquet_atomic(result.sobol, staging / "sobol.parquet")
         output = result.options.output
-        title = f"{result.scenario}: which judgement values move the {OUTPUTS[output]}"
+        title = f"{words_of(result.scenario)}: which judgement values move the {OUTPUTS[output]}"
         fig = tornado_figure(result.oat, output, title)
         fig.savefig(staging / "tornado.png", dpi=120, bbox_inches="tight")
         plt.close(fig)

@@ -318,3 +318,17 @@ def test_zero_bars_are_visible(sweep_rows):
     zero = [t for t in ax.texts if t.get_text().strip() == "0%"]
     assert zero, "a 0% bar has no label"
     assert any(line.get_marker() not in (None, "None", "") for line in ax.get_lines())
+
+
+def test_tornado_chart():
+    rows = [
+        {"parameter": key, "value": 1.0, "low": 0.5, "high": 1.5, "output": "stable_share",
+         "base": 0.5, "at_low": low, "at_high": high}
+        for key, low, high in (
+            ("parties.russia.war_cost", 0.6, 0.8),
+            ("war.capacity.russia", 0.2, 0.9),
+            ("parties.ukraine.optimism", 0.5, 0.4),
+        )
+    ]  # fmt: skip
+    fig = plots.tornado_figure(pd.DataFrame(rows), "stable_share", "brussels 2025: stable deals")
+    check_figure(fig, "tornado chart", "brussels_2025")

@@ -20,6 +20,7 @@ import pytest
 from SALib.test_functions import Ishigami
 
 from sim import plots
+from sim.labels import label
 from sim.page_model import compose
 from sim.sensitivity import (
     OUTPUTS,
@@ -372,9 +373,9 @@ def test_tornado_labels_are_words_sorted_by_swing():
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [  # largest swing on top: the last tick
-        "guarantees strong force: other (0.5 to 1.5)",
-        "somebody: war cost (0.5 to 1.5)",
-        "capacity: somebody (0.5 to 1.5)",
+        f"{label('war.guarantees.levels.strong.force.other')} (0.5 to 1.5)",
+        "somebody: cost of war (utility a month) (0.5 to 1.5)",
+        "somebody capacity (own strength) (0.5 to 1.5)",
     ]
     assert ax.get_title() == "brussels_2025: stable deals"
     assert "share with a stable deal" in ax.get_xlabel()
