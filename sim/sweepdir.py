@@ -208,8 +208,10 @@ def sweep_definition(
         key = override.key_or_group
         if key in OUTPUT_KEYS:
             continue
-        if override.is_sweep_override():
+        if override.is_discrete_sweep():
             values[key] = sorted(override.sweep_string_iterator())  # a set of points
+        elif override.is_sweep_override():  # a search space (interval): its text
+            values[key] = text.split("=", 1)[1].strip()
         elif override.is_delete():
             values[key] = "<deleted>"
         else:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from pandas.api import types as ptypes
 
-from sim import stability
+from sim import stability, sweepdir
 from sim.experiment import flat_parameters, run_replications, run_sweep_job
 from sim.replication import negotiate, replication_seeds
 from sim.results import job_hash, job_paths, read_job_rows
@@ -103,10 +103,10 @@ class Sweeps:
                 self.ray_error = exc
         for name in sorted(wanted - {"ray"}):
             folder = base / name / "results"
-            if name == "locked":
-                lock = folder / "sweeps" / "smoke" / ".lock"
-                lock.parent.mkdir(parents=True)
-                lock.write_text(str(os.getpid()))  # this test process: alive
+            if name == "locked":  # this test process holds the folder's lock
+                locked = folder / "sweeps" / "smoke"
+                locked.mkdir(parents=True)
+                sweepdir.take_lock(locked)
             self.launches[name] = Launch(folder, SWEEPS[name])
         if head is not None:
             self.launches["ray"] = Launch(
@@ -426,7 +426,7 @@ def test_resume_after_a_kill_runs_each_job_once(basic_frame, smoke_cfg, tmp_path
     done_before = {p.stem for p in job_files(sweep_dir)}
     assert 3 <= len(done_before) < jobs, "the sweep finished before it could be killed"
     assert not (sweep_dir / "results.parquet").exists()
-    assert (sweep_dir / ".lock").read_text() == str(first.proc.pid)  # a stale lock
+    assert sweepdir.lock_holder(sweep_dir).pid == first.proc.pid  # its holder is dead
     # What a writer killed mid-write leaves behind:
     stale = sweep_dir / "jobs" / ".0123456789abcdef.parquet.x1y2z3.tmp"
     stale.write_bytes(b"PAR1 half a file")
@@ -524,10 +524,11 @@ def test_a_sweep_into_a_locked_folder_stops_with_one_line(sweeps):
     run = sweeps["locked"]
     assert run.returncode == 2, run.describe()
     sweep_dir = run.sweep_dir("smoke")
-    assert f"another sweep (pid {os.getpid()}) is writing here" in run.stderr
+    assert f"another sweep (pid {os.getpid()} on " in run.stderr
+    assert ") is writing here" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert job_files(sweep_dir) == []
-    assert (sweep_dir / ".lock").read_text() == str(os.getpid())  # not taken over
+    assert sweepdir.lock_holder(sweep_dir).pid == os.getpid()  # not taken over
 
 
 # --- the Optuna search preset ------------------------------------------------------------------
