@@ -467,6 +467,7 @@ def test_load_a_run_folder(single_run, compose):
     folder = folders[0]
     assert STAMP.match(folder.name)
     assert {p.name for p in folder.iterdir()} == {
+        "deal.md",
         "result.parquet",
         "trace.parquet",
         "negotiation.png",
