@@ -178,6 +178,18 @@ class PageNegotiation(NegotiationModel):
 # -- controls ------------------------------------------------------------------------------
 
 
+def _slider(label: str, value: Any, top: float) -> dict[str, Any]:
+    """A Mesa `SliderFloat` control from 0 to `top` in steps of 0.05."""
+    return {
+        "type": "SliderFloat",
+        "label": label,
+        "value": round(float(value), 2),
+        "min": 0.0,
+        "max": top,
+        "step": 0.05,
+    }
+
+
 def model_controls(cfg: Any) -> dict[str, dict[str, Any]]:
     """The page's controls for a composed config, in Mesa's `model_params` format (`type`,
     `value`, `label` and the type's options), keyed by config key: protocol, seating,
@@ -193,23 +205,10 @@ def model_controls(cfg: Any) -> dict[str, dict[str, Any]]:
         "bargaining": _select("bargaining", cfg.bargaining, [str(b) for b in Bargaining]),
     }
     for supporter, level in (cfg.war.support or {}).items():
-        controls[f"war.support.{supporter}"] = {
-            "type": "SliderFloat",
-            "label": f"support: {supporter}",
-            "value": round(float(level), 2),
-            "min": 0.0,
-            "max": 1.0,
-            "step": 0.05,
-        }
+        controls[f"war.support.{supporter}"] = _slider(f"support: {supporter}", level, 1.0)
     for side, capacity in (cfg.war.capacity or {}).items():
-        controls[f"war.capacity.{side}"] = {
-            "type": "SliderFloat",
-            "label": f"capacity: {side}",
-            "value": round(float(capacity), 2),
-            "min": 0.0,
-            "max": round(max(2.0, 2 * float(capacity)), 1),
-            "step": 0.05,
-        }
+        top = round(max(2.0, 2 * float(capacity)), 1)
+        controls[f"war.capacity.{side}"] = _slider(f"capacity: {side}", capacity, top)
     for party, pc in (cfg.parties or {}).items():
         if pc is not None:
             controls[f"parties.{party}.strategy"] = _select(
