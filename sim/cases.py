@@ -229,17 +229,17 @@ def folder_cases(folder: Path) -> list[Case]:
         raise ConfigError(key, str(folder), "a folder with scenario/<case>.yaml files")
     for name, path in scenarios.items():
         if name not in records:
-            allowed = f"a record for it, {_shown(folder / RECORDS / (name + '.yaml'))}"
-            raise ConfigError(f"{_shown(path)}", "no record", allowed)
+            allowed = f"a record file, {_shown(folder / RECORDS / (name + '.yaml'))}"
+            raise ConfigError(f"{_shown(path)}: record", None, allowed)
     shipped = Path(CONFIG_DIR) / SCENARIOS
     for name, path in scenarios.items():
         if (shipped / f"{name}.yaml").exists():
             allowed = f"a name no shipped scenario has (conf/scenario/{name}.yaml exists)"
-            raise ConfigError(f"{_shown(path)}", name, allowed)
+            raise ConfigError(f"{_shown(path)}: case", name, allowed)
     for name, path in records.items():
         if name not in scenarios:
-            allowed = f"its scenario, {_shown(folder / SCENARIOS / (name + '.yaml'))}"
-            raise ConfigError(f"{_shown(path)}", "no scenario", allowed)
+            allowed = f"a scenario file, {_shown(folder / SCENARIOS / (name + '.yaml'))}"
+            raise ConfigError(f"{_shown(path)}: scenario", None, allowed)
     return [Case(name, folder, records[name]) for name in scenarios]
 
 

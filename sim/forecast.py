@@ -56,7 +56,7 @@ class RunPlan:
     """How many negotiations a case's forecast takes: `settings` draws of its judgement
     values, `replications` each, and `as_written` replications at the file's values."""
 
-    settings: int = 64
+    settings: int = 128
     replications: int = 8
     as_written: int = 32
     seed: int = 0
@@ -164,6 +164,13 @@ class IssueScale:
         if isinstance(value, str):
             return float(self.positions[self.levels.index(value)])
         return float(value)
+
+    def shown(self, value: float | str) -> float | str:
+        """A position as its level's name where it is one (ordinal issues), else as is."""
+        if self.kind is IssueKind.ordinal and not isinstance(value, str):
+            hits = np.flatnonzero(np.isclose(self.positions, float(value)))
+            return self.levels[int(hits[0])] if hits.size else float(value)
+        return value
 
     def error(self, forecast: float | str, actual: float | str) -> float:
         """|forecast - actual| on a 0-1 scale: distance over the scale's span (ordinal

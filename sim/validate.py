@@ -9,7 +9,7 @@ Options (Hydra's override grammar):
     cases_dir=PATH        also score a folder of your own: PATH/scenario/<case>.yaml and
                           PATH/records/<case>.yaml (docs/validation.md, "Adding a case")
     shipped=true          score the shipped cases (validation/*.yaml); false: only cases_dir's
-    settings=64           draws of each case's judgement values (Latin hypercube)
+    settings=128          draws of each case's judgement values (Latin hypercube)
     replications=8        negotiations per draw (the same seeds at every draw)
     as_written=32         negotiations at the file's own values (the "model as written")
     seed=0                the seed of the draws, the negotiations and the bootstrap
@@ -80,7 +80,7 @@ class ValidateOptions:
     cases: list[str] = field(default_factory=list)
     cases_dir: str | None = None
     shipped: bool = True
-    settings: int = 64
+    settings: int = 128
     replications: int = 8
     as_written: int = 32
     seed: int = 0
@@ -219,7 +219,9 @@ def cases_text(results: Sequence[CaseResult], forecasts: pd.DataFrame, seed: int
         terms = []
         for issue, actual in rec.terms.items():
             wm = r.baselines["weighted_median"][issue]
-            terms.append(f"{issue}: {_num(actual)} / {_num(f.terms[issue])} / {_num(wm)}")
+            scale = r.scales[issue]
+            shown = (_num(scale.shown(x)) for x in (actual, f.terms[issue], wm))
+            terms.append(f"{issue}: {' / '.join(shown)}")
         lines.append(
             f"| {r.case.name} | {happened} | {f.p_agreement:.2f} [{f.p_low:.2f}, {f.p_high:.2f}] "
             f"| {_num(f.month)} | {f.p_holds:.2f} | {'; '.join(terms) or '-'} "
@@ -267,12 +269,17 @@ def scorecard_markdown(
     )
 
 
+def _legend(ax: Any) -> None:
+    """A panel's legend below it, off the points."""
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+
+
 def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> Any:
     """Predicted against actual per case: P(agreement within the horizon), the terms on a
     0-1 scale per issue, the month of the agreement, P(holds 24 months)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    fig, axes = plt.subplots(2, 2, figsize=(13, 11))
     names = [r.case.name for r in results if r.rows is not None]
     y = np.arange(len(names))
     ax = axes[0, 0]
@@ -292,7 +299,7 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     ax.set_xlim(-0.05, 1.05)
     ax.set_xlabel("probability of an agreement within the horizon (actual: 0 none, 1 signed)")
     ax.set_title("Will they agree within the horizon?")
-    ax.legend(fontsize=8, loc="lower right")
+    _legend(ax)
 
     ax = axes[0, 1]
     terms = forecasts[forecasts.quantity == "term"]
@@ -314,7 +321,7 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     ax.set_xlabel("signed terms, share of the issue's scale (each case and issue)")
     ax.set_ylabel("forecast terms, share of the scale")
     ax.set_title("Terms: forecast against signed")
-    ax.legend(fontsize=8)
+    _legend(ax)
 
     ax = axes[1, 0]
     month = forecasts[forecasts.quantity == "month"]
@@ -330,7 +337,7 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     ax.set_xlabel("months from the opening of the talks to the signature")
     ax.set_ylabel("forecast month")
     ax.set_title("When: forecast against signed (cases with an agreement)")
-    ax.legend(fontsize=8)
+    _legend(ax)
 
     ax = axes[1, 1]
     holds = forecasts[forecasts.quantity == "holds"]
@@ -349,7 +356,7 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     ax.set_xlim(-0.05, 1.05)
     ax.set_xlabel("probability the deal holds 24 months (actual: 0 broke down, 1 held)")
     ax.set_title("Will the deal hold?")
-    ax.legend(fontsize=8, loc="lower right")
+    _legend(ax)
     fig.suptitle("Forecast scorecard: the model and naive baselines against what happened")
     fig.tight_layout()
     return fig
