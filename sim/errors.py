@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -92,3 +93,22 @@ def exit_with(exc: BaseException, status: int = 2, always_exit: bool = False) ->
         traceback.print_exception(exc)
     print(f"error: {one_line(exc)}", file=sys.stderr)
     sys.exit(status)
+
+
+def run_command(
+    run: Callable[[list[str]], object], doc: str, argv: Sequence[str] | None = None
+) -> None:
+    """A command's entry (`python -m sim.sensitivity`, `python -m sim.validate`): `-h` prints
+    `doc`; bad input ends with one line and exit status 2, an interruption with 130."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in args):
+        print(doc)
+        return
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        exit_with(exc)

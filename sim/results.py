@@ -188,14 +188,21 @@ def check_writable(folder: str | os.PathLike) -> None:
 
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
     """A hidden staging folder for a single run and the final name it will take."""
-    runs = Path(results_dir) / "runs"
+    return staging_folder(Path(results_dir) / "runs")
+
+
+def staging_folder(root: Path, prefix: str = "") -> tuple[Path, Path]:
+    """A hidden staging folder in `root` and the name it takes when whole,
+    `<root>/<prefix><timestamp>` (a command's output folder: sensitivity, validation)."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     try:
-        runs.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{stamp}.", dir=runs)), runs / stamp
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{prefix}{stamp}.", dir=root))
     except OSError as exc:
-        message = f"{runs}: cannot write results ({exc.strerror}); set results_dir"
-        raise ResultsError(message) from exc
+        raise ResultsError(
+            f"{root}: cannot write results ({exc.strerror}); set results_dir"
+        ) from exc
+    return staging, root / f"{prefix}{stamp}"
 
 
 def publish_run_dir(staging: Path, final: Path) -> Path:

@@ -26,23 +26,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from sim.errors import exit_with
+from sim.errors import run_command
 from sim.labels import name as words_of
 from sim.page_model import DEFAULT_SCENARIO, compose
 from sim.results import (
-    ResultsError,
     check_writable,
     clock,
     publish_run_dir,
+    staging_folder,
     write_parquet_atomic,
 )
 from sim.sensitivity import (
@@ -154,16 +151,7 @@ def report(result: SensitivityResult) -> str:
 def staging_dir(results_dir: str | os.PathLike, scenario: str) -> tuple[Path, Path]:
     """A hidden staging folder under `<results_dir>/sensitivity/` and the name it takes
     when complete (`<scenario>-<timestamp>`), as `sim.results.staging_run_dir` for a run."""
-    root = Path(results_dir) / FOLDER
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{scenario}-{stamp}.", dir=root))
-    except OSError as exc:
-        raise ResultsError(
-            f"{root}: cannot write results ({exc.strerror}); set results_dir"
-        ) from exc
-    return staging, root / f"{scenario}-{stamp}"
+    return staging_folder(Path(results_dir) / FOLDER, f"{scenario}-")
 
 
 def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
@@ -207,18 +195,7 @@ def run(args: Sequence[str]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`python -m sim.sensitivity`: bad input ends with one line and exit status 2."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in args):
-        print(__doc__)
-        return
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:
-        exit_with(exc)
+    run_command(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim import cases as case_files
-from sim.errors import exit_with
+from sim.errors import run_command
 from sim.forecast import (
     FORECASTERS,
     MODEL,
@@ -60,11 +59,11 @@ from sim.forecast import (
 from sim.labels import name as words_of
 from sim.page_model import compose
 from sim.results import (
-    ResultsError,
     check_writable,
     clock,
     current_code_version,
     publish_run_dir,
+    staging_folder,
     write_parquet_atomic,
 )
 from sim.schema import plain
@@ -250,7 +249,7 @@ def scorecard_markdown(
             "",
             f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code version "
             f"{current_code_version()}; took {clock(seconds)}",
-            f"- command: `python -m sim.validate {' '.join(sys.argv[1:])}`".rstrip(),
+            f"- command: `{' '.join(['python -m sim.validate', *sys.argv[1:]])}`",
             f"- config overrides for every case: {' '.join(overrides) or 'none'}",
             f"- cases: {len(results)} ({len(failed)} failed to run); {plan}",
             "- scores are mean losses over the cases (lower is better); intervals are 95% "
@@ -274,6 +273,26 @@ def _legend(ax: Any) -> None:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
 
 
+def _probability_panel(
+    ax: Any, frame: pd.DataFrame, cases: list[str], xlabel: str, title: str
+) -> None:
+    """One row per case: the model's, the model-as-written's and the base rate's
+    probabilities of an event, and what happened (0 or 1)."""
+    y = np.arange(len(cases))
+    for who, marker, colour in ((MODEL, "o", "C0"), (MODEL_AS_WRITTEN, "s", "C1"),
+                                ("base_rate", "^", "C2")):  # fmt: skip
+        part = frame[frame.forecaster == who].set_index("case").reindex(cases)
+        ax.scatter(part.forecast, y, marker=marker, color=colour, label=FORECASTER_WORDS[who],
+                   zorder=3)  # fmt: skip
+    actual = frame[frame.forecaster == MODEL].set_index("case").reindex(cases)
+    ax.scatter(actual.actual, y, marker="*", s=160, color="k", label="what happened", zorder=4)
+    ax.set_yticks(y, [words_of(n) for n in cases])
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    _legend(ax)
+
+
 def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> Any:
     """Predicted against actual per case: P(agreement within the horizon), the terms on a
     0-1 scale per issue, the month of the agreement, P(holds 24 months)."""
@@ -281,25 +300,13 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
 
     fig, axes = plt.subplots(2, 2, figsize=(13, 11))
     names = [r.case.name for r in results if r.rows is not None]
-    y = np.arange(len(names))
-    ax = axes[0, 0]
-    agree = forecasts[forecasts.quantity == "agreement"]
-    for who, marker, colour in (
-        (MODEL, "o", "C0"),
-        (MODEL_AS_WRITTEN, "s", "C1"),
-        ("base_rate", "^", "C2"),
-    ):
-        part = agree[agree.forecaster == who].set_index("case").reindex(names)
-        ax.scatter(
-            part.forecast, y, marker=marker, color=colour, label=FORECASTER_WORDS[who], zorder=3
-        )
-    actual = agree[agree.forecaster == MODEL].set_index("case").reindex(names)
-    ax.scatter(actual.actual, y, marker="*", s=160, color="k", label="what happened", zorder=4)
-    ax.set_yticks(y, [words_of(n) for n in names])
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_xlabel("probability of an agreement within the horizon (actual: 0 none, 1 signed)")
-    ax.set_title("Will they agree within the horizon?")
-    _legend(ax)
+    _probability_panel(
+        axes[0, 0],
+        forecasts[forecasts.quantity == "agreement"],
+        names,
+        "probability of an agreement within the horizon (actual: 0 none, 1 signed)",
+        "Will they agree within the horizon?",
+    )
 
     ax = axes[0, 1]
     terms = forecasts[forecasts.quantity == "term"]
@@ -339,24 +346,14 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     ax.set_title("When: forecast against signed (cases with an agreement)")
     _legend(ax)
 
-    ax = axes[1, 1]
     holds = forecasts[forecasts.quantity == "holds"]
-    signed = list(dict.fromkeys(holds.case))
-    ys = np.arange(len(signed))
-    for who, marker, colour in (
-        (MODEL, "o", "C0"),
-        (MODEL_AS_WRITTEN, "s", "C1"),
-        ("base_rate", "^", "C2"),
-    ):
-        part = holds[holds.forecaster == who].set_index("case").reindex(signed)
-        ax.scatter(part.forecast, ys, marker=marker, color=colour, label=FORECASTER_WORDS[who])
-    real = holds[holds.forecaster == MODEL].set_index("case").reindex(signed)
-    ax.scatter(real.actual, ys, marker="*", s=160, color="k", label="what happened")
-    ax.set_yticks(ys, [words_of(n) for n in signed])
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_xlabel("probability the deal holds 24 months (actual: 0 broke down, 1 held)")
-    ax.set_title("Will the deal hold?")
-    _legend(ax)
+    _probability_panel(
+        axes[1, 1],
+        holds,
+        list(dict.fromkeys(holds.case)),
+        "probability the deal holds 24 months (actual: 0 broke down, 1 held)",
+        "Will the deal hold?",
+    )
     fig.suptitle("Forecast scorecard: the model and naive baselines against what happened")
     fig.tight_layout()
     return fig
@@ -373,15 +370,7 @@ def write(
     `<results_dir>/validation/<timestamp>/` when all are written."""
     import matplotlib.pyplot as plt
 
-    root = Path(results_dir) / FOLDER
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{stamp}.", dir=root))
-    except OSError as exc:
-        raise ResultsError(
-            f"{root}: cannot write results ({exc.strerror}); set results_dir"
-        ) from exc
+    staging, final = staging_folder(Path(results_dir) / FOLDER)
     try:
         ran = [r for r in results if r.rows is not None]
         rows = pd.concat([r.rows for r in ran], ignore_index=True) if ran else pd.DataFrame()
@@ -410,7 +399,7 @@ def write(
         fig = scorecard_figure(results, forecasts)
         fig.savefig(staging / "scorecard.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
-        return publish_run_dir(staging, root / stamp)
+        return publish_run_dir(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -455,18 +444,7 @@ def run(args: Sequence[str]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`python -m sim.validate`: bad input ends with one line and exit status 2."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in args):
-        print(__doc__)
-        return
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:
-        exit_with(exc)
+    run_command(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"01_single_negotiation.ipynb", "02_sweep_analysis.ipynb", "03_scenarios.ipynb"}
+EXPECTED = {
+    "01_single_negotiation.ipynb",
+    "02_sweep_analysis.ipynb",
+    "03_scenarios.ipynb",
+    "04_scorecard.ipynb",
+}
 TIMEOUT = 600  # seconds per cell, far above what any cell needs
 
 
@@ -78,6 +83,24 @@ def smoke_sweep(tmp_path_factory) -> Path:
     return sweep
 
 
+@pytest.fixture(scope="module")
+def small_scorecard(tmp_path_factory) -> Path:
+    """`python -m sim.validate` with few draws into a temporary results folder, once: the
+    scorecard notebook reads it (never the user's results/)."""
+    results = tmp_path_factory.mktemp("results")
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.validate", "settings=4", "replications=2", "as_written=4",
+         "bootstrap=100", f"results_dir={results}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, f"validate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    (folder,) = (results / "validation").iterdir()
+    return folder
+
+
 def _execute(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     client = NotebookClient(
         nb,
@@ -99,8 +122,10 @@ def _errors(nb: nbformat.NotebookNode) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom(path: Path, smoke_sweep: Path, monkeypatch):
+def test_notebook_runs_top_to_bottom(path: Path, smoke_sweep: Path, monkeypatch, request):
     monkeypatch.setenv("SIM_SWEEP_DIR", str(smoke_sweep))
+    if path.name == "04_scorecard.ipynb":
+        monkeypatch.setenv("SIM_VALIDATION_DIR", str(request.getfixturevalue("small_scorecard")))
     monkeypatch.setenv("SIM_ROOT", str(ROOT))
     nb = nbformat.read(path, as_version=4)
     # One cell more, in memory only: which interpreter ran the kernel.
