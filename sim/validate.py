@@ -254,7 +254,7 @@ def scorecard_markdown(
             f"- cases: {len(results)} ({len(failed)} failed to run); {plan}",
             "- scores are mean losses over the cases (lower is better); intervals are 95% "
             "percentile bootstrap intervals over cases; skill = 1 - score / score of the best "
-            "baseline (docs/validation.md)",
+            "baseline (docs/validation.md); '-' where that baseline scores 0 (no room to improve)",
             "",
             "## Scores",
             "",
