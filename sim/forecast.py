@@ -445,6 +445,19 @@ def case_losses(forecasts: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["quantity", "forecaster", "case"], as_index=False)["loss"].mean()
 
 
+def compare_forecasts(then: pd.DataFrame, now: pd.DataFrame, who: str = MODEL) -> pd.DataFrame:
+    """`who`'s loss per case and score in two scorecards' forecasts (`forecasts_table`),
+    for the cases and scores both hold: quantity, case, then, now."""
+    a = case_losses(then)
+    b = case_losses(now)
+    a, b = a[a.forecaster == who], b[b.forecaster == who]
+    both = a.merge(b, on=["quantity", "case"], suffixes=("_then", "_now"))
+    order = {q: k for k, q in enumerate(QUANTITIES)}
+    both = both.assign(rank=both.quantity.map(order)).sort_values(["rank", "case"])
+    both = both.rename(columns={"loss_then": "then", "loss_now": "now"})
+    return both[["quantity", "case", "then", "now"]].reset_index(drop=True)
+
+
 def scores_table(
     forecasts: pd.DataFrame, seed: int = 0, resamples: int = 2000, level: float = 0.95
 ) -> pd.DataFrame:

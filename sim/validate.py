@@ -15,6 +15,9 @@ Options (Hydra's override grammar):
     seed=0                the seed of the draws, the negotiations and the bootstrap
     bootstrap=2000        resamples of the cases for the intervals
     results_dir=results   writes <results_dir>/validation/<timestamp>/
+    jobs=0                cases run at once (0: one per core); the rows do not depend on it
+    compare=PATH          an earlier scorecard folder: prints and writes, per score and per
+                          case, the model's loss then and now (a model change before/after)
 
 Any other `key=value` is a config override applied to every case (e.g. `bargaining=calendar`
 or `protocol=alternating_offers`: the scorecard of another model variant). Writes
@@ -51,6 +54,7 @@ from sim.forecast import (
     QUANTITIES,
     CaseResult,
     RunPlan,
+    compare_forecasts,
     forecasts_table,
     model_forecast,
     run_case,
@@ -85,9 +89,12 @@ class ValidateOptions:
     seed: int = 0
     bootstrap: int = 2000
     results_dir: str = "results"
+    jobs: int = 0  # cases run at once; 0: one per core this process may use
+    compare: str | None = None  # an earlier scorecard folder to compare with
 
 
 OPTION_KEYS = tuple(ValidateOptions.__dataclass_fields__)
+COMPARED_FILES = ("forecasts.parquet", "scores.parquet")
 CONFIG_KEYS_REFUSED = ("scenario", "replication", "sweep", "hydra.searchpath")
 
 
@@ -119,6 +126,13 @@ def parse_arguments(args: Sequence[str]) -> tuple[ValidateOptions, list[str]]:
             raise ConfigError(key, value, "an integer from 1 to 100,000")
     if not options.shipped and not options.cases_dir:
         raise ConfigError("shipped", False, "true, or false with cases_dir=PATH")
+    if not 0 <= options.jobs <= 256:
+        raise ConfigError("jobs", options.jobs, "0 (one per core) or an integer from 1 to 256")
+    if options.compare is not None:
+        earlier = Path(options.compare).expanduser()
+        if not all((earlier / name).is_file() for name in COMPARED_FILES):
+            allowed = f"a scorecard folder holding {' and '.join(COMPARED_FILES)}"
+            raise ConfigError("compare", options.compare, allowed)
     return options, overrides
 
 
@@ -365,6 +379,7 @@ def write(
     scores: pd.DataFrame,
     markdown: str,
     results_dir: str | os.PathLike,
+    comparison: pd.DataFrame | None = None,
 ) -> Path:
     """The scorecard's files into a hidden staging folder, renamed to
     `<results_dir>/validation/<timestamp>/` when all are written."""
@@ -396,6 +411,8 @@ def write(
         write_parquet_atomic(_stringified(rows), staging / "rows.parquet")
         write_parquet_atomic(settings, staging / "settings.parquet")
         write_parquet_atomic(status, staging / "cases.parquet")
+        if comparison is not None:
+            write_parquet_atomic(comparison, staging / "comparison.parquet")
         fig = scorecard_figure(results, forecasts)
         fig.savefig(staging / "scorecard.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
@@ -415,6 +432,71 @@ def _stringified(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _run_one(
+    case: case_files.Case,
+    record: case_files.Record,
+    overrides: list[str],
+    seed: int,
+    plan: RunPlan,
+) -> CaseResult:
+    """One case in a worker process: composed again there (Hydra's state is per process)."""
+    return run_case(case, record, compose_case(case, overrides, seed), plan)
+
+
+def run_cases(
+    prepared: list[tuple[case_files.Case, case_files.Record, Any]],
+    overrides: list[str],
+    plan: RunPlan,
+    jobs: int,
+) -> list[CaseResult]:
+    """Every case, `jobs` at once (joblib's processes; in this process for 1), in order,
+    each reported as it ends."""
+    jobs = min(jobs or len(os.sched_getaffinity(0)), len(prepared)) or 1
+    if jobs == 1:
+        found = (run_case(case, record, cfg, plan) for case, record, cfg in prepared)
+    else:
+        from joblib import Parallel, delayed
+
+        found = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(_run_one)(case, record, overrides, plan.seed, plan)
+            for case, record, _ in prepared
+        )
+    results = []
+    for k, result in enumerate(found, start=1):
+        status = f"failed: {result.error}" if result.rows is None else "ran"
+        name = result.case.name
+        print(f"[{k}/{len(prepared)}] {name}: {status} ({result.seconds:.0f} s)", flush=True)
+        results.append(result)
+    return results
+
+
+def comparison_text(table: pd.DataFrame, earlier: str) -> str:
+    """The model's mean loss per score then and now (cases scored in both), then the cases
+    whose loss changed, as Markdown."""
+    if table.empty:
+        return f"no score in common with {earlier}"
+    lines = [
+        f"Against {earlier} (the model over its judgement values; lower is better):",
+        "",
+        "| score | cases | then | now | change |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    totals = table.groupby("quantity", sort=False)[["then", "now"]].agg(["mean", "size"])
+    for quantity, row in totals.iterrows():
+        then, now = row[("then", "mean")], row[("now", "mean")]
+        lines.append(
+            f"| {QUANTITIES[quantity]} | {int(row[('then', 'size')])} | {then:.3f} | {now:.3f} "
+            f"| {now - then:+.3f} |"
+        )
+    moved = table[~np.isclose(table.then, table.now)]
+    lines += ["", f"{len(moved)} case scores changed" + (":" if len(moved) else ".")]
+    if len(moved):
+        lines += ["", "| case | score | then | now |", "|---|---|---:|---:|"]
+        for _, m in moved.iterrows():
+            lines.append(f"| {m.case} | {m.quantity} | {m.then:.3f} | {m.now:.3f} |")
+    return "\n".join(lines)
+
+
 def run(args: Sequence[str]) -> Path:
     """The command: check every case, run them, score, print, write."""
     options, overrides = parse_arguments(args)
@@ -422,23 +504,27 @@ def run(args: Sequence[str]) -> Path:
     check_writable(Path(options.results_dir) / FOLDER)  # before the work, writing nothing
     plan = RunPlan(options.settings, options.replications, options.as_written, options.seed)
     started = time.monotonic()
-    results = []
-    for k, (case, record, cfg) in enumerate(prepared, start=1):
-        result = run_case(case, record, cfg, plan)
-        status = f"failed: {result.error}" if result.rows is None else "ran"
-        print(f"[{k}/{len(prepared)}] {case.name}: {status} ({result.seconds:.0f} s)", flush=True)
-        results.append(result)
+    results = run_cases(prepared, overrides, plan, options.jobs)
     forecasts = forecasts_table(results, options.seed)
     scores = scores_table(forecasts, options.seed, options.bootstrap)
     seconds = time.monotonic() - started
     markdown = scorecard_markdown(results, forecasts, scores, options, overrides, seconds)
+    comparison = None
+    if options.compare is not None:
+        then = pd.read_parquet(Path(options.compare).expanduser() / "forecasts.parquet")
+        comparison = compare_forecasts(then, forecasts)
+        text = comparison_text(comparison, options.compare)
+        markdown += f"\n## Against an earlier scorecard\n\n{text}\n"
     print(scores_text(scores) if len(scores) else "no case ran")
     print(cases_text(results, forecasts, options.seed))
-    folder = write(results, forecasts, scores, markdown, options.results_dir)
-    print(
-        f"wrote {folder}/ (scorecard.md, scorecard.png, scores.parquet, forecasts.parquet, "
-        "rows.parquet, settings.parquet, cases.parquet)"
+    if comparison is not None:
+        print(comparison_text(comparison, options.compare))
+    folder = write(results, forecasts, scores, markdown, options.results_dir, comparison)
+    files = "scorecard.md, scorecard.png, scores.parquet, forecasts.parquet, rows.parquet, "
+    files += "settings.parquet, cases.parquet" + (
+        ", comparison.parquet" if comparison is not None else ""
     )
+    print(f"wrote {folder}/ ({files})")
     return folder
 
 

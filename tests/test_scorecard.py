@@ -25,6 +25,7 @@ from sim.forecast import (
     IssueScale,
     RunPlan,
     baseline_terms,
+    compare_forecasts,
     forecasts_table,
     issue_scales,
     latin_hypercube,
@@ -211,6 +212,27 @@ def test_a_coin_scores_a_quarter_and_a_model_without_deals_falls_back_as_documen
     forecast = model_forecast(_rows(False), SCALES, 12.0, np.random.default_rng(0))
     assert (forecast.p_agreement, forecast.month, forecast.p_holds) == (0.0, 12.0, 0.5)
     assert forecast.terms == {"border": 50.0}
+
+
+def test_a_comparison_gives_the_models_loss_per_case_then_and_now():
+    then = forecasts_table([_result(r, _perfect(r)) for r in RECORDS])
+    worse = [_result(r, _rows(not r.agreement, 40.0, 2.0, 0.0)) for r in RECORDS[:4]]
+    now = forecasts_table(worse)
+    found = compare_forecasts(then, now).set_index(["quantity", "case"])
+    assert list(found.index.get_level_values(0).unique()) == [
+        "agreement",
+        "holds",
+        "terms",
+        "month",
+    ]
+    # a and b signed; without a deal the terms are the status quo (50 against 40 signed) and
+    # the month the horizon
+    assert found.loc[("terms", "a"), "now"] == pytest.approx(0.1)
+    assert found.loc[("month", "b"), "now"] == pytest.approx(12.0 - RECORDS[1].month)
+    assert set(found.loc["agreement"].index) == {"a", "b", "c", "d"}  # cases in both only
+    assert (found.loc["agreement", "then"] == 0).all()
+    assert (found.loc["agreement", "now"] == 1).all()  # certain and wrong: Brier 1
+    assert found.loc[("holds", "a"), "now"] == 0.25  # no deal: P(holds) 1/2, it held
 
 
 def test_a_deal_after_the_horizon_is_no_deal_within_it():
@@ -402,6 +424,8 @@ def test_the_command_scores_a_users_folder_and_writes_the_scorecard(tmp_path):
         (["shipped=false"], "error: shipped: got False; allowed: true, or false with cases_dir"),
         (["scenario=dayton_1995"], "error: scenario: got 'dayton_1995'; allowed: not set here"),
         (["settings"], "error: arguments: got 'settings'; allowed: options key=value"),
+        (["jobs=-1"], "error: jobs: got -1; allowed: 0 (one per core) or an integer from 1"),
+        (["compare=/nowhere"], "error: compare: got '/nowhere'; allowed: a scorecard folder"),
     ],
 )
 def test_bad_options_are_one_line_status_2_nothing_written(tmp_path, args, line):
@@ -410,6 +434,34 @@ def test_bad_options_are_one_line_status_2_nothing_written(tmp_path, args, line)
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(line)
     assert files_under(tmp_path) == []
+
+
+def test_cases_at_once_give_the_same_rows_and_a_comparison_with_the_earlier_run(tmp_path):
+    folder = _toy_folder(tmp_path)
+    for name in ("toy2", "toy3"):
+        other = _toy_folder(tmp_path / name, name=name)
+        shutil.copy(other / "scenario" / f"{name}.yaml", folder / "scenario")
+        shutil.copy(other / "records" / f"{name}.yaml", folder / "records")
+    common = ["shipped=false", f"cases_dir={folder}", *SMALL]
+    one = _command([*common, "jobs=1", f"results_dir={tmp_path / 'one'}"])
+    assert one.returncode == 0, one.stderr
+    (first,) = (tmp_path / "one" / "validation").iterdir()
+    two = _command([*common, "jobs=2", f"compare={first}", f"results_dir={tmp_path / 'two'}"])
+    assert two.returncode == 0, two.stderr
+    assert [line.split(":")[0] for line in two.stdout.splitlines() if line.startswith("[")] == [
+        "[1/3] toy",
+        "[2/3] toy2",
+        "[3/3] toy3",
+    ]
+    (second,) = (tmp_path / "two" / "validation").iterdir()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(first / "rows.parquet"), pd.read_parquet(second / "rows.parquet")
+    )
+    assert f"Against {first}" in two.stdout and "0 case scores changed." in two.stdout
+    comparison = pd.read_parquet(second / "comparison.parquet")
+    assert set(comparison.case) == {"toy", "toy2", "toy3"}
+    assert (comparison.then == comparison.now).all()
+    assert "## Against an earlier scorecard" in (second / "scorecard.md").read_text()
 
 
 def test_a_bad_record_stops_the_command_before_anything_runs(tmp_path):
