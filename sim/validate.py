@@ -61,6 +61,7 @@ from sim.forecast import (
     scores_table,
 )
 from sim.labels import name as words_of
+from sim.labels import reason_label
 from sim.page_model import compose
 from sim.results import (
     check_writable,
@@ -214,8 +215,9 @@ def cases_text(results: Sequence[CaseResult], forecasts: pd.DataFrame, seed: int
     """Per case: what happened, the model's forecast and the weighted median's terms."""
     lines = [
         "| case | happened | model: P(deal in horizon) [95%] | model: month | model: P(holds) "
-        "| terms: signed / model / weighted median | negotiations, seconds |",
-        "|---|---|---|---:|---:|---|---|",
+        "| terms: signed / model / weighted median | how the model's talks end "
+        "| negotiations, seconds |",
+        "|---|---|---|---:|---:|---|---|---|",
     ]
     for r in results:
         rec = r.record
@@ -225,10 +227,13 @@ def cases_text(results: Sequence[CaseResult], forecasts: pd.DataFrame, seed: int
             else f"none in {rec.horizon_months:g} months"
         )
         if r.rows is None:
-            lines.append(f"| {r.case.name} | {happened} | **failed**: {r.error} | | | | |")
+            lines.append(f"| {r.case.name} | {happened} | **failed**: {r.error} | | | | | |")
             continue
         rng = np.random.default_rng(0)
         f = model_forecast(r.rows[r.rows.setting >= 0], r.scales, rec.horizon_months, rng)
+        endings = ", ".join(
+            f"{reason_label(k)} {v:.0%}" for k, v in sorted(f.reasons.items(), key=lambda x: -x[1])
+        )
         terms = []
         for issue, actual in rec.terms.items():
             wm = r.baselines["weighted_median"][issue]
@@ -238,7 +243,7 @@ def cases_text(results: Sequence[CaseResult], forecasts: pd.DataFrame, seed: int
         lines.append(
             f"| {r.case.name} | {happened} | {f.p_agreement:.2f} [{f.p_low:.2f}, {f.p_high:.2f}] "
             f"| {_num(f.month)} | {f.p_holds:.2f} | {'; '.join(terms) or '-'} "
-            f"| {f.negotiations}, {r.seconds:.0f} |"
+            f"| {endings} | {f.negotiations}, {r.seconds:.0f} |"
         )
     return "\n".join(lines)
 
