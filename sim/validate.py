@@ -168,6 +168,22 @@ def prepare_cases(
     return found
 
 
+def short_talks(prepared: Sequence[tuple[case_files.Case, case_files.Record, Any]]) -> list[str]:
+    """A line for each case whose talks the model ends before the record's horizon
+    (`max_rounds` x `war.months_per_round` months): a deal it cannot reach in time counts
+    as none."""
+    lines = []
+    for case, record, cfg in prepared:
+        months = float(cfg.max_rounds) * float(cfg.war.months_per_round)
+        if months < record.horizon_months:
+            lines.append(
+                f"note: {case.name}: the model's talks end at month {months:g} (max_rounds x "
+                f"war.months_per_round), before the record's horizon of "
+                f"{record.horizon_months:g} months"
+            )
+    return lines
+
+
 # --- what is printed and written ----------------------------------------------------------
 
 
@@ -507,6 +523,9 @@ def run(args: Sequence[str]) -> Path:
     options, overrides = parse_arguments(args)
     prepared = prepare_cases(options, overrides)
     check_writable(Path(options.results_dir) / FOLDER)  # before the work, writing nothing
+    notes = short_talks(prepared)
+    for line in notes:
+        print(line)
     plan = RunPlan(options.settings, options.replications, options.as_written, options.seed)
     started = time.monotonic()
     results = run_cases(prepared, overrides, plan, options.jobs)
@@ -514,6 +533,8 @@ def run(args: Sequence[str]) -> Path:
     scores = scores_table(forecasts, options.seed, options.bootstrap)
     seconds = time.monotonic() - started
     markdown = scorecard_markdown(results, forecasts, scores, options, overrides, seconds)
+    if notes:
+        markdown += "\n## Notes\n\n" + "\n".join(f"- {line[6:]}" for line in notes) + "\n"
     comparison = None
     if options.compare is not None:
         then = pd.read_parquet(Path(options.compare).expanduser() / "forecasts.parquet")

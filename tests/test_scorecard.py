@@ -464,6 +464,21 @@ def test_cases_at_once_give_the_same_rows_and_a_comparison_with_the_earlier_run(
     assert "## Against an earlier scorecard" in (second / "scorecard.md").read_text()
 
 
+def test_talks_the_model_ends_before_the_horizon_are_noted(tmp_path):
+    folder = _toy_folder(tmp_path)
+    done = _command(
+        ["shipped=false", f"cases_dir={folder}", "max_rounds=5", f"results_dir={tmp_path}", *SMALL]
+    )
+    assert done.returncode == 0, done.stderr
+    line = (
+        "note: toy: the model's talks end at month 5 (max_rounds x war.months_per_round), "
+        "before the record's horizon of 12 months"
+    )
+    assert line in done.stdout.splitlines()
+    (written,) = (tmp_path / "validation").iterdir()
+    assert "## Notes" in (written / "scorecard.md").read_text()
+
+
 def test_a_bad_record_stops_the_command_before_anything_runs(tmp_path):
     folder = _toy_folder(tmp_path, RECORD.replace("border: 45.0", "borderz: 45.0"))
     done = _command(["shipped=false", f"cases_dir={folder}", f"results_dir={tmp_path / 'r'}"])
