@@ -47,6 +47,8 @@ class Scenario:
     belligerents: tuple[int, int] | None = None  # (aggressor, defender) when the war's
     # stakes are all issues (`sim.settings.WarStakes.all`); None: the line only
     war_sides: tuple[int, int] | None = None  # (aggressor, defender), whatever the stakes
+    imposable_lottery: bool = False  # stakes all: the winner gets only the levels it could
+    # impose (`war.imposable_levels`; `sim.settings.WarLottery.imposable`), else its ideal
     # Guarantees as mechanisms (docs/model.md, "Guarantees"): the issue whose levels are
     # guarantee packages, each guarantor's credibility of intervening for each level,
     # whether a level puts monitors on the line, and the aggressor's cost per unit of force.
@@ -214,6 +216,18 @@ class Scenario:
             self.costs_under(self.guarantee_level(outcome), costs),
             self.belligerents,
             prefs.links,
+            self.imposable_levels if self.imposable_lottery else None,
+        )
+
+    @cached_property
+    def imposable_levels(self) -> tuple[np.ndarray, ...] | None:
+        """Per issue, the levels a war's winner could impose (`war.imposable_levels`);
+        None without belligerents."""
+        if self.belligerents is None:
+            return None
+        prefs = self.preferences
+        return war.imposable_levels(
+            prefs.red_lines, self.issue_control, self.level_control, self.belligerents
         )
 
     def party_index(self, name: str) -> int:

@@ -19,7 +19,7 @@ from sim.preferences import (
 )
 from sim.problem import PartyStrategy, Scenario
 from sim.schema import PlainConfig, plain
-from sim.settings import Side, StrategyName, WarStakes
+from sim.settings import Side, StrategyName, WarLottery, WarStakes
 from sim.validation import ConfigError, as_given, prepare, validate
 
 
@@ -288,6 +288,7 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         belief_sd=float(cfg.war.belief_sd),
         cost_beliefs=np.array([float(cfg.parties[p].cost_belief) for p in parties]),
         belligerents=sides if WarStakes(str(cfg.war.stakes)) is WarStakes.all else None,
+        imposable_lottery=WarLottery(str(cfg.war.lottery)) is WarLottery.imposable,
         war_sides=sides,
         **guarantee_mechanisms(cfg, space),
     )

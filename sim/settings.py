@@ -38,6 +38,15 @@ class WarStakes(enum.StrEnum):
     all = "all"  # also the other issues: the aggressor's terms with probability p (Fearon)
 
 
+class WarLottery(enum.StrEnum):
+    """With `WarStakes.all`, which level of each other issue the war's winner gets
+    (docs/model.md, "What a war can impose")."""
+
+    ideals = "ideals"  # its ideal level, whoever else must sign it (the model before)
+    imposable = "imposable"  # its best level among those no third party that must sign
+    # them red-lines (Fearon 1995's lottery over what the winner could impose)
+
+
 class Side(enum.StrEnum):
     """The side of the war a supporter backs (docs/model.md, "War and BATNA")."""
 

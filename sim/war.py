@@ -302,22 +302,27 @@ def war_batna(
     costs_per_month: np.ndarray,
     belligerents: tuple[int, int] | None = None,
     links: Sequence[Link] = (),
+    imposable: Sequence[np.ndarray] | None = None,
 ) -> WarBatna:
     """The war BATNA of parties with issue `weights` ([n,] parties, issues) and
     `level_values` per issue (parties, levels); an issue without a status quo counts at its
     worst level. `costs_per_month` is (parties,) or ([n,] parties).
     With `belligerents` (aggressor, defender), the war also settles the other issues: at
     the aggressor's ideal levels with probability p, else at the defender's. `links`
-    (none on the territory issue) add their gains at those levels."""
+    (none on the territory issue) add their gains at those levels. With `imposable` (per
+    issue, (levels,) bool: `imposable_levels`), each winner gets its best level among
+    those it could impose, and an issue where it could impose none stays at its status quo
+    (docs/model.md, "What a war can impose")."""
     status_quo_other = np.zeros(weights.shape[:-1])
     sides = [np.zeros(weights.shape[:-1]), np.zeros(weights.shape[:-1])]
-    ideal = [np.array([int(np.argmax(v[who])) for v in level_values]) for who in belligerents or ()]
+    won = [winner_levels(level_values, who, imposable) for who in belligerents or ()]
     for k, (values, default) in enumerate(zip(level_values, defaults, strict=True)):
         if k != territory_k:
             at_default = values.min(axis=1) if default is None else values[:, default]
             status_quo_other += weights[..., k] * at_default
-            for side, levels in zip(sides, ideal, strict=False):
-                side += weights[..., k] * values[:, levels[k]]
+            for side, levels in zip(sides, won, strict=False):
+                at = at_default if levels[k] is None else values[:, levels[k]]
+                side += weights[..., k] * at
     for link in links:
         a, b = link.issues
         worst = [int(np.argmin(level_values[k][link.party])) for k in (a, b)]
@@ -328,10 +333,12 @@ def war_batna(
         status_quo_other[..., link.party] += link_gain(
             link, level_values, weights, *map(np.asarray, at)
         )
-        for side, levels in zip(sides, ideal, strict=False):
-            gain = link_gain(
-                link, level_values, weights, np.asarray(levels[a]), np.asarray(levels[b])
-            )
+        for side, levels in zip(sides, won, strict=False):
+            pair = [
+                at[0] if levels[a] is None else levels[a],
+                at[1] if levels[b] is None else levels[b],
+            ]
+            gain = link_gain(link, level_values, weights, *map(np.asarray, pair))
             side[..., link.party] += gain
     cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
     return WarBatna(
@@ -343,6 +350,46 @@ def war_batna(
         cost,
         *(sides if belligerents is not None else (None, None)),
     )
+
+
+def winner_levels(
+    level_values: Sequence[np.ndarray], winner: int, imposable: Sequence[np.ndarray] | None
+) -> list[int | None]:
+    """Per issue, the level the war's `winner` gets: its ideal (`imposable` None: Fearon's
+    lottery over the belligerents' ideal terms), or its best among the `imposable` levels
+    (the first in the scale's order on a tie), None where none is."""
+    out: list[int | None] = []
+    for k, values in enumerate(level_values):
+        own = values[winner]
+        if imposable is None:
+            out.append(int(np.argmax(own)))
+        elif imposable[k].any():
+            out.append(int(np.argmax(np.where(imposable[k], own, -np.inf))))
+        else:
+            out.append(None)
+    return out
+
+
+def imposable_levels(
+    red_lines: Sequence[np.ndarray],
+    issue_control: Sequence[np.ndarray],
+    level_control: Sequence[np.ndarray],
+    belligerents: tuple[int, int],
+) -> tuple[np.ndarray, ...]:
+    """Per issue, (levels,) bool: the levels a war's winner could impose, those that no
+    third party (a party other than the two belligerents) both must sign (`issue_control`
+    (parties,), or `level_control` (parties, levels) for that level) and red-lines
+    (`red_lines` (parties, levels)). A defeated belligerent signs what it must; a third
+    party that was not defeated vetoes what it never accepts (Cunningham 2006's veto
+    players)."""
+    third = np.ones(len(issue_control[0]), dtype=bool)
+    third[list(belligerents)] = False
+    out = []
+    for lines, control, levels in zip(red_lines, issue_control, level_control, strict=True):
+        must_sign = np.asarray(control, dtype=bool)[:, None] | np.asarray(levels, dtype=bool)
+        vetoed = (must_sign & np.asarray(lines, dtype=bool))[third].any(axis=0)
+        out.append(~vetoed)
+    return tuple(out)
 
 
 def join_batnas(batnas: Sequence[WarBatna]) -> WarBatna:
