@@ -372,8 +372,10 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
         ax.scatter(
             part.actual, part.forecast, marker=marker, color=colour, label=FORECASTER_WORDS[who]
         )
-        for _, t in part[part.forecaster == MODEL].iterrows():
-            ax.annotate(words_of(t.case), (t.actual, t.forecast), fontsize=7)
+        mine = part[part.forecaster == MODEL].sort_values("actual")
+        for k, (_, t) in enumerate(mine.iterrows()):  # labels staggered: close points crowd
+            ax.annotate(words_of(t.case), (t.actual, t.forecast), xytext=(4, 4 + 9 * (k % 4)),
+                        textcoords="offset points", fontsize=7)  # fmt: skip
     top = max([12.0, *month.actual.tolist(), *month.forecast.tolist()])
     ax.plot([0, top], [0, top], color="0.6", lw=1, ls="--")
     ax.set_xlabel("months from the opening of the talks to the signature")
