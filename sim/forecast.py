@@ -27,8 +27,7 @@ import pickle
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,8 @@ from sim import scoring
 from sim.cases import HOLD_MONTHS, Case, Record
 from sim.experiment import run_replications
 from sim.outcomes import Issue, IssueKind
-from sim.scenario import _level_values, build_issue
+from sim.results import proportion_interval
+from sim.scenario import build_issue, issue_level_values
 from sim.schema import plain
 from sim.sensitivity import Parameter, apply_values, as_overrides, judgement_parameters
 from sim.validation import prepare
@@ -117,9 +117,7 @@ def model_rows(
     cfg = copy.deepcopy(cfg)
     parameters, _ = judgement_parameters(cfg, case.name, case.config_dir)
     rng = np.random.default_rng(case_seed(plan.seed, case.name))
-    draws = latin_hypercube(parameters, plan.settings, rng) if parameters else []
-    if not parameters:
-        draws = [{} for _ in range(plan.settings)]
+    draws = latin_hypercube(parameters, plan.settings, rng)  # [{}, ...] without parameters
     pickled = pickle.dumps(cfg)
     issues = list(cfg.issues)
     rows = _kept(_run(cfg, {}, plan.as_written, pickled), issues, -1)
@@ -216,7 +214,7 @@ def ideal_points(cfg: Any, issue_name: str) -> tuple[list[str], list[float | str
         if pref.table is None and pref.ideal is not None:
             ideal: float | str = float(pref.ideal)
         else:
-            k = int(np.argmax(_level_values(issue, pref)))
+            k = int(np.argmax(issue_level_values(issue, pref)))
             ideal = float(issue.positions[k]) if issue.positioned else issue.levels[k]
         parties.append(party)
         ideals.append(ideal)
@@ -289,7 +287,7 @@ def model_forecast(
         boot = hits[picks].sum(axis=1) / sizes[picks].sum(axis=1)
         low, high = scoring.interval(boot)
     else:  # one setting: the Wilson interval of its replications
-        low, high = _wilson(int(hits.sum()), int(sizes.sum()))
+        _, low, high = proportion_interval(int(hits.sum()), int(sizes.sum()))
     deals = rows[within]
     terms: dict[str, float | str] = {}
     for name, scale in scales.items():
@@ -315,15 +313,6 @@ def model_forecast(
     )
 
 
-def _wilson(hits: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    p = hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 # --- the scorecard ------------------------------------------------------------------------
 
 
@@ -340,6 +329,21 @@ class CaseResult:
     settings: pd.DataFrame | None
     seconds: float
     error: str = ""
+    _forecasts: dict[int, dict[str, ModelForecast]] = field(default_factory=dict, repr=False)
+
+    def model_forecasts(self, seed: int = 0) -> dict[str, ModelForecast]:
+        """The model's forecasts of this case (`MODEL`: over the draws, `MODEL_AS_WRITTEN`:
+        at the file's values), computed once per seed; empty when the case failed."""
+        if self.rows is None:
+            return {}
+        if seed not in self._forecasts:
+            rng = np.random.default_rng(case_seed(seed, self.case.name))
+            rows, horizon = self.rows, self.record.horizon_months
+            self._forecasts[seed] = {
+                MODEL: model_forecast(rows[rows.setting >= 0], self.scales, horizon, rng),
+                MODEL_AS_WRITTEN: model_forecast(rows[rows.setting < 0], self.scales, horizon, rng),
+            }
+        return self._forecasts[seed]
 
 
 QUANTITIES = {
@@ -392,14 +396,7 @@ def forecasts_table(results: Sequence[CaseResult], seed: int = 0) -> pd.DataFram
         )
 
     for i, r in enumerate(ran):
-        rec, rng = r.record, np.random.default_rng(case_seed(seed, r.case.name))
-        assert r.rows is not None
-        models = {
-            MODEL: model_forecast(r.rows[r.rows.setting >= 0], r.scales, rec.horizon_months, rng),
-            MODEL_AS_WRITTEN: model_forecast(
-                r.rows[r.rows.setting < 0], r.scales, rec.horizon_months, rng
-            ),
-        }
+        rec, models = r.record, r.model_forecasts(seed)
         y = float(rec.agreement)
         probability = {who: f.p_agreement for who, f in models.items()}
         probability.update(always=1.0, never=0.0, base_rate=base_agree[i])
@@ -527,8 +524,3 @@ def run_case(
         seconds = time.monotonic() - started
         return CaseResult(case, record, scales, baselines, None, None, seconds, one_line(exc))
     return CaseResult(case, record, scales, baselines, rows, settings, time.monotonic() - started)
-
-
-def scenario_file(case: Case) -> Path:
-    """The scenario file a case's model reads."""
-    return case.scenario_path

@@ -35,7 +35,8 @@ def build_issue(name: str, conf: Any) -> Issue:
     return Issue.categorical(name, list(conf.categories), conf.default)
 
 
-def _level_values(issue: Issue, pref: Any | None) -> np.ndarray:
+def issue_level_values(issue: Issue, pref: Any | None) -> np.ndarray:
+    """A party's value of each level of `issue` from its preference (0 without one)."""
     if pref is None:
         return np.zeros(issue.size)
     if pref.table is not None:
@@ -216,7 +217,7 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         lines = np.zeros((len(parties), issue.size), dtype=bool)
         for i, pname in enumerate(parties):
             pref = cfg.parties[pname].preferences.get(issue.name)
-            values[i] = _level_values(issue, pref)
+            values[i] = issue_level_values(issue, pref)
             if pref is not None:
                 salience[i, k] = pref.salience
                 lines[i] = red_line_mask(

@@ -48,7 +48,6 @@ from omegaconf import OmegaConf
 from sim import cases as case_files
 from sim.errors import run_command
 from sim.forecast import (
-    FORECASTERS,
     MODEL,
     MODEL_AS_WRITTEN,
     QUANTITIES,
@@ -56,7 +55,6 @@ from sim.forecast import (
     RunPlan,
     compare_forecasts,
     forecasts_table,
-    model_forecast,
     run_case,
     scores_table,
 )
@@ -245,8 +243,7 @@ def cases_text(results: Sequence[CaseResult], forecasts: pd.DataFrame, seed: int
         if r.rows is None:
             lines.append(f"| {r.case.name} | {happened} | **failed**: {r.error} | | | | | |")
             continue
-        rng = np.random.default_rng(0)
-        f = model_forecast(r.rows[r.rows.setting >= 0], r.scales, rec.horizon_months, rng)
+        f = r.model_forecasts(seed)[MODEL]
         endings = ", ".join(
             f"{reason_label(k)} {v:.0%}" for k, v in sorted(f.reasons.items(), key=lambda x: -x[1])
         )
@@ -563,6 +560,3 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-__all__ = ["FORECASTERS", "main", "run"]
