@@ -165,6 +165,7 @@ class PartyAgent(mesa.Agent):
         reps: np.ndarray,
         weights: np.ndarray | None = None,
         columns: np.ndarray | None = None,
+        drafting: bool = False,
     ) -> np.ndarray:
         """Per replication: the Nash bargaining solution (Nash 1950) of the zone of
         agreement this party believes in: the implementable outcome, across nobody's red
@@ -174,7 +175,8 @@ class PartyAgent(mesa.Agent):
         largest (the nearest to agreement it can see); -1 with nothing implementable.
         `weights` (parties,) make it the asymmetric Nash product ``prod_i (u_i - d_i)^w_i``
         (Kalai 1977): whose interests a mediator's text weighs (`model.draft_weights`);
-        `columns` narrows the candidates (`model.draft_columns`)."""
+        `columns` narrows the candidates (`model.draft_columns`); `drafting` (a mediator's
+        text) to the deals it may draft (`model.draftable`: the self-enforcing ones)."""
         m, i = self.model, self.index
         cols = m.red_line_free if columns is None else columns  # across nobody's red line
         if cols.size == 0:
@@ -186,6 +188,8 @@ class PartyAgent(mesa.Agent):
         if weights is not None:  # a mediator's text weighs the belligerents, seated or not
             who[:, weights >= 1.0] = True
         possible = m.can_implement[reps][:, cols]
+        if drafting and m.draftable is not None:  # a mediator's text: self-enforcing deals
+            possible &= m.draftable[reps][:, cols]
         wanted = (within_batna(u, batnas) | ~who[:, :, None]).all(axis=1) & possible
         zone = wanted.any(axis=1)
         score = np.full(possible.shape, -np.inf)

@@ -22,6 +22,7 @@ round-by-round trace. The rules (docs/model.md):
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,11 +33,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import beliefs, opponents, rounds, war
+from sim import beliefs, enforcement, opponents, rounds, war
 from sim.agents import PartyAgent, Response, Walkout, accepts, seat_parties
 from sim.preferences import TOLERANCE
-from sim.problem import Scenario
-from sim.settings import BatnaMode, Information, NegotiationSettings, Protocol
+from sim.problem import Anticipation, Scenario
+from sim.settings import BatnaMode, Enforcement, Information, NegotiationSettings, Protocol
 from sim.solutions import within_batna
 from sim.strategies import AspirationInput
 
@@ -113,6 +114,24 @@ class NegotiationResult:
     months: float = 0.0  # months of talks (and war) to the end: round x months_per_round
     belief_gap_start: float = 0.0  # spread of the parties' believed p in round 1
     belief_gap_end: float = 0.0  # ... in the last round (0 under common beliefs)
+    anticipation: Anticipation | None = None  # every deal on the anticipated path
+    # (enforcement=self_enforcing; None otherwise)
+
+    @property
+    def self_enforcing(self) -> bool | None:
+        """No belligerent prefers renewed war within the foresight, on the path anticipated
+        at the opening; None without an outcome or without self-enforcement."""
+        if self.anticipation is None or self.outcome is None:
+            return None
+        return bool(self.anticipation.self_enforcing[self.outcome])
+
+    @property
+    def renewal_month(self) -> float | None:
+        """Months after the deal until the anticipated renewed war; None where it holds
+        through the foresight (or without self-enforcement)."""
+        if self.anticipation is None or self.outcome is None:
+            return None
+        return self.anticipation.renewal_month(self.outcome)
 
     @property
     def agreement(self) -> bool:
@@ -177,8 +196,27 @@ class NegotiationBatch(mesa.Model):
         self.red_line_free = np.flatnonzero(self.allowed.all(axis=0))  # outcomes nobody vetoes
         self.required = first.required_signatories
         self.capabilities = first.capabilities
-        self.shared = all(sc.preferences is first.preferences for sc in scenarios)
-        distinct = [first] if self.shared else self.scenarios
+        # Self-enforcing settlements (docs/model.md): every deal valued on the path the
+        # parties anticipate, and only the self-enforcing ones drafted.
+        self.anticipations: list[Anticipation] | None = None
+        valued = self.scenarios
+        if (
+            s.enforcement is Enforcement.self_enforcing
+            and s.batna is BatnaMode.war
+            and first.war_sides is not None
+        ):
+            self.anticipations = [
+                sc.anticipation(wp, s.foresight_months)
+                for sc, wp in zip(scenarios, war_params, strict=True)
+            ]
+            valued = [
+                dataclasses.replace(sc, valuation=a.values)
+                for sc, a in zip(scenarios, self.anticipations, strict=True)
+            ]
+        self.shared = self.anticipations is None and all(
+            sc.preferences is first.preferences for sc in scenarios
+        )
+        distinct = [first] if self.shared else valued
         self.utility_rows = np.stack([sc.utilities for sc in distinct])  # (1 or n, parties, out)
         self.orders = [
             np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
@@ -213,6 +251,28 @@ class NegotiationBatch(mesa.Model):
         wp0 = war_params[0]
         self.targets = war.target_line(self.p_shares, wp0.low, wp0.high)
         self.lines = np.full(n, first.contact_line)
+        # The balance drifting during the talks (self-enforcing settlements): the true
+        # target month by month, and the one each party's value of war chases over the
+        # horizon (`enforcement.chased_targets`), as an offset from the current one.
+        self.target_path: np.ndarray | None = None
+        self.target_offset = np.zeros(n)
+        if self.anticipations is not None and any(
+            wp.capacity_drift != 0 or (wp.support_drift is not None and np.any(wp.support_drift))
+            for wp in war_params
+        ):
+            horizon = war.whole_months(wp0.horizon_months)
+            talks = int(np.ceil(s.max_rounds * wp0.months_per_round)) + 1
+            months = np.arange(talks + horizon, dtype=np.float64)
+            path = np.stack(
+                [
+                    war.target_line(sc.balance_after(wp, months), wp0.low, wp0.high)
+                    for sc, wp in zip(scenarios, war_params, strict=True)
+                ]
+            )
+            self.target_path = path[:, :talks]
+            chased = enforcement.chased_targets(path, wp0.adjustment_rate, horizon)[:, :talks]
+            self.chase_offset = chased - self.target_path
+            self.target_offset = self.chase_offset[:, 0].copy()
         draws = [
             opening_draws(rng, n_parties, wp, s.max_rounds)
             for rng, wp in zip(rngs, war_params, strict=True)
@@ -263,6 +323,11 @@ class NegotiationBatch(mesa.Model):
         )
         if self.draft_columns.size == 0:
             self.draft_columns = self.red_line_free
+        self.draftable = (  # (n, outcomes) the deals a mediator may draft
+            None
+            if self.anticipations is None
+            else np.stack([a.self_enforcing for a in self.anticipations])
+        )
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self.learned = s.information is Information.learned
 
@@ -325,6 +390,8 @@ class NegotiationBatch(mesa.Model):
         self.round += 1
         s = self.settings
         if self.round > 1:
+            if self.target_path is not None:
+                self._drift_balance(live)
             self._advance_war(live)
         if s.phased:
             over = (self.frameworks[live] >= 0) | (self.round > s.phase_one_rounds)
@@ -363,6 +430,17 @@ class NegotiationBatch(mesa.Model):
         self._move_lines(reps, wp)
         if before is not None:
             self._learn(reps, before, wp)
+
+    def _drift_balance(self, reps: np.ndarray) -> None:
+        """This month's target line on the drifting balance; every party knows the drift,
+        so its believed target moves by as much (it learns the level, not the trend)."""
+        wp = self.rep_war_params[0]
+        month = min(round((self.round - 1) * wp.months_per_round), self.target_path.shape[1] - 1)
+        moved = self.target_path[reps, month] - self.targets[reps]
+        self.targets[reps] = self.target_path[reps, month]
+        self.target_offset[reps] = self.chase_offset[reps, month]
+        if self.private_beliefs:
+            self.belief_means[reps] += moved[:, None]
 
     def _learn(self, reps: np.ndarray, before: np.ndarray, wp: war.WarParameters) -> None:
         """Every party updates its belief about the target line on the month's move of the
@@ -410,20 +488,23 @@ class NegotiationBatch(mesa.Model):
                 self.perceived[live] = self.batnas[live][:, None, :]
                 return
             batna = self.war_batna if live.size == self.n else self.war_batna.rows(live)
+            believed = self.belief_means[live] + self.target_offset[live, None]
             self.perceived[live] = batna.perceived(
-                self.lines[live], self.belief_means[live], self.cost_beliefs[live]
+                self.lines[live], believed, self.cost_beliefs[live]
             )
             self.batnas[live] = np.diagonal(self.perceived[live], axis1=1, axis2=2)
             return
         if self.settings.batna is BatnaMode.static:
             self.batnas[live] = self.static_reservation[live]
         elif self.n == 1:  # plain floats: the cheap path of `war.interp_rows`
-            self.batnas[:] = self.war_batna.value(float(self.lines[0]), float(self.targets[0]))
+            target = float(self.targets[0] + self.target_offset[0])
+            self.batnas[:] = self.war_batna.value(float(self.lines[0]), target)
         elif live.size == self.n:
-            self.batnas[:] = self.war_batna.value(self.lines, self.targets)
+            self.batnas[:] = self.war_batna.value(self.lines, self.targets + self.target_offset)
         else:
             batna = self.war_batna.rows(live)
-            self.batnas[live] = batna.value(self.lines[live], self.targets[live])
+            target = self.targets[live] + self.target_offset[live]
+            self.batnas[live] = batna.value(self.lines[live], target)
 
     def _mean_other_drop(self, reps: np.ndarray) -> np.ndarray:
         """For each party, the mean drop of the other seated parties' aspirations last round."""
@@ -687,7 +768,7 @@ class NegotiationBatch(mesa.Model):
             if mine.any():
                 if neutral and agent.index == self.mediator:
                     out[mine] = agent.believed_nash(
-                        reps[mine], self.draft_weights, self.draft_columns
+                        reps[mine], self.draft_weights, self.draft_columns, drafting=True
                     )
                 else:
                     out[mine] = agent.propose(reps[mine])
@@ -836,6 +917,7 @@ class NegotiationBatch(mesa.Model):
             months=int(self.end_rounds[r] or self.round) * self.rep_war_params[r].months_per_round,
             belief_gap_start=float(self.belief_gap_start[r]) if self.private_beliefs else 0.0,
             belief_gap_end=self.belief_gap(r),
+            anticipation=None if self.anticipations is None else self.anticipations[r],
         )
 
     def belief_gap(self, r: int) -> float:

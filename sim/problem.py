@@ -3,12 +3,13 @@ strategies and the war's parameters. Core layer: no config, no Hydra."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from sim import war
+from sim import enforcement, war
 from sim.outcomes import OutcomeSpace
 from sim.preferences import TOLERANCE, Preferences, any_level_mask
 from sim.settings import StrategyName
@@ -22,6 +23,37 @@ class PartyStrategy:
     name: StrategyName
     exponent: float | None = None
     deadline: int | None = None
+
+
+# Outcomes whose anticipated paths are computed at once: (months, parties, chunk) floats.
+ANTICIPATION_CHUNK = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class Anticipation:
+    """Every deal on the path the parties anticipate (`Scenario.anticipation`)."""
+
+    months: np.ndarray  # (months,) 0, 1, ..., foresight: months after the deal
+    first: np.ndarray  # (outcomes,) index into `months` of the first renewed war; -1 none
+    values: np.ndarray  # (parties, outcomes) each deal's continuation value
+    renewed: np.ndarray  # (signatures, line levels, months, parties) value of renewed war
+    signature: np.ndarray  # (outcomes,) row of `renewed` (its guarantee and shifting terms)
+    line_level: np.ndarray  # (outcomes,) the deal's level on the territory issue
+
+    @property
+    def self_enforcing(self) -> np.ndarray:
+        """(outcomes,) no belligerent prefers renewed war within the foresight."""
+        return self.first < 0
+
+    def renewal_month(self, outcome: int) -> float | None:
+        """Months after the deal until the war resumes; None when it holds throughout."""
+        first = int(self.first[outcome])
+        return None if first < 0 else float(self.months[first])
+
+    def path(self, outcome: int) -> np.ndarray:
+        """(months, parties) each party's value of renewing the war in each month after
+        `outcome` is signed."""
+        return self.renewed[self.signature[outcome], self.line_level[outcome]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +88,14 @@ class Scenario:
     guarantee_credibility: np.ndarray | None = None  # (levels, parties) in [0, 1]
     guarantee_monitored: np.ndarray | None = None  # (levels,) bool
     guarantee_cost: float = 0.0
+    # What a deal's terms do to the balance (docs/model.md, "Self-enforcing settlements"):
+    # per issue (levels, parties), the change in each party's part of it once the level is
+    # in force: a belligerent's capacity, a supporter's support level; None: nothing.
+    level_shifts: tuple[np.ndarray, ...] | None = None
+    supporters: tuple[int, ...] = ()  # party index of each entry of `war_params.supports`
+    # (parties, outcomes) the values the parties bargain over in place of `utilities`
+    # (each deal's continuation value, `Scenario.anticipation`); None: the utilities.
+    valuation: np.ndarray | None = None
 
     @cached_property
     def guarantee_force(self) -> np.ndarray | None:
@@ -102,6 +142,8 @@ class Scenario:
 
     @cached_property
     def utilities(self) -> np.ndarray:
+        if self.valuation is not None:
+            return self.valuation
         U = self.preferences.utilities()
         U.setflags(write=False)
         return U
@@ -218,6 +260,78 @@ class Scenario:
             prefs.links,
             self.imposable_levels if self.imposable_lottery else None,
         )
+
+    def balance_after(
+        self, params: war.WarParameters, months: np.ndarray, shift: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(months,) the aggressor's share of strength `months` after now, the scenario's
+        drifts applied (`war.drifted`), and `shift` (parties,): each party's change in its
+        part of the balance (`level_shifts` summed over a deal's terms)."""
+        capacity, supports = war.drifted(params, np.asarray(months, dtype=np.float64))
+        if shift is None or self.war_sides is None or not np.any(shift):
+            return war.share_at(params, capacity, supports)
+        aggressor, defender = self.war_sides
+        supporters = self.supporter_indices
+        shifted = dataclasses.replace(
+            params, defender_capacity=params.defender_capacity + shift[defender]
+        )
+        capacity = np.maximum(capacity + shift[aggressor], 0.0)
+        supports = np.clip(supports + shift[supporters], 0.0, 1.0)
+        return war.share_at(shifted, capacity, supports)
+
+    @cached_property
+    def supporter_indices(self) -> np.ndarray:
+        """The parties whose support levels `war_params.supports` holds, in its order."""
+        return np.asarray(self.supporters, dtype=np.int64)
+
+    def anticipation(self, params: war.WarParameters, foresight_months: int) -> Anticipation:
+        """Every deal valued on the path the parties anticipate from now
+        (`sim.enforcement`): month by month over `foresight_months`, each party's value of
+        renewing the war from the deal's line, toward the line the balance then implies
+        (drifting, shifted by the deal's terms; the war's horizon chased month by month,
+        `enforcement.chased_targets`), its guarantee in force; the first month a belligerent
+        prefers that war; and each deal's continuation value."""
+        if self.war_sides is None:
+            raise ValueError("anticipation needs a war: the scenario has no belligerents")
+        horizon = war.whole_months(params.horizon_months)
+        months = np.arange(foresight_months + 1)
+        all_months = np.arange(foresight_months + horizon, dtype=np.float64)
+        grid = self.space.grid
+        k_line = self.territory_k
+        sig_issues = [k for k in range(len(self.space.issues)) if k != k_line and (
+            k == self.guarantee_issue
+            or (self.level_shifts is not None and np.any(self.level_shifts[k]))
+        )]  # fmt: skip
+        signatures, which = np.unique(grid[:, sig_issues], axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        positions = self.space.issues[k_line].positions
+        values = np.empty((len(signatures), positions.size, months.size, len(self.parties)))
+        for s in range(len(signatures)):
+            example = int(np.flatnonzero(which == s)[0])
+            shift = None
+            if self.level_shifts is not None:
+                shift = sum(
+                    self.level_shifts[k][int(grid[example, k])] for k in range(len(grid[0]))
+                )
+            p = self.balance_after(params, all_months, shift)
+            targets = war.target_line(p, params.low, params.high)
+            chased = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
+            batna = self.war_batna(params, outcome=example)
+            values[s] = batna.value(positions[:, None], chased[None, : months.size])
+        deal = self.preferences.utilities() if self.valuation is None else self.valuation
+        line_level = grid[:, k_line]
+        first = np.empty(self.space.size, dtype=np.int64)
+        cont = np.empty_like(deal)
+        for start in range(0, self.space.size, ANTICIPATION_CHUNK):
+            cols = slice(start, start + ANTICIPATION_CHUNK)
+            renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
+            first[cols] = enforcement.first_renewal(
+                deal[:, cols], renewed, self.war_sides, TOLERANCE
+            )
+            cont[:, cols] = enforcement.continuation(
+                deal[:, cols], renewed, first[cols], months, params.discount
+            )
+        return Anticipation(months, first, cont, values, which, line_level)
 
     @cached_property
     def imposable_levels(self) -> tuple[np.ndarray, ...] | None:

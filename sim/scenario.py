@@ -273,6 +273,7 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         )
         for pc in (cfg.parties[p] for p in parties)
     )
+    supporters = tuple(parties.index(str(s)) for s in cfg.war.support)
     return Scenario(
         name=str(cfg.scenario_name),
         preferences=preferences,
@@ -291,5 +292,22 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         belligerents=sides if WarStakes(str(cfg.war.stakes)) is WarStakes.all else None,
         imposable_lottery=WarLottery(str(cfg.war.lottery)) is WarLottery.imposable,
         war_sides=sides,
+        level_shifts=level_shifts(cfg, space, parties),
+        supporters=supporters,
         **guarantee_mechanisms(cfg, space),
     )
+
+
+def level_shifts(
+    cfg: Any, space: OutcomeSpace, parties: tuple[str, ...]
+) -> tuple[np.ndarray, ...] | None:
+    """Per issue (levels, parties): `issues.<name>.shifts`, each party's change in its part
+    of the balance once the level is in force; None when no issue has any."""
+    out = []
+    for issue in space.issues:
+        table = np.zeros((issue.size, len(parties)))
+        for level, changes in cfg.issues[issue.name].shifts.items():
+            for pname, change in changes.items():
+                table[issue.level_index(level), parties.index(pname)] = float(change)
+        out.append(table)
+    return tuple(out) if any(t.any() for t in out) else None

@@ -21,6 +21,7 @@ from sim.outcomes import IssueKind
 from sim.settings import (
     Bargaining,
     BatnaMode,
+    Enforcement,
     Information,
     NegotiationSettings,
     Protocol,
@@ -49,6 +50,10 @@ class IssueConf:
     default: str | None = None  # status-quo level; None: every agreement must settle it
     control: list[str] = field(default_factory=list)  # parties who must sign any change
     level_control: dict[str, list[str]] = field(default_factory=dict)  # extra, per level
+    # What a level does to the balance once in force (enforcement=self_enforcing; docs/model.md,
+    # "Self-enforcing settlements"): level -> party -> change in its part of the balance (a
+    # belligerent's war.capacity, a supporter's war.support level)
+    shifts: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,6 +234,8 @@ class SimConfig:
     framework_commitment: float = NegotiationSettings.framework_commitment
     mediator_bias: float = NegotiationSettings.mediator_bias  # conf/config.yaml: 0, neutral
     bargaining: Bargaining = NegotiationSettings.bargaining
+    enforcement: Enforcement = NegotiationSettings.enforcement
+    foresight_months: int = NegotiationSettings.foresight_months
     max_outcomes: int = 2_000_000
     results_dir: str = "results"
     sweep_name: str = "adhoc"

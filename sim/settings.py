@@ -47,6 +47,16 @@ class WarLottery(enum.StrEnum):
     # them red-lines (Fearon 1995's lottery over what the winner could impose)
 
 
+class Enforcement(enum.StrEnum):
+    """What makes a deal hold (docs/model.md, "Self-enforcing settlements")."""
+
+    assumed = "assumed"  # a signed deal is enforced as written; the balance is fixed
+    # during the talks (the model before)
+    self_enforcing = "self_enforcing"  # the balance drifts during the talks and after a
+    # deal; each deal is valued on the path the parties anticipate (peace until a side
+    # prefers renewed war, then war), and the mediator drafts only self-enforcing deals
+
+
 class Side(enum.StrEnum):
     """The side of the war a supporter backs (docs/model.md, "War and BATNA")."""
 
@@ -95,6 +105,8 @@ class NegotiationSettings:
     text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
     framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
     bargaining: Bargaining = Bargaining.calendar
+    enforcement: Enforcement = Enforcement.assumed
+    foresight_months: int = 36  # J: months after a deal the parties look ahead
     mediator_bias: float = 1.0  # weight of the non-belligerents' interests in the mediator's
     # text, and its stake in issues it controls no level of (1: the model before)
     collect_trace: bool = True
@@ -127,6 +139,8 @@ class NegotiationSettings:
             "framework_commitment": float(cfg.framework_commitment),
             "bargaining": Bargaining(cfg.bargaining),
             "mediator_bias": float(cfg.mediator_bias),
+            "enforcement": Enforcement(getattr(cfg, "enforcement", cls.enforcement)),
+            "foresight_months": int(getattr(cfg, "foresight_months", cls.foresight_months)),
         }
         values.update(overrides)
         return cls(**values)

@@ -273,6 +273,12 @@ def validate(cfg: Any) -> None:
             f"1+ parties (seating={cfg.seating} seats them first)",
         )
     _check(cfg.phase_one_rounds >= 0, "phase_one_rounds", cfg.phase_one_rounds, "an integer >= 0")
+    _check(
+        1 <= cfg.foresight_months <= MAX_MONTHS,
+        "foresight_months",
+        cfg.foresight_months,
+        f"an integer in [1, {MAX_MONTHS}] (a century)",
+    )
 
     size = 1
     levels_by_issue: dict[str, list[str]] = {}
@@ -327,6 +333,18 @@ def validate(cfg: Any) -> None:
         for level, controllers in issue.level_control.items():
             _known(f"{key}.level_control", [level], levels, "level")
             _known(f"{key}.level_control.{level}", list(controllers), parties, "party")
+        in_balance = [str(cfg.war.aggressor), str(cfg.war.defender), *cfg.war.support]
+        for level, changes in issue.shifts.items():
+            _known(f"{key}.shifts", [level], levels, "level")
+            what = "belligerent or supporter in war (its part of the balance)"
+            _known(f"{key}.shifts.{level}", list(changes), in_balance, what)
+            for pname, change in changes.items():
+                _check(
+                    math.isfinite(change),
+                    f"{key}.shifts.{level}.{pname}",
+                    change,
+                    "a finite number (a change in capacity or in a support level)",
+                )
     _check(
         size <= cfg.max_outcomes,
         "issues",

@@ -154,6 +154,11 @@ def expected_line(line: float, target: float, rate: float, horizon_months: float
     return advance_line(line, target, rate, horizon_months, 0.0)
 
 
+def whole_months(months: float) -> int:
+    """A span of months as a whole number of monthly steps, at least one."""
+    return max(round(months), 1)
+
+
 def discounted_months(discount: float, horizon_months: float) -> float:
     """sum_{m < H} discount^m: the weight of H months of per-month costs."""
     if discount >= 1.0:

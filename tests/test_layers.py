@@ -41,6 +41,7 @@ LAYER_OF = {
             "problem",
             "allocator",
             "scoring",
+            "enforcement",
         ),
         "core",
     ),
