@@ -137,9 +137,45 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
             f"to Kalai-Smorodinsky {row['dist_ks']:.3f}"
         )
+    if model.anticipations is not None:
+        lines += format_anticipation(model, row)
     if row["agreement"]:
         lines += format_stability(row)
     return "\n".join(lines)
+
+
+def format_anticipation(model: NegotiationModel, row: dict[str, Any], step: int = 6) -> list[str]:
+    """Self-enforcement (docs/model.md, "Self-enforcing settlements"): for the deal, or the
+    outcome the talks stand on, each belligerent's value of renewing the war month by
+    month after it, against the deal's value to it, and whether it is self-enforcing."""
+    found = model.anticipations[0]
+    scenario = model.problem
+    count = int(np.count_nonzero(found.self_enforcing))
+    lines = [
+        f"self-enforcing deals: {count:,} of {scenario.space.size:,} outcomes hold for "
+        f"{int(found.months[-1])} months on the path the parties anticipate"
+    ]
+    outcome = row["outcome"] if row["outcome"] >= 0 else max(int(model.texts[0]), -1)
+    if outcome < 0:
+        return [*lines, "  the mediator had no self-enforcing deal to draft"]
+    which = "the deal" if row["outcome"] >= 0 else "the last text"
+    renewal = found.renewal_month(outcome)
+    verdict = (
+        "self-enforcing: no belligerent prefers renewed war"
+        if renewal is None
+        else f"NOT self-enforcing: the war resumes in month {renewal:g}"
+    )
+    lines.append(f"{which} is {verdict}; value of renewing the war, months after it:")
+    shown = found.months[::step]
+    lines.append("  month     " + "".join(f"{int(m):>7}" for m in shown) + "   deal  on the path")
+    deal = scenario.utilities[:, outcome]
+    path = found.path(outcome)[::step]
+    for i in scenario.war_sides or ():
+        values = "".join(f"{v:7.3f}" for v in path[:, i])
+        lines.append(
+            f"  {scenario.parties[i]:<9} {values} {deal[i]:7.3f} {found.values[i, outcome]:7.3f}"
+        )
+    return lines
 
 
 FAILING = {

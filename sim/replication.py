@@ -230,6 +230,8 @@ def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
         "contact_line": result.contact_line,
         "p_share": result.p_share,
         "zopa_size": result.zopa_size,
+        "enforcement": str(result.settings.enforcement),
+        **enforcement_columns(result),
     }
     levels = scenario.space.levels_of(outcome) if outcome is not None else {}
     for k, issue in enumerate(scenario.space.issues):
@@ -246,6 +248,22 @@ def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
     row["dist_nash"] = _distance(U, outcome, concepts["nash"])
     row["dist_ks"] = _distance(U, outcome, concepts["kalai_smorodinsky"])
     return row
+
+
+def enforcement_columns(result: NegotiationResult) -> dict[str, float]:
+    """Under self-enforcement: whether the deal is self-enforcing (1/0), the months until
+    the anticipated renewed war (NaN when it holds through the foresight) and how many
+    outcomes are self-enforcing; NaN where not judged."""
+    found = result.anticipation
+    self_enforcing = result.self_enforcing
+    renewal = result.renewal_month
+    return {
+        "self_enforcing": np.nan if self_enforcing is None else float(self_enforcing),
+        "renewal_month": np.nan if renewal is None else renewal,
+        "self_enforcing_outcomes": (
+            np.nan if found is None else float(np.count_nonzero(found.self_enforcing))
+        ),
+    }
 
 
 def deal_structure(
