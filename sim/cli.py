@@ -111,6 +111,18 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             head + f"no binding agreement by round {row['round']}; "
             f"the framework ({fw}) was never signed by every controlling party"
         ]
+    elif row["reason"] == "ratification_failed":
+        signed = scenario.space.describe(row["signed_outcome"])
+        by = [
+            f"{p}'s {scenario.ratifiers[scenario.party_index(p)]}"
+            for p in row["rejected_by"].split(",")
+        ]
+        lines = [
+            head
+            + f"signed in round {row['round']} ({signed}), then rejected by "
+            + " and ".join(by)
+            + ": ratification failed"
+        ]
     elif row["reason"] == "horizon":
         lines = [
             head + f"no deal within the horizon ({row['months']:g} months, "

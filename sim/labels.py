@@ -77,6 +77,8 @@ RESULTS = {
     "contact_line": "contact line (territory scale 0-100)",
     "p_share": "aggressor's share of strength (0-1)",
     "zopa_size": "ZOPA (outcomes)",
+    "signed_outcome": "deal signed, not ratified (index)",
+    "rejected_by": "parties whose ratifiers rejected the deal",
     "self_enforcing": "self-enforcing deal (share)",
     "renewal_month": "months to the anticipated renewed war",
     "self_enforcing_outcomes": "self-enforcing outcomes",
@@ -161,6 +163,7 @@ REASONS = {
     "breakdown": "breakdown",
     "deadline": "no agreement by the deadline",
     "horizon": "no deal within the horizon",
+    "ratification_failed": "signed, ratification failed",
 }
 """How talks end (`sim.model.EndReason`), in words."""
 
@@ -384,6 +387,9 @@ def outcome_text(row: Mapping[str, Any], issues: Sequence[str] = ()) -> str:
         text = f"no deal within the horizon ({when}): still fighting"
     elif reason == "deadline":
         text = f"no agreement by the deadline ({when})"
+    elif reason == "ratification_failed":
+        who = [name(p) for p in str(row.get("rejected_by") or "").split(",") if p]
+        text = f"signed in {when}, then rejected by the ratifiers of {' and '.join(who)}"
     else:
         text = f"{reason_label(reason)}, {when}"
     if terms and reason in ("agreement", "not_binding"):

@@ -63,6 +63,7 @@ class EndReason(enum.StrEnum):
     deadline = "deadline"
     not_binding = "not_binding"
     horizon = "horizon"  # bargaining=fighting: no deal within the simulation's horizon
+    ratification_failed = "ratification_failed"  # signed, then rejected by a ratifier
 
 
 def opening_draws(
@@ -116,6 +117,8 @@ class NegotiationResult:
     belief_gap_end: float = 0.0  # ... in the last round (0 under common beliefs)
     anticipation: Anticipation | None = None  # every deal on the anticipated path
     # (enforcement=self_enforcing; None otherwise)
+    signed: int | None = None  # the deal signed at the table that a ratifier rejected
+    rejected_by: tuple[str, ...] = ()  # the parties whose ratifiers rejected it
 
     @property
     def self_enforcing(self) -> bool | None:
@@ -205,18 +208,22 @@ class NegotiationBatch(mesa.Model):
             and s.batna is BatnaMode.war
             and first.war_sides is not None
         ):
-            self.anticipations = [
-                sc.anticipation(wp, s.foresight_months)
-                for sc, wp in zip(scenarios, war_params, strict=True)
-            ]
+            found: dict[tuple, Anticipation] = {}  # replications that share their inputs
+            self.anticipations = []
+            for sc, wp in zip(scenarios, war_params, strict=True):
+                key = (id(sc), *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION))
+                if key not in found:
+                    found[key] = sc.anticipation(wp, s.foresight_months)
+                self.anticipations.append(found[key])
             valued = [
                 dataclasses.replace(sc, valuation=a.values)
                 for sc, a in zip(scenarios, self.anticipations, strict=True)
             ]
-        self.shared = self.anticipations is None and all(
-            sc.preferences is first.preferences for sc in scenarios
+        self.shared = all(sc.preferences is first.preferences for sc in scenarios) and (
+            self.anticipations is None
+            or all(a is self.anticipations[0] for a in self.anticipations)
         )
-        distinct = [first] if self.shared else valued
+        distinct = valued[:1] if self.shared else valued
         self.utility_rows = np.stack([sc.utilities for sc in distinct])  # (1 or n, parties, out)
         self.orders = [
             np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
@@ -354,6 +361,8 @@ class NegotiationBatch(mesa.Model):
         self.offers = np.full(n, -1)
         self.proposers = np.full(n, -1)
         self.agreements = np.full(n, -1)
+        self.signed = np.full(n, -1)  # a deal signed and then not ratified
+        self.rejected_by: list[list[str]] = [[] for _ in range(n)]
         self.bound = np.zeros(n, dtype=bool)
         self.frameworks = np.full(n, -1)
         self.framework_rounds = np.full(n, -1)
@@ -726,9 +735,10 @@ class NegotiationBatch(mesa.Model):
 
         Single text and phase one: everyone seated accepts. Alternating offers in phase
         two: every required signatory at the table (with none there, everyone seated).
-        Binding when every required signatory signed; otherwise a phase-one framework
-        (its authors keep `framework_commitment` of their surplus in it) or a deal that
-        does not bind."""
+        Binding when every required signatory signed, unless a signatory's ratifier
+        rejects it (the talks then end, `ratification_failed`); otherwise a phase-one
+        framework (its authors keep `framework_commitment` of their surplus in it) or a
+        deal that does not bind."""
         seated = self.seated[reps]
         required = self.required[:, outcome].T
         phase_one = self.phases[reps] == 1
@@ -743,6 +753,12 @@ class NegotiationBatch(mesa.Model):
         binding = accord & (accepted | ~required).all(axis=1)
         framework = accord & ~binding & phase_one
         not_binding = accord & ~binding & ~phase_one
+        rejected = binding & self._rejected(reps, outcome, accepted)
+        if rejected.any():
+            failed = reps[rejected]
+            self.signed[failed] = outcome[rejected]
+            self._end(failed, EndReason.ratification_failed)
+            binding &= ~rejected
         done = reps[binding]
         self.agreements[done], self.bound[done] = outcome[binding], True
         self._end(done, EndReason.agreement)
@@ -756,7 +772,18 @@ class NegotiationBatch(mesa.Model):
         loose = reps[not_binding]
         self.agreements[loose] = outcome[not_binding]
         self._end(loose, EndReason.not_binding)
-        return binding | not_binding
+        return binding | not_binding | rejected
+
+    def _rejected(self, reps: np.ndarray, outcome: np.ndarray, signed: np.ndarray) -> np.ndarray:
+        """Per replication: does the ratifier of a party that signed `outcome` reject it
+        (Putnam 1988)? The rejecting parties are kept in `rejected_by`."""
+        rejects = self.problem.ratification_rejects
+        if rejects is None:
+            return np.zeros(reps.size, dtype=bool)
+        by = rejects[:, outcome].T & signed  # (reps, parties)
+        for k in np.flatnonzero(by.any(axis=1)):
+            self.rejected_by[reps[k]] = [self.parties[i] for i in np.flatnonzero(by[k])]
+        return by.any(axis=1)
 
     def _propose(self, reps: np.ndarray, proposer: np.ndarray, draft: bool = False) -> np.ndarray:
         """Each replication's proposal by its `proposer`; a mediator's `draft` of the single
@@ -918,6 +945,8 @@ class NegotiationBatch(mesa.Model):
             belief_gap_start=float(self.belief_gap_start[r]) if self.private_beliefs else 0.0,
             belief_gap_end=self.belief_gap(r),
             anticipation=None if self.anticipations is None else self.anticipations[r],
+            signed=None if self.signed[r] < 0 else int(self.signed[r]),
+            rejected_by=tuple(self.rejected_by[r]),
         )
 
     def belief_gap(self, r: int) -> float:

@@ -93,6 +93,10 @@ class Scenario:
     # in force: a belligerent's capacity, a supporter's support level; None: nothing.
     level_shifts: tuple[np.ndarray, ...] | None = None
     supporters: tuple[int, ...] = ()  # party index of each entry of `war_params.supports`
+    # Ratification (docs/model.md, "Ratification"): who ratifies each party's signature
+    # (None: nobody) and (parties, outcomes) the deals its ratifier rejects; None: none do.
+    ratifiers: tuple[str | None, ...] = ()
+    ratification_rejects: np.ndarray | None = None
     # (parties, outcomes) the values the parties bargain over in place of `utilities`
     # (each deal's continuation value, `Scenario.anticipation`); None: the utilities.
     valuation: np.ndarray | None = None

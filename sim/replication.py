@@ -230,6 +230,8 @@ def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
         "contact_line": result.contact_line,
         "p_share": result.p_share,
         "zopa_size": result.zopa_size,
+        "signed_outcome": -1 if result.signed is None else result.signed,
+        "rejected_by": ",".join(result.rejected_by),
         "enforcement": str(result.settings.enforcement),
         **enforcement_columns(result),
     }

@@ -11,6 +11,7 @@ from sim.outcomes import Issue, IssueKind, OutcomeSpace
 from sim.preferences import (
     Link,
     Preferences,
+    any_level_mask,
     mediator_stakes,
     normalise_weights,
     positional_values,
@@ -103,6 +104,7 @@ def offer_levels(cfg: Any) -> Any:
     iss = out["issues"][issue_name]
     iss["levels"] = {k: v for k, v in iss["levels"].items() if k in keep}
     iss["level_control"] = {k: v for k, v in iss["level_control"].items() if k in keep}
+    iss["shifts"] = {k: v for k, v in iss["shifts"].items() if k in keep}
     backing = out["war"]["guarantees"]["levels"]
     out["war"]["guarantees"]["levels"] = {k: v for k, v in backing.items() if k in keep}
     for party in out["parties"].values():
@@ -110,6 +112,9 @@ def offer_levels(cfg: Any) -> Any:
         if pref is None:
             continue
         pref["red_line"] = [lv for lv in pref["red_line"] if lv in keep]
+        rejects = party["ratification"]["rejects"].get(issue_name)
+        if rejects is not None:
+            rejects["red_line"] = [lv for lv in rejects["red_line"] if lv in keep]
         if pref["table"] is not None:
             pref["table"] = {k: v for k, v in pref["table"].items() if k in keep}
     for party in out["parties"].values():  # linked tables lose the levels not on offer
@@ -211,6 +216,8 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
 
     salience = np.zeros((len(parties), len(issues)))
     level_values, red_lines, issue_control, level_control = [], [], [], []
+    ratifier_lines: list[np.ndarray] = []
+    anticipated = np.array([bool(cfg.parties[p].ratification.anticipated) for p in parties])
     static = np.zeros(len(parties))
     for k, issue in enumerate(issues):
         values = np.zeros((len(parties), issue.size))
@@ -225,6 +232,9 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
                 )
         level_values.append(values)
         red_lines.append(lines)
+        ratifier_lines.append(ratification_lines(cfg, parties, issue))
+        if anticipated.any():  # a tied hand: the negotiator's own red line at the table
+            lines |= ratifier_lines[-1] & anticipated[:, None]
 
         issue_conf = cfg.issues[issue.name]
         base = np.array([p in issue_conf.control for p in parties])
@@ -293,9 +303,27 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         imposable_lottery=WarLottery(str(cfg.war.lottery)) is WarLottery.imposable,
         war_sides=sides,
         level_shifts=level_shifts(cfg, space, parties),
+        ratifiers=tuple(cfg.parties[p].ratification.by for p in parties),
+        ratification_rejects=(
+            any_level_mask(ratifier_lines, space.shape)
+            if any(lines.any() for lines in ratifier_lines)
+            else None
+        ),
         supporters=supporters,
         **guarantee_mechanisms(cfg, space),
     )
+
+
+def ratification_lines(cfg: Any, parties: tuple[str, ...], issue: Issue) -> np.ndarray:
+    """(parties, levels): the levels of `issue` each party's ratifier rejects."""
+    out = np.zeros((len(parties), issue.size), dtype=bool)
+    for i, pname in enumerate(parties):
+        rejects = cfg.parties[pname].ratification.rejects.get(issue.name)
+        if rejects is not None:
+            out[i] = red_line_mask(
+                issue, list(rejects.red_line), rejects.red_line_above, rejects.red_line_below
+            )
+    return out
 
 
 def level_shifts(

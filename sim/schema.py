@@ -80,6 +80,26 @@ class LinkConf:
 
 
 @dataclass
+class RejectsConf:
+    """The levels of one issue a ratifier rejects, as red lines are written."""
+
+    red_line: list[str] = field(default_factory=list)
+    red_line_above: float | None = None
+    red_line_below: float | None = None
+
+
+@dataclass
+class RatificationConf:
+    """Who must ratify what a party signs (Putnam 1988's two-level game; docs/model.md,
+    "Ratification"): its name, the terms it rejects per issue, and whether the negotiator
+    treats them as its own red lines at the table (`anticipated`: Schelling's tied hands)."""
+
+    by: str | None = None  # e.g. referendum, parliament, constitutional court; None: none
+    rejects: dict[str, RejectsConf] = field(default_factory=dict)
+    anticipated: bool = False
+
+
+@dataclass
 class PartyConf:
     capability: float = 0.5  # leverage at the table and military/economic weight
     strategy: StrategyName = StrategyName.linear
@@ -92,6 +112,7 @@ class PartyConf:
     # a multiple of the true ones (> 1: it doubts their resolve)
     preferences: dict[str, IssuePreferenceConf] = field(default_factory=dict)
     links: list[LinkConf] = field(default_factory=list)
+    ratification: RatificationConf = field(default_factory=RatificationConf)
 
 
 @dataclass

@@ -217,6 +217,26 @@ def _check_war_sides(cfg: Any, parties: list[str]) -> None:
     _known("war.backing", list(war.backing), list(war.support), "supporter in war.support")
 
 
+def _check_ratification(cfg: Any, pname: str, levels_by_issue: dict[str, list[str]]) -> None:
+    """A party's ratifier: issues and levels that exist, bounds on the 0-100 scale, and a
+    name whenever it rejects anything."""
+    conf = cfg.parties[pname].ratification
+    key = f"parties.{pname}.ratification"
+    _known(f"{key}.rejects", list(conf.rejects), list(levels_by_issue), "issue")
+    if conf.rejects:
+        _check(conf.by is not None, f"{key}.by", conf.by, "who ratifies (e.g. referendum)")
+    for iname, rejects in conf.rejects.items():
+        rkey = f"{key}.rejects.{iname}"
+        _known(f"{rkey}.red_line", list(rejects.red_line), levels_by_issue[iname], "level")
+        positioned = cfg.issues[iname].kind != IssueKind.categorical
+        for bound in ("red_line_above", "red_line_below"):
+            if positioned:
+                _in_scale(f"{rkey}.{bound}", rejects[bound])
+            else:
+                _check(rejects[bound] is None, f"{rkey}.{bound}", rejects[bound],
+                       "null: the issue is categorical (use red_line)")  # fmt: skip
+
+
 def validate(cfg: Any) -> None:
     """Semantic checks of a composed config; raises ConfigError on the first problem.
 
@@ -415,6 +435,7 @@ def validate(cfg: Any) -> None:
                         "null: the issue is categorical (use table / red_line)",
                     )
         _check_links(cfg, pname, levels_by_issue)
+        _check_ratification(cfg, pname, levels_by_issue)
         _check(
             sum(saliences) > 0,
             f"{key}.preferences",

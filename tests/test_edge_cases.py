@@ -54,7 +54,17 @@ def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
         "monitored",
         *reasons,
     }
-    return cols
+    return cols | unjudged(row)
+
+
+def unjudged(row: dict[str, Any]) -> set[str]:
+    """Self-enforcement's columns without a value: all of them under `assumed`; whether the
+    deal holds and when the war resumes without a deal; the month where it holds."""
+    if row["enforcement"] == "assumed":
+        return {"self_enforcing", "renewal_month", "self_enforcing_outcomes"}
+    if row["outcome"] < 0:
+        return {"self_enforcing", "renewal_month"}
+    return {"renewal_month"} if row["self_enforcing"] == 1.0 else set()
 
 
 def run(cfg, protocol: str, seating: str = "inclusive") -> list[dict[str, Any]]:
@@ -77,6 +87,7 @@ def assert_defined(row: dict[str, Any]) -> None:
         # nor what breaks the deal in its robustness draws
         linear = row["stability.model"] == "linear"
         unmeasured = {"commitment_ratio", "robustness_breaker_share"} if linear else set()
+        unmeasured |= unjudged(row)
         assert nan_columns(row) == unmeasured, nan_columns(row)
         assert all(0.0 <= row[k] <= 1.0 + 1e-9 for k in row if k.startswith("u_"))
         assert 0.0 <= row["stability_score"] <= 1.0
@@ -106,12 +117,15 @@ def all_weight_on_one_issue(**top):
     )
 
 
+@pytest.mark.parametrize("enforcement", ["assumed", "self_enforcing"])
 @pytest.mark.parametrize("seating", SEATINGS)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_all_weight_on_one_issue(protocol, seating):
+def test_all_weight_on_one_issue(protocol, seating, enforcement):
     # replications draw salience factors: zero weights must stay zero, not turn into NaN
     cfg = all_weight_on_one_issue(
-        replications=3, uncertainty={"salience": {"dist": "lognormal", "scale": 0.3}}
+        replications=3,
+        uncertainty={"salience": {"dist": "lognormal", "scale": 0.3}},
+        enforcement=enforcement,
     )
     weights = build_scenario(cfg).preferences.weights
     np.testing.assert_allclose(weights[0], [1.0, 0.0])
