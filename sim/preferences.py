@@ -176,6 +176,9 @@ class Preferences:
     level_values: tuple[np.ndarray, ...]  # per issue (parties, levels) in [0, 1]
     red_lines: tuple[np.ndarray, ...] = field(default=())  # per issue (parties, levels) bool
     links: tuple[Link, ...] = ()  # linked issues of some parties
+    # Red lines declared as public commitments (Fearon 1994): per issue (parties, levels)
+    # the utility a party loses by signing that level (its audience cost), 0 elsewhere.
+    audience_costs: tuple[np.ndarray, ...] = ()
 
     def __post_init__(self) -> None:
         n_parties, n_issues = len(self.parties), len(self.space.issues)
@@ -217,7 +220,9 @@ class Preferences:
     def coefficients(self, level_indices: np.ndarray) -> np.ndarray:
         """(parties, outcomes, issues) C with ``u_i(o) = sum_k w_ik C_ik(o)`` for any weights
         w: the additive value, and a link's joint value on its two issues, are linear in the
-        weights (what a link adds under all weight on issue k is its part of C_ik)."""
+        weights (what a link adds under all weight on issue k is its part of C_ik); an
+        audience cost, the same whatever the weights, is in every C_ik (for weights that
+        sum to 1, as every party's with a stake do)."""
         per_outcome = np.stack(
             [values[:, level_indices[:, k]] for k, values in enumerate(self.level_values)], axis=-1
         )
@@ -225,6 +230,9 @@ class Preferences:
             n_parties, n_issues = self.weights.shape
             basis = np.broadcast_to(np.eye(n_issues)[:, None, :], (n_issues, n_parties, n_issues))
             per_outcome = per_outcome + np.moveaxis(self.link_gains(level_indices, basis), 0, -1)
+        penalty = self.audience_penalty(level_indices)
+        if penalty is not None:  # a constant: sum_k w_ik a_i = a_i, the weights summing to 1
+            per_outcome = per_outcome - penalty[:, :, None]
         return per_outcome
 
     def party_index(self, name: str) -> int:
@@ -235,11 +243,22 @@ class Preferences:
 
     def utilities(self) -> np.ndarray:
         """The utility matrix U, shape (parties, outcomes); additive over issues but for
-        the linked ones (`Link`)."""
+        the linked ones (`Link`), less the audience costs of the commitments crossed."""
         U = utility_matrix(self.weights, self.level_values, self.space.shape)
         if self.links:
             U += self.link_gains(self.space.grid)
+        if self.audience_costs:
+            ones = np.ones_like(self.weights)
+            U -= utility_matrix(ones, self.audience_costs, self.space.shape)
         return U
+
+    def audience_penalty(self, level_indices: np.ndarray) -> np.ndarray | None:
+        """(parties, outcomes) the audience costs of the outcomes `level_indices`
+        (outcomes, issues): what each party loses for the public commitments they cross,
+        whatever its weights; None without commitments."""
+        if not self.audience_costs:
+            return None
+        return sum(costs[:, level_indices[:, k]] for k, costs in enumerate(self.audience_costs))
 
     def red_line_crossed(self) -> np.ndarray:
         """(parties, outcomes) True where the outcome crosses that party's red line."""

@@ -473,6 +473,7 @@ def _rational_unblocked(
                 np.stack([factors[j] for j in part]),
                 parties_first=True,
                 links=prefs.links,
+                penalty=prefs.audience_penalty(grid[subset]),
             )  # (parties, outcomes in subset, part x draws)
             u_draws = U_draws[:, deal, :].T  # (part x draws, parties), a copy
             signatories = np.repeat(np.stack([results[j].signatories for j in part]), k, axis=0)

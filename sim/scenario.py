@@ -217,21 +217,28 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
     salience = np.zeros((len(parties), len(issues)))
     level_values, red_lines, issue_control, level_control = [], [], [], []
     ratifier_lines: list[np.ndarray] = []
+    audience_costs: list[np.ndarray] = []
     anticipated = np.array([bool(cfg.parties[p].ratification.anticipated) for p in parties])
     static = np.zeros(len(parties))
     for k, issue in enumerate(issues):
         values = np.zeros((len(parties), issue.size))
         lines = np.zeros((len(parties), issue.size), dtype=bool)
+        costs = np.zeros((len(parties), issue.size))
         for i, pname in enumerate(parties):
             pref = cfg.parties[pname].preferences.get(issue.name)
             values[i] = issue_level_values(issue, pref)
             if pref is not None:
                 salience[i, k] = pref.salience
-                lines[i] = red_line_mask(
+                crossed = red_line_mask(
                     issue, list(pref.red_line), pref.red_line_above, pref.red_line_below
                 )
+                if pref.audience_cost is None:
+                    lines[i] = crossed
+                else:  # a public commitment, not a veto (Fearon 1994)
+                    costs[i] = crossed * float(pref.audience_cost)
         level_values.append(values)
         red_lines.append(lines)
+        audience_costs.append(costs)
         ratifier_lines.append(ratification_lines(cfg, parties, issue))
         if anticipated.any():  # a tied hand: the negotiator's own red line at the table
             lines |= ratifier_lines[-1] & anticipated[:, None]
@@ -272,7 +279,15 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         for i, pname in enumerate(parties)
         for link in cfg.parties[pname].links
     )
-    preferences = Preferences(parties, space, weights, tuple(level_values), tuple(red_lines), links)
+    preferences = Preferences(
+        parties,
+        space,
+        weights,
+        tuple(level_values),
+        tuple(red_lines),
+        links,
+        tuple(audience_costs) if any(c.any() for c in audience_costs) else (),
+    )
     capabilities = np.array([float(cfg.parties[p].capability) for p in parties])
     sides = (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
     strategies = tuple(

@@ -67,6 +67,8 @@ class IssuePreferenceConf:
     red_line: list[str] = field(default_factory=list)  # levels never acceptable
     red_line_above: float | None = None
     red_line_below: float | None = None
+    audience_cost: float | None = None  # None: the red lines above are vetoes; a number:
+    # they are public commitments, and signing across them costs this much utility
 
 
 @dataclass

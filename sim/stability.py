@@ -232,11 +232,14 @@ def perturbed_utilities(
     factors: np.ndarray,
     parties_first: bool = False,
     links: Sequence[Link] = (),
+    penalty: np.ndarray | None = None,
 ) -> np.ndarray:
     """(draws, outcomes, parties) utilities with saliences scaled by `factors` (draws, P, K);
     (parties, outcomes, draws) with `parties_first`, as `blocking_by_party` takes them.
-    `links` (`sim.preferences.Link`) add their gains under the drawn weights. Replications'
-    weights and factors (`perturbed_weights`) give their draws one after another."""
+    `links` (`sim.preferences.Link`) add their gains under the drawn weights, `penalty`
+    (parties, outcomes: `Preferences.audience_penalty`) is taken off whatever they are.
+    Replications' weights and factors (`perturbed_weights`) give their draws one after
+    another."""
     w = perturbed_weights(weights, factors)
     w = w.reshape(-1, *w.shape[-2:])
     # (parties, outcomes, issues) @ (parties, issues, draws): one batched matrix product.
@@ -248,6 +251,8 @@ def perturbed_utilities(
         a, b = link.issues
         gain = link_gain(link, level_values, w, level_indices[:, a], level_indices[:, b])
         by_party[link.party] += gain.T  # (draws, outcomes) -> (outcomes, draws)
+    if penalty is not None:
+        by_party -= penalty[:, :, None]
     return by_party if parties_first else by_party.transpose(2, 1, 0)
 
 

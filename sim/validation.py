@@ -426,6 +426,22 @@ def validate(cfg: Any) -> None:
             _in_scale(f"{pkey}.red_line_above", pref.red_line_above)
             _in_scale(f"{pkey}.red_line_below", pref.red_line_below)
             _known(f"{pkey}.red_line", list(pref.red_line), levels, "level")
+            if pref.audience_cost is not None:
+                _check(
+                    math.isfinite(pref.audience_cost) and pref.audience_cost >= 0,
+                    f"{pkey}.audience_cost",
+                    pref.audience_cost,
+                    "a number >= 0 (utility lost by signing across the commitment)",
+                )
+                _check(
+                    bool(pref.red_line)
+                    or pref.red_line_above is not None
+                    or pref.red_line_below is not None,
+                    f"{pkey}.audience_cost",
+                    pref.audience_cost,
+                    "null, or a red line on the issue for it to price (red_line, "
+                    "red_line_above or red_line_below)",
+                )
             if not positioned:
                 for bound in ("red_line_above", "red_line_below", "ideal", "reservation"):
                     _check(
