@@ -71,7 +71,9 @@ def continuation(
     """(parties, outcomes): each party's value of each deal on the anticipated path: the
     deal itself where it is self-enforcing (`first` -1), else peace for the `months[first]`
     months before the war resumes, then the value of that war,
-    ``(1 - delta^m) u + delta^m W(m)`` with monthly discount `discount`."""
+    ``(1 - delta^m) u + delta^m W(m)`` with monthly discount `discount`. A deal a
+    belligerent would break at once (m = 0) is no deal: -inf to everyone, so that nobody
+    proposes or accepts it."""
     broken = first >= 0
     out = np.array(deal, dtype=np.float64)
     if not broken.any():
@@ -81,6 +83,7 @@ def continuation(
     weight = discount**m  # (broken,)
     war_then = renewed_war[first[cols], :, cols].T  # (parties, broken)
     out[:, cols] = (1.0 - weight) * out[:, cols] + weight * war_then
+    out[:, cols[m == 0]] = -np.inf
     return out
 
 

@@ -40,6 +40,7 @@ SETTINGS = {
     "phase_one_parties": "parties of phase one",
     "max_rounds": "rounds at most",
     "walkout_patience": "walkout patience (rounds)",
+    "staying": "when a frustrated party leaves",
     "text_step": "text step (share of the way to the objectors)",
     "framework_commitment": "framework commitment (share of the surplus)",
     "guarantees_offer": "guarantees on offer",

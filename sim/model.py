@@ -37,7 +37,14 @@ from sim import beliefs, enforcement, opponents, rounds, war
 from sim.agents import PartyAgent, Response, Walkout, accepts, seat_parties
 from sim.preferences import TOLERANCE
 from sim.problem import Anticipation, Scenario
-from sim.settings import BatnaMode, Enforcement, Information, NegotiationSettings, Protocol
+from sim.settings import (
+    BatnaMode,
+    Enforcement,
+    Information,
+    NegotiationSettings,
+    Protocol,
+    Staying,
+)
 from sim.solutions import within_batna
 from sim.strategies import AspirationInput
 
@@ -48,6 +55,10 @@ SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount
 # offer tables, (3 + parties) x parties x outcomes numbers: keep a batch's near this many
 # (160 MB of float64), so that a job of 10^5 replications runs in bounded memory.
 BATCH_ELEMENTS = 20_000_000
+# Points the balance's target line may drift on the territory scale before the parties
+# re-value every deal on the path anticipated from then (self-enforcing settlements).
+REFRESH_POINTS = 1.0
+HOPE_POINTS = 12  # months a party looks at ahead before it gives up (`staying=hopeful`)
 MAX_BATCH = 1_000  # beyond this a bigger batch is no faster (benchmarks/negotiation.py)
 
 
@@ -189,6 +200,8 @@ class NegotiationBatch(mesa.Model):
         self.problem = first  # what the replications share: space, parties, control
         self.scenarios = list(scenarios)
         self.rep_war_params = war_params
+        self._anticipated_cache: dict[tuple, Anticipation] = {}  # shared inputs, this month
+        self._looked_ahead: dict[tuple, Anticipation] = {}  # this round's looks ahead
         self.n = n = len(scenarios)
         self.parties = first.parties
         self.space = first.space
@@ -208,13 +221,7 @@ class NegotiationBatch(mesa.Model):
             and s.batna is BatnaMode.war
             and first.war_sides is not None
         ):
-            found: dict[tuple, Anticipation] = {}  # replications that share their inputs
-            self.anticipations = []
-            for sc, wp in zip(scenarios, war_params, strict=True):
-                key = (id(sc), *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION))
-                if key not in found:
-                    found[key] = sc.anticipation(wp, s.foresight_months)
-                self.anticipations.append(found[key])
+            self.anticipations = [self._anticipated(r, 0) for r in range(n)]
             valued = [
                 dataclasses.replace(sc, valuation=a.values)
                 for sc, a in zip(scenarios, self.anticipations, strict=True)
@@ -223,18 +230,7 @@ class NegotiationBatch(mesa.Model):
             self.anticipations is None
             or all(a is self.anticipations[0] for a in self.anticipations)
         )
-        distinct = valued[:1] if self.shared else valued
-        self.utility_rows = np.stack([sc.utilities for sc in distinct])  # (1 or n, parties, out)
-        self.orders = [
-            np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
-        ]
-        self.neg_sorted = [  # utilities in preference order, negated: for searchsorted
-            np.stack([-sc.preference_order[i][1] for sc in distinct]) for i in range(n_parties)
-        ]
-        self.offer_tables = [
-            np.stack([sc.offer_tables[i] for sc in distinct]) for i in range(n_parties)
-        ]
-        self.best = np.max(self.utility_rows, axis=2, where=self.allowed[None], initial=-np.inf)
+        self._set_tables(valued[:1] if self.shared else valued)
 
         batnas = [sc.war_batna(wp) for sc, wp in zip(scenarios, war_params, strict=True)]
         self.war_batna = war.WarBatna(  # every replication's weights, status quo and costs
@@ -280,6 +276,7 @@ class NegotiationBatch(mesa.Model):
             chased = enforcement.chased_targets(path, wp0.adjustment_rate, horizon)[:, :talks]
             self.chase_offset = chased - self.target_path
             self.target_offset = self.chase_offset[:, 0].copy()
+            self.valued_at_target = self.target_path[:, 0].copy()  # where the tables were made
         draws = [
             opening_draws(rng, n_parties, wp, s.max_rounds)
             for rng, wp in zip(rngs, war_params, strict=True)
@@ -376,6 +373,67 @@ class NegotiationBatch(mesa.Model):
             self.unchanged = np.zeros((*shape, len(self.space.shape)))
             self.last_offer = np.full(shape, -1, dtype=np.int64)
 
+    def _set_tables(self, distinct: Sequence[Scenario], rows: np.ndarray | None = None) -> None:
+        """The values the parties bargain over, their preference orders and offer tables,
+        from `distinct` (one scenario when the replications share them): all of them, or
+        rows `rows` of them (the replications whose valuations changed)."""
+        n_parties = len(self.parties)
+        utilities = np.stack([sc.utilities for sc in distinct])  # (rows, parties, outcomes)
+        orders = [
+            np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
+        ]
+        neg_sorted = [  # utilities in preference order, negated: for searchsorted
+            np.stack([-sc.preference_order[i][1] for sc in distinct]) for i in range(n_parties)
+        ]
+        tables = [np.stack([sc.offer_tables[i] for sc in distinct]) for i in range(n_parties)]
+        best = np.max(utilities, axis=2, where=self.allowed[None], initial=-np.inf)
+        if rows is None:
+            self.utility_rows, self.orders, self.neg_sorted = utilities, orders, neg_sorted
+            self.offer_tables, self.best = tables, best
+            return
+        self.utility_rows[rows] = utilities
+        self.best[rows] = best
+        for i in range(n_parties):
+            self.orders[i][rows] = orders[i]
+            self.neg_sorted[i][rows] = neg_sorted[i]
+            self.offer_tables[i][rows] = tables[i]
+
+    def _anticipated(self, r: int, month: int, keep: bool = True) -> Anticipation:
+        """Replication `r`'s deals on the path anticipated from `month` of the talks, shared
+        by the replications with the same inputs this round; `keep` for the rest of the
+        talks (the tables' own), else dropped when the round ends (a look ahead)."""
+        sc, wp = self.scenarios[r], self.rep_war_params[r]
+        key = (id(sc), *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION))
+        key += (month,)
+        found = self._anticipated_cache.get(key) or self._looked_ahead.get(key)
+        if found is None:
+            found = sc.anticipation(wp, self.settings.foresight_months, float(month))
+            (self._anticipated_cache if keep else self._looked_ahead)[key] = found
+        return found
+
+    def _refresh_anticipations(self, reps: np.ndarray, month: int) -> None:
+        """Re-value every deal on the path anticipated from this month, for the
+        replications whose balance has drifted at least `REFRESH_POINTS` on the territory
+        scale since their table was computed (self-enforcing settlements)."""
+        moved = np.abs(self.target_path[reps, month] - self.valued_at_target[reps])
+        stale = reps[moved >= REFRESH_POINTS]
+        if stale.size == 0:
+            return
+        self._anticipated_cache.clear()  # the replications' own tables keep theirs
+        for r in stale:
+            self.anticipations[r] = self._anticipated(r, month)
+            self.draftable[r] = self.anticipations[r].self_enforcing
+        self.valued_at_target[stale] = self.target_path[stale, month]
+        if self.shared:  # the replications share their drift: one table for all
+            valuation = self.anticipations[stale[0]].values
+            self._set_tables([dataclasses.replace(self.problem, valuation=valuation)])
+            return
+        valued = [
+            dataclasses.replace(self.scenarios[r], valuation=self.anticipations[r].values)
+            for r in stale
+        ]
+        self._set_tables(valued, stale)
+
     # -- arrays over replications ---------------------------------------------------------
     def urows(self, reps: np.ndarray) -> np.ndarray:
         """Rows of the per-replication preference arrays for `reps` (one row when shared)."""
@@ -397,6 +455,7 @@ class NegotiationBatch(mesa.Model):
             self.running = False
             return
         self.round += 1
+        self._looked_ahead.clear()
         s = self.settings
         if self.round > 1:
             if self.target_path is not None:
@@ -450,6 +509,7 @@ class NegotiationBatch(mesa.Model):
         self.target_offset[reps] = self.chase_offset[reps, month]
         if self.private_beliefs:
             self.belief_means[reps] += moved[:, None]
+        self._refresh_anticipations(reps, month)
 
     def _learn(self, reps: np.ndarray, before: np.ndarray, wp: war.WarParameters) -> None:
         """Every party updates its belief about the target line on the month's move of the
@@ -705,7 +765,11 @@ class NegotiationBatch(mesa.Model):
         frustrated = np.where(best < self.batnas[live] - TOLERANCE, self.frustrated[live] + 1, 0)
         self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
         patience = self.settings.walkout_patience
-        leaving = seated & (at_deadline | (self.frustrated[live] >= patience))
+        impatient = seated & ~at_deadline & (self.frustrated[live] >= patience)
+        if self.settings.staying is Staying.hopeful and impatient.any():
+            k, i = np.nonzero(impatient)
+            impatient[k, i] = ~self._zone_ahead(live[k], i, active[k])
+        leaving = seated & (at_deadline | impatient)
         if not leaving.any():
             return live
         self.walked_out[live] |= leaving
@@ -722,6 +786,43 @@ class NegotiationBatch(mesa.Model):
         broke = ~self.can_implement[changed].any(axis=1) | ~self.seated[changed].any(axis=1)
         self._end(changed[broke], EndReason.breakdown)
         return live[self.live[live]]
+
+    def _zone_ahead(self, reps: np.ndarray, parties: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """For each replication `reps[k]` and party `parties[k]`: does it believe a deal
+        worth every active party's value of war will exist in some month before its own
+        deadline (`staying=hopeful`; docs/model.md, "Talks that go on")? It looks at
+        `HOPE_POINTS` months ahead, the line moving toward the target it believes in and
+        the balance drifting as known (self-enforcement), every party's value of war then
+        judged by its own belief and its belief about their costs."""
+        wp = self.rep_war_params[0]
+        found = np.zeros(reps.size, dtype=bool)
+        for k, (r, i) in enumerate(zip(reps, parties, strict=True)):
+            left = (self.deadlines[i] - self.round) * wp.months_per_round
+            if left <= 0:
+                continue
+            months = np.linspace(wp.months_per_round, left, min(HOPE_POINTS, int(left) or 1))
+            now = self.belief_means[r, i] if self.private_beliefs else self.targets[r]
+            ahead = np.full(months.size, float(now))
+            offset = np.full(months.size, float(self.target_offset[r]))
+            if self.target_path is not None:
+                step = round((self.round - 1) * wp.months_per_round)
+                at = np.minimum(step + np.round(months).astype(int), self.target_path.shape[1] - 1)
+                ahead += self.target_path[r, at] - self.target_path[r, step]
+                offset = self.chase_offset[r, at]
+            lines = war.expected_line(self.lines[r], ahead, wp.adjustment_rate, months)
+            believed = np.repeat((ahead + offset)[:, None], len(self.parties), axis=1)
+            doubt = self.cost_beliefs[r] if self.private_beliefs else np.ones(len(self.parties))
+            costs = np.repeat(doubt[None], months.size, axis=0)
+            view = self.war_batna.rows(np.full(months.size, r)).perceived(lines, believed, costs)
+            batnas = view[:, i, :]  # (months, parties): as party i sees them
+            if self.target_path is None:  # the deals keep their values
+                u = self.utility_rows[self.urows(np.array([r]))[0]][None]
+            else:  # each deal valued on the path anticipated from that month
+                u = np.stack([self._anticipated(r, int(m), keep=False).values for m in at])
+            ok = within_batna(u, batnas) | ~active[k][None, :, None]
+            zone = ok.all(axis=1) & self.allowed.all(axis=0) & self.can_implement[r]
+            found[k] = zone.any()
+        return found
 
     # -- protocols ------------------------------------------------------------------------
     def _end(self, reps: np.ndarray, reason: EndReason) -> None:

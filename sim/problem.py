@@ -288,9 +288,11 @@ class Scenario:
         """The parties whose support levels `war_params.supports` holds, in its order."""
         return np.asarray(self.supporters, dtype=np.int64)
 
-    def anticipation(self, params: war.WarParameters, foresight_months: int) -> Anticipation:
-        """Every deal valued on the path the parties anticipate from now
-        (`sim.enforcement`): month by month over `foresight_months`, each party's value of
+    def anticipation(
+        self, params: war.WarParameters, foresight_months: int, start_month: float = 0.0
+    ) -> Anticipation:
+        """Every deal valued on the path the parties anticipate from `start_month` of the
+        talks (`sim.enforcement`): month by month over `foresight_months`, each party's value of
         renewing the war from the deal's line, toward the line the balance then implies
         (drifting, shifted by the deal's terms; the war's horizon chased month by month,
         `enforcement.chased_targets`), its guarantee in force; the first month a belligerent
@@ -299,7 +301,7 @@ class Scenario:
             raise ValueError("anticipation needs a war: the scenario has no belligerents")
         horizon = war.whole_months(params.horizon_months)
         months = np.arange(foresight_months + 1)
-        all_months = np.arange(foresight_months + horizon, dtype=np.float64)
+        all_months = start_month + np.arange(foresight_months + horizon, dtype=np.float64)
         grid = self.space.grid
         k_line = self.territory_k
         sig_issues = [k for k in range(len(self.space.issues)) if k != k_line and (

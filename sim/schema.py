@@ -27,6 +27,7 @@ from sim.settings import (
     Protocol,
     Seating,
     Side,
+    Staying,
     StrategyName,
     WarLottery,
     WarStakes,
@@ -253,6 +254,7 @@ class SimConfig:
     information: Information = NegotiationSettings.information
     batna: BatnaMode = NegotiationSettings.batna
     walkout_patience: int = NegotiationSettings.walkout_patience
+    staying: Staying = NegotiationSettings.staying
     text_step: float = NegotiationSettings.text_step
     framework_commitment: float = NegotiationSettings.framework_commitment
     mediator_bias: float = NegotiationSettings.mediator_bias  # conf/config.yaml: 0, neutral

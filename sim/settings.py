@@ -57,6 +57,15 @@ class Enforcement(enum.StrEnum):
     # prefers renewed war, then war), and the mediator drafts only self-enforcing deals
 
 
+class Staying(enum.StrEnum):
+    """When a party with nothing it believes it can get leaves the talks (docs/model.md,
+    "Talks that go on")."""
+
+    patience = "patience"  # after `walkout_patience` rounds running (the model before)
+    hopeful = "hopeful"  # only once it believes no deal can come before its deadline: it
+    # stays, fighting, while it expects a zone to open (its beliefs, the line, the drift)
+
+
 class Side(enum.StrEnum):
     """The side of the war a supporter backs (docs/model.md, "War and BATNA")."""
 
@@ -102,6 +111,7 @@ class NegotiationSettings:
     information: Information = Information.complete
     batna: BatnaMode = BatnaMode.war
     walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
+    staying: Staying = Staying.patience  # and then leaves, or stays while it has hope
     text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
     framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
     bargaining: Bargaining = Bargaining.calendar
@@ -135,6 +145,7 @@ class NegotiationSettings:
             "information": Information(cfg.information),
             "batna": BatnaMode(cfg.batna),
             "walkout_patience": int(cfg.walkout_patience),
+            "staying": Staying(getattr(cfg, "staying", cls.staying)),
             "text_step": float(cfg.text_step),
             "framework_commitment": float(cfg.framework_commitment),
             "bargaining": Bargaining(cfg.bargaining),

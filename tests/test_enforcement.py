@@ -92,15 +92,17 @@ def test_the_set_shrinks_as_the_shift_speeds_up_and_grows_with_the_costs_of_war(
     assert by_cost == sorted(by_cost) and by_cost[0] < by_cost[-1]
 
 
-def test_a_broken_deal_is_worth_peace_until_the_renewal_then_war():
-    deal = np.array([[0.7, 0.2], [0.3, 0.8]])  # (parties, outcomes)
-    renewed = np.zeros((3, 2, 2))
+def test_a_broken_deal_is_worth_peace_until_the_renewal_then_war_and_none_if_at_once():
+    deal = np.array([[0.7, 0.2, 0.5], [0.3, 0.8, 0.5]])  # (parties, outcomes)
+    renewed = np.zeros((3, 2, 3))
     renewed[2, 0, 1] = 0.5  # party 0 prefers war over outcome 1 from month 2 on
+    renewed[:, 1, 2] = 0.6  # party 1 prefers war over outcome 2 at once
     first = enforcement.first_renewal(deal, renewed, (0, 1), 1e-9)
-    assert first.tolist() == [-1, 2]
+    assert first.tolist() == [-1, 2, 0]
     value = enforcement.continuation(deal, renewed, first, np.arange(3), 0.9)
     np.testing.assert_allclose(value[:, 0], deal[:, 0])
     np.testing.assert_allclose(value[:, 1], (1 - 0.81) * deal[:, 1] + 0.81 * renewed[2, :, 1])
+    assert np.isneginf(value[:, 2]).all()
 
 
 # -- guarantees and the deal's own terms -----------------------------------------------------
@@ -214,3 +216,46 @@ def test_a_foresight_out_of_range_is_named():
     cfg.foresight_months = 0
     with pytest.raises(ConfigError, match=r"foresight_months: got 0; allowed: an integer in \[1"):
         build_scenario(cfg)
+
+
+# -- talks that go on ---------------------------------------------------------------------------
+def drifting_duel(staying: str, drift: float = 0.02):
+    """The duel at p = 0.5 (c = 0.05 each) with a publicly vetoing anything below 60: no zone
+    at the opening; the balance drifting a's way opens one once p >= 0.55 (month 10.03 at
+    0.02 a month), with one month of foresight so that a deal then holds."""
+    cfg = fearon_config(p=0.5, cost_a=0.05, cost_b=0.05, max_rounds=40)
+    cfg.bargaining, cfg.mediator_bias = "fighting", 0.0
+    cfg.enforcement, cfg.foresight_months, cfg.staying = "self_enforcing", 1, staying
+    cfg.war.drift.capacity = drift
+    cfg.parties.a.preferences.territory.red_line_below = 60.0
+    return cfg
+
+
+def test_a_hopeful_party_stays_while_the_zone_is_expected_to_open_and_signs_when_it_does():
+    (patient,) = run_duel(drifting_duel("patience"), n=1)
+    assert patient.reason == "breakdown" and patient.round == 3
+    (hopeful,) = run_duel(drifting_duel("hopeful"), n=1)
+    opens = np.log(0.55 / 0.45) / 0.02
+    assert hopeful.agreement and hopeful.outcome >= 60 and hopeful.walkouts == ()
+    assert opens <= hopeful.months <= opens + 4  # the table refreshed within a point's drift
+
+
+def test_a_hopeful_party_leaves_when_no_zone_can_open_before_its_deadline():
+    (still,) = run_duel(drifting_duel("hopeful", drift=0.0), n=1)
+    assert still.reason == "breakdown" and still.round == 3  # nothing will change: it goes
+    cfg = drifting_duel("hopeful")
+    cfg.max_rounds = 8  # the zone would open after the horizon
+    (short,) = run_duel(cfg, n=1)
+    assert short.reason == "breakdown" and short.round == 3
+
+
+def test_the_deals_are_revalued_on_the_path_from_the_month_they_would_be_signed():
+    scenario = build_scenario(duel(0.01))
+    start = 10.0
+    found = scenario.anticipation(scenario.war_params, FORESIGHT, start)
+    p_path = shares(0.5, 0.01, start + np.arange(FORESIGHT + 1))
+    low, high = enforcement.self_enforcing_range(p_path, 0.05, 0.05)
+    positions = scenario.space.issues[0].positions[found.self_enforcing]
+    assert positions.min() == np.ceil(100 * low - 1e-9) and positions.max() == np.floor(
+        100 * high + 1e-9
+    )
