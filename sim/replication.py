@@ -42,6 +42,7 @@ STABILITY_COLUMNS = (
     "blocking_alternative",
     "closest_to_walking",
     "failing_parts",
+    "deciding_part",
     "robustness_breaker",
     "robustness_breaker_share",
     "robustness_shock",
@@ -347,6 +348,7 @@ def robustness_batch(
     structures: list[tuple],
     every_outcome: bool = False,
     detail: bool = False,
+    under_deal: bool = False,
 ) -> Any:
     """Per replication of a job (binding deals, their `robustness_draws` and
     `deal_structure`s): the share of draws of the uncertain inputs in which its deal stays
@@ -358,7 +360,8 @@ def robustness_batch(
     `capability_spread`), each party's war cost (log-normal, `cost_spread`), saliences
     (log-normal, `salience_spread`) and, when bargaining while fighting, each party's
     optimism (normal, `belief_spread`). The BATNAs are the war's value from the deal's line
-    with the guarantee in force during the talks; static BATNAs stay as they are. Only
+    with the guarantee in force during the talks (`under_deal`: the deal's own, as
+    `stability.model=deal` judges it); static BATNAs stay as they are. Only
     outcomes some coalition could move to can block, so by default the perturbed utilities
     are computed for those and the deal alone; `every_outcome` computes them for the whole
     space (the same share, slower: the oracle of the shortcut). Every replication's draws
@@ -366,7 +369,7 @@ def robustness_batch(
     and which signatories would rather fight in it (replications, draws, parties)."""
     k = drawn[0].salience.shape[0]
     if results[0].settings.batna is BatnaMode.war:
-        d_draws = _believed_war_values(results, drawn)
+        d_draws = _believed_war_values(results, drawn, under_deal)
     else:
         d_draws = np.stack(
             [np.broadcast_to(r.reservations, (k, r.reservations.size)) for r in results]
@@ -377,10 +380,11 @@ def robustness_batch(
 
 
 def _believed_war_values(
-    results: list[NegotiationResult], drawn: list[RobustnessDraws]
+    results: list[NegotiationResult], drawn: list[RobustnessDraws], under_deal: bool = False
 ) -> np.ndarray:
     """(replications, draws, parties): each party's value of war from the deal's line under
-    each draw, toward the line it believes the drawn balance implies."""
+    each draw, toward the line it believes the drawn balance implies; `under_deal` with the
+    deal's guarantee in force, else the talks'."""
     n, k = len(results), drawn[0].salience.shape[0]
     wp = war.spread(war.join_params([r.war_params for r in results]), 1)
     stacked = {name: np.stack([getattr(d, name) for d in drawn]) for name in ("supports", "scale")}
@@ -404,6 +408,7 @@ def _believed_war_values(
         [
             r.scenario.war_batna(
                 r.war_params,
+                r.outcome if under_deal else None,
                 weights=stability.perturbed_weights(r.scenario.preferences.weights, d.salience),
                 costs=r.scenario.war_costs * d.costs,
             )
@@ -547,7 +552,11 @@ def no_deal_row() -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(STABILITY_COLUMNS, np.nan)
     row.update(blocking_coalitions=-1, stable=False, stability_score=0.0, monitored=False)
     row.update(
-        blocking_coalition="", blocking_alternative="", closest_to_walking="", failing_parts=""
+        blocking_coalition="",
+        blocking_alternative="",
+        closest_to_walking="",
+        failing_parts="",
+        deciding_part="",
     )
     row.update(NO_BREAK)
     return row
@@ -604,17 +613,24 @@ def stability_rows(
         for r, j in zip(found, deals, strict=True):  # each replication's stream, in order
             drawn.append(robustness_draws(r, st, rngs[j]))
             walks.append(stability.durability_walks(dp, r.war_params.supports.size, rngs[j]))
-        robust, held, walkers = robustness_batch(found, drawn, structures, detail=True)
+        under_deal = StabilityModel(st.model) is StabilityModel.deal
+        robust, held, walkers = robustness_batch(
+            found, drawn, structures, detail=True, under_deal=under_deal
+        )
         breaks = [
             _what_breaks(r, d, held[i], walkers[i], cfg)
             for i, (r, d) in enumerate(zip(found, drawn, strict=True))
         ]
         measures = _durability_batch(found, dp, walks)
+        paths = measures.pop("durable_paths")
+        if under_deal:  # the share of paths with no renewed war, not of months
+            measures["durability"] = paths
         durable = [{key: v[i] for key, v in measures.items()} for i in range(len(found))]
         scores = [
             stability.stability_score(robust[i], d["durability"]) for i, d in enumerate(durable)
         ]
     t = stability.Thresholds(**{k: v for k, v in st.thresholds.items()})
+    model = StabilityModel(st.model)
     for i, j in enumerate(deals):
         d = {key: float(v) if key != "monitored" else bool(v) for key, v in durable[i].items()}
         row: dict[str, Any] = {
@@ -625,9 +641,10 @@ def stability_rows(
             "robustness": float(robust[i]),
             **d,
         }
+        checked = model is not StabilityModel.deal  # else IR and Pareto are checks alone
         row["stable"] = stability.is_stable(
-            row["ir_margin"],
-            row["pareto_gap"],
+            row["ir_margin"] if checked else np.inf,
+            row["pareto_gap"] if checked else -np.inf,
             row["blocking_coalitions"],
             row["robustness"],
             d["durability"],
@@ -636,6 +653,8 @@ def stability_rows(
         )
         row["stability_score"] = float(scores[i])
         row.update(_reasons(found[i], row, t, structures[i]))
+        decides = "" if row["stable"] else stability.deciding_part(row, t, model.parts)
+        row["deciding_part"] = decides
         row.update(NO_BREAK if StabilityModel(st.model) is StabilityModel.linear else breaks[i])
         rows[j] = row
     return rows

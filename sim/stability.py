@@ -36,6 +36,16 @@ class StabilityModel(enum.StrEnum):
     mechanisms = "mechanisms"  # uncertain inputs, drift, Powell over the horizon, guarantees
     # as force and monitoring, score = robustness x durability
     linear = "linear"  # the model before: noise, one-month Powell, linear guarantees, mean
+    deal = "deal"  # mechanisms judged under the deal's own terms: robustness with its
+    # guarantee in force, durability the share of paths with no renewed war, `stable` its
+    # parts alone (IR margin and Pareto gap reported as checks), the deciding part named
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The row's columns that `stable` requires (`is_stable`), in `deciding_part`'s
+        order of precedence on a tie."""
+        decided = ("blocking_coalitions", "robustness", "durability", "commitment_ratio")
+        return decided if self is StabilityModel.deal else ("ir_margin", "pareto_gap", *decided)
 
 
 def ir_margin(u: np.ndarray, d: np.ndarray, signatories: np.ndarray) -> float:
@@ -466,6 +476,7 @@ def durability_batch(
     holds = ~prefers_war & ~powell[:, None, :]
     return {
         "durability": holds.mean(axis=(1, 2)),
+        "durable_paths": holds.all(axis=2).mean(axis=1),  # no renewed war on the path
         "renewed_war_share": prefers_war.mean(axis=(1, 2)),
         "powell_violations": powell.mean(axis=1),
         "max_power_shift": loss.max(axis=1),
@@ -527,6 +538,33 @@ def is_stable(
         and durable >= t.durability
         and not commitment > t.commitment_ratio
     )
+
+
+def shortfalls(row: dict, t: Thresholds) -> dict[str, float]:
+    """How far each part of a deal's row is outside its threshold, as a share of the
+    threshold's own scale (0 inside): the utility margin and gap in utility, a blocking
+    coalition 1, robustness and durability in shares, Powell's ratio over its bound."""
+    return {
+        "ir_margin": max(t.ir_margin - row["ir_margin"], 0.0),
+        "pareto_gap": max(row["pareto_gap"] - t.pareto_gap, 0.0),
+        "blocking_coalitions": float(row["blocking_coalitions"] > t.blocking_coalitions),
+        "robustness": max(t.robustness - row["robustness"], 0.0) / max(t.robustness, TOLERANCE),
+        "durability": max(t.durability - row["durability"], 0.0) / max(t.durability, TOLERANCE),
+        "commitment_ratio": (
+            max(row["commitment_ratio"] - t.commitment_ratio, 0.0)
+            / max(t.commitment_ratio, TOLERANCE)
+            if np.isfinite(row["commitment_ratio"])
+            else 0.0
+        ),
+    }
+
+
+def deciding_part(row: dict, t: Thresholds, parts: Sequence[str]) -> str:
+    """The part of `parts` furthest outside its threshold (`shortfalls`; the first in
+    `parts` on a tie), "" when none is: what decides that the deal is not stable."""
+    gaps = shortfalls(row, t)
+    worst = max(parts, key=lambda name: gaps[name])
+    return worst if gaps[worst] > TOLERANCE else ""
 
 
 def threshold_sensitivity(values: np.ndarray, thresholds: np.ndarray, draws: int) -> np.ndarray:

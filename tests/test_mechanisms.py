@@ -116,6 +116,7 @@ def test_a_deal_above_both_sides_value_of_war_lasts_without_drift():
     found = durability_of(PARAMS)
     assert found == {
         "durability": 1.0,
+        "durable_paths": 1.0,
         "renewed_war_share": 0.0,
         "powell_violations": 0.0,
         "max_power_shift": 0.0,
@@ -469,3 +470,52 @@ def test_fast_rebuilding_and_cheap_war_make_the_default_deal_a_commitment_proble
     assert rows[0]["commitment_ratio"] < 1 and rows[0]["powell_violations"] == 0
     assert rows[1]["commitment_ratio"] > 1 and rows[1]["powell_violations"] > 0
     assert rows[1]["durability"] < rows[0]["durability"] and not rows[1]["stable"]
+
+
+# -- stability judged under the deal's own terms (stability.model=deal) ----------------------
+
+
+def test_a_path_holds_only_if_no_month_of_it_renews_the_war():
+    rate = 0.05  # Powell fires early and fades: some months of every path fail
+    found = durability_of(dataclasses.replace(PARAMS, capacity_drift=rate))
+    assert 0 < found["durability"] < 1 and found["durable_paths"] == 0.0
+    calm = durability_of(PARAMS)
+    assert calm["durable_paths"] == calm["durability"] == 1.0
+
+
+def test_the_deciding_part_is_the_one_furthest_outside_its_threshold():
+    t = stability.Thresholds()
+    row = {"ir_margin": 0.1, "pareto_gap": 0.0, "blocking_coalitions": 0, "robustness": 0.5,
+           "durability": 0.1, "commitment_ratio": 0.2}  # fmt: skip
+    parts = stability.StabilityModel.deal.parts
+    # robustness 0.45 short of 0.95 (0.47 of it), durability 0.4 short of 0.5 (0.8 of it)
+    assert stability.deciding_part(row, t, parts) == "durability"
+    assert stability.deciding_part({**row, "durability": 0.9}, t, parts) == "robustness"
+    blocked = {**row, "blocking_coalitions": 2}
+    assert stability.deciding_part(blocked, t, parts) == "blocking_coalitions"
+    fine = {**row, "robustness": 1.0, "durability": 1.0}
+    assert stability.deciding_part(fine, t, parts) == ""
+    irrational = {**fine, "ir_margin": -0.2}
+    assert stability.deciding_part(irrational, t, parts) == ""  # a check, not a part
+    old = stability.StabilityModel.mechanisms.parts
+    assert stability.deciding_part(irrational, t, old) == "ir_margin"
+
+
+def test_robustness_under_the_deals_guarantee_is_at_least_that_under_the_talks():
+    from sim.replication import robustness_batch, robustness_draws
+
+    cfg = compose("bargaining=fighting", "stability.robustness_draws=128")
+    signed = run(cfg).result(0)
+    scenario = signed.scenario
+    k = scenario.guarantee_issue
+    levels = scenario.space.grid[signed.outcome].copy()
+    levels[k] = int(np.argmax(scenario.guarantee_force))  # the strongest guarantee
+    backed = int(np.flatnonzero((scenario.space.grid == levels).all(axis=1))[0])
+    result = dataclasses.replace(signed, outcome=backed)
+    assert scenario.guarantee_force[scenario.guarantee_level(result.outcome)] > 0
+    assert scenario.guarantee_force[scenario.guarantee_level()] == 0  # none in the talks
+    structure = [deal_structure(scenario, result.outcome)]
+    drawn = [robustness_draws(result, cfg.stability, np.random.default_rng(0))]
+    talks = robustness_batch([result], drawn, structure)[0]
+    deal = robustness_batch([result], drawn, structure, under_deal=True)[0]
+    assert deal >= talks and deal > 0
