@@ -23,6 +23,23 @@ settings.register_profile("sim", max_examples=100, deadline=None)
 settings.load_profile("sim")
 
 
+# The Russia-Ukraine scenarios' red lines before their stated ones were encoded (issue 27,
+# docs/calibration.md, "Red lines, public commitments and ratification"): Ukraine's J veto
+# above 80 on territory, no ratifier, no commitment of Russia's, its guarantee red line
+# Article 5 alone. Tests that pin the engine's arithmetic on those scenarios (golden rows)
+# put these first, so that a change of data does not read as a change of the engine.
+RED_LINES_BEFORE = (
+    "~parties.ukraine.ratification.rejects.territory",
+    "~parties.ukraine.ratification.rejects.nato",
+    "parties.ukraine.ratification.by=null",
+    "parties.ukraine.ratification.anticipated=false",
+    "parties.ukraine.preferences.territory.red_line_above=80",
+    "parties.russia.preferences.territory.red_line_below=null",
+    "parties.russia.preferences.territory.audience_cost=null",
+    "parties.russia.preferences.guarantees.red_line=[article_5]",
+)
+
+
 def compose_config(
     overrides: Sequence[str] = (), patch: Mapping[str, Any] | None = None
 ) -> DictConfig:

@@ -20,7 +20,7 @@ from sim.preferences import TOLERANCE
 from sim.replication import deal_structure, negotiate, replication_seeds
 from sim.scenario import build_scenario
 from sim.schema import plain
-from tests.conftest import compose_config
+from tests.conftest import RED_LINES_BEFORE, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.
 BEFORE = {
@@ -68,7 +68,7 @@ BEFORE = {
 
 @pytest.mark.parametrize("overrides", list(BEFORE), ids=["default", "draws", "links", "calendar"])
 def test_batched_stability_gives_the_values_of_one_replication_at_a_time(overrides):
-    rows, _ = run_replications(compose_config([*overrides, "replications=3"]))
+    rows, _ = run_replications(compose_config([*RED_LINES_BEFORE, *overrides, "replications=3"]))
     for column, values in BEFORE[overrides].items():
         # equal to the last bits on one numpy; 1e-12 leaves room for another numpy's
         # summation order (numpy 2.5 moved ir_margin by 1e-16)
@@ -97,7 +97,7 @@ def test_a_batch_of_deals_and_each_deal_alone_agree_column_for_column():
             assert a[key] == b[key] or (a[key] != a[key] and b[key] != b[key]), key
 
 
-def test_utilities_are_linear_in_the_weights_links_included():
+def test_utilities_are_linear_in_the_weights_links_and_audience_costs_included():
     scenario = build_scenario(compose_config(["scenario=paris_2026"]))
     prefs = scenario.preferences
     assert prefs.links
@@ -105,8 +105,14 @@ def test_utilities_are_linear_in_the_weights_links_included():
     np.testing.assert_allclose(np.einsum("pok,pk->po", C, prefs.weights), scenario.utilities)
     rng = np.random.default_rng(0)
     factors = np.exp(rng.normal(0.0, 0.5, (3, *prefs.weights.shape)))
+    assert prefs.audience_costs  # Russia's commitment (docs/calibration.md)
     drawn = stability.perturbed_utilities(
-        prefs.weights, prefs.level_values, scenario.space.grid, factors, links=prefs.links
+        prefs.weights,
+        prefs.level_values,
+        scenario.space.grid,
+        factors,
+        links=prefs.links,
+        penalty=prefs.audience_penalty(scenario.space.grid),
     )  # (draws, outcomes, parties)
     weights = stability.perturbed_weights(prefs.weights, factors)
     np.testing.assert_allclose(np.einsum("pok,dpk->dop", C, weights), drawn, atol=1e-12)

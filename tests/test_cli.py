@@ -86,10 +86,11 @@ def test_default_run_succeeds(runs):
 
 
 def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
-    """The default deal (docs/model.md, "The mediator"): unblocked, guaranteed by a European
-    force with a US backstop (force 0.6 x 0.7 + 0.4 x 0.9), not robust enough to be stable."""
+    """The default deal (docs/model.md, "The mediator"; docs/validation.md for the red
+    lines that moved it from a European force to monitoring only): unblocked, watched by
+    US-led monitors with no force behind them, not robust enough to be stable."""
     out = runs["default"].stdout
-    assert "stability: no blocking coalition; guarantee force 0.78, monitored" in out
+    assert "stability: no blocking coalition; guarantee force 0.00, monitored" in out
     verdict = re.search(r"robustness (\S+) \(>= 0\.95\), durability (\S+) \(>= 0\.5\), "
                         r"Powell's ratio (\S+) \(<= 1\) -> (.*)$", out, re.M)  # fmt: skip
     assert verdict, out

@@ -765,15 +765,20 @@ def test_default_scenario_red_lines_and_control(compose):
     )
     assert crossed[usa, membership] and crossed[russia, membership]
     assert not crossed[ukraine, membership] and not crossed[europe, membership]
-    # ukraine's red_line_above 80 on territory: 81 is crossed, 80 is not.
-    at_80 = space.index_of(
-        {"territory": "80", "nato": "treaty_neutrality", "guarantees": "article_5"}
+    # ukraine's ratifier, anticipated, rejects territory above 50 (art. 73) and
+    # non-alignment in the constitution (art. 157): its negotiators' red lines.
+    at_50 = space.index_of(
+        {"territory": "50", "nato": "treaty_neutrality", "guarantees": "article_5"}
     )
-    at_81 = space.index_of(
-        {"territory": "81", "nato": "treaty_neutrality", "guarantees": "article_5"}
+    at_51 = space.index_of(
+        {"territory": "51", "nato": "treaty_neutrality", "guarantees": "article_5"}
     )
-    assert not crossed[ukraine, at_80]
-    assert crossed[ukraine, at_81]
+    amended = space.index_of(
+        {"territory": "50", "nato": "non_alignment_in_constitution", "guarantees": "article_5"}
+    )
+    assert not crossed[ukraine, at_50]
+    assert crossed[ukraine, at_51] and crossed[ukraine, amended]
+    assert scenario.ratifiers[ukraine] == "referendum and constitution"
     assert not scenario.acceptable[membership]
     # Territory has no status quo: russia and ukraine sign any agreement; NATO membership
     # needs the alliance (usa, europe) as well.

@@ -48,6 +48,7 @@ def undefined_without_agreement(row: dict[str, Any]) -> set[str]:
     positions, the distances to Nash / KS, and the stability measures."""
     cols = {k for k in row if k.startswith("u_") or k.endswith("_position")}
     reasons = {"blocking_coalition", "blocking_alternative", "closest_to_walking", "failing_parts"}
+    reasons |= {"deciding_part"}
     reasons |= {"robustness_breaker", "robustness_shock"}
     cols |= {"dist_nash", "dist_ks"} | set(STABILITY_COLUMNS) - {
         "blocking_coalitions",

@@ -13,8 +13,9 @@ from sim.experiment import run_replications, run_sweep_job
 from sim.results import JobFile, job_paths, read_job_rows, rows_frame, write_parquet_atomic
 from tests.conftest import compose_config
 
-# Replications 0-7 end without a deal, 8 with one: parts of four differ in their columns' types.
+# Replications 0-8 end without a deal, 9 with one: parts of four differ in their columns' types.
 MIXED = [
+    "scenario=istanbul_2022",
     "batna=static",
     "uncertainty.salience.dist=lognormal",
     "uncertainty.salience.scale=0.5",

@@ -20,8 +20,17 @@ from sim.replication import (
     stability_row,
 )
 from sim.scenario import build_scenario
-from tests.helpers_model import compose, run
+from tests.conftest import RED_LINES_BEFORE
+from tests.helpers_model import compose as compose_now
+from tests.helpers_model import run
 from tests.helpers_sweeps import run_sim
+
+
+def compose(*overrides: str):
+    """The config, on the Russia-Ukraine scenarios' data before their stated red lines
+    (`RED_LINES_BEFORE`): these tests pin the mechanisms, not the data."""
+    return compose_now(*RED_LINES_BEFORE, *overrides)
+
 
 # -- Powell (2006): delta shift / (1 - delta) > c_A + c_B -------------------------------
 

@@ -160,7 +160,7 @@ def test_bargaining_frontier_is_the_pairs_pareto_set(negotiation):
     problem = model.problem
     fig = plots.plot_bargaining(problem, model.reservations, row["outcome"], ("usa", "europe"))
     ax = fig.axes[0]
-    frontier = max(ax.get_lines(), key=lambda line: len(line.get_xdata()))
+    (frontier,) = [line for line in ax.get_lines() if line.get_marker() == "o"]  # the front
     points = np.column_stack([frontier.get_xdata(), frontier.get_ydata()])
     U = problem.utilities[[problem.party_index("usa"), problem.party_index("europe")]]
     feasible = U[:, problem.acceptable]

@@ -39,7 +39,7 @@ from sim.sensitivity import (
 )
 from sim.sensitivity_cli import DEFAULT_REPLICATIONS, split_arguments
 from sim.validation import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import RED_LINES_BEFORE, ROOT
 from tests.helpers_hardening import files_under
 
 
@@ -79,12 +79,14 @@ def test_the_j_values_of_brussels_are_found_from_the_comments(brussels):
         "war.capacity.russia",
         "war.discount",
         "war.guarantees.levels.article_5.force.usa",  # a flow mapping two levels deep
+        "parties.russia.preferences.territory.audience_cost",  # J in a block mapping
+        "parties.ukraine.preferences.territory.salience",  # "J; its red line is ..."
     ):
         assert key in params, key
     for key in (
         "war.contact_line",  # S
         "parties.usa.preferences.nato.salience",  # S
-        "parties.ukraine.preferences.territory.salience",  # "S: ...; J: the line at 80"
+        "parties.russia.preferences.territory.red_line_below",  # S, beside J lines
         "war.guarantees.levels.guarantors_include_russia.force.russia",  # S
         "max_rounds",  # conf/config.yaml, not the scenario
     ):
@@ -229,8 +231,12 @@ def test_summarise_counts_deals_over_all_replications_and_means_over_deals():
     assert math.isnan(summarise(rows[2:], "t")["territory"])
 
 
-def test_oat_is_deterministic_and_more_aggressor_capacity_moves_deals_its_way(brussels):
-    cfg, params, _ = brussels
+def test_oat_is_deterministic_and_more_aggressor_capacity_moves_deals_its_way():
+    # on the data before the stated red lines (RED_LINES_BEFORE): with them the default
+    # deal trades territory for neutrality, and territory is no longer monotone in
+    # Russia's capacity (docs/validation.md, "Model changes, scored")
+    cfg = compose("brussels_2025", [*RED_LINES_BEFORE, "replications=2"])
+    params = {p.key: p for p in judgement_parameters(cfg, "brussels_2025")[0]}
     aggressor = f"war.capacity.{cfg.war.aggressor}"
     chosen = select_parameters(list(params.values()), ["war.capacity.*"])
     first = one_at_a_time(Settings(cfg), chosen)
