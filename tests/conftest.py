@@ -29,6 +29,9 @@ settings.load_profile("sim")
 # Article 5 alone. Tests that pin the engine's arithmetic on those scenarios (golden rows)
 # put these first, so that a change of data does not read as a change of the engine.
 RED_LINES_BEFORE = (
+    "enforcement=assumed",  # and the model before issue 27's settings
+    "staying=patience",
+    "war.lottery=ideals",
     "~parties.ukraine.ratification.rejects.territory",
     "~parties.ukraine.ratification.rejects.nato",
     "parties.ukraine.ratification.by=null",

@@ -52,7 +52,15 @@ def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
             GlobalHydra.instance().initialize(parked)
 
 
-CALENDAR = ("bargaining=calendar", "war.stakes=territory")  # the model before fighting
+# The model before fighting (and before self-enforcing settlements, hopeful parties and the
+# imposable lottery: issue 27)
+CALENDAR = (
+    "bargaining=calendar",
+    "war.stakes=territory",
+    "enforcement=assumed",
+    "staying=patience",
+    "war.lottery=ideals",
+)
 
 
 def calendar_unless_said(overrides: Sequence[str]) -> list[str]:
