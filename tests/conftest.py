@@ -23,15 +23,15 @@ settings.register_profile("sim", max_examples=100, deadline=None)
 settings.load_profile("sim")
 
 
-# The Russia-Ukraine scenarios' red lines before their stated ones were encoded (issue 27,
-# docs/calibration.md, "Red lines, public commitments and ratification"): Ukraine's J veto
+# Issue 27's defaults, and the Russia-Ukraine scenarios' red lines, before it (docs/
+# calibration.md, "Red lines, public commitments and ratification"): the model before
+# self-enforcing settlements, hopeful parties and the imposable lottery; Ukraine's J veto
 # above 80 on territory, no ratifier, no commitment of Russia's, its guarantee red line
 # Article 5 alone. Tests that pin the engine's arithmetic on those scenarios (golden rows)
-# put these first, so that a change of data does not read as a change of the engine.
+# put `BEFORE_27` first, so that a change of data or defaults does not read as one of the
+# engine.
+MODEL_BEFORE_27 = ("enforcement=assumed", "staying=patience", "war.lottery=ideals")
 RED_LINES_BEFORE = (
-    "enforcement=assumed",  # and the model before issue 27's settings
-    "staying=patience",
-    "war.lottery=ideals",
     "~parties.ukraine.ratification.rejects.territory",
     "~parties.ukraine.ratification.rejects.nato",
     "parties.ukraine.ratification.by=null",
@@ -41,6 +41,7 @@ RED_LINES_BEFORE = (
     "parties.russia.preferences.territory.audience_cost=null",
     "parties.russia.preferences.guarantees.red_line=[article_5]",
 )
+BEFORE_27 = MODEL_BEFORE_27 + RED_LINES_BEFORE
 
 
 def compose_config(

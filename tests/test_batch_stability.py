@@ -20,7 +20,7 @@ from sim.preferences import TOLERANCE
 from sim.replication import deal_structure, negotiate, replication_seeds
 from sim.scenario import build_scenario
 from sim.schema import plain
-from tests.conftest import RED_LINES_BEFORE, compose_config
+from tests.conftest import BEFORE_27, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.
 BEFORE = {
@@ -68,7 +68,7 @@ BEFORE = {
 
 @pytest.mark.parametrize("overrides", list(BEFORE), ids=["default", "draws", "links", "calendar"])
 def test_batched_stability_gives_the_values_of_one_replication_at_a_time(overrides):
-    rows, _ = run_replications(compose_config([*RED_LINES_BEFORE, *overrides, "replications=3"]))
+    rows, _ = run_replications(compose_config([*BEFORE_27, *overrides, "replications=3"]))
     for column, values in BEFORE[overrides].items():
         # equal to the last bits on one numpy; 1e-12 leaves room for another numpy's
         # summation order (numpy 2.5 moved ir_margin by 1e-16)

@@ -86,18 +86,18 @@ def test_default_run_succeeds(runs):
 
 
 def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
-    """The default deal (docs/model.md, "The mediator"; docs/validation.md for the red
-    lines that moved it from a European force to monitoring only): unblocked, watched by
-    US-led monitors with no force behind them, not robust enough to be stable."""
+    """The default deal (README; docs/validation.md, "Model changes, scored"): signed in
+    month 14 with Russia among the guarantors (no force behind it, no monitors),
+    unblocked, neither robust nor durable."""
     out = runs["default"].stdout
-    assert "stability: no blocking coalition; guarantee force 0.00, monitored" in out
+    assert "stability: no blocking coalition; guarantee force 0.00, not monitored" in out
     verdict = re.search(r"robustness (\S+) \(>= 0\.95\), durability (\S+) \(>= 0\.5\), "
                         r"Powell's ratio (\S+) \(<= 1\) -> (.*)$", out, re.M)  # fmt: skip
     assert verdict, out
     robustness, durability, ratio = map(float, verdict.groups()[:3])
-    assert robustness < 0.95 <= 1.0 and 0.5 <= durability <= 1.0 and 0 < ratio < 1
-    assert verdict.group(4) == "not stable: robustness below 0.95"
-    assert re.search(r"^  nearest to walking away: russia \(margin \+0\.\d{3}\)$", out, re.M)
+    assert robustness < 0.95 and durability < 0.5 and 0 < ratio < 1
+    assert verdict.group(4) == "not stable: robustness below 0.95, durability below 0.5"
+    assert re.search(r"^  nearest to walking away: europe \(margin \+0\.\d{3}\)$", out, re.M)
     assert "would each do better" not in out  # nobody blocks the neutral text
 
 

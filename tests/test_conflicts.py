@@ -18,7 +18,7 @@ from sim.replication import apply_draws, draw_uncertain
 from sim.scenario import build_scenario
 from sim.settings import NegotiationSettings, Seating
 from sim.validation import ConfigError
-from tests.conftest import RED_LINES_BEFORE, ROOT, compose_config
+from tests.conftest import BEFORE_27, ROOT, compose_config
 from tests.helpers_hardening import run_sim, sweep_dir
 
 # Names of this war's parties and places: none may appear in the engine's code.
@@ -81,7 +81,7 @@ def test_the_check_finds_a_country_in_code(tmp_path):
 
 def test_default_rows_are_those_before_the_renaming():
     """Pinned from the code before the engine was made conflict-neutral (commit 0ff8ffa)."""
-    rows = pd.DataFrame(run_replications(compose_config([*RED_LINES_BEFORE, "replications=3"]))[0])
+    rows = pd.DataFrame(run_replications(compose_config([*BEFORE_27, "replications=3"]))[0])
     assert rows["outcome"].tolist() == [2125, 2125, 2125]
     assert rows["territory_position"].tolist() == [70.0, 70.0, 70.0]
     assert rows["robustness"].tolist() == [0.734375, 0.75, 0.703125]
@@ -99,7 +99,7 @@ def test_drawn_rows_are_those_before_the_renaming():
         "war_costs": ("lognormal", 0.2),
         "salience": ("lognormal", 0.1),
     }
-    overrides = [*RED_LINES_BEFORE, "replications=6"]
+    overrides = [*BEFORE_27, "replications=6"]
     for name, (dist, scale) in spreads.items():
         overrides += [f"uncertainty.{name}.dist={dist}", f"uncertainty.{name}.scale={scale}"]
     rows = pd.DataFrame(run_replications(compose_config(overrides))[0])

@@ -94,10 +94,9 @@ def _war_values(*overrides: str) -> dict[str, float]:
 
 
 def test_on_brussels_ukraine_can_no_longer_win_nato_membership_the_usa_red_lines():
-    before = _war_values()
-    after = _war_values("war.lottery=imposable")
-    named = _war_values("war.lottery=ideals")
-    assert named == before  # the previous behaviour, by name, is the default
+    after = _war_values()
+    before = _war_values("war.lottery=ideals")  # the previous behaviour, by name
+    assert _war_values("war.lottery=imposable") == after  # the default since issue 27
     # membership needs the USA, which red-lines it: Ukraine's winning terms are worse, so
     # is its value of war, and Russia loses less when Ukraine wins
     assert after["ukraine"] < before["ukraine"] - 1e-6

@@ -20,7 +20,7 @@ from sim.replication import (
     stability_row,
 )
 from sim.scenario import build_scenario
-from tests.conftest import RED_LINES_BEFORE
+from tests.conftest import BEFORE_27
 from tests.helpers_model import compose as compose_now
 from tests.helpers_model import run
 from tests.helpers_sweeps import run_sim
@@ -28,8 +28,8 @@ from tests.helpers_sweeps import run_sim
 
 def compose(*overrides: str):
     """The config, on the Russia-Ukraine scenarios' data before their stated red lines
-    (`RED_LINES_BEFORE`): these tests pin the mechanisms, not the data."""
-    return compose_now(*RED_LINES_BEFORE, *overrides)
+    (`BEFORE_27`): these tests pin the mechanisms, not the data."""
+    return compose_now(*BEFORE_27, *overrides)
 
 
 # -- Powell (2006): delta shift / (1 - delta) > c_A + c_B -------------------------------
@@ -316,7 +316,9 @@ def test_more_uncertainty_about_costs_makes_the_deal_less_robust():
 
 @pytest.fixture(scope="module")
 def stability_sweep(tmp_path_factory) -> pd.DataFrame:
-    run = run_sim(tmp_path_factory.mktemp("stability"), "-m", "sweep=stability")
+    # the reference sweep as the thresholds were derived on it: the model and red lines
+    # before issue 27 (docs/model.md, "Thresholds")
+    run = run_sim(tmp_path_factory.mktemp("stability"), "-m", "sweep=stability", *BEFORE_27)
     assert run.returncode == 0, run.describe()
     frame = pd.read_parquet(run.sweep_dir("stability") / "results.parquet")
     return frame[frame["agreement"]]

@@ -39,7 +39,7 @@ from sim.sensitivity import (
 )
 from sim.sensitivity_cli import DEFAULT_REPLICATIONS, split_arguments
 from sim.validation import ConfigError
-from tests.conftest import RED_LINES_BEFORE, ROOT
+from tests.conftest import BEFORE_27, ROOT
 from tests.helpers_hardening import files_under
 
 
@@ -232,10 +232,10 @@ def test_summarise_counts_deals_over_all_replications_and_means_over_deals():
 
 
 def test_oat_is_deterministic_and_more_aggressor_capacity_moves_deals_its_way():
-    # on the data before the stated red lines (RED_LINES_BEFORE): with them the default
+    # on the data before the stated red lines (BEFORE_27): with them the default
     # deal trades territory for neutrality, and territory is no longer monotone in
     # Russia's capacity (docs/validation.md, "Model changes, scored")
-    cfg = compose("brussels_2025", [*RED_LINES_BEFORE, "replications=2"])
+    cfg = compose("brussels_2025", [*BEFORE_27, "replications=2"])
     params = {p.key: p for p in judgement_parameters(cfg, "brussels_2025")[0]}
     aggressor = f"war.capacity.{cfg.war.aggressor}"
     chosen = select_parameters(list(params.values()), ["war.capacity.*"])
