@@ -113,7 +113,7 @@ def test_choosing_a_scenario_shows_its_own_parties(rendered):
 
 
 def test_stepping_changes_the_figures_and_the_end_shows_the_deal(rendered):
-    rendered.find(v.Select, label="bargaining").widget.v_model = "calendar"
+    # the default talks go on while fighting and sign in month 14 (README)
     assert _round(rendered) == "round 0"
     before = _images(rendered)
     assert len(before) == 3 and all(b.startswith(b"\x89PNG") for b in before)
@@ -126,7 +126,7 @@ def test_stepping_changes_the_figures_and_the_end_shows_the_deal(rendered):
     assert _images(rendered) != after
     _button(rendered, "Run to end").click()
     (deal,) = _by_class(rendered, v.Html, "deal-text")
-    model = PageNegotiation(bargaining="calendar")
+    model = PageNegotiation()
     model.run_to_end()
     assert _round(rendered) == f"round {model.round}"
     assert f"binding agreement in round {model.round}" in deal.children[0]
@@ -164,6 +164,8 @@ def test_reset_starts_the_same_negotiation_again(rendered):
     assert not _by_class(rendered, v.Html, "deal-text")
     _button(rendered, "Step").click()  # the new model steps, and the page follows
     assert _round(rendered) == "round 1"
+    assert not _by_class(rendered, v.Html, "deal-text")  # the talks go on
+    _button(rendered, "Run to end").click()
     assert _by_class(rendered, v.Html, "deal-text")
 
 
