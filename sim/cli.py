@@ -184,9 +184,9 @@ def format_anticipation(model: NegotiationModel, row: dict[str, Any], step: int 
     path = found.path(outcome)[::step]
     for i in scenario.war_sides or ():
         values = "".join(f"{v:7.3f}" for v in path[:, i])
-        lines.append(
-            f"  {scenario.parties[i]:<9} {values} {deal[i]:7.3f} {found.values[i, outcome]:7.3f}"
-        )
+        on_path = found.values[i, outcome]  # -inf: broken at once, no deal
+        shown_value = f"{on_path:7.3f}" if np.isfinite(on_path) else "   none"
+        lines.append(f"  {scenario.parties[i]:<9} {values} {deal[i]:7.3f} {shown_value}")
     return lines
 
 
