@@ -105,6 +105,7 @@ RESULTS = {
     "blocking_alternative": "what that coalition would take instead",
     "closest_to_walking": "party nearest to walking away",
     "failing_parts": "parts of stability that fail",
+    "deciding_part": "the part that decides it is not stable",
     "phase": "phase",
     "proposer": "proposer",
     "offer": "offer on the table (index)",
