@@ -324,7 +324,7 @@ class Scenario:
             chased = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
             batna = self.war_batna(params, outcome=example)
             values[s] = batna.value(positions[:, None], chased[None, : months.size])
-        deal = self.preferences.utilities() if self.valuation is None else self.valuation
+        deal = self.utilities  # the valuation where one is set
         line_level = grid[:, k_line]
         first = np.empty(self.space.size, dtype=np.int64)
         cont = np.empty_like(deal)

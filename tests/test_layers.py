@@ -45,7 +45,7 @@ LAYER_OF = {
         ),
         "core",
     ),
-    **dict.fromkeys(("agents", "model", "rounds"), "engine"),
+    **dict.fromkeys(("agents", "model", "rounds", "settlement"), "engine"),
     **dict.fromkeys(
         (
             "schema",
