@@ -109,6 +109,8 @@ class PartyConf:
     concession_exponent: float | None = None  # None: the strategy's own default
     deadline: int | None = None  # last round this party negotiates; None: max_rounds
     war_cost: float = 0.0  # utility lost per month of war
+    war_burden: float | None = None  # or: the share of a year's output the war takes (then
+    # war_cost = war_burden / (12 war.stake_years); docs/model.md)
     reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived
     optimism: float = 0.0  # bargaining=fighting: prior bias of its belief about p toward its side
     cost_belief: float = 1.0  # bargaining=fighting: the others' war costs as it believes them,
@@ -162,6 +164,8 @@ class WarConf:
     volatility: float = 0.0  # sd of monthly shocks to the contact line (scale points)
     months_per_round: float = 1.0
     horizon_months: float = 24.0
+    stake_years: float | None = None  # the whole stake in years of a party's output: the
+    # unit of `parties.<name>.war_burden`
     discount: float = 0.99  # monthly discount factor
     belief_sd: float = 0.05  # bargaining=fighting: prior sd of each party's belief about p
     stakes: WarStakes = WarStakes.territory  # what a war that goes on decides

@@ -24,6 +24,7 @@ from sim.designs import (
 from sim.outcomes import SCALE_MAX, SCALE_MIN, Issue, IssueKind
 from sim.schema import SimConfig, UncertaintyConf
 from sim.settings import Seating
+from sim.war import monthly_war_cost
 
 # Bounds on sizes: no input may run for minutes in silence or grow past the memory of its
 # arrays (README, "Troubleshooting"). Each message says how to split larger work.
@@ -635,10 +636,45 @@ def check_aliases(cfg: Any) -> dict[str, str]:
     return targets
 
 
+def anchor_war_costs(cfg: Any) -> None:
+    """Set, in place, the war cost of every party that gives its war's burden
+    (`parties.<name>.war_burden`, a share of a year's output) from the stake's worth in
+    years of output (`war.stake_years`): `sim.war.monthly_war_cost`. A party gives one of
+    the two; idempotent."""
+    parties = cfg.get("parties") if isinstance(cfg, DictConfig) else None
+    for name, party in (parties or {}).items():
+        burden = party.get("war_burden") if isinstance(party, DictConfig) else None
+        if burden is None:
+            continue
+        key = f"parties.{name}.war_burden"
+        _check(
+            isinstance(burden, int | float) and math.isfinite(burden) and 0 <= burden <= 1,
+            key,
+            burden,
+            "a share of a year's output in [0, 1]",
+        )
+        years = OmegaConf.select(cfg, "war.stake_years", default=None)
+        _check(
+            isinstance(years, int | float) and math.isfinite(years) and years > 0,
+            "war.stake_years",
+            years,
+            f"a number of years > 0 (the unit of {key})",
+        )
+        cost = monthly_war_cost(float(burden), float(years))
+        given = float(party.get("war_cost") or 0.0)
+        _check(
+            given == 0.0 or math.isclose(given, cost, rel_tol=1e-12),
+            f"parties.{name}.war_cost",
+            given,
+            f"left unset: {key}={burden} sets it (set {key}=null to give a war cost instead)",
+        )
+        party.war_cost = cost
+
+
 def prepare(cfg: Any) -> dict[str, str]:
-    """Check the aliases (`check_aliases`) and drop, in place, the entries set to null in
-    `DROPPABLE` blocks; returns the keys that follow an alias (`alias_targets`).
-    Idempotent."""
+    """Check the aliases (`check_aliases`), drop, in place, the entries set to null in
+    `DROPPABLE` blocks and set the war costs given as burdens (`anchor_war_costs`); returns
+    the keys that follow an alias (`alias_targets`). Idempotent."""
     targets = check_aliases(cfg)
     for path in DROPPABLE:
         node = OmegaConf.select(cfg, path) if isinstance(cfg, DictConfig) else None
@@ -649,4 +685,5 @@ def prepare(cfg: Any) -> dict[str, str]:
             with open_dict(node):
                 for key in gone:
                     del node[key]
+    anchor_war_costs(cfg)
     return targets

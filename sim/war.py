@@ -159,6 +159,13 @@ def whole_months(months: float) -> int:
     return max(round(months), 1)
 
 
+def monthly_war_cost(burden: float, stake_years: float) -> float:
+    """A month of war's cost in utility, from its burden (the share of a year's output the
+    war takes) and the value of the whole stake in years of output: `burden / (12 S)`
+    (docs/model.md, "Costs of war in an anchored unit")."""
+    return burden / (12.0 * stake_years)
+
+
 def discounted_months(discount: float, horizon_months: float) -> float:
     """sum_{m < H} discount^m: the weight of H months of per-month costs."""
     if discount >= 1.0:

@@ -41,7 +41,13 @@ RED_LINES_BEFORE = (
     "parties.russia.preferences.territory.audience_cost=null",
     "parties.russia.preferences.guarantees.red_line=[article_5]",
 )
-BEFORE_27 = MODEL_BEFORE_27 + RED_LINES_BEFORE
+COSTS_BEFORE = (  # the J war costs the anchored burdens replaced
+    "parties.russia.war_burden=null",
+    "parties.russia.war_cost=0.004",
+    "parties.ukraine.war_burden=null",
+    "parties.ukraine.war_cost=0.008",
+)
+BEFORE_27 = MODEL_BEFORE_27 + RED_LINES_BEFORE + COSTS_BEFORE
 
 
 def compose_config(
