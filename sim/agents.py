@@ -37,12 +37,14 @@ def accepts(
     aspiration: float | np.ndarray,
     reservation: float | np.ndarray,
     crosses_red_line: bool | np.ndarray,
+    delay_cost: float | np.ndarray = 0.0,
 ) -> bool | np.ndarray:
-    """Acceptance rule: at least the aspiration, never below the BATNA or across a red line
-    (elementwise over arrays)."""
+    """Acceptance rule: at least the aspiration less what a round's delay would cost (the
+    responder's condition of Rubinstein 1982 with fixed costs; docs/model.md, "Delay
+    costs"), never below the BATNA or across a red line (elementwise over arrays)."""
     return (
         ~np.asarray(crosses_red_line)
-        & (utility >= aspiration - TOLERANCE)
+        & (utility >= aspiration - delay_cost - TOLERANCE)
         & (utility >= reservation - TOLERANCE)
     )
 

@@ -247,6 +247,9 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
             ),
         )
         self.static_reservation = np.stack([sc.static_reservation for sc in scenarios])
+        self.delay_costs = np.stack(
+            [np.zeros(n_parties) if sc.delay_costs is None else sc.delay_costs for sc in scenarios]
+        )
         self.p_shares = np.array([war.aggressor_share(wp) for wp in war_params])
         wp0 = war_params[0]
         self.targets = war.target_line(self.p_shares, wp0.low, wp0.high)
@@ -693,7 +696,11 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
         self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
         patience = self.settings.walkout_patience
         impatient = seated & ~at_deadline & (self.frustrated[live] >= patience)
-        if self.settings.staying is Staying.hopeful and impatient.any():
+        if (  # under static BATNAs a zone closed now stays closed: nothing moves them
+            self.settings.staying is Staying.hopeful
+            and self.settings.batna is BatnaMode.war
+            and impatient.any()
+        ):
             k, i = np.nonzero(impatient)
             impatient[k, i] = ~self._zone_ahead(live[k], i, active[k])
         leaving = seated & (at_deadline | impatient)
@@ -801,6 +808,7 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
             self.aspirations[reps],
             self.batnas[reps],
             self.red_line_crossed[:, outcome].T,
+            self.delay_costs[reps],
         )
         self.asked[reps] = seated
         self.accepted[reps] = accepted

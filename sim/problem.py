@@ -100,6 +100,9 @@ class Scenario:
     # (parties, outcomes) the values the parties bargain over in place of `utilities`
     # (each deal's continuation value, `Scenario.anticipation`); None: the utilities.
     valuation: np.ndarray | None = None
+    # (parties,) utility a round without agreement costs each party, so that it accepts a
+    # text worth its aspiration less that (docs/model.md, "Delay costs"); None: nothing.
+    delay_costs: np.ndarray | None = None
 
     @cached_property
     def guarantee_force(self) -> np.ndarray | None:

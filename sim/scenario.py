@@ -305,6 +305,7 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         capabilities=capabilities,
         war_costs=np.array([float(cfg.parties[p].war_cost) for p in parties]),
         static_reservation=static,
+        delay_costs=np.array([float(cfg.parties[p].delay_cost) for p in parties]),
         issue_control=tuple(issue_control),
         level_control=tuple(level_control),
         strategies=strategies,

@@ -109,6 +109,7 @@ class PartyConf:
     concession_exponent: float | None = None  # None: the strategy's own default
     deadline: int | None = None  # last round this party negotiates; None: max_rounds
     war_cost: float = 0.0  # utility lost per month of war
+    delay_cost: float = 0.0  # utility a round without agreement costs it (Rubinstein 1982)
     war_burden: float | None = None  # or: the share of a year's output the war takes (then
     # war_cost = war_burden / (12 war.stake_years); docs/model.md)
     reservation_value: float | None = None  # fixed BATNA in [0, 1]; None: derived

@@ -377,6 +377,7 @@ def validate(cfg: Any) -> None:
         key = f"parties.{pname}"
         _in_scale(f"{key}.capability", party.capability, 0.0, MAX_STRENGTH)
         _in_scale(f"{key}.war_cost", party.war_cost, 0.0, 1.0)  # utility a month
+        _in_scale(f"{key}.delay_cost", party.delay_cost, 0.0, 1.0)  # utility a round
         _in_scale(f"{key}.optimism", party.optimism, -1.0, 1.0)
         _check(
             math.isfinite(party.cost_belief) and party.cost_belief >= 0,
