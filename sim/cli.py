@@ -140,10 +140,18 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
             "beliefs about the balance of strength: spread "
             f"{row['belief_gap_start']:.3f} in round 1, {row['belief_gap_end']:.3f} at the end"
         )
-    lines.append("party       utility  BATNA   margin")
-    for p in scenario.parties:
-        u, r = row[f"u_{p}"], row[f"reservation_{p}"]
-        lines.append(f"  {p:<9} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
+    text = None if row["outcome"] >= 0 else last_text(model)
+    if row["outcome"] >= 0 or text is not None:  # the deal, or the text the talks ended on
+        if text is not None:
+            lines.append(f"the last text on the table: {scenario.space.describe(text[0])}")
+        lines.append(f"party       {'utility' if text is None else 'of text'}  BATNA   margin")
+        for i, p in enumerate(scenario.parties):
+            u = row[f"u_{p}"] if text is None else float(text[1][i])
+            r = row[f"reservation_{p}"]
+            lines.append(f"  {p:<9} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
+    else:
+        lines.append("party       BATNA")
+        lines += [f"  {p:<9} {row[f'reservation_{p}']:7.3f}" for p in scenario.parties]
     if row["outcome"] >= 0:
         lines.append(
             f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
@@ -154,6 +162,19 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     if row["agreement"]:
         lines += format_stability(row)
     return "\n".join(lines)
+
+
+def last_text(model: NegotiationModel) -> tuple[int, np.ndarray] | None:
+    """The text on the table when talks ended without a deal, with each party's value of
+    it (on the path it anticipates, under self-enforcement: what it weighed against its
+    BATNA); None when there was none."""
+    text = int(model.texts[0])
+    if text < 0:
+        return None
+    values = model.problem.utilities if model.anticipations is None else None
+    if values is None:
+        values = model.anticipations[0].values
+    return text, values[:, text]
 
 
 def format_anticipation(model: NegotiationModel, row: dict[str, Any], step: int = 6) -> list[str]:
@@ -316,7 +337,13 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
         )
         fig.savefig(folder / "negotiation.png", dpi=120)
         stability = format_stability(row) if row["agreement"] else []
-        sheet = terms_sheet(cfg, row, list(scenario.parties), stability, folder)
+        text = None if row["agreement"] else last_text(model)
+        if text is not None:  # its levels and values, as the sheet's columns read them
+            text = (
+                {**row, **scenario.space.levels_of(text[0])},
+                dict(zip(scenario.parties, text[1], strict=True)),
+            )
+        sheet = terms_sheet(cfg, row, list(scenario.parties), stability, folder, last_text=text)
         (folder / "deal.md").write_text(sheet, encoding="utf-8")
         return row
 

@@ -40,7 +40,7 @@ from sim.results import (
 )
 from sim.scenario import build_scenario
 from sim.schema import PlainConfig, plain
-from sim.validation import prepare
+from sim.validation import prepare, war_cost_of
 
 
 def _flat(key: str, value: Any) -> dict[str, Any]:
@@ -68,6 +68,8 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
     for key, value in cfg.war.items():
         out.update(_flat(f"war.{key}", value))
+    if out.get("war.stake_years") is None:  # unset: NaN keeps the column numeric across jobs
+        out["war.stake_years"] = float("nan")
     out["stability.model"] = str(cfg.stability.model)
     out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
     out["stability.durability_paths"] = int(cfg.stability.durability_paths)
@@ -75,7 +77,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     for party, pc in cfg.parties.items():
         out[f"parties.{party}.strategy"] = str(pc.strategy)
         out[f"parties.{party}.capability"] = float(pc.capability)
-        out[f"parties.{party}.war_cost"] = float(pc.war_cost)
+        out[f"parties.{party}.war_cost"] = war_cost_of(pc, cfg.war)
         out[f"parties.{party}.optimism"] = float(pc.optimism)
         out[f"parties.{party}.cost_belief"] = float(pc.cost_belief)
     for u in active_uncertainties(cfg):

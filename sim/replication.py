@@ -22,6 +22,7 @@ from sim.preferences import TOLERANCE
 from sim.problem import Scenario
 from sim.settings import BatnaMode, NegotiationSettings
 from sim.stability import StabilityModel
+from sim.validation import war_cost_of
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 
@@ -97,7 +98,9 @@ def base_value(cfg: Any, u: Uncertain) -> float:
     match u.kind:
         case "support" | "capacity":
             return float(cfg.war[u.kind][u.party])
-        case "war_cost" | "capability":
+        case "war_cost":
+            return war_cost_of(cfg.parties[u.party], cfg.war)
+        case "capability":
             return float(cfg.parties[u.party][u.kind])
     return 1.0
 
@@ -641,7 +644,7 @@ def stability_rows(
             "robustness": float(robust[i]),
             **d,
         }
-        checked = model is not StabilityModel.deal  # else IR and Pareto are checks alone
+        checked = model is not StabilityModel.deal  # else IR, Pareto and Powell are checks
         row["stable"] = stability.is_stable(
             row["ir_margin"] if checked else np.inf,
             row["pareto_gap"] if checked else -np.inf,
@@ -649,7 +652,7 @@ def stability_rows(
             row["robustness"],
             d["durability"],
             t,
-            d["commitment_ratio"],
+            d["commitment_ratio"] if checked else np.nan,
         )
         row["stability_score"] = float(scores[i])
         row.update(_reasons(found[i], row, t, structures[i]))

@@ -21,7 +21,7 @@ from sim.preferences import (
 from sim.problem import PartyStrategy, Scenario
 from sim.schema import PlainConfig, plain
 from sim.settings import Side, StrategyName, WarLottery, WarStakes
-from sim.validation import ConfigError, as_given, prepare, validate
+from sim.validation import ConfigError, as_given, prepare, validate, war_cost_of
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -303,7 +303,7 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         name=str(cfg.scenario_name),
         preferences=preferences,
         capabilities=capabilities,
-        war_costs=np.array([float(cfg.parties[p].war_cost) for p in parties]),
+        war_costs=np.array([war_cost_of(cfg.parties[p], cfg.war) for p in parties]),
         static_reservation=static,
         delay_costs=np.array([float(cfg.parties[p].delay_cost) for p in parties]),
         issue_control=tuple(issue_control),

@@ -37,15 +37,18 @@ class StabilityModel(enum.StrEnum):
     # as force and monitoring, score = robustness x durability
     linear = "linear"  # the model before: noise, one-month Powell, linear guarantees, mean
     deal = "deal"  # mechanisms judged under the deal's own terms: robustness with its
-    # guarantee in force, durability the share of paths with no renewed war, `stable` its
-    # parts alone (IR margin and Pareto gap reported as checks), the deciding part named
+    # guarantee in force, durability the share of paths with no renewed war (Powell's test
+    # month by month on each), `stable` its parts alone (IR margin, Pareto gap and Powell's
+    # ratio reported as checks), the deciding part named
 
     @property
     def parts(self) -> tuple[str, ...]:
         """The row's columns that `stable` requires (`is_stable`), in `deciding_part`'s
         order of precedence on a tie."""
-        decided = ("blocking_coalitions", "robustness", "durability", "commitment_ratio")
-        return decided if self is StabilityModel.deal else ("ir_margin", "pareto_gap", *decided)
+        decided = ("blocking_coalitions", "robustness", "durability")
+        if self is StabilityModel.deal:  # Powell's test is inside durability's, path by path
+            return decided
+        return ("ir_margin", "pareto_gap", *decided, "commitment_ratio")
 
 
 def ir_margin(u: np.ndarray, d: np.ndarray, signatories: np.ndarray) -> float:

@@ -74,8 +74,11 @@ def terms_sheet(
     stability_lines: list[str],
     folder: Path,
     figure: str = "negotiation.png",
+    last_text: tuple[Mapping[str, Any], Mapping[str, float]] | None = None,
 ) -> str:
-    """The Markdown terms sheet of one run's first replication."""
+    """The Markdown terms sheet of one run's first replication; without a deal, the text
+    on the table when the talks ended (`last_text`: a row with its levels, and each
+    party's value of it), if any."""
     glossary = None
     if GLOSSARY.exists():  # a relative link inside the repository, else the file's path
         inside = GLOSSARY.parent.parent in folder.resolve().parents
@@ -91,6 +94,12 @@ def terms_sheet(
         lines.append(
             f"No agreement: the talks ended with `{row['reason']}` in round {row['round']}."
         )
+        if last_text is not None:
+            levels, _ = last_text
+            lines += ["", "## The last text on the table", "", "| issue | level | what it means |"]
+            lines.append("|---|---|---|")
+            lines += [f"| {i} | {lv} | {meaning} |" for i, lv, meaning in terms_rows(cfg, levels)]
+    what = "the deal" if row["outcome"] >= 0 or last_text is None else "the last text"
     lines += [
         "",
         "## Each party's gain over war",
@@ -98,11 +107,12 @@ def terms_sheet(
         "Utilities are each party's own 0-1 scale: compare a party's deal with its BATNA, "
         "not parties with each other.",
         "",
-        "| party | utility of the deal | BATNA (value of fighting on) | gain |",
+        f"| party | utility of {what} | BATNA (value of fighting on) | gain |",
         "|---|---|---|---|",
     ]
     for p in parties:
-        u, r = float(row[f"u_{p}"]), float(row[f"reservation_{p}"])
+        u = float(row[f"u_{p}"]) if what == "the deal" else float(last_text[1][p])
+        r = float(row[f"reservation_{p}"])
         lines.append(f"| {p} | {u:.3f} | {r:.3f} | {u - r:+.3f} |")
     if row.get("agreement"):
         verdict = "stable" if row["stable"] else "not stable"

@@ -377,6 +377,7 @@ def validate(cfg: Any) -> None:
         key = f"parties.{pname}"
         _in_scale(f"{key}.capability", party.capability, 0.0, MAX_STRENGTH)
         _in_scale(f"{key}.war_cost", party.war_cost, 0.0, 1.0)  # utility a month
+        _check_war_burden(pname, party, cfg.war)
         _in_scale(f"{key}.delay_cost", party.delay_cost, 0.0, 1.0)  # utility a round
         _in_scale(f"{key}.optimism", party.optimism, -1.0, 1.0)
         _check(
@@ -637,45 +638,42 @@ def check_aliases(cfg: Any) -> dict[str, str]:
     return targets
 
 
-def anchor_war_costs(cfg: Any) -> None:
-    """Set, in place, the war cost of every party that gives its war's burden
-    (`parties.<name>.war_burden`, a share of a year's output) from the stake's worth in
-    years of output (`war.stake_years`): `sim.war.monthly_war_cost`. A party gives one of
-    the two; idempotent."""
-    parties = cfg.get("parties") if isinstance(cfg, DictConfig) else None
-    for name, party in (parties or {}).items():
-        burden = party.get("war_burden") if isinstance(party, DictConfig) else None
-        if burden is None:
-            continue
-        key = f"parties.{name}.war_burden"
-        _check(
-            isinstance(burden, int | float) and math.isfinite(burden) and 0 <= burden <= 1,
-            key,
-            burden,
-            "a share of a year's output in [0, 1]",
-        )
-        years = OmegaConf.select(cfg, "war.stake_years", default=None)
-        _check(
-            isinstance(years, int | float) and math.isfinite(years) and years > 0,
-            "war.stake_years",
-            years,
-            f"a number of years > 0 (the unit of {key})",
-        )
-        cost = monthly_war_cost(float(burden), float(years))
-        given = float(party.get("war_cost") or 0.0)
-        _check(
-            given == 0.0 or math.isclose(given, cost, rel_tol=1e-12),
-            f"parties.{name}.war_cost",
-            given,
-            f"left unset: {key}={burden} sets it (set {key}=null to give a war cost instead)",
-        )
-        party.war_cost = cost
+def war_cost_of(party: Any, war_conf: Any) -> float:
+    """A party's cost of a month of war: its `war_cost`, or from its war's burden
+    (`war_burden`, a share of a year's output) and the stake's worth in years of output
+    (`war.stake_years`): `sim.war.monthly_war_cost` (docs/model.md, "Costs of war in an
+    anchored unit"). The config is checked first (`validate`)."""
+    burden = party.get("war_burden")
+    if burden is None:
+        return float(party.war_cost)
+    return monthly_war_cost(float(burden), float(war_conf.stake_years))
+
+
+def _check_war_burden(name: str, party: Any, war_conf: Any) -> None:
+    burden = party.get("war_burden")
+    if burden is None:
+        return
+    key = f"parties.{name}.war_burden"
+    _in_scale(key, burden, 0.0, 1.0)
+    years = war_conf.get("stake_years")
+    _check(
+        years is not None and math.isfinite(years) and years > 0,
+        "war.stake_years",
+        years,
+        f"a number of years > 0 (the unit of {key})",
+    )
+    _check(
+        party.war_cost == 0.0,
+        f"parties.{name}.war_cost",
+        party.war_cost,
+        f"left unset: {key}={burden} sets it (set {key}=null to give a war cost instead)",
+    )
 
 
 def prepare(cfg: Any) -> dict[str, str]:
-    """Check the aliases (`check_aliases`), drop, in place, the entries set to null in
-    `DROPPABLE` blocks and set the war costs given as burdens (`anchor_war_costs`); returns
-    the keys that follow an alias (`alias_targets`). Idempotent."""
+    """Check the aliases (`check_aliases`) and drop, in place, the entries set to null in
+    `DROPPABLE` blocks; returns the keys that follow an alias (`alias_targets`).
+    Idempotent."""
     targets = check_aliases(cfg)
     for path in DROPPABLE:
         node = OmegaConf.select(cfg, path) if isinstance(cfg, DictConfig) else None
@@ -686,5 +684,4 @@ def prepare(cfg: Any) -> dict[str, str]:
             with open_dict(node):
                 for key in gone:
                     del node[key]
-    anchor_war_costs(cfg)
     return targets

@@ -48,6 +48,11 @@ COSTS_BEFORE = (  # the J war costs the anchored burdens replaced
     "parties.ukraine.war_cost=0.008",
 )
 BEFORE_27 = MODEL_BEFORE_27 + RED_LINES_BEFORE + COSTS_BEFORE
+# The default scenario with the stake worth one year of output instead of three (J): war
+# costs enough that the default run signs at once (docs/model.md, "Costs of war in an
+# anchored unit"). Tests of what is done with a deal (stability columns, figures, terms
+# sheets) use it; at the file's values the default run ends in Ukraine's walkout.
+SIGNS = ("war.stake_years=1",)
 
 
 def compose_config(

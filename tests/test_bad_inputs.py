@@ -92,9 +92,9 @@ VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {
         "europe_support: got -0.2; allowed: a number in [0.0, 1.0]",
     ),
     "negative_war_cost": (
-        ["parties.russia.war_cost=-0.1"],
+        ["parties.usa.war_cost=-0.1"],
         None,
-        "parties.russia.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
+        "parties.usa.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
     ),
     "sweep_name_climbs_out": (
         ["sweep_name=../../somewhere"],

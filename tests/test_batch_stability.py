@@ -20,7 +20,7 @@ from sim.preferences import TOLERANCE
 from sim.replication import deal_structure, negotiate, replication_seeds
 from sim.scenario import build_scenario
 from sim.schema import plain
-from tests.conftest import BEFORE_27, compose_config
+from tests.conftest import BEFORE_27, SIGNS, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.
 BEFORE = {
@@ -85,6 +85,7 @@ def test_a_batch_of_deals_and_each_deal_alone_agree_column_for_column():
             "uncertainty.us_support.dist=uniform",
             "uncertainty.us_support.scale=0.3",
             "bargaining=calendar",
+            *SIGNS,
         ]
     )
     scenario, fast, seeds = build_scenario(cfg), plain(cfg), replication_seeds(5, 6)
@@ -150,7 +151,7 @@ def test_no_outcome_outside_the_bound_blocks_under_weights_inside_the_box(seed, 
 
 @functools.cache
 def _brussels_deal():
-    cfg = compose_config()
+    cfg = compose_config(list(SIGNS))
     scenario = build_scenario(cfg)
     rows, _ = negotiate(scenario, plain(cfg), replication_seeds(0, 1))
     return scenario, rows[0]["outcome"]

@@ -16,7 +16,7 @@ import pytest
 
 from sim import solutions
 from sim.scenario import build_scenario
-from tests.conftest import CONF_DIR, ROOT
+from tests.conftest import CONF_DIR, ROOT, SIGNS
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 STAMP = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # runs/<UTC timestamp>/
@@ -24,6 +24,7 @@ STAMP = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # runs/<UTC timestamp>/
 # name -> command-line overrides (besides results_dir)
 RUNS: dict[str, list[str]] = {
     "default": [],
+    "signs": list(SIGNS),
     "out_of_range": ["us_support=1.5"],
     "unknown_scenario": ["scenario=nope"],
     "type_error": ["us_support=abc"],
@@ -85,19 +86,46 @@ def test_default_run_succeeds(runs):
     assert "error" not in run.stderr.lower()
 
 
-def test_default_run_prints_each_part_of_stability_and_the_verdict(runs):
-    """The default deal (README; docs/validation.md, "Model changes, scored"): signed in
-    month 14 with Russia among the guarantors (no force behind it, no monitors),
-    unblocked, neither robust nor durable."""
+def test_default_run_ends_in_ukraines_walkout_and_shows_the_text_it_left(runs, scenario):
+    """The default run (README; docs/model.md, "Costs of war in an anchored unit"): no
+    self-enforcing deal every party accepts comes within Ukraine's horizon, so it walks out
+    in round 3; the printout shows the last text and what each party makes of it."""
     out = runs["default"].stdout
-    assert "stability: no blocking coalition; guarantee force 0.00, not monitored" in out
+    assert re.search(r"^brussels_2025 \| single_text \| inclusive: breakdown in round 3: "
+                     r"walked out: ukraine \(", out, re.M), out  # fmt: skip
+    text = re.search(r"^the last text on the table: (.*)$", out, re.M)
+    assert text, out
+    assert scenario.space.index_of(parse_levels(text.group(1))) >= 0
+    assert re.search(r"^party       of text  BATNA   margin$", out, re.M)
+    margins = {}
+    for p in scenario.parties:  # its value on the anticipated path against its BATNA
+        number = r"([+-]?\d+\.\d{3})"
+        found = re.search(rf"^  {p:<9} +{number} +{number} +{number}$", out, re.M)
+        assert found, (p, out)
+        value, batna, margin = map(float, found.groups())
+        assert margin == pytest.approx(value - batna, abs=1.5e-3)
+        margins[p] = margin
+    assert margins["russia"] < 0 and margins["ukraine"] < 0  # neither belligerent takes it
+    assert "NOT self-enforcing" in out and "stability:" not in out
+
+
+def test_a_run_that_signs_prints_each_part_of_stability_and_the_verdict(runs):
+    """With war costlier (the stake worth one year of output): a deal in month 1, unblocked,
+    neither robust nor durable."""
+    out = runs["signs"].stdout
+    assert re.search(r"binding agreement in round 1 \(month 1\)", out), out
+    assert re.search(r"^stability: no blocking coalition; guarantee force \d\.\d\d", out, re.M)
     verdict = re.search(r"robustness (\S+) \(>= 0\.95\), durability (\S+) \(>= 0\.5\), "
                         r"Powell's ratio (\S+) \(<= 1\) -> (.*)$", out, re.M)  # fmt: skip
     assert verdict, out
     robustness, durability, ratio = map(float, verdict.groups()[:3])
-    assert robustness < 0.95 and durability < 0.5 and 0 < ratio < 1
-    assert verdict.group(4) == "not stable: robustness below 0.95, durability below 0.5"
-    assert re.search(r"^  nearest to walking away: europe \(margin \+0\.\d{3}\)$", out, re.M)
+    assert 0 <= ratio < 1
+    checks = (
+        ("robustness below 0.95", robustness < 0.95),
+        ("durability below 0.5", durability < 0.5),
+    )
+    failing = [name for name, bad in checks if bad]
+    assert verdict.group(4) == ("stable" if not failing else "not stable: " + ", ".join(failing))
     assert "would each do better" not in out  # nobody blocks the neutral text
 
 

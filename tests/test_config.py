@@ -219,9 +219,9 @@ CASES = [
         "parties.usa.capability: got inf; allowed: a number in [0.0, 1000000.0]",
     ),
     (
-        ["parties.russia.war_cost=-0.1"],
+        ["parties.usa.war_cost=-0.1"],
         None,
-        "parties.russia.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
+        "parties.usa.war_cost: got -0.1; allowed: a number in [0.0, 1.0]",
     ),
     (
         ["parties.usa.concession_exponent=0"],

@@ -510,6 +510,14 @@ def test_the_deciding_part_is_the_one_furthest_outside_its_threshold():
     assert stability.deciding_part(irrational, t, parts) == ""  # a check, not a part
     old = stability.StabilityModel.mechanisms.parts
     assert stability.deciding_part(irrational, t, old) == "ir_margin"
+    committed = {**fine, "commitment_ratio": 2.0}  # Powell's test is inside durability's
+    assert stability.deciding_part(committed, t, parts) == ""
+    assert stability.deciding_part(committed, t, old) == "commitment_ratio"
+    assert "commitment_ratio" not in parts
+
+    # what `stability_rows` passes under `deal`: no commitment ratio in `stable`
+    assert stability.is_stable(np.inf, -np.inf, 0, 1.0, 1.0, t, np.nan)
+    assert not stability.is_stable(np.inf, -np.inf, 0, 1.0, 1.0, t, 2.0)
 
 
 def test_robustness_under_the_deals_guarantee_is_at_least_that_under_the_talks():

@@ -112,8 +112,8 @@ def test_choosing_a_scenario_shows_its_own_parties(rendered):
 # --- stepping and rebuilding -----------------------------------------------------------------
 
 
-def test_stepping_changes_the_figures_and_the_end_shows_the_deal(rendered):
-    # the default talks go on while fighting and sign in month 14 (README)
+def test_stepping_changes_the_figures_and_the_end_shows_how_the_talks_ended(rendered):
+    # the default talks end in Ukraine's walkout in round 3 (README)
     assert _round(rendered) == "round 0"
     before = _images(rendered)
     assert len(before) == 3 and all(b.startswith(b"\x89PNG") for b in before)
@@ -129,10 +129,12 @@ def test_stepping_changes_the_figures_and_the_end_shows_the_deal(rendered):
     model = PageNegotiation()
     model.run_to_end()
     assert _round(rendered) == f"round {model.round}"
-    assert f"binding agreement in round {model.round}" in deal.children[0]
-    levels = model.problem.space.levels_of(model.agreement)
-    assert all(f"{issue}={level}" in deal.children[0] for issue, level in levels.items())
-    assert "stability:" in deal.children[0]
+    assert model.agreement is None and model.round == 3
+    assert f"breakdown in round {model.round}: walked out: ukraine" in deal.children[0]
+    levels = model.problem.space.levels_of(int(model.texts[0]))
+    shown = ", ".join(f"{issue}={level}" for issue, level in levels.items())
+    assert f"the last text on the table: {shown}" in deal.children[0]
+    assert "stability:" not in deal.children[0]  # no deal, nothing to judge
     assert _button(rendered, "Step").disabled
 
 

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from sim import plots, solutions
 from sim.experiment import run_replications
 from sim.replication import concept_outcomes
+from tests.conftest import SIGNS
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +27,9 @@ def _close_figures():
 
 @pytest.fixture(scope="module")
 def negotiation(compose):
-    """One default negotiation (brussels_2025) with its trace, and the config."""
-    cfg = compose(["max_rounds=40"])
+    """One default negotiation (brussels_2025, war costlier: it signs) with its trace, and
+    the config."""
+    cfg = compose(["max_rounds=40", *SIGNS])
     rows, model = run_replications(cfg, collect_trace=True)
     return cfg, rows[0], model
 

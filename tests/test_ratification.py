@@ -92,3 +92,32 @@ def test_bad_ratifiers_are_named(ratification, message):
     cfg = OmegaConf.merge(fearon_config(), {"parties": {"b": {"ratification": ratification}}})
     with pytest.raises(ConfigError, match=message):
         build_scenario(cfg)
+
+
+def test_recognition_apart_from_control_in_the_28_point_plan():
+    """plan_28_points_2025 separates recognition from control (docs/model.md): Ukraine
+    never signs de jure recognition (its constitution, arts. 2 and 73) at any line, its
+    ratifier rejects the land beyond the opening line whatever is recognised, and a de facto
+    recognition of the line as it stands is open to it."""
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config(["scenario=plan_28_points_2025"]))
+    names = [issue.name for issue in scenario.space.issues]
+    grid = scenario.space.grid
+    level = {
+        name: i for i, name in enumerate(scenario.space.issues[names.index("recognition")].levels)
+    }
+    territory = scenario.space.issues[names.index("territory")].positions[
+        grid[:, names.index("territory")]
+    ]
+    ukraine = list(scenario.parties).index("ukraine")
+    vetoed = scenario.red_line_crossed[ukraine]
+    rejects = scenario.ratification_rejects[ukraine]
+    recognised = grid[:, names.index("recognition")]
+    assert vetoed[recognised == level["de_jure"]].all()
+    assert rejects[territory > 50].all()
+    open_to_it = (recognised == level["de_facto"]) & (territory == 50) & ~vetoed & ~rejects
+    assert open_to_it.any()
+    # control and recognition vary apart: every pair of a line and a recognition exists
+    pairs = set(zip(territory, recognised, strict=True))
+    assert len(pairs) == len(set(territory)) * len(level)

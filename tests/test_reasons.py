@@ -13,7 +13,7 @@ from sim.cli import drawn_words, format_stability
 from sim.experiment import run_replications
 from sim.replication import RobustnessDraws, _what_breaks, drawn_inputs
 from sim.terms import level_meaning, terms_rows
-from tests.conftest import compose_config
+from tests.conftest import SIGNS, compose_config
 from tests.helpers_hardening import run_sim
 
 SHOCK = re.compile(r"^(war|parties)\.[a-z_]+\.[a-z_]+:(higher|lower)$")
@@ -117,11 +117,11 @@ def test_a_level_between_two_anchors_is_named_by_both():
 
 
 def test_a_run_writes_its_terms_sheet(tmp_path):
-    run = run_sim([f"results_dir={tmp_path}"])
+    run = run_sim([f"results_dir={tmp_path}", *SIGNS])
     assert run.returncode == 0, run.show()
     [sheet] = tmp_path.glob("runs/*/deal.md")
     text = sheet.read_text()
-    cfg = compose_config([])
+    cfg = compose_config(list(SIGNS))
     import pandas as pd
 
     row = pd.read_parquet(sheet.parent / "result.parquet").iloc[0].to_dict()

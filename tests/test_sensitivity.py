@@ -73,7 +73,8 @@ def test_the_j_values_of_brussels_are_found_from_the_comments(brussels):
     _, params, left = brussels
     for key in (
         "us_support",  # an alias, J on its own line
-        "parties.russia.war_cost",
+        "parties.usa.war_cost",
+        "war.stake_years",  # the unit of the belligerents' sourced burdens
         "parties.ukraine.optimism",
         "parties.europe.preferences.territory.salience",  # "J; S: ..." in a flow mapping
         "war.capacity.russia",
@@ -87,6 +88,8 @@ def test_the_j_values_of_brussels_are_found_from_the_comments(brussels):
         "war.contact_line",  # S
         "parties.usa.preferences.nato.salience",  # S
         "parties.russia.preferences.territory.red_line_below",  # S, beside J lines
+        "parties.russia.war_burden",  # S: SIPRI
+        "parties.russia.war_cost",  # set from the burden, in no file
         "war.guarantees.levels.guarantors_include_russia.force.russia",  # S
         "max_rounds",  # conf/config.yaml, not the scenario
     ):
@@ -94,7 +97,7 @@ def test_the_j_values_of_brussels_are_found_from_the_comments(brussels):
     assert "issues.territory.resolution" in left  # J, but the outcome space's structure
     assert "war.drift.supports.europe" in left  # J, but 0: no relative range
     assert not any(k.startswith("issues.") for k in params)
-    assert params["parties.russia.war_cost"].source == "conf/scenario/brussels_2025.yaml:93"
+    assert params["parties.usa.war_cost"].source == "conf/scenario/brussels_2025.yaml:85"
 
 
 def test_a_scenario_that_builds_on_another_takes_its_own_lines():
@@ -103,7 +106,9 @@ def test_a_scenario_that_builds_on_another_takes_its_own_lines():
     assert params["us_support"].value == 0.15
     assert params["us_support"].source.startswith("conf/scenario/paris_2026.yaml:")
     assert params["war.capacity.russia"].value == 0.95
-    assert params["parties.russia.war_cost"].source.startswith("conf/scenario/brussels_2025")
+    assert params["parties.usa.war_cost"].source.startswith("conf/scenario/brussels_2025")
+    assert params["war.stake_years"].source.startswith("conf/scenario/brussels_2025")
+    assert "parties.russia.war_burden" not in params  # S in both files
     # brussels marks it J; paris sets it again on a line that starts with S
     assert "parties.usa.preferences.guarantees.salience" not in params
 
@@ -133,9 +138,9 @@ def test_marks_follow_the_defaults_list_and_ignore_a_hash_inside_a_value(tmp_pat
 
 
 def test_a_command_line_value_is_the_base_and_a_directly_set_alias_key_drops_the_alias():
-    cfg = compose("brussels_2025", ["parties.russia.war_cost=0.006", "war.support.usa=0.5"])
+    cfg = compose("brussels_2025", ["parties.usa.war_cost=0.006", "war.support.usa=0.5"])
     params = {p.key: p for p in judgement_parameters(cfg, "brussels_2025")[0]}
-    assert params["parties.russia.war_cost"].value == 0.006
+    assert params["parties.usa.war_cost"].value == 0.006
     assert "us_support" not in params  # the key it stood for was set directly
 
 
@@ -164,7 +169,8 @@ def test_ranges_obey_the_rule(brussels):
         "war.guarantees.levels.article_5.force.usa": (0.7, 0.9),  # a credibility
         "parties.russia.preferences.territory.ideal": (90.0, 100.0),  # +-10 of 0-100, clipped
         "parties.ukraine.preferences.nato.reservation": (45.0, 65.0),
-        "parties.russia.war_cost": (0.004 / 1.5, 0.006),  # a cost: x/÷1.5
+        "parties.usa.war_cost": (0.001 / 1.5, 0.0015),  # a cost: x/÷1.5
+        "war.stake_years": (2.0, 4.5),  # x/÷1.5
         "war.capacity.russia": (1 / 1.5, 1.5),
         "war.horizon_months": (16.0, 36.0),
         "war.drift.supports.usa": (-0.0075, -0.005 / 1.5),  # the sign kept
@@ -195,8 +201,8 @@ def test_an_integer_judgement_value_gets_integer_ends():
 
 def test_a_setting_is_set_as_on_the_command_line(brussels):
     cfg, _, _ = brussels
-    point = apply_values(cfg, {"us_support": 0.35, "parties.russia.war_cost": 0.005})
-    assert point.war.support.usa == 0.35 and point.parties.russia.war_cost == 0.005
+    point = apply_values(cfg, {"us_support": 0.35, "parties.usa.war_cost": 0.005})
+    assert point.war.support.usa == 0.35 and point.parties.usa.war_cost == 0.005
     assert cfg.war.support.usa == 0.3  # the base is untouched
 
 
@@ -251,13 +257,13 @@ def test_oat_is_deterministic_and_more_aggressor_capacity_moves_deals_its_way():
 
 
 def test_an_end_the_config_refuses_says_the_range_gave_it():
-    cfg = compose("brussels_2025", ["replications=1", "parties.russia.war_cost=0.9"])
+    cfg = compose("brussels_2025", ["replications=1", "parties.usa.war_cost=0.9"])
     params = judgement_parameters(cfg, "brussels_2025")[0]
-    chosen = select_parameters(params, ["parties.russia.war_cost"])
+    chosen = select_parameters(params, ["parties.usa.war_cost"])
     with pytest.raises(ConfigError) as info:
         one_at_a_time(Settings(cfg), chosen)
     assert str(info.value) == (
-        "parties.russia.war_cost: got 1.35; allowed: a number in [0.0, 1.0] "
+        "parties.usa.war_cost: got 1.35; allowed: a number in [0.0, 1.0] "
         "(1.35 is the high end of its sensitivity range, x/÷1.5 around 0.9)"
     )
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.experiment import flat_parameters
 from sim.scenario import build_scenario
+from sim.schema import plain
 from sim.solutions import within_batna
-from sim.validation import ConfigError, prepare
+from sim.validation import ConfigError, prepare, war_cost_of
 from sim.war import monthly_war_cost
 from tests.conftest import compose_config
 from tests.helpers_model import fearon_config
@@ -63,12 +65,16 @@ def test_a_stake_worth_more_years_makes_war_cheaper_and_each_side_harder():
     assert cheap[[0, 3]] == pytest.approx(dear[[0, 3]])  # the others their J costs
 
 
-def test_prepare_sets_the_cost_once_and_again_the_same():
+def test_the_config_keeps_what_was_given_and_rows_carry_the_cost():
+    """The cost is read from the burden (`war_cost_of`), never written into the config:
+    a job's hash is that of what the user gave."""
     cfg = compose_config()
     prepare(cfg)
-    first = float(cfg.parties.ukraine.war_cost)
-    prepare(cfg)
-    assert float(cfg.parties.ukraine.war_cost) == first == pytest.approx(0.37 / 36)
+    assert cfg.parties.ukraine.war_cost == 0.0 and cfg.parties.ukraine.war_burden == 0.37
+    assert war_cost_of(cfg.parties.ukraine, cfg.war) == pytest.approx(0.37 / 36)
+    columns = flat_parameters(plain(cfg))
+    assert columns["parties.ukraine.war_cost"] == pytest.approx(0.37 / 36)
+    assert columns["war.stake_years"] == 3.0
 
 
 def test_a_war_cost_can_replace_the_burden_when_the_burden_is_nulled():
@@ -81,8 +87,8 @@ def test_a_war_cost_can_replace_the_burden_when_the_burden_is_nulled():
     ("overrides", "key", "allowed"),
     [
         (["parties.ukraine.war_cost=0.02"], "parties.ukraine.war_cost", "war_burden=null"),
-        (["parties.ukraine.war_burden=1.5"], "parties.ukraine.war_burden", "[0, 1]"),
-        (["parties.ukraine.war_burden=-0.1"], "parties.ukraine.war_burden", "[0, 1]"),
+        (["parties.ukraine.war_burden=1.5"], "parties.ukraine.war_burden", "[0.0, 1.0]"),
+        (["parties.ukraine.war_burden=-0.1"], "parties.ukraine.war_burden", "[0.0, 1.0]"),
         (["war.stake_years=0"], "war.stake_years", "years > 0"),
         (["war.stake_years=null"], "war.stake_years", "years > 0"),
     ],
