@@ -13,6 +13,7 @@ from sim import war
 from sim.model import NegotiationModel
 from sim.scenario import build_scenario, war_parameters
 from sim.settings import NegotiationSettings
+from sim.validation import war_cost_of
 from tests.helpers_model import compose, run
 
 
@@ -267,7 +268,7 @@ def test_reservation_values_in_the_model_by_hand():
                 total += prefs.weights[i, k] * values.min()
             else:
                 total += prefs.weights[i, k] * values[issue.default]
-        expected.append(total - cfg.parties[party].war_cost * months)
+        expected.append(total - war_cost_of(cfg.parties[party], cfg.war) * months)
     np.testing.assert_allclose(model.reservations, expected, atol=1e-12)
 
 
