@@ -17,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 # Read once at import, before `python -m sim` sets HYDRA_FULL_ERROR for its own use.
 FULL_ERROR = os.environ.get("HYDRA_FULL_ERROR") == "1"
 
-# Exit statuses a script can trust (README, "Troubleshooting"): 0 every job done, 1 an
+# Exit statuses a script can trust (docs/troubleshooting.md): 0 every job done, 1 an
 # unexpected crash (a traceback), 2 bad input (nothing run, nothing written), 3 a sweep
 # that ran with some jobs failed (the others' rows written; a rerun tries the failed again),
 # 130 interrupted.

@@ -280,7 +280,7 @@ def announce(cfg: Any) -> str:
     )
 
 
-ROW_BYTES = 11_000  # a result row in memory, until its batch is written (README)
+ROW_BYTES = 11_000  # a result row in memory, until its batch is written (docs/sweeps.md)
 ANNOUNCE_FROM = 1_000  # replications per job from which a run says what it will do
 
 

@@ -110,7 +110,7 @@ RESULTS = {
     "proposer": "proposer",
     "offer": "offer on the table (index)",
 }
-"""Result and trace columns (README, "What the columns mean")."""
+"""Result and trace columns (docs/sweeps.md, "What the columns mean")."""
 
 WAR = {
     "territory_issue": "territory issue",

@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 
 # Every Parquet file written here carries a CRC checksum of each page (a Parquet feature),
 # verified whenever it is read: a changed byte is an error naming the file, never a changed
-# value (README "Troubleshooting").
+# value (docs/troubleshooting.md).
 WRITE_OPTIONS = {"write_page_checksum": True}
 READ_OPTIONS = {"page_checksum_verification": True}
 

@@ -1,4 +1,4 @@
-"""A sweep folder that never lies (README "Troubleshooting"): one sweep definition per
+"""A sweep folder that never lies (docs/troubleshooting.md): one sweep definition per
 folder, a lock the operating system releases when its holder dies, repairs of every state
 a crash can leave, and a watchdog that ends a sweep's workers when its launcher is gone.
 

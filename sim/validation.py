@@ -27,7 +27,7 @@ from sim.settings import Seating
 from sim.war import monthly_war_cost
 
 # Bounds on sizes: no input may run for minutes in silence or grow past the memory of its
-# arrays (README, "Troubleshooting"). Each message says how to split larger work.
+# arrays (docs/troubleshooting.md). Each message says how to split larger work.
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 MAX_ROUNDS = 10_000  # rounds are months of war by default: 833 years
 MAX_REPLICATIONS_PER_JOB = 100_000  # a job holds its rows (~11 kB each) until it writes them

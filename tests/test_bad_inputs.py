@@ -999,7 +999,7 @@ def test_cli_one_line_status_2_nothing_written(cli, name):
 
 def test_cli_exit_statuses_tell_bad_input_from_partial_failure(cli):
     """2: bad input, nothing written; 3: the sweep ran, its jobs failed, their rows are
-    written; one line on stderr either way (README, "Troubleshooting")."""
+    written; one line on stderr either way (docs/troubleshooting.md)."""
     bad, _ = cli["validator_range"]
     assert bad.returncode == 2
     run, results_dir = cli["all_jobs_fail"]

@@ -99,7 +99,8 @@ def test_smoke_sweep_is_identical_with_the_joblib_launcher(runs):
 
 
 def test_one_row_of_a_sweep_re_runs_alone(runs, tmp_path):
-    """README: `python -m sim <row.overrides> replication=<row.replication>` re-runs a row."""
+    """docs/sweeps.md, "Re-running one row": `python -m sim <row.overrides>
+    replication=<row.replication>` re-runs a row."""
     frame = sweep_frame(runs["basic"])
     row = frame.sample(1, random_state=3).iloc[0]  # any row will do; seeded choice
     overrides = row["overrides"].split()

@@ -1,4 +1,4 @@
-"""Sweep folders that never lie (README "Troubleshooting"): one sweep definition per folder,
+"""Sweep folders that never lie (docs/troubleshooting.md): one sweep definition per folder,
 a lock the OS lets go of when its holder dies, no worker outliving its sweep, every state a
 crash can leave repaired by the next run, damage detected by checksums, and write errors
 as one line naming the path. Each state is made by a real run, a real kill or a real second

@@ -201,7 +201,7 @@ def test_smoke_sweep_exits_cleanly_and_writes_its_files(basic, smoke_cfg):
 
 def test_smoke_rows_are_jobs_times_replications(basic, basic_frame, smoke_cfg):
     jobs, reps = smoke_size(smoke_cfg)
-    assert (jobs, reps) == (8, 2)  # the preset as documented (README: 8 jobs x 2)
+    assert (jobs, reps) == (8, 2)  # as documented: 8 jobs x 2
     assert len(basic_frame) == jobs * reps
     assert basic_frame["job"].nunique() == jobs
     assert not basic_frame.duplicated(["job", "replication"]).any()
@@ -451,7 +451,7 @@ def test_resume_after_a_kill_runs_each_job_once(basic_frame, smoke_cfg, tmp_path
 
 def test_a_failing_job_is_recorded_and_the_others_land(sweeps, compose):
     run = sweeps["failing"]
-    assert run.returncode == 3, run.describe()  # partial failure (README, Troubleshooting)
+    assert run.returncode == 3, run.describe()  # partial failure (docs/troubleshooting.md)
     (line,) = run.stderr.splitlines()
     assert re.fullmatch(
         r"error: 1 of 2 jobs failed \(rows with an `error` in results\.parquet; a rerun tries "
