@@ -8,7 +8,7 @@ The problem. Four parties (usa, russia, ukraine, europe); issues territory (inte
 utilities with the ideals and saliences of benchmarks/solutions.py; a fixed reserved
 value per party. T = 100 (1,212 outcomes) and T = 1,000 (12,012). Our side is built the
 way the simulator builds it: an OmegaConf config merged onto the ``SimConfig`` schema,
-turned into a ``Scenario`` by ``sim.scenario.build_scenario``. The NegMAS side gets the
+turned into a ``Scenario`` by ``sim.experiment.scenario.build_scenario``. The NegMAS side gets the
 very same numbers: each ``LinearAdditiveUtilityFunction`` has the scenario's weights, a
 ``TableFun`` per issue holding the scenario's level values, and the scenario's reserved
 value; the worker checks that both give bit-identical utilities on every outcome.
@@ -53,7 +53,7 @@ inverters sort the outcomes anew) or model (``NegotiationModel``) from the prebu
 problem and running it to the end: 200 each on 1,212 outcomes; on 12,012, 20 NegMAS and
 50 of ours (NegMAS takes about a second per negotiation there). Ours run twice: one
 ``NegotiationModel`` after another, and the same negotiations (same seeds) as one
-``NegotiationBatch`` (``sim.model``: a replication per negotiation, arrays over
+``NegotiationBatch`` (``sim.engine.model``: a replication per negotiation, arrays over
 replications; a ``NegotiationModel`` is a batch of one), which is how a sweep job runs its
 replications; the worker checks that both end every negotiation the same way.
 
@@ -83,12 +83,12 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from sim import solutions
-from sim.model import NegotiationBatch, NegotiationModel
-from sim.scenario import Scenario, build_scenario
-from sim.schema import SimConfig
-from sim.settings import NegotiationSettings
-from sim.strategies import AspirationInput, make_strategy
+from sim.core import solutions
+from sim.core.settings import NegotiationSettings
+from sim.core.strategies import AspirationInput, make_strategy
+from sim.engine.model import NegotiationBatch, NegotiationModel
+from sim.experiment.scenario import Scenario, build_scenario
+from sim.experiment.schema import SimConfig
 
 THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -462,7 +462,7 @@ def run_our_batch(
 def run_our_batched(
     scenario: Scenario, settings: NegotiationSettings, n: int, seed: int
 ) -> tuple[float, float, list[dict]]:
-    """The same `n` negotiations (same seeds) as one batch (`sim.model.NegotiationBatch`)."""
+    """The same `n` negotiations (same seeds) as one batch (`sim.engine.model.NegotiationBatch`)."""
     clock = Clock()
     batch = NegotiationBatch(
         [scenario] * n, settings, [scenario.war_params] * n, list(range(seed, seed + n))
@@ -557,7 +557,8 @@ def _maybe_index(outcome: tuple[Any, ...] | None, index_of: Callable) -> int | N
 
 
 def _short_paths(stats: pstats.Stats) -> None:
-    """File names relative to the repository or site-packages: sim/model.py, mesa/model.py."""
+    """File names relative to the repository or site-packages: sim/engine/model.py,
+    mesa/model.py."""
     roots = sorted({str(REPO), *(p for p in sys.path if p)}, key=len, reverse=True)
 
     def short(func: tuple[str, int, str]) -> tuple[str, int, str]:

@@ -32,10 +32,10 @@ import numpy as np  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from sim.model import NegotiationBatch, NegotiationModel  # noqa: E402
-from sim.scenario import build_scenario  # noqa: E402
-from sim.schema import CONFIG_DIR, register_configs  # noqa: E402
-from sim.settings import NegotiationSettings  # noqa: E402
+from sim.core.settings import NegotiationSettings  # noqa: E402
+from sim.engine.model import NegotiationBatch, NegotiationModel  # noqa: E402
+from sim.experiment.scenario import build_scenario  # noqa: E402
+from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
 
 # One at a time before the engines were merged (session 2, this machine): the floor is 0.8x.
 BEFORE_ONE_AT_A_TIME = {"single_text": 51.0, "alternating_offers": 163.0}

@@ -1,7 +1,7 @@
 """The page's speed (`./dev app`, issue 19's targets): the time to serve the first page,
 and the time a step takes to render.
 
-1. start: `solara run sim.page` as `./dev app` starts it, on a free port; seconds until the
+1. start: `solara run sim.front.page` as `./dev app` starts it, on a free port; seconds until the
    server answers, and (with playwright and Debian's chromium, launched before the server
    as a visitor's browser is already open) until a browser first
    paints the page (its loading bar, or the page itself) and until it shows the page
@@ -134,7 +134,7 @@ def steps_in_process(steps: int) -> None:
     import ipyvuetify as v
     import solara
 
-    from sim import page
+    from sim.front import page
 
     if hasattr(page, "wait_ready"):
         page.wait_ready()

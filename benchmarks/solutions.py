@@ -1,4 +1,4 @@
-"""Benchmark of the solution concepts in sim/solutions.py on realistic problem sizes.
+"""Benchmark of the solution concepts in sim/core/solutions.py on realistic problem sizes.
 
 Usage: ``.venv/bin/python benchmarks/solutions.py [--quick] [--numpy-max N]``
 
@@ -11,7 +11,7 @@ their per-repetition total; the peak RSS of the worker process (``ru_maxrss``: i
 imports, building U and all five concepts, read before the pure-numpy candidate runs); and
 the tracemalloc peak of one pass of the five concepts (numpy/Python allocations only,
 not moocore's C heap). It then compares moocore's non-dominated filter, which
-``sim.solutions.pareto_mask`` uses, with a pure-numpy block-nested-loop filter and checks
+``sim.core.solutions.pareto_mask`` uses, with a pure-numpy block-nested-loop filter and checks
 that both give identical masks.
 """
 
@@ -33,9 +33,9 @@ from pathlib import Path
 import moocore
 import numpy as np
 
-from sim import solutions
-from sim.outcomes import Issue, OutcomeSpace
-from sim.preferences import normalise_weights, positional_values, utility_matrix
+from sim.core import solutions
+from sim.core.outcomes import Issue, OutcomeSpace
+from sim.core.preferences import normalise_weights, positional_values, utility_matrix
 
 THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -304,7 +304,9 @@ def report(rows: list[dict[str, object]], numpy_max: int) -> None:
     if not any(r["outcomes"] == TARGET_LARGE[0] for r in rows):
         verdicts.append((f"{TARGET_LARGE[0]:,} outcomes: not run (--quick)", None))
 
-    print("\nPareto filter: moocore (as sim.solutions.pareto_mask) vs pure-numpy BNL, median ms")
+    print(
+        "\nPareto filter: moocore (as sim.core.solutions.pareto_mask) vs pure-numpy BNL, median ms"
+    )
     head2 = (
         f"{'outcomes':>9} {'front':>7} | {'pareto_mask':>11} {'moocore':>9} "
         f"{'numpy':>10} {'reps':>4} | {'numpy/moocore':>13} | masks"

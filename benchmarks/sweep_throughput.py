@@ -36,8 +36,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import yaml  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 
-from sim.experiment import run_replications  # noqa: E402
-from sim.schema import CONFIG_DIR, register_configs  # noqa: E402
+from sim.experiment.jobs import run_replications  # noqa: E402
+from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 1000.0

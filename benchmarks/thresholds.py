@@ -2,7 +2,7 @@
 
 Reads the gathered results of the reference sweep (`./dev run -m sweep=stability`) and
 prints, for robustness and durability, the share of deals within one Monte Carlo standard
-error of each candidate threshold (`sim.stability.threshold_sensitivity`) and the least
+error of each candidate threshold (`sim.core.stability.threshold_sensitivity`) and the least
 sensitive one (the values in conf/config.yaml, docs/model.md "Thresholds"); then each
 part's spread, their correlations, and how `stable` differs from "no blocking coalition".
 
@@ -17,8 +17,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from sim import stability
-from sim.replication import STABILITY_PARTS
+from sim.core import stability
+from sim.experiment.replication import STABILITY_PARTS
 
 CANDIDATES = np.round(np.arange(0.5, 0.951, 0.05), 2)
 

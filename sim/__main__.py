@@ -13,7 +13,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # matplotlib.use) so that the launcher's worker processes inherit it.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from sim.errors import exit_with  # noqa: E402
+from sim.experiment.errors import exit_with  # noqa: E402
 
 
 def main() -> None:
@@ -23,7 +23,8 @@ def main() -> None:
     and print one line ourselves, unless the user set HYDRA_FULL_ERROR=1 to see it all.
     """
     os.environ["HYDRA_FULL_ERROR"] = "1"
-    from sim.hydra_main import hydra_main
+    from sim.experiment.validation import refuse_empty_dicts
+    from sim.front.hydra_main import hydra_main
 
     try:
         refuse_empty_dicts(sys.argv[1:])
@@ -33,22 +34,6 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:
         exit_with(exc)
-
-
-def refuse_empty_dicts(args: list[str]) -> None:
-    """`key={}` on the command line: Hydra merges it onto the key's dict, which changes
-    nothing (a scenario's parties stay); say so instead of running as if it did."""
-    from sim.validation import ConfigError
-
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if sep and value.replace(" ", "") == "{}" and not key.startswith("hydra"):
-            raise ConfigError(
-                key.lstrip("+~"),
-                {},
-                f"entries to merge (an empty dict changes nothing); drop an entry with "
-                f"'{key.lstrip('+~')}.<name>=null' (docs/new-conflict.md)",
-            )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hypothesis import settings
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.schema import register_configs
+from sim.experiment.schema import register_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.schema import SimConfig
+from sim.experiment.schema import SimConfig
 from tests.helpers_model import with_default_capacities
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +259,7 @@ def minimal_config(
 # --- a sweep folder's lock held by another process ----------------------------------------
 
 HOLD_LOCK = (
-    "import sys; from pathlib import Path; from sim import sweepdir; "
+    "import sys; from pathlib import Path; from sim.experiment import sweepdir; "
     "sweepdir.take_lock(Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()"
 )
 

@@ -22,16 +22,16 @@ import numpy as np
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from sim.model import NegotiationModel
-from sim.replication import replication_seeds
-from sim.scenario import build_scenario
-from sim.schema import SimConfig, register_configs
-from sim.settings import NegotiationSettings
+from sim.core.settings import NegotiationSettings
+from sim.engine.model import NegotiationModel
+from sim.experiment.replication import replication_seeds
+from sim.experiment.scenario import build_scenario
+from sim.experiment.schema import SimConfig, register_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"
 PARTIES = ("usa", "russia", "ukraine", "europe")
-# Agents compare utilities with this slack (sim.agents.TOLERANCE); invariants use it too.
+# Agents compare utilities with this slack (sim.engine.agents.TOLERANCE); invariants use it too.
 EPS = 1e-9
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.outcomes import Issue, OutcomeSpace
+from sim.core.outcomes import Issue, OutcomeSpace
 
 TIE_VALUES = (0.0, 0.25, 0.5, 1.0)
 tie_values = st.sampled_from(TIE_VALUES)

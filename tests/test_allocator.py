@@ -1,4 +1,4 @@
-"""The allocator setting (sim.allocator) takes effect on glibc and is applied once."""
+"""The allocator setting (sim.experiment.allocator) takes effect on glibc and is applied once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sim.allocator import keep_freed_memory
+from sim.experiment.allocator import keep_freed_memory
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
@@ -21,8 +21,8 @@ def test_glibc_takes_the_thresholds_once():
 
 def test_a_job_sets_it_in_its_own_process():
     code = (
-        "from sim.allocator import keep_freed_memory\n"
-        "from sim.experiment import run_replications\n"
+        "from sim.experiment.allocator import keep_freed_memory\n"
+        "from sim.experiment.jobs import run_replications\n"
         "from tests.helpers_model import compose\n"
         "run_replications(compose('max_rounds=3'))\n"
         "print(keep_freed_memory.cache_info().misses)\n"

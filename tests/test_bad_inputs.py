@@ -5,8 +5,8 @@ allowed; through the CLI: exit status 2, exactly one `error: ` line on stderr, n
 traceback (unless HYDRA_FULL_ERROR=1) and nothing written under results_dir.
 
 Most cases run in-process: composition errors (OmegaConf types, enum values, config group
-options, unknown keys) through Hydra's compose API and `sim.errors.one_line`, semantic
-errors through `sim.scenario.build_scenario` (`ConfigError`). A representative subset of
+options, unknown keys) through Hydra's compose API and `sim.experiment.errors.one_line`, semantic
+errors through `sim.experiment.scenario.build_scenario` (`ConfigError`). A representative subset of
 every route runs through the real CLI. Cases where the program does not (yet) give a clear
 one-line error are written for the desired behaviour and marked xfail(strict=True).
 """
@@ -26,11 +26,11 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import results, sweepdir
-from sim.errors import one_line
-from sim.results import ResultsError
-from sim.scenario import build_scenario
-from sim.validation import ConfigError
+from sim.experiment import results, sweepdir
+from sim.experiment.errors import one_line
+from sim.experiment.results import ResultsError
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
 from tests.helpers_hardening import (
     CONF_DIR,
     SMOKE,
@@ -61,7 +61,7 @@ DECLARED = (
     "'uncertainty.ukraine_capacity'])"
 )
 
-# what sim.validation says a sweep_name must be
+# what sim.experiment.validation says a sweep_name must be
 PLAIN_NAME_RULE = (
     "a plain folder name (letters, digits, '_', '-', '.'; no path separator, no '..', "
     "no leading dot)"
@@ -77,7 +77,7 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-# --- 1. caught by our validator (sim.validation.validate via build_scenario) -----------------
+# --- 1. caught by our validator (sim.experiment.validation.validate via build_scenario) -----------
 
 # id -> (overrides, patch merged after composition, the exact message)
 VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {

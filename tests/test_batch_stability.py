@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import stability, war
-from sim.experiment import run_replications
-from sim.preferences import TOLERANCE
-from sim.replication import deal_structure, negotiate, replication_seeds
-from sim.scenario import build_scenario
-from sim.schema import plain
+from sim.core import stability, war
+from sim.core.preferences import TOLERANCE
+from sim.experiment.jobs import run_replications
+from sim.experiment.replication import deal_structure, negotiate, replication_seeds
+from sim.experiment.scenario import build_scenario
+from sim.experiment.schema import plain
 from tests.conftest import BEFORE_27, SIGNS, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.

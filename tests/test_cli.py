@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import solutions
-from sim.scenario import build_scenario
+from sim.core import solutions
+from sim.experiment.scenario import build_scenario
 from tests.conftest import CONF_DIR, ROOT, SIGNS
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim import stability
-from sim.model import NegotiationBatch
-from sim.scenario import build_scenario
-from sim.settings import NegotiationSettings
-from sim.solutions import within_batna
-from sim.validation import ConfigError
+from sim.core import stability
+from sim.core.settings import NegotiationSettings
+from sim.core.solutions import within_batna
+from sim.engine.model import NegotiationBatch
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config
 
 

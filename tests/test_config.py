@@ -9,10 +9,10 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.errors import one_line
-from sim.outcomes import IssueKind
-from sim.scenario import build_scenario
-from sim.validation import ConfigError
+from sim.core.outcomes import IssueKind
+from sim.experiment.errors import one_line
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
 
 PARTIES = "['usa', 'russia', 'ukraine', 'europe']"
 ISSUES = "['territory', 'nato', 'guarantees']"
@@ -58,7 +58,8 @@ def _deep_update(into: dict, new: dict) -> None:
 
 CATEGORICAL = add_issue(kind="categorical", categories=["geneva", "riyadh"])
 
-# (overrides, patch, message): one per check in sim.validation.validate (and build_scenario).
+# (overrides, patch, message): one per check in sim.experiment.validation.validate (and
+# build_scenario).
 CASES = [
     # --- top level
     (
@@ -796,7 +797,7 @@ def test_continuous_default_from_config(compose):
 
 
 def test_plain_config_reads_like_the_config_it_copies():
-    from sim.schema import plain
+    from sim.experiment.schema import plain
     from tests.helpers_model import compose as compose_overrides
 
     cfg = compose_overrides("uncertainty.us_support.dist=uniform")
@@ -817,9 +818,9 @@ def test_schema_defaults_are_the_engine_settings_defaults():
     NegotiationSettings', the stability thresholds are Thresholds'."""
     from omegaconf import OmegaConf
 
-    from sim.schema import SimConfig
-    from sim.settings import NegotiationSettings
-    from sim.stability import Thresholds
+    from sim.core.settings import NegotiationSettings
+    from sim.core.stability import Thresholds
+    from sim.experiment.schema import SimConfig
 
     cfg = OmegaConf.structured(SimConfig)
     assert NegotiationSettings.from_config(cfg) == NegotiationSettings()

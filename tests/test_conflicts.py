@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import plots, war
-from sim.designs import active_uncertainties, design_points
-from sim.experiment import run_replications
-from sim.replication import apply_draws, draw_uncertain
-from sim.scenario import build_scenario
-from sim.settings import NegotiationSettings, Seating
-from sim.validation import ConfigError
+from sim.core import war
+from sim.core.settings import NegotiationSettings, Seating
+from sim.experiment.designs import active_uncertainties, design_points
+from sim.experiment.jobs import run_replications
+from sim.experiment.replication import apply_draws, draw_uncertain
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
+from sim.front import plots
 from tests.conftest import BEFORE_27, ROOT, compose_config
 from tests.helpers_hardening import run_sim, sweep_dir
 
@@ -403,7 +404,7 @@ def test_dayton_and_its_protocols_run_from_the_command_line(tmp_path):
 
 
 def test_a_model_without_a_mediator_says_so():
-    from sim.model import NegotiationModel
+    from sim.engine.model import NegotiationModel
 
     scenario = build_scenario(compose_config(["scenario=template"]))
     with pytest.raises(ValueError, match=r"^NegotiationSettings\.mediator: got None; allowed"):

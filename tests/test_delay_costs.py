@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.agents import accepts
-from sim.model import EndReason
-from sim.validation import ConfigError
+from sim.engine.agents import accepts
+from sim.engine.model import EndReason
+from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config, run
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.designs import design_points, replications_per_job
-from sim.experiment import run_replications
+from sim.experiment.designs import design_points, replications_per_job
+from sim.experiment.jobs import run_replications
 from tests.helpers_model import compose
 
 GRID = (
@@ -88,7 +88,7 @@ def test_a_grid_gives_the_same_rows_batched_and_one_by_one():
 
 
 def test_the_support_design_preset_is_a_valid_11_by_11_grid():
-    from sim.scenario import build_scenario
+    from sim.experiment.scenario import build_scenario
 
     cfg = compose("sweep=support_design")
     build_scenario(cfg)  # validates

@@ -2,7 +2,7 @@
 without NaN where a value is defined, and end for a sensible reason.
 
 Configs are merged onto the bare schema (`OmegaConf.structured(SimConfig)`) and run
-in-process through `sim.experiment.run_replications` (scenario, draws, negotiation,
+in-process through `sim.experiment.jobs.run_replications` (scenario, draws, negotiation,
 stability), the same path as `python -m sim`.
 """
 
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cli import format_landscape, format_negotiation, landscape
-from sim.experiment import run_replications
-from sim.replication import STABILITY_COLUMNS
-from sim.scenario import build_scenario
+from sim.experiment.jobs import run_replications
+from sim.experiment.replication import STABILITY_COLUMNS
+from sim.experiment.scenario import build_scenario
+from sim.front.cli import format_landscape, format_negotiation, landscape
 from tests.helpers_hardening import minimal_config
 from tests.helpers_model import compose
 

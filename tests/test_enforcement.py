@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim import enforcement, war
-from sim.model import NegotiationBatch
-from sim.scenario import build_scenario
-from sim.settings import NegotiationSettings
-from sim.validation import ConfigError
+from sim.core import enforcement, war
+from sim.core.settings import NegotiationSettings
+from sim.engine.model import NegotiationBatch
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config
 
 FORESIGHT = 24

@@ -1,4 +1,4 @@
-"""The one negotiation engine (sim.model): a batch of replications, each ending on its own.
+"""The one negotiation engine (sim.engine.model): a batch of replications, each ending on its own.
 
 What every replication must satisfy wherever it runs: the agreement invariants (IR, red
 lines, issue control, Fearon's range) in batches; its result does not depend on the batch
@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import opponents
-from sim.model import (
+from sim.core import opponents
+from sim.core.settings import NegotiationSettings
+from sim.core.strategies import AspirationInput, Strategy
+from sim.engine.model import (
     BATCH_ELEMENTS,
     MAX_BATCH,
     EndReason,
@@ -27,16 +29,14 @@ from sim.model import (
     NegotiationResult,
     batch_size,
 )
-from sim.replication import (
+from sim.experiment.replication import (
     deal_structure,
     negotiate,
     replication_inputs,
     replication_seeds,
     robustness,
 )
-from sim.scenario import build_scenario
-from sim.settings import NegotiationSettings
-from sim.strategies import AspirationInput, Strategy
+from sim.experiment.scenario import build_scenario
 from tests.helpers_model import EPS, compose, custom_config, fearon_config
 from tests.test_model import non_controller_red_line_config, walkout_after_framework_config
 
@@ -385,7 +385,7 @@ def test_the_engine_sets_aspirations_with_the_strategy_it_is_given():
 
 
 def test_learned_counts_give_the_frequency_model_of_the_offers_made():
-    """The engine's running counts estimate each party as `sim.opponents` does from its
+    """The engine's running counts estimate each party as `sim.core.opponents` does from its
     whole offer history (here read back from the trace of alternating offers)."""
     cfg = compose("information=learned", "protocol=alternating_offers", "max_rounds=30")
     model = NegotiationModel(build_scenario(cfg), NegotiationSettings.from_config(cfg), rng=4)
@@ -495,7 +495,7 @@ def test_batch_size_keeps_the_largest_arrays_bounded():
 
 
 def test_a_long_job_reports_its_progress_now_and_then(capsys, tmp_path):
-    from sim.experiment import JobProgress
+    from sim.experiment.jobs import JobProgress
 
     report = JobProgress("job abc", every=0.0)
     report(250, 1000)

@@ -13,13 +13,14 @@ import itertools
 import numpy as np
 import pytest
 
-from sim import beliefs, results
-from sim.experiment import flat_parameters
-from sim.model import EndReason, NegotiationBatch, NegotiationModel
-from sim.preferences import TOLERANCE
-from sim.replication import negotiation_row
-from sim.scenario import build_scenario
-from sim.settings import Bargaining, NegotiationSettings, StrategyName
+from sim.core import beliefs
+from sim.core.preferences import TOLERANCE
+from sim.core.settings import Bargaining, NegotiationSettings, StrategyName
+from sim.engine.model import EndReason, NegotiationBatch, NegotiationModel
+from sim.experiment import results
+from sim.experiment.jobs import flat_parameters
+from sim.experiment.replication import negotiation_row
+from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27, RED_LINES_BEFORE, SIGNS
 from tests.helpers_model import compose, fearon_config
 

@@ -21,9 +21,9 @@ from matplotlib.text import Text
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim import cli, plots
-from sim.callbacks import heatmap_figure
-from sim.experiment import run_replications
+from sim.experiment.jobs import run_replications
+from sim.front import cli, plots
+from sim.front.callbacks import heatmap_figure
 from tests.conftest import compose_config
 
 DOTTED = re.compile(r"\b[a-z_]{2,}\.[a-z_]{2,}")  # war.support.usa, parties.russia.war_cost
@@ -255,8 +255,8 @@ def test_feature_scores():
 
 
 def test_the_pages_live_figures():
-    page = pytest.importorskip("sim.page")
-    from sim.page_model import PageNegotiation
+    page = pytest.importorskip("sim.front.page")
+    from sim.front.page_model import PageNegotiation
 
     model = PageNegotiation(max_rounds=30, protocol="alternating_offers")
     pictures = page.LivePictures(model, page.live_figures(), None)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import war
-from sim.page_model import compose
-from sim.scenario import build_scenario
+from sim.core import war
+from sim.experiment.scenario import build_scenario
+from sim.front.page_model import compose
 
 AGGRESSOR, DEFENDER, THIRD, OTHER = 0, 1, 2, 3
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import results, sweepdir
+from sim.experiment import results, sweepdir
 from tests.helpers_hardening import (
     SMOKE,
     SMOKE_JOBS,

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import plots
-from sim.callbacks import summary
-from sim.experiment import run_replications
-from sim.results import proportion_interval, share_summary
-from sim.scenario import build_scenario
-from sim.validation import ConfigError
+from sim.experiment.jobs import run_replications
+from sim.experiment.results import proportion_interval, share_summary
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
+from sim.front import plots
+from sim.front.callbacks import summary
 from tests.conftest import compose_config
 
 RESULTS = ["outcome", "agreement", "stable", "robustness", "durability", "u_russia"]

@@ -8,9 +8,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim import replication
-from sim.experiment import run_replications, run_sweep_job
-from sim.results import JobFile, job_paths, read_job_rows, rows_frame, write_parquet_atomic
+from sim.experiment import replication
+from sim.experiment.jobs import run_replications, run_sweep_job
+from sim.experiment.results import (
+    JobFile,
+    job_paths,
+    read_job_rows,
+    rows_frame,
+    write_parquet_atomic,
+)
 from tests.conftest import compose_config
 
 # Replications 0-8 end without a deal, 9 with one: parts of four differ in their columns' types.
@@ -87,8 +93,8 @@ def test_gathering_streams_what_concatenating_every_job_file_would_give(tmp_path
     """Job files of two scenarios (different parties and issues, so different columns), a
     failed job and one without any deal: results.parquet, written one file at a time, reads
     as the frames concatenated and sorted by job and replication."""
-    from sim.experiment import record_failure
-    from sim.results import gather, gather_to_file, load
+    from sim.experiment.jobs import record_failure
+    from sim.experiment.results import gather, gather_to_file, load
 
     sweep = tmp_path / "sweep"
     for overrides in (["replications=3"], ["scenario=template", "replications=2"], MIXED):
@@ -110,8 +116,8 @@ def test_gathering_streams_what_concatenating_every_job_file_would_give(tmp_path
 
 
 def test_the_end_of_a_sweep_reads_only_the_columns_it_shows(tmp_path):
-    from sim.callbacks import summary_columns
-    from sim.results import gather_to_file
+    from sim.experiment.results import gather_to_file
+    from sim.front.callbacks import summary_columns
 
     overrides = ["uncertainty.us_support.dist=uniform", "uncertainty.us_support.scale=0.1"]
     run_sweep_job(compose_config([*overrides, "replications=2"]), tmp_path)

@@ -1,10 +1,11 @@
 """The simulator's layers point one way, bottom to top: core -> engine -> experiment -> front.
 
-Every import statement of every sim/*.py counts (inside functions too), except those under
-`if TYPE_CHECKING:`, which never run, and those under `if __name__ == "__main__":`, which run
-only when the module is the program (`python -m sim.sensitivity` hands over to its command in
-the front layer) and never when it is imported. A module not in `LAYER_OF` fails the test
-until it is classified. Also here: which modules decide a result (`sim.results.code_version`).
+A module's layer is its folder: `sim/core/`, `sim/engine/`, `sim/experiment/`, `sim/front/`
+(the package's own `__init__` counts as core, `python -m sim`'s `__main__` as front). Every
+import statement of every module counts (inside functions too), except those under
+`if TYPE_CHECKING:`, which never run, and those under `if __name__ == "__main__":`, which
+run only when the module is the program. Also here: which modules decide a result
+(`sim.experiment.results.code_version`).
 """
 
 from __future__ import annotations
@@ -19,76 +20,30 @@ from pathlib import Path
 
 import pytest
 
-from sim import results
+from sim.experiment import results
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "sim"
 
 LAYERS = ("core", "engine", "experiment", "front")
-LAYER_OF = {
-    "__init__": "core",  # the package itself: a docstring and __version__
-    **dict.fromkeys(
-        (
-            "outcomes",
-            "preferences",
-            "solutions",
-            "war",
-            "stability",
-            "strategies",
-            "opponents",
-            "beliefs",
-            "settings",
-            "problem",
-            "allocator",
-            "scoring",
-            "enforcement",
-        ),
-        "core",
-    ),
-    **dict.fromkeys(("agents", "model", "rounds", "settlement"), "engine"),
-    **dict.fromkeys(
-        (
-            "schema",
-            "validation",
-            "designs",
-            "scenario",
-            "replication",
-            "results",
-            "experiment",
-            "errors",
-            "sweeper",
-            "sweepdir",
-            "sensitivity",
-            "cases",
-            "forecast",
-        ),
-        "experiment",
-    ),
-    **dict.fromkeys(
-        (
-            "hydra_main",
-            "__main__",
-            "labels",
-            "plots",
-            "callbacks",
-            "cli",
-            "page",
-            "page_model",
-            "sensitivity_cli",
-            "terms",
-            "validate",
-        ),
-        "front",
-    ),
-}
+ROOT_MODULES = {"__init__": "core", "__main__": "front"}  # the package, the program
+
+
+def layer_of(module: str) -> str | None:
+    """A module's layer, read from its path (`core.war` -> core); None outside the layers."""
+    top = module.split(".")[0]
+    return top if top in LAYERS else ROOT_MODULES.get(module)
+
+
 CONFIG_PACKAGES = ("hydra", "omegaconf")  # the config system: experiment and front only
 
 Graph = Mapping[str, Mapping[str, int]]  # module -> {imported name: line}
 
 
-def imports_of(path: Path, package: str = "sim") -> dict[str, int]:
-    """What `path` imports -> the first line that does: sim modules by their short name
-    (`model`), anything else by its top-level package (`hydra`)."""
+def imports_of(path: Path, modules: set[str], package: str = "sim") -> dict[str, int]:
+    """What `path` imports -> the first line that does: sim modules by their dotted name
+    under sim (`engine.model`, the longest prefix of the imported name that is one of
+    `modules`), anything else by its top-level package (`hydra`)."""
     found: dict[str, int] = {}
 
     def visit(node: ast.AST) -> None:
@@ -101,15 +56,18 @@ def imports_of(path: Path, package: str = "sim") -> dict[str, int]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             module = ".".join(filter(None, [package, node.module])) if node.level else node.module
-            # `from sim import war` imports the module sim.war; `from sim.war import x`, sim.war
-            names = [
-                f"{module}.{alias.name}" if module == package else str(module)
-                for alias in node.names
-            ]
+            names = [f"{module}.{alias.name}" for alias in node.names]
         for name in names:
             parts = name.split(".")
-            key = (parts[1] if len(parts) > 1 else "__init__") if parts[0] == package else parts[0]
-            found.setdefault(key, node.lineno)
+            if parts[0] != package:
+                found.setdefault(parts[0], node.lineno)
+                continue
+            for end in range(len(parts), 1, -1):
+                if (module := ".".join(parts[1:end])) in modules:
+                    found.setdefault(module, node.lineno)
+                    break
+            else:
+                found.setdefault("__init__", node.lineno)  # the package itself
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -145,6 +103,11 @@ def upward_imports(graph: Graph, layer_of: Mapping[str, str]) -> list[str]:
         for name, line in sorted(imported.items())
         if module in rank and name in rank and rank[name] > rank[module]
     ]
+
+
+def layers(graph: Graph) -> dict[str, str]:
+    """Each module of the graph -> its layer (modules outside the layers left out)."""
+    return {m: layer for m in graph if (layer := layer_of(m)) is not None}
 
 
 def find_cycle(graph: Graph) -> list[str] | None:
@@ -198,18 +161,19 @@ def config_modules_after_importing(modules: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, dict[str, int]]:
-    return {path.stem: imports_of(path) for path in sorted(SIM.glob("*.py"))}
+    modules = results.package_modules(SIM)
+    return {name: imports_of(path, set(modules)) for name, path in modules.items()}
 
 
 def test_every_module_has_a_layer(graph):
-    unclassified = sorted(set(graph) - set(LAYER_OF))
-    assert not unclassified, f"sim modules with no layer in LAYER_OF: {unclassified}"
-    gone = sorted(set(LAYER_OF) - set(graph))
-    assert not gone, f"LAYER_OF names modules that are not in sim/: {gone}"
+    unclassified = sorted(m for m in graph if layer_of(m) is None)
+    assert not unclassified, f"sim modules outside sim/<layer>/: {unclassified}"
+    assert {layer_of(m) for m in graph} == set(LAYERS)
+    assert "engine.model" in graph and "core.war" in graph  # the graph reads the tree
 
 
 def test_no_module_imports_a_higher_layer(graph):
-    problems = upward_imports(graph, LAYER_OF)
+    problems = upward_imports(graph, layers(graph))
     assert not problems, "imports against the layers:\n" + "\n".join(problems)
 
 
@@ -219,15 +183,16 @@ def test_no_import_cycle(graph):
 
 
 def test_core_and_engine_do_not_import_the_config_system(graph):
-    problems = config_imports(graph, LAYER_OF)
+    problems = config_imports(graph, layers(graph))
     assert not problems, "\n".join(problems)
 
 
-def test_importing_the_engine_loads_no_config_system():
-    """`import sim.model` (and every other core and engine module) in a fresh interpreter
-    leaves no hydra or omegaconf module behind."""
-    below = sorted(m for m, layer in LAYER_OF.items() if layer in ("core", "engine"))
-    assert config_modules_after_importing([f"sim.{m}" for m in below if m != "__init__"]) == []
+def test_importing_the_engine_loads_no_config_system(graph):
+    """`import sim.engine.model` (and every other core and engine module) in a fresh
+    interpreter leaves no hydra or omegaconf module behind."""
+    below = sorted(m for m in graph if layer_of(m) in ("core", "engine"))
+    modules = [f"sim.{m}".removesuffix(".__init__") for m in below]
+    assert config_modules_after_importing(modules) == []
 
 
 # --- the checks can fail ---------------------------------------------------------------------
@@ -250,38 +215,42 @@ def test_imports_are_found_inside_functions_but_not_under_type_checking_or_main(
     source = tmp_path / "mod.py"
     source.write_text(
         "from typing import TYPE_CHECKING\n"
-        "from sim import war, solutions\n"
-        "import sim.model as m\n"
-        "from . import rounds\n"
-        "from .agents import PartyAgent\n"
+        "from sim.core import war, solutions\n"
+        "import sim.engine.model as m\n"
+        "from .engine import rounds\n"
+        "from .engine.agents import PartyAgent\n"
         "if TYPE_CHECKING:\n"
-        "    from sim.plots import styled\n"
+        "    from sim.front.plots import styled\n"
         "else:\n"
         "    import numpy\n"
         "def f():\n"
-        "    from sim.results import CODE_VERSION\n"
+        "    from sim.experiment.results import CODE_VERSION\n"
         "    import hydra.core\n"
         "if __name__ == '__main__':\n"
-        "    from sim.page import main\n"
+        "    from sim.front.page import main\n"
         "if __name__ != '__main__':\n"
-        "    import sim.cli\n"
+        "    import sim.front.cli\n"
+        "from sim import __version__\n"
     )
-    assert imports_of(source) == {
+    modules = {"core.war", "core.solutions", "engine.model", "engine.rounds", "engine.agents",
+               "experiment.results", "front.plots", "front.page", "front.cli"}  # fmt: skip
+    assert imports_of(source, modules) == {
         "typing": 1,
-        "war": 2,
-        "solutions": 2,
-        "model": 3,
-        "rounds": 4,
-        "agents": 5,
+        "core.war": 2,
+        "core.solutions": 2,
+        "engine.model": 3,
+        "engine.rounds": 4,
+        "engine.agents": 5,
         "numpy": 9,
-        "results": 11,
+        "experiment.results": 11,
         "hydra": 12,
-        "cli": 16,
+        "front.cli": 16,
+        "__init__": 17,
     }
 
 
 def test_a_config_import_below_the_experiment_layer_is_seen_in_a_fresh_interpreter():
-    assert "omegaconf" in config_modules_after_importing(["sim.schema"])
+    assert "omegaconf" in config_modules_after_importing(["sim.experiment.schema"])
 
 
 # --- the code version: the modules that decide a result ---------------------------------------
@@ -289,12 +258,14 @@ def test_a_config_import_below_the_experiment_layer_is_seen_in_a_fresh_interpret
 
 def test_result_modules_are_the_engine_and_what_builds_a_replication():
     modules = results.result_modules()
-    for name in ("model", "war", "stability", "strategies", "replication", "scenario", "designs"):
+    for name in ("engine.model", "core.war", "core.stability", "core.strategies"):
+        assert name in modules
+    for name in ("experiment.replication", "experiment.scenario", "experiment.designs"):
         assert name in modules
     # A job's rows: which replications run, their columns, a failed job's error message.
-    for name in ("experiment", "results", "errors"):
+    for name in ("experiment.jobs", "experiment.results", "experiment.errors"):
         assert name in modules
-    for name in ("plots", "hydra_main", "callbacks", "__main__", "cli"):
+    for name in ("front.plots", "front.hydra_main", "front.callbacks", "__main__", "front.cli"):
         assert name not in modules
     assert modules == sorted(modules)
 
@@ -305,41 +276,58 @@ def test_code_version_ignores_edits_outside_the_result_modules(tmp_path):
     before = results.code_version(package)
     assert before == results.code_version()  # the same files, the same version
 
-    with (package / "plots.py").open("a") as f:
+    with (package / "front" / "plots.py").open("a") as f:
         f.write("\n# an edit to a figure\n")
     assert results.code_version(package) == before
 
-    with (package / "war.py").open("a") as f:
+    with (package / "core" / "war.py").open("a") as f:
         f.write("\n# an edit to the war\n")
     assert results.code_version(package) != before
 
 
-def test_a_module_imported_inside_a_function_counts(tmp_path):
+def fake_package(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A package `sim` under tmp_path with the given modules (dotted name -> source) and
+    the experiment layer's roots."""
     package = tmp_path / "sim"
-    package.mkdir()
-    (package / "replication.py").write_text("def f():\n    from sim import helper\n")
-    (package / "helper.py").write_text("import sim.deep\n")
-    (package / "deep.py").write_text("")
-    (package / "unrelated.py").write_text("from sim import replication\n")
-    assert results.result_modules(package) == ["deep", "helper", "replication"]
+    for name, text in files.items():
+        path = package.joinpath(*name.split(".")).with_suffix(".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return package
+
+
+def test_a_module_imported_inside_a_function_counts(tmp_path):
+    package = fake_package(
+        tmp_path,
+        {
+            "experiment.replication": "def f():\n    from sim.core import helper\n",
+            "core.helper": "import sim.core.deep\n",
+            "core.deep": "",
+            "front.unrelated": "from sim.experiment import replication\n",
+        },
+    )
+    assert results.result_modules(package) == ["core.deep", "core.helper", "experiment.replication"]
 
 
 def test_imports_in_nested_statements_count_and_the_version_is_computed_once(tmp_path):
-    package = tmp_path / "sim"
-    package.mkdir()
-    (package / "replication.py").write_text(
-        "class A:\n"
-        "    def f(self):\n"
-        "        try:\n"
-        "            with open('x'):\n"
-        "                from sim import helper\n"
-        "        except ImportError:\n"
-        "            import sim.deep\n"
-        "x = [i for i in range(3)]\n"
+    package = fake_package(
+        tmp_path,
+        {
+            "experiment.replication": (
+                "class A:\n"
+                "    def f(self):\n"
+                "        try:\n"
+                "            with open('x'):\n"
+                "                from sim.core import helper\n"
+                "        except ImportError:\n"
+                "            import sim.core.deep\n"
+                "x = [i for i in range(3)]\n"
+            ),
+            "core.helper": "",
+            "core.deep": "",
+        },
     )
-    (package / "helper.py").write_text("")
-    (package / "deep.py").write_text("")
-    assert results.result_modules(package) == ["deep", "helper", "replication"]
+    assert results.result_modules(package) == ["core.deep", "core.helper", "experiment.replication"]
     assert results.CODE_VERSION == results.current_code_version() == results.code_version()
     assert results.current_code_version() is results.current_code_version()
     with pytest.raises(AttributeError, match="NO_SUCH"):

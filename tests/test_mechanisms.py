@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import stability, war
-from sim.preferences import mediator_stakes
-from sim.replication import (
+from sim.core import stability, war
+from sim.core.preferences import mediator_stakes
+from sim.experiment.replication import (
     STABILITY_PARTS,
     _durability_batch,
     deal_structure,
     robustness,
     stability_row,
 )
-from sim.scenario import build_scenario
+from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27
 from tests.helpers_model import compose as compose_now
 from tests.helpers_model import run
@@ -521,7 +521,7 @@ def test_the_deciding_part_is_the_one_furthest_outside_its_threshold():
 
 
 def test_robustness_under_the_deals_guarantee_is_at_least_that_under_the_talks():
-    from sim.replication import robustness_batch, robustness_draws
+    from sim.experiment.replication import robustness_batch, robustness_draws
 
     cfg = compose("bargaining=fighting", "stability.robustness_draws=128")
     signed = run(cfg).result(0)

@@ -1,4 +1,5 @@
-"""The negotiation model (sim.model, sim.agents): Fearon's range, invariants, seating, control.
+"""The negotiation model (sim.engine.model, sim.engine.agents): Fearon's range, invariants,
+seating, control.
 
 Runs are kept small: the default scenario negotiates in well under a second, and property
 tests draw at most a few dozen negotiations each.
@@ -18,12 +19,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import Response, accepts
-from sim.model import EndReason, NegotiationModel
-from sim.preferences import TOLERANCE
-from sim.replication import negotiation_row
-from sim.scenario import build_scenario
-from sim.settings import (
+from sim.core.preferences import TOLERANCE
+from sim.core.settings import (
     BatnaMode,
     Information,
     NegotiationSettings,
@@ -31,7 +28,11 @@ from sim.settings import (
     Seating,
     StrategyName,
 )
-from sim.strategies import STRATEGIES, Boulware, HardLiner
+from sim.core.strategies import STRATEGIES, Boulware, HardLiner
+from sim.engine.agents import Response, accepts
+from sim.engine.model import EndReason, NegotiationModel
+from sim.experiment.replication import negotiation_row
+from sim.experiment.scenario import build_scenario
 from tests.helpers_model import (
     EPS,
     PARTIES,
@@ -609,7 +610,7 @@ def test_override_seating():
 
 
 def test_override_seed():
-    from sim.experiment import run_replications
+    from sim.experiment.jobs import run_replications
 
     cfg = compose("seed=7")
     assert cfg.seed == 7

@@ -85,11 +85,11 @@ def smoke_sweep(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def small_scorecard(tmp_path_factory) -> Path:
-    """`python -m sim.validate` with few draws into a temporary results folder, once: the
+    """`python -m sim.front.validate` with few draws into a temporary results folder, once: the
     scorecard notebook reads it (never the user's results/)."""
     results = tmp_path_factory.mktemp("results")
     done = subprocess.run(
-        [sys.executable, "-m", "sim.validate", "settings=4", "replications=2", "as_written=4",
+        [sys.executable, "-m", "sim.front.validate", "settings=4", "replications=2", "as_written=4",
          "bootstrap=100", f"results_dir={results}"],
         cwd=ROOT,
         capture_output=True,

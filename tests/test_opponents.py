@@ -1,4 +1,4 @@
-"""The frequency opponent model (sim.opponents): closed forms on hand-computed offer lists.
+"""The frequency opponent model (sim.core.opponents): closed forms on hand-computed offer lists.
 
 Hindriks & Tykhonov (2008) and Baarslag et al. (2013), as implemented: the value of a level
 is (count + 1) / (largest count on its issue + 1), and an issue's weight is
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.opponents import estimated_utilities, frequency_model
+from sim.core.opponents import estimated_utilities, frequency_model
 
 SHAPE = (3, 2, 4)
 

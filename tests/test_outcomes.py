@@ -1,4 +1,4 @@
-"""Issues and the outcome grid (sim.outcomes)."""
+"""Issues and the outcome grid (sim.core.outcomes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from sim.outcomes import Issue, IssueKind, OutcomeSpace
+from sim.core.outcomes import Issue, IssueKind, OutcomeSpace
 from tests.strategies import outcome_spaces
 
 

@@ -1,4 +1,4 @@
-"""The page's components (`sim.page`) rendered with `solara.render`, as Mesa's own
+"""The page's components (`sim.front.page`) rendered with `solara.render`, as Mesa's own
 tests/visualization do: the controls come from the scenario's data, changing one rebuilds
 the model, stepping changes the figures, a bad value shows the command line's line, the
 page's deal is the command line's, and the sweep explorer replays a row."""
@@ -18,10 +18,10 @@ import ipywidgets
 import pandas as pd
 import solara
 
-from sim import page
-from sim.experiment import run_sweep_job
-from sim.labels import reason_label
-from sim.page_model import (
+from sim.experiment.jobs import run_sweep_job
+from sim.front import page
+from sim.front.labels import reason_label
+from sim.front.page_model import (
     PageNegotiation,
     compose,
     model_controls,
@@ -252,7 +252,7 @@ def test_the_live_figures_at_the_end(rendered):
     assert pictures.trajectory.end_note.get_text() == (
         f"{reason_label(model.reason)}, round {model.round}"
     )
-    # titled with the scenario, the protocol, the seating and the outcome (sim.labels)
+    # titled with the scenario, the protocol, the seating and the outcome (sim.front.labels)
     assert pictures.trajectory.title.get_text() == page.trajectory_title(model)
     assert pictures.trajectory.title.get_text().startswith("brussels 2025: single text")
 

@@ -1,4 +1,4 @@
-"""The page end to end in a real browser: `solara run sim.page` as a subprocess on a free
+"""The page end to end in a real browser: `solara run sim.front.page` as a subprocess on a free
 port of 127.0.0.1, driven by headless Chromium (Debian's `chromium`, through playwright):
 it loads offline, a slider moves, the model runs to the end, the deal panel shows the
 deal, and the screenshots before and after differ and are not blank.
@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def start_page(port: int, results_dir: Path) -> subprocess.Popen:
-    """`solara run sim.page` on 127.0.0.1:`port`, as `./dev app` starts it."""
+    """`solara run sim.front.page` on 127.0.0.1:`port`, as `./dev app` starts it."""
     env = {
         **os.environ,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
@@ -59,7 +59,7 @@ def start_page(port: int, results_dir: Path) -> subprocess.Popen:
         "SIM_RESULTS_DIR": str(results_dir),
     }
     env.pop("HYDRA_FULL_ERROR", None)
-    command = [sys.executable, "-m", "solara", "run", "sim.page", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "solara", "run", "sim.front.page", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--production", "--no-check-version", "--no-open"]
     return subprocess.Popen(
         command,
@@ -122,7 +122,7 @@ def not_blank(png: bytes) -> bool:
 def test_the_page_in_a_real_browser(page_url):
     from playwright.sync_api import sync_playwright
 
-    from sim.page_model import PageNegotiation
+    from sim.front.page_model import PageNegotiation
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -1,4 +1,4 @@
-"""sim.plots: each figure on a small real case (a negotiation, a few sweep rows)."""
+"""sim.front.plots: each figure on a small real case (a negotiation, a few sweep rows)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from matplotlib.lines import Line2D
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim import plots, solutions
-from sim.experiment import run_replications
-from sim.replication import concept_outcomes
+from sim.core import solutions
+from sim.experiment.jobs import run_replications
+from sim.experiment.replication import concept_outcomes
+from sim.front import plots
 from tests.conftest import SIGNS
 
 
@@ -244,7 +245,7 @@ def test_sweep_heatmap_values_equal_pandas_shares():
         )
         (image,) = [im for im in ax.images if isinstance(im, AxesImage)]
         assert np.allclose(np.asarray(image.get_array()), expected.to_numpy())
-        # values and keys in words (`sim.labels`)
+        # values and keys in words (`sim.front.labels`)
         assert [t.get_text() for t in ax.get_yticklabels()] == ["us russia first", "inclusive"]
         assert list(expected.index) == ["us_russia_first", "inclusive"]
         assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "1"]

@@ -1,4 +1,4 @@
-"""Value functions, utility matrices and red lines (sim.preferences)."""
+"""Value functions, utility matrices and red lines (sim.core.preferences)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sim.outcomes import Issue, OutcomeSpace
-from sim.preferences import (
+from sim.core.outcomes import Issue, OutcomeSpace
+from sim.core.preferences import (
     Preferences,
     any_level_mask,
     normalise_weights,

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from sim.cli import format_negotiation
-from sim.model import EndReason, NegotiationBatch, NegotiationModel
-from sim.replication import negotiation_row
-from sim.scenario import build_scenario
-from sim.settings import NegotiationSettings
-from sim.validation import ConfigError
+from sim.core.settings import NegotiationSettings
+from sim.engine.model import EndReason, NegotiationBatch, NegotiationModel
+from sim.experiment.replication import negotiation_row
+from sim.experiment.scenario import build_scenario
+from sim.experiment.validation import ConfigError
+from sim.front.cli import format_negotiation
 from tests.helpers_model import fearon_config
 
 

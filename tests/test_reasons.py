@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.cli import drawn_words, format_stability
-from sim.experiment import run_replications
-from sim.replication import RobustnessDraws, _what_breaks, drawn_inputs
-from sim.terms import level_meaning, terms_rows
+from sim.experiment.jobs import run_replications
+from sim.experiment.replication import RobustnessDraws, _what_breaks, drawn_inputs
+from sim.front.cli import drawn_words, format_stability
+from sim.front.terms import level_meaning, terms_rows
 from tests.conftest import SIGNS, compose_config
 from tests.helpers_hardening import run_sim
 

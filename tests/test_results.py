@@ -1,8 +1,9 @@
-"""sim.results: atomic writing, job hashes, gathering and loading, the sweep lock and progress.
+"""sim.experiment.results: atomic writing, job hashes, gathering and loading, the sweep lock and
+progress.
 
 One `python -m sim` run (for a real run folder) and one plain interpreter (for the job
 hash in another process) start when the module starts and run while the in-process tests
-do; a small sweep folder is built in-process with `sim.experiment.run_sweep_job`.
+do; a small sweep folder is built in-process with `sim.experiment.jobs.run_sweep_job`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim import results, sweepdir
-from sim.experiment import run_sweep_job
-from sim.results import ResultsError, gather, job_hash, job_paths, load
+from sim.experiment import results, sweepdir
+from sim.experiment.jobs import run_sweep_job
+from sim.experiment.results import ResultsError, gather, job_hash, job_paths, load
 from tests.helpers_hardening import lock_held_by_another_process
 from tests.helpers_sweeps import PYTHON, ROOT, Launch, job_files, sim_env, temp_files
 
@@ -40,8 +41,8 @@ HASH_OVERRIDES = [
 HASH_SCRIPT = """
 import json, sys
 import hydra
-from sim.schema import register_configs
-from sim.results import job_hash
+from sim.experiment.schema import register_configs
+from sim.experiment.results import job_hash
 register_configs()
 hashes = []
 with hydra.initialize_config_dir(config_dir=sys.argv[1], version_base=None):

@@ -1,12 +1,12 @@
-"""Raiffa's text step over a batch of texts (sim.rounds.move_texts): the target, the snap
+"""Raiffa's text step over a batch of texts (sim.core.rounds.move_texts): the target, the snap
 to the grid, the drafter's tie rule and texts that cannot move, row by row."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.outcomes import Issue, OutcomeSpace
-from sim.rounds import move_texts
+from sim.core.outcomes import Issue, OutcomeSpace
+from sim.core.rounds import move_texts
 
 SPACE = OutcomeSpace((Issue.continuous("x", 0.0, 100.0, 10.0),))  # levels 0, 10, ..., 100
 # Party 0 values low positions, party 1 high ones (the drafter's tie rule reads these).

@@ -1,5 +1,6 @@
-"""The forecast scorecard (`sim.scoring`, `sim.cases`, `sim.forecast`, `python -m
-sim.validate`): the arithmetic on synthetic cases (a perfect forecaster scores 0, a coin
+"""The forecast scorecard (`sim.core.scoring`, `sim.experiment.cases`, `sim.experiment.forecast`,
+`python -m
+sim.front.validate`): the arithmetic on synthetic cases (a perfect forecaster scores 0, a coin
 0.25, the baselines' closed forms), records checked before anything runs, a case that fails
 reported, the command end to end on a folder of the user's, and the model never reading a
 record (every shipped case run with the records moved away gives the same rows)."""
@@ -17,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import cases as case_files
-from sim import scoring
-from sim.cases import Case, Record, check_record, folder_cases, load_record
-from sim.forecast import (
+from sim.core import scoring
+from sim.core.outcomes import IssueKind
+from sim.experiment import cases as case_files
+from sim.experiment.cases import Case, Record, check_record, folder_cases, load_record
+from sim.experiment.forecast import (
     CaseResult,
     IssueScale,
     RunPlan,
@@ -33,11 +35,10 @@ from sim.forecast import (
     model_rows,
     scores_table,
 )
-from sim.outcomes import IssueKind
-from sim.page_model import compose
-from sim.schema import CONFIG_DIR, plain
-from sim.sensitivity import Parameter
-from sim.validation import ConfigError
+from sim.experiment.schema import CONFIG_DIR, plain
+from sim.experiment.sensitivity import Parameter
+from sim.experiment.validation import ConfigError
+from sim.front.page_model import compose
 from tests.conftest import ROOT
 from tests.helpers_hardening import files_under
 
@@ -367,7 +368,7 @@ def test_every_shipped_record_is_valid_against_its_scenario():
 
 def _command(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.validate", *args],
+        [sys.executable, "-m", "sim.front.validate", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -499,10 +500,10 @@ ROWS_SCRIPT = textwrap.dedent(
     from pathlib import Path
     import sim
     assert Path(sim.__file__).resolve().is_relative_to(Path.cwd().resolve()), sim.__file__
-    from sim.cases import Case
-    from sim.forecast import RunPlan, model_rows
-    from sim.page_model import compose
-    from sim.schema import CONFIG_DIR
+    from sim.experiment.cases import Case
+    from sim.experiment.forecast import RunPlan, model_rows
+    from sim.front.page_model import compose
+    from sim.experiment.schema import CONFIG_DIR
     out = Path(sys.argv[1])
     for name in sys.argv[2:]:
         case = Case(name, Path(CONFIG_DIR), Path("nowhere") / f"{name}.yaml")

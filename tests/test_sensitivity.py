@@ -1,4 +1,5 @@
-"""Which judgement values matter (`sim.sensitivity`, `python -m sim.sensitivity`): the J
+"""Which judgement values matter (`sim.experiment.sensitivity`, `python -m
+sim.front.sensitivity_cli`): the J
 values found from the scenario files' comments, their ranges, one-at-a-time swings with
 common random numbers, Sobol indices through SALib against a known function, the tornado
 chart and the command end to end."""
@@ -19,10 +20,7 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from sim import plots
-from sim.labels import label
-from sim.page_model import compose
-from sim.sensitivity import (
+from sim.experiment.sensitivity import (
     OUTPUTS,
     Settings,
     apply_values,
@@ -37,8 +35,11 @@ from sim.sensitivity import (
     sobol_indices,
     summarise,
 )
-from sim.sensitivity_cli import DEFAULT_REPLICATIONS, split_arguments
-from sim.validation import ConfigError
+from sim.experiment.validation import ConfigError
+from sim.front import plots
+from sim.front.labels import label
+from sim.front.page_model import compose
+from sim.front.sensitivity_cli import DEFAULT_REPLICATIONS, split_arguments
 from tests.conftest import BEFORE_27, ROOT
 from tests.helpers_hardening import files_under
 
@@ -396,7 +397,7 @@ def test_tornado_labels_are_words_sorted_by_swing():
 
 def _command(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.sensitivity", *args],
+        [sys.executable, "-m", "sim.experiment.sensitivity", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""Solution concepts over a utility matrix (sim.solutions): properties and closed forms."""
+"""Solution concepts over a utility matrix (sim.core.solutions): properties and closed forms."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sim import solutions
-from sim.outcomes import Issue, OutcomeSpace
-from sim.preferences import TOLERANCE, Preferences, positional_values
+from sim.core import solutions
+from sim.core.outcomes import Issue, OutcomeSpace
+from sim.core.preferences import TOLERANCE, Preferences, positional_values
 from tests.strategies import (
     TIE_VALUES,
     concave_symmetric_problems,

@@ -1,4 +1,4 @@
-"""The five stability measures of sim.stability on hand-built cases with derived answers.
+"""The five stability measures of sim.core.stability on hand-built cases with derived answers.
 
 Every utility matrix, control array and level grid here is small enough to check by hand;
 the expected numbers are derived in the comments next to them.
@@ -12,8 +12,8 @@ import itertools
 import numpy as np
 import pytest
 
-from sim import stability, war
-from sim.stability import TOLERANCE, DurabilityParameters, Thresholds
+from sim.core import stability, war
+from sim.core.stability import TOLERANCE, DurabilityParameters, Thresholds
 
 # --- 1. individual rationality ------------------------------------------------------------
 

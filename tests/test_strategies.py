@@ -1,4 +1,4 @@
-"""Negotiation strategies (sim.strategies): aspiration curves, metadata, and their play."""
+"""Negotiation strategies (sim.core.strategies): aspiration curves, metadata, and their play."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.settings import StrategyName
-from sim.strategies import (
+from sim.core.settings import StrategyName
+from sim.core.strategies import (
     STRATEGIES,
     AspirationInput,
     Boulware,

@@ -19,9 +19,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from sim import results, sweepdir
-from sim.experiment import run_sweep_job
-from sim.results import ResultsError
+from sim.experiment import results, sweepdir
+from sim.experiment.jobs import run_sweep_job
+from sim.experiment.results import ResultsError
 from tests.helpers_hardening import (
     SMOKE,
     SMOKE_JOBS,
@@ -196,7 +196,7 @@ def test_a_killed_sweeps_lock_lets_the_next_run_in_and_a_live_one_does_not(tmp_p
     """Two processes racing for one lock: exactly one holds it at any time, and the other
     is told who (here: 20 contenders at once on one folder)."""
     script = (
-        "import sys, time; from pathlib import Path; from sim import sweepdir\n"
+        "import sys, time; from pathlib import Path; from sim.experiment import sweepdir\n"
         "try:\n"
         "    sweepdir.take_lock(Path(sys.argv[1]))\n"
         "except sweepdir.SweepFolderError as exc:\n"

@@ -1,4 +1,4 @@
-"""The packed sweeper (`sim.sweeper`, `hydra/sweeper=packed`): a sweep's points in a few
+"""The packed sweeper (`sim.experiment.sweeper`, `hydra/sweeper=packed`): a sweep's points in a few
 jobs, with the rows, files and resumption of one job per point (issue 13, item 1)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from sim.sweeper import PACKS_FILE, apply_point, pack_points
+from sim.experiment.sweeper import PACKS_FILE, apply_point, pack_points
 from tests.conftest import compose_config
 from tests.helpers_hardening import job_files, run_sim, sweep_dir
 

@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 from pandas.api import types as ptypes
 
-from sim import stability, sweepdir
-from sim.experiment import flat_parameters, run_replications, run_sweep_job
-from sim.replication import negotiate, replication_seeds
-from sim.results import job_hash, job_paths, read_job_rows
-from sim.scenario import build_scenario
+from sim.core import stability
+from sim.experiment import sweepdir
+from sim.experiment.jobs import flat_parameters, run_replications, run_sweep_job
+from sim.experiment.replication import negotiate, replication_seeds
+from sim.experiment.results import job_hash, job_paths, read_job_rows
+from sim.experiment.scenario import build_scenario
 from tests.helpers_sweeps import (
     Launch,
     RayHead,
@@ -499,7 +500,7 @@ def test_a_failing_job_is_recorded_and_the_others_land(sweeps, compose):
 
 
 def test_an_adhoc_sweep_without_a_preset_records_its_failing_job(tmp_path):
-    # Regression: sweep_size()/swept_keys() in sim/callbacks.py once called
+    # Regression: sweep_size()/swept_keys() in sim/front/callbacks.py once called
     # OmegaConf.to_container({}) when no preset set hydra.sweeper.params (exit 2).
     run = run_sim(
         tmp_path / "results",
@@ -571,7 +572,7 @@ def test_ray_launcher_gives_the_same_frame(sweeps, basic_frame):
     assert_same_results(basic_frame, pd.read_parquet(run.sweep_dir("smoke") / "results.parquet"))
 
 
-# --- the sweep job in-process (sim.experiment) ---------------------------------------------------
+# --- the sweep job in-process (sim.experiment.jobs) -----------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -643,7 +644,7 @@ def test_flat_parameters_are_plain_columns(job_cfg):
 def test_heatmap_axes_prefer_swept_levers_then_binned_draws():
     import pandas as pd
 
-    from sim.callbacks import bin_midpoints, heatmap_axes
+    from sim.front.callbacks import bin_midpoints, heatmap_axes
 
     n = 10
     frame = pd.DataFrame(

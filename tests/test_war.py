@@ -1,4 +1,5 @@
-"""War as the outside option (sim.war) and the model's use of it: the contact line and BATNAs."""
+"""War as the outside option (sim.core.war) and the model's use of it: the contact line and
+BATNAs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import war
-from sim.model import NegotiationModel
-from sim.scenario import build_scenario, war_parameters
-from sim.settings import NegotiationSettings
-from sim.validation import war_cost_of
+from sim.core import war
+from sim.core.settings import NegotiationSettings
+from sim.engine.model import NegotiationModel
+from sim.experiment.scenario import build_scenario, war_parameters
+from sim.experiment.validation import war_cost_of
 from tests.helpers_model import compose, run
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.experiment import flat_parameters
-from sim.scenario import build_scenario
-from sim.schema import plain
-from sim.solutions import within_batna
-from sim.validation import ConfigError, prepare, war_cost_of
-from sim.war import monthly_war_cost
+from sim.core.solutions import within_batna
+from sim.core.war import monthly_war_cost
+from sim.experiment.jobs import flat_parameters
+from sim.experiment.scenario import build_scenario
+from sim.experiment.schema import plain
+from sim.experiment.validation import ConfigError, prepare, war_cost_of
 from tests.conftest import compose_config
 from tests.helpers_model import fearon_config
 

@@ -1,0 +1,99 @@
+"""Self-enforcing settlements: a deal valued on the path each side anticipates.
+
+Core layer, pure numpy (docs/model.md, "Self-enforcing settlements"). After a deal the
+balance of strength keeps moving (the scenario's drifts, and the deal's own terms), so a
+belligerent that would do better by fighting from the deal's line in some month renews
+the war then (Fearon 1995, section on commitment problems; Powell 2006). A deal is
+self-enforcing when no belligerent prefers renewed war in any month of the parties'
+foresight; otherwise each party values it as peace until the first such month, then war:
+``(1 - delta^m) u + delta^m W(m)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.war import gap_closed
+
+
+def chase_weights(rate: float, months: int) -> np.ndarray:
+    """(months,) weights of each month's target in the line after `months` of war.
+
+    A line that closes share `rate` of the gap to month m's target T_m every month ends at
+    ``(1 - rate)^H line_0 + sum_m rate (1 - rate)^(H-1-m) T_m``: the same as chasing the
+    single target ``sum_m w_m T_m`` with ``w_m = rate (1 - rate)^(H-1-m) / (1 - (1 -
+    rate)^H)``. A line that never moves (rate 0) weighs every month alike."""
+    if months < 1:
+        raise ValueError(f"months: got {months}; allowed: an integer >= 1")
+    closed = gap_closed(rate, months)
+    if closed <= 0.0:
+        return np.full(months, 1.0 / months)
+    lags = np.arange(months - 1, -1, -1, dtype=np.float64)
+    return rate * (1.0 - rate) ** lags / closed
+
+
+def chased_targets(targets: np.ndarray, rate: float, horizon: int) -> np.ndarray:
+    """(..., T - horizon + 1): for each start month s, the one target whose chase for
+    `horizon` months ends where chasing `targets[..., s:s + horizon]` (month by month, the
+    balance drifting) does (`chase_weights`). Constant targets give themselves back."""
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.shape[-1] < horizon:
+        raise ValueError(
+            f"targets: got {targets.shape[-1]} months; allowed: at least the horizon, {horizon}"
+        )
+    windows = np.lib.stride_tricks.sliding_window_view(targets, horizon, axis=-1)
+    return windows @ chase_weights(rate, horizon)
+
+
+def first_renewal(
+    deal: np.ndarray, renewed_war: np.ndarray, fighters: tuple[int, ...], tolerance: float
+) -> np.ndarray:
+    """(outcomes,): the first month index at which some belligerent in `fighters` values
+    renewed war above the deal, -1 where none does within the months given.
+
+    `deal` (parties, outcomes) is each party's utility of each deal, `renewed_war`
+    (months, parties, outcomes) its value of renewing the war in that month from the
+    deal's terms."""
+    fighters_list = list(fighters)
+    prefers = (renewed_war[:, fighters_list, :] > deal[None, fighters_list, :] + tolerance).any(
+        axis=1
+    )  # (months, outcomes)
+    return np.where(prefers.any(axis=0), prefers.argmax(axis=0), -1)
+
+
+def continuation(
+    deal: np.ndarray,
+    renewed_war: np.ndarray,
+    first: np.ndarray,
+    months: np.ndarray,
+    discount: float,
+) -> np.ndarray:
+    """(parties, outcomes): each party's value of each deal on the anticipated path: the
+    deal itself where it is self-enforcing (`first` -1), else peace for the `months[first]`
+    months before the war resumes, then the value of that war,
+    ``(1 - delta^m) u + delta^m W(m)`` with monthly discount `discount`. A deal a
+    belligerent would break at once (m = 0) is no deal: -inf to everyone, so that nobody
+    proposes or accepts it."""
+    broken = first >= 0
+    out = np.array(deal, dtype=np.float64)
+    if not broken.any():
+        return out
+    cols = np.flatnonzero(broken)
+    m = np.asarray(months, dtype=np.float64)[first[cols]]
+    weight = discount**m  # (broken,)
+    war_then = renewed_war[first[cols], :, cols].T  # (parties, broken)
+    out[:, cols] = (1.0 - weight) * out[:, cols] + weight * war_then
+    out[:, cols[m == 0]] = -np.inf
+    return out
+
+
+def self_enforcing_range(
+    p_path: np.ndarray, cost_aggressor: float, cost_defender: float
+) -> tuple[float, float]:
+    """Powell's (2006) duel with territory alone, linear values and a line that reaches
+    the balance at once: the aggressor's shares x of the stake that no side would fight to
+    revise in any month of `p_path` (the aggressor's share of strength month by month),
+    ``[max p - c_A, min p + c_D]``; empty (low > high) when the shift exceeds the war's
+    total cost, ``max p - min p > c_A + c_D``."""
+    p = np.asarray(p_path, dtype=np.float64)
+    return float(p.max() - cost_aggressor), float(p.min() + cost_defender)

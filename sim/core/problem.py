@@ -1,0 +1,358 @@
+"""A negotiation problem as arrays: outcome space, preferences, control, capabilities,
+strategies and the war's parameters. Core layer: no config, no Hydra."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from sim.core import enforcement, war
+from sim.core.outcomes import OutcomeSpace
+from sim.core.preferences import TOLERANCE, Preferences, any_level_mask
+from sim.core.settings import StrategyName
+
+
+@dataclass(frozen=True)
+class PartyStrategy:
+    """A party's negotiation strategy: its name, concession exponent (None: the strategy's
+    default) and deadline (None: the negotiation's `max_rounds`)."""
+
+    name: StrategyName
+    exponent: float | None = None
+    deadline: int | None = None
+
+
+# Outcomes whose anticipated paths are computed at once: (months, parties, chunk) floats.
+ANTICIPATION_CHUNK = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class Anticipation:
+    """Every deal on the path the parties anticipate (`Scenario.anticipation`)."""
+
+    months: np.ndarray  # (months,) 0, 1, ..., foresight: months after the deal
+    first: np.ndarray  # (outcomes,) index into `months` of the first renewed war; -1 none
+    values: np.ndarray  # (parties, outcomes) each deal's continuation value
+    renewed: np.ndarray  # (signatures, line levels, months, parties) value of renewed war
+    signature: np.ndarray  # (outcomes,) row of `renewed` (its guarantee and shifting terms)
+    line_level: np.ndarray  # (outcomes,) the deal's level on the territory issue
+
+    @property
+    def self_enforcing(self) -> np.ndarray:
+        """(outcomes,) no belligerent prefers renewed war within the foresight."""
+        return self.first < 0
+
+    def renewal_month(self, outcome: int) -> float | None:
+        """Months after the deal until the war resumes; None when it holds throughout."""
+        first = int(self.first[outcome])
+        return None if first < 0 else float(self.months[first])
+
+    def path(self, outcome: int) -> np.ndarray:
+        """(months, parties) each party's value of renewing the war in each month after
+        `outcome` is signed."""
+        return self.renewed[self.signature[outcome], self.line_level[outcome]]
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """Everything a negotiation needs, as arrays and plain values (built from a config by
+    `sim.experiment.scenario.build_scenario`)."""
+
+    name: str
+    preferences: Preferences
+    capabilities: np.ndarray  # (parties,)
+    war_costs: np.ndarray  # (parties,) utility per month of war
+    static_reservation: np.ndarray  # (parties,) from reservation points or fixed values
+    issue_control: tuple[np.ndarray, ...]  # per issue (parties,): must consent to any change
+    level_control: tuple[np.ndarray, ...]  # per issue (parties, levels): must consent to that level
+    strategies: tuple[PartyStrategy, ...]  # per party
+    war_params: war.WarParameters  # as configured, before any replication's draws
+    contact_line: float  # initial position of the contact line on the territory scale
+    territory_issue: str  # the issue the war moves
+    optimism: np.ndarray | None = None  # (parties,) prior bias of p toward its side; None: 0
+    belief_sd: float = 0.0  # prior sd of every party's belief about p
+    cost_beliefs: np.ndarray | None = None  # (parties,) the others' war costs as each
+    # party believes them, a multiple of the true ones (its doubt of their resolve); None: 1
+    belligerents: tuple[int, int] | None = None  # (aggressor, defender) when the war's
+    # stakes are all issues (`sim.core.settings.WarStakes.all`); None: the line only
+    war_sides: tuple[int, int] | None = None  # (aggressor, defender), whatever the stakes
+    imposable_lottery: bool = False  # stakes all: the winner gets only the levels it could
+    # impose (`war.imposable_levels`; `sim.core.settings.WarLottery.imposable`), else its ideal
+    # Guarantees as mechanisms (docs/model.md, "Guarantees"): the issue whose levels are
+    # guarantee packages, each guarantor's credibility of intervening for each level,
+    # whether a level puts monitors on the line, and the aggressor's cost per unit of force.
+    guarantee_issue: int | None = None
+    guarantee_credibility: np.ndarray | None = None  # (levels, parties) in [0, 1]
+    guarantee_monitored: np.ndarray | None = None  # (levels,) bool
+    guarantee_cost: float = 0.0
+    # What a deal's terms do to the balance (docs/model.md, "Self-enforcing settlements"):
+    # per issue (levels, parties), the change in each party's part of it once the level is
+    # in force: a belligerent's capacity, a supporter's support level; None: nothing.
+    level_shifts: tuple[np.ndarray, ...] | None = None
+    supporters: tuple[int, ...] = ()  # party index of each entry of `war_params.supports`
+    # Ratification (docs/model.md, "Ratification"): who ratifies each party's signature
+    # (None: nobody) and (parties, outcomes) the deals its ratifier rejects; None: none do.
+    ratifiers: tuple[str | None, ...] = ()
+    ratification_rejects: np.ndarray | None = None
+    # (parties, outcomes) the values the parties bargain over in place of `utilities`
+    # (each deal's continuation value, `Scenario.anticipation`); None: the utilities.
+    valuation: np.ndarray | None = None
+    # (parties,) utility a round without agreement costs each party, so that it accepts a
+    # text worth its aspiration less that (docs/model.md, "Delay costs"); None: nothing.
+    delay_costs: np.ndarray | None = None
+
+    @cached_property
+    def guarantee_force(self) -> np.ndarray | None:
+        """(levels,) the force behind each guarantee level (`war.guarantee_force`), from the
+        guarantors' capabilities (drawn ones too); None without guarantees."""
+        if self.guarantee_credibility is None or self.war_sides is None:
+            return None
+        return war.guarantee_force(self.guarantee_credibility, self.capabilities, self.war_sides[0])
+
+    @cached_property
+    def party_cost_beliefs(self) -> np.ndarray:
+        n = len(self.parties)
+        return np.ones(n) if self.cost_beliefs is None else np.asarray(self.cost_beliefs, float)
+
+    @cached_property
+    def party_optimism(self) -> np.ndarray:
+        n = len(self.parties)
+        return np.zeros(n) if self.optimism is None else np.asarray(self.optimism, float)
+
+    @cached_property
+    def control(self) -> tuple[np.ndarray, ...]:
+        """Per issue (parties, levels): must sign an agreement that sets that level.
+
+        The issue's controllers sign every level but the status quo; a level's own
+        controllers (e.g. the providers of a guarantee) sign that level.
+        """
+        out = []
+        for issue, base, levels in zip(
+            self.space.issues, self.issue_control, self.level_control, strict=True
+        ):
+            changed = np.ones(issue.size, dtype=bool)
+            if issue.default is not None:
+                changed[issue.default] = False
+            out.append((base[:, None] & changed[None, :]) | levels)
+        return tuple(out)
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        return self.preferences.parties
+
+    @property
+    def space(self) -> OutcomeSpace:
+        return self.preferences.space
+
+    @cached_property
+    def utilities(self) -> np.ndarray:
+        if self.valuation is not None:
+            return self.valuation
+        U = self.preferences.utilities()
+        U.setflags(write=False)
+        return U
+
+    @cached_property
+    def red_line_crossed(self) -> np.ndarray:
+        return self.preferences.red_line_crossed()
+
+    @cached_property
+    def acceptable(self) -> np.ndarray:
+        """(outcomes,) crosses no party's red line."""
+        return ~self.red_line_crossed.any(axis=0)
+
+    @cached_property
+    def settled_by_controllers(self) -> np.ndarray:
+        """(outcomes,) True where no issue sits at a level its controllers (`issue_control`,
+        when the issue has any) could jointly replace, on their own, with one all of them
+        strictly prefer: a level needing no one else's consent (`level_control`) and
+        crossing none of their red lines. Utilities being additive, this is a test per
+        issue: the single-issue part of the core with issue control."""
+        prefs = self.preferences
+        keep = []
+        for k, (base, levels) in enumerate(
+            zip(self.issue_control, self.level_control, strict=True)
+        ):
+            size = self.space.issues[k].size
+            linked = any(link.party in np.flatnonzero(base) and k in link.issues
+                         for link in prefs.links)  # fmt: skip
+            if not base.any() or linked:  # a linked issue is not judged on its own
+                keep.append(np.ones(size, dtype=bool))
+                continue
+            own = ~(levels & ~base[:, None]).any(axis=0)  # (levels,) no outsider's consent
+            values = prefs.level_values[k][base]  # (controllers, levels)
+            better = (values[:, None, :] > values[:, :, None] + TOLERANCE).all(axis=0)
+            reachable = own[None, :] & own[:, None] & ~prefs.red_lines[k][base].any(axis=0)
+            keep.append(~(better & reachable).any(axis=1))  # (from a, to b)
+        return ~any_level_mask([~k[None] for k in keep], self.space.shape)[0]
+
+    @cached_property
+    def required_signatories(self) -> np.ndarray:
+        """(parties, outcomes): parties that control some level the outcome sets."""
+        return any_level_mask(self.control, self.space.shape)
+
+    @cached_property
+    def preference_order(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Per party: the outcomes crossing none of its red lines, best first (ties by
+        index), and their utilities. The outcomes at or above an aspiration are a prefix."""
+        out = []
+        for i in range(len(self.parties)):
+            allowed = np.flatnonzero(~self.red_line_crossed[i])
+            order = allowed[np.argsort(-self.utilities[i, allowed], kind="stable")]
+            order.setflags(write=False)
+            out.append((order, self.utilities[i, order]))
+        return tuple(out)
+
+    @cached_property
+    def offer_tables(self) -> tuple[np.ndarray, ...]:
+        """Per proposer: (parties, outcomes in its `preference_order`) every party's
+        utility, -inf across that party's red line: what a proposer weighs, in the order
+        it searches, so that a round reads a prefix instead of gathering columns."""
+        known = np.where(self.red_line_crossed, -np.inf, self.utilities)
+        out = []
+        for order, _ in self.preference_order:
+            table = np.ascontiguousarray(known[:, order])
+            table.setflags(write=False)
+            out.append(table)
+        return tuple(out)
+
+    @cached_property
+    def territory_k(self) -> int:
+        """Index of the issue the war moves."""
+        return self.space.names.index(self.territory_issue)
+
+    def guarantee_level(self, outcome: int | None = None) -> int | None:
+        """The guarantee level an outcome sets, or the one in force (the issue's status quo)
+        with no outcome; None without guarantees as mechanisms."""
+        if self.guarantee_issue is None or self.guarantee_force is None:
+            return None
+        if outcome is None:
+            return self.space.issues[self.guarantee_issue].default
+        return int(self.space.grid[outcome, self.guarantee_issue])
+
+    def costs_under(self, level: int | None, costs: np.ndarray | None = None) -> np.ndarray:
+        """War costs per month (default: the scenario's) with guarantee `level` in force:
+        the aggressor's raised by the force behind it (`war.guaranteed_costs`)."""
+        costs = self.war_costs if costs is None else costs
+        if level is None or self.war_sides is None or self.guarantee_force is None:
+            return costs
+        force = self.guarantee_force[level]
+        return war.guaranteed_costs(costs, self.war_sides[0], force, self.guarantee_cost)
+
+    def war_batna(
+        self,
+        params: war.WarParameters | None = None,
+        outcome: int | None = None,
+        weights: np.ndarray | None = None,
+        costs: np.ndarray | None = None,
+    ) -> war.WarBatna:
+        """The parties' war BATNA under `params` (default: the scenario's own), with the
+        guarantee in force during the talks, or, given a deal's `outcome`, the one it sets
+        (the value of renewed war after it). `weights` ([n,] parties, issues) and `costs`
+        ([n,] parties, per month) replace the scenario's, for draws of them."""
+        prefs, k = self.preferences, self.territory_k
+        return war.war_batna(
+            params or self.war_params,
+            self.space.issues[k].positions,
+            prefs.level_values[k],
+            prefs.weights if weights is None else weights,
+            prefs.level_values,
+            [issue.default for issue in self.space.issues],
+            k,
+            self.costs_under(self.guarantee_level(outcome), costs),
+            self.belligerents,
+            prefs.links,
+            self.imposable_levels if self.imposable_lottery else None,
+        )
+
+    def balance_after(
+        self, params: war.WarParameters, months: np.ndarray, shift: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(months,) the aggressor's share of strength `months` after now, the scenario's
+        drifts applied (`war.drifted`), and `shift` (parties,): each party's change in its
+        part of the balance (`level_shifts` summed over a deal's terms)."""
+        capacity, supports = war.drifted(params, np.asarray(months, dtype=np.float64))
+        if shift is None or self.war_sides is None or not np.any(shift):
+            return war.share_at(params, capacity, supports)
+        aggressor, defender = self.war_sides
+        supporters = self.supporter_indices
+        shifted = dataclasses.replace(
+            params, defender_capacity=params.defender_capacity + shift[defender]
+        )
+        capacity = np.maximum(capacity + shift[aggressor], 0.0)
+        supports = np.clip(supports + shift[supporters], 0.0, 1.0)
+        return war.share_at(shifted, capacity, supports)
+
+    @cached_property
+    def supporter_indices(self) -> np.ndarray:
+        """The parties whose support levels `war_params.supports` holds, in its order."""
+        return np.asarray(self.supporters, dtype=np.int64)
+
+    def anticipation(
+        self, params: war.WarParameters, foresight_months: int, start_month: float = 0.0
+    ) -> Anticipation:
+        """Every deal valued on the path the parties anticipate from `start_month` of the
+        talks (`sim.core.enforcement`): month by month over `foresight_months`, each party's value
+        of
+        renewing the war from the deal's line, toward the line the balance then implies
+        (drifting, shifted by the deal's terms; the war's horizon chased month by month,
+        `enforcement.chased_targets`), its guarantee in force; the first month a belligerent
+        prefers that war; and each deal's continuation value."""
+        if self.war_sides is None:
+            raise ValueError("anticipation needs a war: the scenario has no belligerents")
+        horizon = war.whole_months(params.horizon_months)
+        months = np.arange(foresight_months + 1)
+        all_months = start_month + np.arange(foresight_months + horizon, dtype=np.float64)
+        grid = self.space.grid
+        k_line = self.territory_k
+        sig_issues = [k for k in range(len(self.space.issues)) if k != k_line and (
+            k == self.guarantee_issue
+            or (self.level_shifts is not None and np.any(self.level_shifts[k]))
+        )]  # fmt: skip
+        signatures, which = np.unique(grid[:, sig_issues], axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        positions = self.space.issues[k_line].positions
+        values = np.empty((len(signatures), positions.size, months.size, len(self.parties)))
+        for s in range(len(signatures)):
+            example = int(np.flatnonzero(which == s)[0])
+            shift = None
+            if self.level_shifts is not None:
+                shift = sum(
+                    self.level_shifts[k][int(grid[example, k])] for k in range(len(grid[0]))
+                )
+            p = self.balance_after(params, all_months, shift)
+            targets = war.target_line(p, params.low, params.high)
+            chased = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
+            batna = self.war_batna(params, outcome=example)
+            values[s] = batna.value(positions[:, None], chased[None, : months.size])
+        deal = self.utilities  # the valuation where one is set
+        line_level = grid[:, k_line]
+        first = np.empty(self.space.size, dtype=np.int64)
+        cont = np.empty_like(deal)
+        for start in range(0, self.space.size, ANTICIPATION_CHUNK):
+            cols = slice(start, start + ANTICIPATION_CHUNK)
+            renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
+            first[cols] = enforcement.first_renewal(
+                deal[:, cols], renewed, self.war_sides, TOLERANCE
+            )
+            cont[:, cols] = enforcement.continuation(
+                deal[:, cols], renewed, first[cols], months, params.discount
+            )
+        return Anticipation(months, first, cont, values, which, line_level)
+
+    @cached_property
+    def imposable_levels(self) -> tuple[np.ndarray, ...] | None:
+        """Per issue, the levels a war's winner could impose (`war.imposable_levels`);
+        None without belligerents."""
+        if self.belligerents is None:
+            return None
+        prefs = self.preferences
+        return war.imposable_levels(
+            prefs.red_lines, self.issue_control, self.level_control, self.belligerents
+        )
+
+    def party_index(self, name: str) -> int:
+        return self.preferences.party_index(name)

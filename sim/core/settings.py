@@ -1,0 +1,157 @@
+"""The negotiation's settings as plain values: protocol, seating, strategies' names, what
+parties know, where BATNAs come from (docs/model.md, "Protocols" and "Strategies").
+
+Core layer: the engine reads these; the Hydra schema (`sim.experiment.schema`) takes its defaults
+from here, so that each default is written once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Protocol(enum.StrEnum):
+    single_text = "single_text"
+    alternating_offers = "alternating_offers"
+
+
+class Seating(enum.StrEnum):
+    inclusive = "inclusive"  # everyone from round 1
+    phased = "phased"  # `phase_one_parties` first, the others after `phase_one_rounds`
+
+
+class Bargaining(enum.StrEnum):
+    """What drives a deal (docs/model.md, "Bargaining while fighting")."""
+
+    fighting = "fighting"  # private beliefs about the war, learned month by month; every
+    # party accepts what beats its believed value of fighting on (`war_value` tactic)
+    calendar = "calendar"  # the true balance known to all; each party's own tactic,
+    # time-dependent ones conceding toward their deadline
+
+
+class WarStakes(enum.StrEnum):
+    """What a war that goes on decides (docs/model.md, "War as the outside option")."""
+
+    territory = "territory"  # the line only; the other issues stay at their status quo
+    all = "all"  # also the other issues: the aggressor's terms with probability p (Fearon)
+
+
+class WarLottery(enum.StrEnum):
+    """With `WarStakes.all`, which level of each other issue the war's winner gets
+    (docs/model.md, "What a war can impose")."""
+
+    ideals = "ideals"  # its ideal level, whoever else must sign it (the model before)
+    imposable = "imposable"  # its best level among those no third party that must sign
+    # them red-lines (Fearon 1995's lottery over what the winner could impose)
+
+
+class Enforcement(enum.StrEnum):
+    """What makes a deal hold (docs/model.md, "Self-enforcing settlements")."""
+
+    assumed = "assumed"  # a signed deal is enforced as written; the balance is fixed
+    # during the talks (the model before)
+    self_enforcing = "self_enforcing"  # the balance drifts during the talks and after a
+    # deal; each deal is valued on the path the parties anticipate (peace until a side
+    # prefers renewed war, then war), and the mediator drafts only self-enforcing deals
+
+
+class Staying(enum.StrEnum):
+    """When a party with nothing it believes it can get leaves the talks (docs/model.md,
+    "Talks that go on")."""
+
+    patience = "patience"  # after `walkout_patience` rounds running (the model before)
+    hopeful = "hopeful"  # only once it believes no deal can come before its deadline: it
+    # stays, fighting, while it expects a zone to open (its beliefs, the line, the drift)
+
+
+class Side(enum.StrEnum):
+    """The side of the war a supporter backs (docs/model.md, "War and BATNA")."""
+
+    aggressor = "aggressor"
+    defender = "defender"
+
+
+class StrategyName(enum.StrEnum):
+    boulware = "boulware"
+    linear = "linear"
+    conceder = "conceder"
+    reciprocal = "reciprocal"
+    hardliner = "hardliner"
+    war_value = "war_value"
+
+
+class Information(enum.StrEnum):
+    complete = "complete"
+    learned = "learned"
+
+
+class BatnaMode(enum.StrEnum):
+    war = "war"
+    static = "static"
+
+
+def seating(name: str, aliases: Any) -> Seating:
+    """The seating `name` stands for: a `Seating`, or a scenario's name for one
+    (`seating_aliases`, e.g. a phased seating named after who sits first)."""
+    return Seating(aliases.get(name, name))
+
+
+@dataclass(frozen=True)
+class NegotiationSettings:
+    """Protocol, seating and war settings shared by the replications of a negotiation."""
+
+    protocol: Protocol = Protocol.single_text
+    seating: Seating = Seating.inclusive
+    mediator: str | None = None  # a party; scenarios name it
+    phase_one_parties: tuple[str, ...] = ()
+    phase_one_rounds: int = 10
+    max_rounds: int = 100
+    information: Information = Information.complete
+    batna: BatnaMode = BatnaMode.war
+    walkout_patience: int = 3  # rounds a party waits with its BATNA above all it can get
+    staying: Staying = Staying.patience  # and then leaves, or stays while it has hope
+    text_step: float = 0.5  # share of the way the mediator moves the text toward objectors
+    framework_commitment: float = 0.5  # share of its framework surplus a phase-one party keeps
+    bargaining: Bargaining = Bargaining.calendar
+    enforcement: Enforcement = Enforcement.assumed
+    foresight_months: int = 36  # J: months after a deal the parties look ahead
+    mediator_bias: float = 1.0  # weight of the non-belligerents' interests in the mediator's
+    # text, and its stake in issues it controls no level of (1: the model before)
+    collect_trace: bool = True
+
+    @property
+    def fighting(self) -> bool:
+        """Private beliefs and the `war_value` tactic for every party?"""
+        return self.bargaining is Bargaining.fighting
+
+    @property
+    def phased(self) -> bool:
+        """Do some parties sit alone in a first phase?"""
+        return self.seating is Seating.phased and self.phase_one_rounds > 0
+
+    @classmethod
+    def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
+        """The settings from any object with the config's attributes (a DictConfig, a
+        `sim.experiment.schema.PlainConfig`, a namespace); `overrides` replace fields."""
+        values = {
+            "protocol": Protocol(cfg.protocol),
+            "seating": seating(cfg.seating, getattr(cfg, "seating_aliases", None) or {}),
+            "mediator": None if cfg.mediator is None else str(cfg.mediator),
+            "phase_one_parties": tuple(cfg.phase_one_parties),
+            "phase_one_rounds": int(cfg.phase_one_rounds),
+            "max_rounds": int(cfg.max_rounds),
+            "information": Information(cfg.information),
+            "batna": BatnaMode(cfg.batna),
+            "walkout_patience": int(cfg.walkout_patience),
+            "staying": Staying(getattr(cfg, "staying", cls.staying)),
+            "text_step": float(cfg.text_step),
+            "framework_commitment": float(cfg.framework_commitment),
+            "bargaining": Bargaining(cfg.bargaining),
+            "mediator_bias": float(cfg.mediator_bias),
+            "enforcement": Enforcement(getattr(cfg, "enforcement", cls.enforcement)),
+            "foresight_months": int(getattr(cfg, "foresight_months", cls.foresight_months)),
+        }
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,2 @@
+"""From a config to results: validation, the compile step, draws, stability assessment,
+jobs, sweeps, storage and the forecast scorecard."""
