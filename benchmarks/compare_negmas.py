@@ -189,6 +189,8 @@ def sim_config(steps: int, exponent: float) -> DictConfig:
     }
     overrides = {
         "scenario_name": f"negmas_compare_T{steps}",
+        "mediator": PARTIES[0],  # a single text needs one; alternating offers ignore it
+        "bargaining": "calendar",  # time-dependent Boulware tactics, as NegMAS's
         "protocol": "alternating_offers",
         "seating": "inclusive",
         "information": "complete",
@@ -196,7 +198,14 @@ def sim_config(steps: int, exponent: float) -> DictConfig:
         "max_rounds": N_STEPS,
         "issues": issues,
         "parties": parties,
-        "war": {"volatility": 0.0, "territory_issue": "territory"},
+        "phase_one_parties": list(PARTIES[:2]),
+        "war": {  # static BATNAs: the war block only names the sides (the scenario requires them)
+            "volatility": 0.0,
+            "territory_issue": "territory",
+            "aggressor": PARTIES[1],
+            "defender": PARTIES[2],
+            "capacity": {PARTIES[1]: 1.0, PARTIES[2]: 0.3},
+        },
     }
     return OmegaConf.merge(OmegaConf.structured(SimConfig), overrides)
 
@@ -781,7 +790,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_spawn("profile", STEPS[0], args.quick))
         return 0
     if importlib.util.find_spec("negmas") is None:
-        raise SystemExit("NegMAS is not installed: pip install -e '.[bench]'")
+        raise SystemExit(
+            "NegMAS is not installed: ./dev negmas runs this against NegMAS 0.16 in its own "
+            "virtualenv (or pip install -e '.[bench]' for 0.10.23 beside the test extra); "
+            "--profile runs our side alone"
+        )
     sol = [_spawn("solutions", steps, args.quick) for steps in STEPS]
     neg = [_spawn("negotiation", steps, args.quick) for steps in NEGOTIATION_PLAN[args.quick]]
     print(

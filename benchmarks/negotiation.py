@@ -1,6 +1,6 @@
 """Negotiation throughput on the default 4-party problem, one at a time and batched.
 
-    ./dev python benchmarks/negotiation.py [--n 200] [--profile]
+    ./dev python benchmarks/negotiation.py [--n 200] [--profile] [--quick]
 
 Prints negotiations per second (one core, no trace collection, max_rounds=100) for both
 protocols: one `NegotiationModel` (a batch of one) after another, then the same
@@ -127,7 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="negotiations per measurement")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument(
+        "--quick", action="store_true", help="5 negotiations, batches of 1 and 3 (a smoke run)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.n = min(args.n, 5)
 
     register_configs()
     step_us, model_us = mesa_overhead()
@@ -142,7 +147,7 @@ def main() -> None:
             f"{protocol:<20} {rate:15.1f} {rounds:7.1f} {1e6 / rate / rounds:9.1f}  "
             f">= {FLOOR * before:.0f}/s ({FLOOR}x {before:.0f}) {verdict}"
         )
-    sizes = (1, 3, 6, 20, 200)
+    sizes = (1, 3) if args.quick else (1, 3, 6, 20, 200)
     print("\nbatched (NegotiationBatch, negotiations/s by replications per batch):")
     print(f"{'protocol':<20} " + " ".join(f"{'R=' + str(r):>9}" for r in sizes))
     for protocol in BEFORE_ONE_AT_A_TIME:

@@ -2,6 +2,7 @@
 
     ./dev python benchmarks/sweep_throughput.py [--preset support_grid] [--sweepers packed,basic]
     ./dev python benchmarks/sweep_throughput.py --memory 1000000 [--jobs 20]
+    ./dev python benchmarks/sweep_throughput.py --quick   # sweep=smoke, packed: a smoke run
 
 1. Runs a preset (`conf/sweep/<preset>.yaml`) through `python -m sim -m sweep=<preset>
    hydra/launcher=joblib hydra.launcher.n_jobs=2`, with the packed sweeper (the default:
@@ -154,7 +155,12 @@ def main() -> None:
     parser.add_argument("--sweepers", default="packed,basic")
     parser.add_argument("--memory", type=int, default=0, help="replications of a memory run")
     parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument(
+        "--quick", action="store_true", help="sweep=smoke with the packed sweeper only"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.preset, args.sweepers = "smoke", "packed"
     if args.memory:
         memory(args.memory, args.jobs)
     else:

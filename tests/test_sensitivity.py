@@ -397,7 +397,7 @@ def test_tornado_labels_are_words_sorted_by_swing():
 
 def _command(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.experiment.sensitivity", *args],
+        [sys.executable, "-m", "sim.front.sensitivity_cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
