@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from sim.core.settings import EndReason
 from sim.engine.agents import accepts
-from sim.engine.model import EndReason
 from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config, run
 

@@ -15,8 +15,8 @@ import pytest
 
 from sim.core import beliefs
 from sim.core.preferences import TOLERANCE
-from sim.core.settings import Bargaining, NegotiationSettings, StrategyName
-from sim.engine.model import EndReason, NegotiationBatch, NegotiationModel
+from sim.core.settings import Bargaining, EndReason, NegotiationSettings, StrategyName
+from sim.engine.model import NegotiationBatch, NegotiationModel
 from sim.experiment import results
 from sim.experiment.jobs import flat_parameters
 from sim.experiment.replication import negotiation_row

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sim.core.preferences import TOLERANCE
 from sim.core.settings import (
     BatnaMode,
+    EndReason,
     Information,
     NegotiationSettings,
     Protocol,
@@ -30,7 +31,7 @@ from sim.core.settings import (
 )
 from sim.core.strategies import STRATEGIES, Boulware, HardLiner
 from sim.engine.agents import Response, accepts
-from sim.engine.model import EndReason, NegotiationModel
+from sim.engine.model import NegotiationModel
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from tests.helpers_model import (

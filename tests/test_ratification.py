@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from sim.core.settings import NegotiationSettings
-from sim.engine.model import EndReason, NegotiationBatch, NegotiationModel
+from sim.core.settings import EndReason, NegotiationSettings
+from sim.engine.model import NegotiationBatch, NegotiationModel
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError

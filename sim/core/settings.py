@@ -87,6 +87,22 @@ class Information(enum.StrEnum):
     learned = "learned"
 
 
+class EndReason(enum.StrEnum):
+    """How talks end: the one list every output reads (the rows' `reason`)."""
+
+    agreement = "agreement"
+    breakdown = "breakdown"
+    deadline = "deadline"
+    not_binding = "not_binding"
+    horizon = "horizon"  # bargaining=fighting: no deal within the simulation's horizon
+    ratification_failed = "ratification_failed"  # signed, then rejected by a ratifier
+
+    @property
+    def has_terms(self) -> bool:
+        """The talks ended on terms every seated party accepted (binding or not)."""
+        return self in (EndReason.agreement, EndReason.not_binding)
+
+
 class BatnaMode(enum.StrEnum):
     war = "war"
     static = "static"

@@ -23,7 +23,6 @@ round-by-round trace. The rules (docs/model.md):
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,6 +37,7 @@ from sim.core.preferences import TOLERANCE
 from sim.core.problem import Anticipation, Scenario
 from sim.core.settings import (
     BatnaMode,
+    EndReason,
     Enforcement,
     Information,
     NegotiationSettings,
@@ -63,15 +63,6 @@ def batch_size(n_parties: int, n_outcomes: int) -> int:
     """Replications per batch for an outcome space of this size (at least 1)."""
     per_replication = (3 + n_parties) * n_parties * n_outcomes
     return max(1, min(MAX_BATCH, BATCH_ELEMENTS // max(per_replication, 1)))
-
-
-class EndReason(enum.StrEnum):
-    agreement = "agreement"
-    breakdown = "breakdown"
-    deadline = "deadline"
-    not_binding = "not_binding"
-    horizon = "horizon"  # bargaining=fighting: no deal within the simulation's horizon
-    ratification_failed = "ratification_failed"  # signed, then rejected by a ratifier
 
 
 def opening_draws(
@@ -1104,7 +1095,6 @@ class NegotiationModel(NegotiationBatch):
 __all__ = [
     "BATCH_ELEMENTS",
     "MAX_BATCH",
-    "EndReason",
     "NegotiationBatch",
     "NegotiationModel",
     "NegotiationResult",

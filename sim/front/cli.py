@@ -14,7 +14,9 @@ import pandas as pd
 
 from sim.core import solutions
 from sim.core.problem import Scenario
+from sim.core.settings import EndReason, Staying
 from sim.core.stability import Thresholds
+from sim.engine.agents import Walkout
 from sim.engine.model import NegotiationModel
 from sim.experiment import results
 from sim.experiment.designs import replications_per_job
@@ -87,55 +89,57 @@ def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def ending_line(scenario: Scenario, row: dict[str, Any]) -> str:
+    """How the talks ended, the first line of the printout (`EndReason`, one case each)."""
+    when = f"round {row['round']}"
+    match EndReason(row["reason"]):
+        case EndReason.agreement | EndReason.not_binding if row["outcome"] >= 0:
+            levels = ", ".join(f"{i}={row[i]}" for i in scenario.space.names)
+            kind = (
+                "binding agreement"
+                if row["binding"]
+                else "NOT binding (a controlling party has not signed)"
+            )
+            return f"{kind} in {when} (month {row['months']:g}): {levels}"
+        case EndReason.breakdown:
+            hopeful = row.get("staying") == str(Staying.hopeful)
+            why = {
+                str(Walkout.batna): "it sees no deal it would take before its deadline"
+                if hopeful
+                else "its BATNA beat anything it could still get",
+                str(Walkout.deadline): "a hard-liner at its deadline",
+            }
+            left = [
+                f"{who} ({why.get(reason, reason)})"
+                for who, reason in zip(
+                    row["walked_out"].split(","), row["walkout_reason"].split(","), strict=True
+                )
+            ]
+            return f"breakdown in {when}: walked out: " + "; ".join(left)
+        case EndReason.not_binding:
+            framework = scenario.space.describe(row["framework_outcome"])
+            return (
+                f"no binding agreement by {when}; "
+                f"the framework ({framework}) was never signed by every controlling party"
+            )
+        case EndReason.ratification_failed:
+            signed = scenario.space.describe(row["signed_outcome"])
+            by = [
+                f"{p}'s {scenario.ratifiers[scenario.party_index(p)]}"
+                for p in row["rejected_by"].split(",")
+            ]
+            rejected = " and ".join(by)
+            return f"signed in {when} ({signed}), then rejected by {rejected}: ratification failed"
+        case EndReason.horizon:
+            return f"no deal within the horizon ({row['months']:g} months, {when}): still fighting"
+        case _:
+            return f"no agreement by the deadline ({when})"
+
+
 def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     scenario = model.problem
-    names = scenario.space.names
     head = f"{row['scenario']} | {row['protocol']} | {row['seating']}: "
-    if row["outcome"] >= 0:
-        levels = ", ".join(f"{i}={row[i]}" for i in names)
-        kind = (
-            "binding agreement"
-            if row["binding"]
-            else "NOT binding (a controlling party has not signed)"
-        )
-        lines = [head + f"{kind} in round {row['round']} (month {row['months']:g}): {levels}"]
-    elif row["reason"] == "breakdown":
-        why = {
-            "batna": "its BATNA beat anything it could still get",
-            "deadline": "a hard-liner at its deadline",
-        }
-        left = [
-            f"{who} ({why.get(reason, reason)})"
-            for who, reason in zip(
-                row["walked_out"].split(","), row["walkout_reason"].split(","), strict=True
-            )
-        ]
-        lines = [head + f"breakdown in round {row['round']}: walked out: " + "; ".join(left)]
-    elif row["reason"] == "not_binding":
-        fw = scenario.space.describe(row["framework_outcome"])
-        lines = [
-            head + f"no binding agreement by round {row['round']}; "
-            f"the framework ({fw}) was never signed by every controlling party"
-        ]
-    elif row["reason"] == "ratification_failed":
-        signed = scenario.space.describe(row["signed_outcome"])
-        by = [
-            f"{p}'s {scenario.ratifiers[scenario.party_index(p)]}"
-            for p in row["rejected_by"].split(",")
-        ]
-        lines = [
-            head
-            + f"signed in round {row['round']} ({signed}), then rejected by "
-            + " and ".join(by)
-            + ": ratification failed"
-        ]
-    elif row["reason"] == "horizon":
-        lines = [
-            head + f"no deal within the horizon ({row['months']:g} months, "
-            f"round {row['round']}): still fighting"
-        ]
-    else:
-        lines = [head + f"no agreement by the deadline (round {row['round']})"]
+    lines = [head + ending_line(scenario, row)]
     lines.append(
         f"contact line {row['contact_line']:.1f} (territory scale), "
         f"{row['war.aggressor']}'s share of strength "

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.settings import EndReason
+
 SETTINGS = {
     "scenario": "scenario",
     "scenario_name": "scenario",
@@ -160,14 +162,14 @@ PER_PARTY = {
 }
 
 REASONS = {
-    "agreement": "agreement",
-    "not_binding": "agreed, not binding",
-    "breakdown": "breakdown",
-    "deadline": "no agreement by the deadline",
-    "horizon": "no deal within the horizon",
-    "ratification_failed": "signed, ratification failed",
+    EndReason.agreement: "agreement",
+    EndReason.not_binding: "agreed, not binding",
+    EndReason.breakdown: "breakdown",
+    EndReason.deadline: "no agreement by the deadline",
+    EndReason.horizon: "no deal within the horizon",
+    EndReason.ratification_failed: "signed, ratification failed",
 }
-"""How talks end (`sim.engine.model.EndReason`), in words."""
+"""How talks end (`sim.core.settings.EndReason`), in words: one entry per ending."""
 
 FIXED = {**SETTINGS, **RESULTS}
 
@@ -294,6 +296,14 @@ def _short(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def ending(reason: Any) -> EndReason | None:
+    """A row's `reason` as the enum, or None for a value no ending has (a failed job's)."""
+    try:
+        return EndReason(str(reason))
+    except ValueError:
+        return None
+
+
 def reason_label(reason: Any) -> str:
     """How the talks ended, in words."""
     return REASONS.get(str(reason), name(reason))
@@ -367,7 +377,7 @@ def wrap(text: str, width: int = 90) -> str:
 
 def outcome_text(row: Mapping[str, Any], issues: Sequence[str] = ()) -> str:
     """How the talks ended, in words: the terms of a deal, or the end and why."""
-    reason = str(row.get("reason"))
+    reason = ending(row.get("reason"))
     when = f"round {row.get('round')}" if row.get("round") is not None else ""
     months = row.get("months")
     if when and _is_number(months) and math.isfinite(months) and months != row.get("round"):
@@ -378,23 +388,24 @@ def outcome_text(row: Mapping[str, Any], issues: Sequence[str] = ()) -> str:
         if row.get(issue) is not None
         and not (isinstance(row[issue], float) and math.isnan(row[issue]))
     )
-    if reason == "agreement":
-        text = f"binding agreement in {when}"
-    elif reason == "not_binding":
-        text = f"agreed in {when}, not binding (a controlling party has not signed)"
-    elif reason == "breakdown":
-        who = [name(p) for p in str(row.get("walked_out") or "").split(",") if p]
-        text = f"breakdown in {when}" + (f": {' and '.join(who)} walked out" if who else "")
-    elif reason == "horizon":
-        text = f"no deal within the horizon ({when}): still fighting"
-    elif reason == "deadline":
-        text = f"no agreement by the deadline ({when})"
-    elif reason == "ratification_failed":
-        who = [name(p) for p in str(row.get("rejected_by") or "").split(",") if p]
-        text = f"signed in {when}, then rejected by the ratifiers of {' and '.join(who)}"
-    else:
-        text = f"{reason_label(reason)}, {when}"
-    if terms and reason in ("agreement", "not_binding"):
+    match reason:
+        case EndReason.agreement:
+            text = f"binding agreement in {when}"
+        case EndReason.not_binding:
+            text = f"agreed in {when}, not binding (a controlling party has not signed)"
+        case EndReason.breakdown:
+            who = [name(p) for p in str(row.get("walked_out") or "").split(",") if p]
+            text = f"breakdown in {when}" + (f": {' and '.join(who)} walked out" if who else "")
+        case EndReason.horizon:
+            text = f"no deal within the horizon ({when}): still fighting"
+        case EndReason.deadline:
+            text = f"no agreement by the deadline ({when})"
+        case EndReason.ratification_failed:
+            who = [name(p) for p in str(row.get("rejected_by") or "").split(",") if p]
+            text = f"signed in {when}, then rejected by the ratifiers of {' and '.join(who)}"
+        case _:
+            text = f"{reason_label(row.get('reason'))}, {when}"
+    if terms and reason is not None and reason.has_terms:
         text += f": {terms}"
     return text
 

@@ -342,7 +342,10 @@ def DealPanel(model: PageNegotiation, round_: int) -> None:
                     f"(walked out: {row['walked_out'] or 'none'})."
                 )
         else:
-            _html(f"<b>No agreement</b> ({_e(row['reason'])}, round {row['round']}).")
+            from sim.front.labels import reason_label
+
+            ended = reason_label(row["reason"])
+            _html(f"<b>No agreement</b> ({_e(ended)}, round {row['round']}).")
         solara.Preformatted(format_negotiation(model, row), class_="deal-text")
         _html("<b>Each party's margin over its BATNA</b>")
         _table(margins(row, model.parties), "margins")

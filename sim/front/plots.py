@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from sim.core.settings import EndReason
 from sim.experiment.results import proportion_interval
 from sim.front import labels
 
@@ -302,13 +303,11 @@ def plot_trajectory(
         ax.axvline(end_round, color=BLACK, lw=1, ls=":")
         ax.annotate(end_label or f"round {end_round}", xy=(end_round, 1.0), **END_NOTE)
         last = trace[trace["round"] == end_round]
-        if reason in ("agreement", "not_binding") and len(last):
-            _mark_parties(ax, last, parties, colours, end_round, "u", "*", 13)
-            label = "agreement" if reason == "agreement" else "agreed, not binding"
-            end_handles.append(_marker_handle("*", label, ms=11))
-        elif reason == "breakdown" and len(last):
-            _mark_parties(ax, last, parties, colours, end_round, "reservation", "X", 10)
-            end_handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
+        marks = end_marks(reason) if len(last) else None
+        if marks is not None:
+            column, marker, label, size, mark_size = marks
+            _mark_parties(ax, last, parties, colours, end_round, column, marker, mark_size)
+            end_handles.append(_marker_handle(marker, label, ms=size))
     ax.set_xlabel(ROUND_LABEL)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole
     ax.set_ylabel(UTILITY_LABEL)
@@ -326,6 +325,18 @@ def plot_trajectory(
 
 def _phase_note(seated: Sequence[str]) -> str:
     return "phase one: " + " and ".join(labels.name(p) for p in seated) + " only"
+
+
+def end_marks(reason: str | None) -> tuple[str, str, str, float, float] | None:
+    """How a trajectory marks its end (`EndReason`): the trace column the marks sit on, the
+    marker, its legend label, its size in the legend and on the axes; None for an ending
+    it does not mark."""
+    match labels.ending(reason):
+        case EndReason.agreement | EndReason.not_binding as found:
+            return "u", "*", labels.reason_label(found), 11, 13
+        case EndReason.breakdown:
+            return "reservation", "X", "breakdown (at the BATNA)", 9, 10
+    return None
 
 
 def _end_reason(reason: str | None, end_label: str | None) -> str | None:
@@ -934,15 +945,12 @@ class LiveTrajectory(LiveFigure):
         self.end_note.xyann = (4, -4) if left_half else (-4, -4)
         last = trace[trace["round"] == end_round]
         handles = []
-        if reason in ("agreement", "not_binding") and len(last):
-            marks, column = self.stars, "u"
-            label = "agreement" if reason == "agreement" else "agreed, not binding"
-            handles.append(_marker_handle("*", label, ms=11))
-        elif reason == "breakdown" and len(last):
-            marks, column = self.crosses, "reservation"
-            handles.append(_marker_handle("X", "breakdown (at the BATNA)", ms=9))
-        else:
-            marks = None
+        found = end_marks(reason) if len(last) else None
+        marks = None
+        if found is not None:
+            column, marker, label, size, _ = found
+            marks = self.stars if marker == "*" else self.crosses
+            handles.append(_marker_handle(marker, label, ms=size))
         if marks is not None:
             values = [last[f"{column}_{p}"].iloc[-1] for p in self.parties]
             marks.set_offsets(np.column_stack([np.full(len(values), end_round), values]))
