@@ -18,7 +18,7 @@ from sim.experiment.jobs import run_replications
 from sim.experiment.replication import apply_draws, draw_uncertain
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
-from sim.front import plots
+from sim.front import figures
 from tests.conftest import BEFORE_27, ROOT, compose_config
 from tests.helpers_hardening import run_sim, sweep_dir
 
@@ -332,7 +332,7 @@ def test_a_generic_conflict_sweeps_draws_and_plots(tmp_path):
     # the same seed in both jobs: the same draws (common random numbers)
     assert frame["war.capacity.south_drawn"].nunique() == 3
     assert (sweep / "heatmap.png").stat().st_size > 0
-    fig = plots.sweep_heatmap(frame, "war.capacity.north")
+    fig = figures.sweep_heatmap(frame, "war.capacity.north")
     assert fig.axes and fig.axes[0].get_xlabel()
 
 

@@ -21,8 +21,9 @@ from matplotlib.text import Text
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from sim.analysis import tables
 from sim.experiment.jobs import run_replications
-from sim.front import cli, plots
+from sim.front import cli, figures
 from sim.front.callbacks import heatmap_figure
 from tests.conftest import compose_config
 
@@ -95,14 +96,14 @@ def drawn_rows() -> pd.DataFrame:
 def cli_negotiation_figure(overrides: list[str], monkeypatch, folder) -> Figure:
     """negotiation.png as `python -m sim` draws it (the figure `_run_single` saves)."""
     drawn: list[Figure] = []
-    original = plots.plot_trajectory
+    original = figures.plot_trajectory
 
     def recording(*args, **kwargs):
         fig = original(*args, **kwargs)
         drawn.append(fig)
         return fig
 
-    monkeypatch.setattr(plots, "plot_trajectory", recording)
+    monkeypatch.setattr(figures, "plot_trajectory", recording)
     monkeypatch.setattr(Figure, "savefig", lambda *args, **kwargs: None)
     with redirect_stdout(io.StringIO()):
         cli._run_single(compose_config(overrides))(folder)
@@ -178,13 +179,13 @@ def _one_negotiation_figures(negotiation) -> dict[str, tuple[Figure, str | None]
     anchors = dict(cfg.issues.territory.anchors)
     name = str(cfg.scenario_name)
     return {
-        "trajectory": (plots.plot_trajectory(trace, parties, row["round"]), None),
+        "trajectory": (figures.plot_trajectory(trace, parties, row["round"]), None),
         "bargaining": (
-            plots.plot_bargaining(model.problem, model.reservations, row["outcome"]),
+            figures.plot_bargaining(model.problem, model.reservations, row["outcome"]),
             name,
         ),
         "contact line": (
-            plots.plot_contact_line(
+            figures.plot_contact_line(
                 trace, anchors, end_round=row["round"], agreed=row["territory_position"]
             ),
             None,
@@ -203,23 +204,23 @@ def test_figures_of_one_negotiation(protocol, request):
 def _sweep_figures(frame: pd.DataFrame) -> dict[str, Callable[[], Figure]]:
     ok = frame[frame["error"].isna()]
     cfg = compose_config()
-    levels = plots.issue_levels(cfg)
+    levels = tables.issue_levels(cfg)
     anchors = dict(cfg.issues.territory.anchors)
     parties = ["usa", "russia", "ukraine", "europe"]
     return {
         "heatmap (callbacks)": lambda: heatmap_figure(frame, ["us_support", "protocol"]),
-        "heatmap, one parameter": lambda: plots.sweep_heatmap(frame, "protocol"),
-        "heatmap, facets": lambda: plots.sweep_heatmap(
+        "heatmap, one parameter": lambda: figures.sweep_heatmap(frame, "protocol"),
+        "heatmap, facets": lambda: figures.sweep_heatmap(
             frame, "us_support", "seed", facets=["protocol"]
         ),
-        "agreed levels": lambda: plots.plot_agreed_levels(ok, levels=levels, anchors=anchors),
-        "agreed levels by hue": lambda: plots.plot_agreed_levels(
+        "agreed levels": lambda: figures.plot_agreed_levels(ok, levels=levels, anchors=anchors),
+        "agreed levels by hue": lambda: figures.plot_agreed_levels(
             ok, levels=levels, anchors=anchors, hue="us_support"
         ),
-        "utility vs BATNA": lambda: plots.plot_utility_vs_batna(ok, parties, by="protocol"),
-        "stability checks": lambda: plots.plot_stability_checks(ok, by="us_support"),
-        "deals over time": lambda: plots.plot_deals_over_time(ok, by="protocol"),
-        "stability parts": lambda: plots.plot_stability_parts(ok, "us_support", "protocol"),
+        "utility vs BATNA": lambda: figures.plot_utility_vs_batna(ok, parties, by="protocol"),
+        "stability checks": lambda: figures.plot_stability_checks(ok, by="us_support"),
+        "deals over time": lambda: figures.plot_deals_over_time(ok, by="protocol"),
+        "stability parts": lambda: figures.plot_stability_parts(ok, "us_support", "protocol"),
     }
 
 
@@ -251,7 +252,7 @@ def test_feature_scores():
     scores = pd.Series(
         {"war.support.usa_drawn": 0.4, "us_support": 0.3, "parties.russia.war_cost": 0.2}
     )
-    check_figure(plots.plot_feature_scores(scores), "feature scores")
+    check_figure(figures.plot_feature_scores(scores), "feature scores")
 
 
 def test_the_pages_live_figures():
@@ -278,7 +279,7 @@ def _heatmap_panel(fig: Figure):
 
 
 def test_heatmap_marks_small_and_failed_cells_and_rounds_bin_ticks(sweep_rows, drawn_rows):
-    fig = plots.sweep_heatmap(sweep_rows, "us_support", "protocol", ["agreement"])
+    fig = figures.sweep_heatmap(sweep_rows, "us_support", "protocol", ["agreement"])
     ax = _heatmap_panel(fig)
     shown = [t.get_text() for t in ax.texts]
     # us_support=0.5: its only job failed; a failed cell, not a share
@@ -298,7 +299,7 @@ def test_alternating_offers_trajectory_does_not_zigzag(alternating):
     figure's lines (one per party, solid) move far less than the raw utilities do."""
     _, row, model = alternating
     trace, parties = model.trace(), list(model.problem.parties)
-    fig = plots.plot_trajectory(trace, parties, row["round"])
+    fig = figures.plot_trajectory(trace, parties, row["round"])
     ax = fig.axes[0]
     solid = [line for line in ax.get_lines() if len(line.get_xdata()) > 5 and line.get_ls() == "-"]
     assert len(solid) == len(parties)
@@ -313,7 +314,7 @@ def test_zero_bars_are_visible(sweep_rows):
         [ok.assign(scenario=name) for name in ("first_case", "second_case", "third_case")],
         ignore_index=True,
     )
-    fig = plots.plot_stability_checks(three, by="scenario")
+    fig = figures.plot_stability_checks(three, by="scenario")
     ax = fig.axes[0]
     zero = [t for t in ax.texts if t.get_text().strip() == "0%"]
     assert zero, "a 0% bar has no label"
@@ -330,5 +331,5 @@ def test_tornado_chart():
             ("parties.ukraine.optimism", 0.5, 0.4),
         )
     ]  # fmt: skip
-    fig = plots.tornado_figure(pd.DataFrame(rows), "stable_share", "brussels 2025: stable deals")
+    fig = figures.tornado_figure(pd.DataFrame(rows), "stable_share", "brussels 2025: stable deals")
     check_figure(fig, "tornado chart", "brussels_2025")

@@ -11,7 +11,7 @@ from sim.experiment.jobs import run_replications
 from sim.experiment.results import proportion_interval, share_summary
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
-from sim.front import plots
+from sim.front import figures
 from sim.front.callbacks import summary
 from tests.conftest import compose_config
 
@@ -65,7 +65,7 @@ def test_the_heatmap_has_a_row_of_panels_per_facet_and_an_interval_per_cell():
             "stable": rng.random(n) < 0.3,
         }
     )
-    fig = plots.sweep_heatmap(frame, "x", "y", facets=["seating"])
+    fig = figures.sweep_heatmap(frame, "x", "y", facets=["seating"])
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert len(panels) == 4
     titles = [ax.get_title() for ax in panels]
@@ -76,7 +76,7 @@ def test_the_heatmap_has_a_row_of_panels_per_facet_and_an_interval_per_cell():
     texts = [t.get_text() for t in panels[3].texts]
     assert f"[{low:.0%}, {high:.0%}]\nn={len(part)}" in texts
     with pytest.raises(ValueError, match=r"^facets: 120 combinations"):
-        plots.sweep_heatmap(frame.assign(k=range(n)), "x", "y", facets=["k"])
+        figures.sweep_heatmap(frame.assign(k=range(n)), "x", "y", facets=["k"])
 
 
 # --- replications=auto -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""The simulator's layers point one way, bottom to top: core -> engine -> experiment -> front.
+"""The simulator's layers point one way, bottom to top: core -> engine -> experiment ->
+analysis -> front.
 
-A module's layer is its folder: `sim/core/`, `sim/engine/`, `sim/experiment/`, `sim/front/`
+A module's layer is its folder: `sim/core/`, `sim/engine/`, `sim/experiment/`,
+`sim/analysis/`, `sim/front/` (figures in `sim/front/figures/`)
 (the package's own `__init__` counts as core, `python -m sim`'s `__main__` as front). Every
 import statement of every module counts (inside functions too), except those under
 `if TYPE_CHECKING:`, which never run, and those under `if __name__ == "__main__":`, which
@@ -25,7 +27,7 @@ from sim.experiment import results
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "sim"
 
-LAYERS = ("core", "engine", "experiment", "front")
+LAYERS = ("core", "engine", "experiment", "analysis", "front")
 ROOT_MODULES = {"__init__": "core", "__main__": "front"}  # the package, the program
 
 
@@ -220,7 +222,7 @@ def test_imports_are_found_inside_functions_but_not_under_type_checking_or_main(
         "from .engine import rounds\n"
         "from .engine.agents import PartyAgent\n"
         "if TYPE_CHECKING:\n"
-        "    from sim.front.plots import styled\n"
+        "    from sim.front.figures import styled\n"
         "else:\n"
         "    import numpy\n"
         "def f():\n"
@@ -265,7 +267,8 @@ def test_result_modules_are_the_engine_and_what_builds_a_replication():
     # A job's rows: which replications run, their columns, a failed job's error message.
     for name in ("experiment.jobs", "experiment.results", "experiment.errors"):
         assert name in modules
-    for name in ("front.plots", "front.hydra_main", "front.callbacks", "__main__", "front.cli"):
+    front = ("front.figures.negotiation", "front.hydra_main", "front.callbacks", "front.cli")
+    for name in (*front, "analysis.tables", "__main__"):
         assert name not in modules
     assert modules == sorted(modules)
 
@@ -276,7 +279,7 @@ def test_code_version_ignores_edits_outside_the_result_modules(tmp_path):
     before = results.code_version(package)
     assert before == results.code_version()  # the same files, the same version
 
-    with (package / "front" / "plots.py").open("a") as f:
+    with (package / "front" / "figures.py").open("a") as f:
         f.write("\n# an edit to a figure\n")
     assert results.code_version(package) == before
 

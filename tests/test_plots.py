@@ -1,4 +1,4 @@
-"""sim.front.plots: each figure on a small real case (a negotiation, a few sweep rows)."""
+"""sim.front.figures: each figure on a small real case (a negotiation, a few sweep rows)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from matplotlib.lines import Line2D
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from sim.analysis import tables
 from sim.core import solutions
 from sim.experiment.jobs import run_replications
 from sim.experiment.replication import concept_outcomes
-from sim.front import plots
+from sim.front import figures
 from tests.conftest import SIGNS
 
 
@@ -75,7 +76,7 @@ def test_trajectory_draws_each_party_and_marks_the_agreement(negotiation):
     _, row, model = negotiation
     trace, parties = model.trace(), list(model.problem.parties)
     label = f"{row['reason']}, round {row['round']}"
-    fig = plots.plot_trajectory(trace, parties, row["round"], label)
+    fig = figures.plot_trajectory(trace, parties, row["round"], label)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     _labelled(ax)
@@ -102,7 +103,7 @@ def test_trajectory_into_a_given_axes_and_breakdown_marker(negotiation):
     _, row, model = negotiation
     trace, parties = model.trace(), list(model.problem.parties)
     fig, (left, right) = plt.subplots(1, 2)
-    got = plots.plot_trajectory(trace, parties, row["round"], ax=right, reason="breakdown")
+    got = figures.plot_trajectory(trace, parties, row["round"], ax=right, reason="breakdown")
     assert got is fig
     assert not left.get_lines()
     crosses = _markers(right, "X")
@@ -118,7 +119,7 @@ def test_trajectory_shades_phase_one(phased):
     row, model = phased
     trace = model.trace()
     assert (trace["phase"] == 1).any()
-    fig = plots.plot_trajectory(trace, list(model.problem.parties), row["round"])
+    fig = figures.plot_trajectory(trace, list(model.problem.parties), row["round"])
     ax = fig.axes[0]
     spans = [p for p in ax.patches if p.get_x() <= 1 and p.get_width() > 0]
     assert spans, "phase one not shaded"
@@ -133,7 +134,7 @@ def test_bargaining_marks_points_at_their_utilities(negotiation):
     problem, d = model.problem, model.reservations
     outcome = row["outcome"]
     assert outcome >= 0, "the default negotiation should reach an agreement"
-    fig = plots.plot_bargaining(problem, d, outcome)
+    fig = figures.plot_bargaining(problem, d, outcome)
     ax = fig.axes[0]
     _labelled(ax)
     assert "russia" in ax.get_xlabel() and "ukraine" in ax.get_ylabel()
@@ -161,7 +162,7 @@ def test_bargaining_marks_points_at_their_utilities(negotiation):
 def test_bargaining_frontier_is_the_pairs_pareto_set(negotiation):
     _, row, model = negotiation
     problem = model.problem
-    fig = plots.plot_bargaining(problem, model.reservations, row["outcome"], ("usa", "europe"))
+    fig = figures.plot_bargaining(problem, model.reservations, row["outcome"], ("usa", "europe"))
     ax = fig.axes[0]
     (frontier,) = [line for line in ax.get_lines() if line.get_marker() == "o"]  # the front
     points = np.column_stack([frontier.get_xdata(), frontier.get_ydata()])
@@ -178,12 +179,12 @@ def test_bargaining_frontier_is_the_pairs_pareto_set(negotiation):
 
 def test_bargaining_without_agreement_and_unknown_party(negotiation):
     _, _, model = negotiation
-    fig = plots.plot_bargaining(model.problem, model.reservations, None)
+    fig = figures.plot_bargaining(model.problem, model.reservations, None)
     ax = fig.axes[0]
     assert not _markers(ax, "*")
     assert any(t.get_text() == "no agreement" for t in ax.texts)
     with pytest.raises(KeyError, match="moldova"):
-        plots.plot_bargaining(model.problem, model.reservations, None, ("russia", "moldova"))
+        figures.plot_bargaining(model.problem, model.reservations, None, ("russia", "moldova"))
 
 
 # -- contact line ---------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def test_contact_line_with_named_anchors(negotiation):
     cfg, row, model = negotiation
     trace = model.trace()
     anchors = dict(cfg.issues.territory.anchors)
-    fig = plots.plot_contact_line(
+    fig = figures.plot_contact_line(
         trace, anchors, end_round=row["round"], agreed=row["territory_position"]
     )
     ax = fig.axes[0]
@@ -231,7 +232,7 @@ def _mixed_frame() -> pd.DataFrame:
 
 def test_sweep_heatmap_values_equal_pandas_shares():
     frame = _mixed_frame()
-    fig = plots.sweep_heatmap(frame, "us_support", "seating")
+    fig = figures.sweep_heatmap(frame, "us_support", "seating")
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 2
     ok = frame[frame["error"].isna()]
@@ -257,7 +258,7 @@ def test_sweep_heatmap_values_equal_pandas_shares():
 
 
 def test_sweep_heatmap_one_parameter_and_real_rows(sweep_rows):
-    fig = plots.sweep_heatmap(sweep_rows, "protocol")
+    fig = figures.sweep_heatmap(sweep_rows, "protocol")
     ax = fig.axes[0]
     (image,) = ax.images
     expected = sweep_rows.groupby("protocol")["agreement"].mean()
@@ -265,17 +266,17 @@ def test_sweep_heatmap_one_parameter_and_real_rows(sweep_rows):
     counts = [t.get_text().split("\n")[-1] for t in ax.texts if "n=" in t.get_text()]
     assert counts == [f"n={n}" for n in sweep_rows.groupby("protocol").size()]
     fig, ax = plt.subplots()
-    assert plots.sweep_heatmap(sweep_rows, "us_support", "protocol", ["stable"], ax=ax) is fig
+    assert figures.sweep_heatmap(sweep_rows, "us_support", "protocol", ["stable"], ax=ax) is fig
     with pytest.raises(ValueError, match="one Axes for 2 columns"):
-        plots.sweep_heatmap(sweep_rows, "us_support", ax=ax)
+        figures.sweep_heatmap(sweep_rows, "us_support", ax=ax)
 
 
 def test_agreed_levels_bars_are_shares_in_level_order(negotiation, sweep_rows):
     cfg, _, _ = negotiation
-    levels = plots.issue_levels(cfg)
+    levels = tables.issue_levels(cfg)
     assert levels["nato"][0] == "membership" and levels["guarantees"][-1] == "none"
     anchors = dict(cfg.issues.territory.anchors)
-    fig = plots.plot_agreed_levels(sweep_rows, levels=levels, anchors=anchors)
+    fig = figures.plot_agreed_levels(sweep_rows, levels=levels, anchors=anchors)
     axes = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
     assert set(axes) == {"territory", "nato", "guarantees"}
     n = len(sweep_rows)
@@ -301,14 +302,14 @@ def _labelled_x_only(ax) -> None:
 
 
 def test_agreed_levels_by_hue_has_a_legend_and_group_shares(sweep_rows):
-    fig = plots.plot_agreed_levels(
+    fig = figures.plot_agreed_levels(
         sweep_rows, ["nato"], hue="protocol", hue_order=["single_text", "alternating_offers"]
     )
     (ax,) = [a for a in fig.axes if a.get_visible()]
     (legend,) = fig.legends
     assert [t.get_text() for t in legend.get_texts()] == ["single text", "alternating offers"]
     assert legend.get_title().get_text() == "protocol"
-    shares = plots.agreed_level_shares(sweep_rows, "nato", "protocol")
+    shares = tables.agreed_level_shares(sweep_rows, "nato", "protocol")
     assert shares.sum().to_dict() == pytest.approx(
         sweep_rows.groupby("protocol")["agreement"].mean().to_dict()
     )
@@ -318,7 +319,7 @@ def test_agreed_levels_by_hue_has_a_legend_and_group_shares(sweep_rows):
 
 def test_utility_vs_batna_means(sweep_rows):
     parties = ["usa", "russia", "ukraine", "europe"]
-    fig = plots.plot_utility_vs_batna(sweep_rows, parties, by="protocol")
+    fig = figures.plot_utility_vs_batna(sweep_rows, parties, by="protocol")
     ax = fig.axes[0]
     _labelled(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == parties
@@ -334,14 +335,14 @@ def test_utility_vs_batna_means(sweep_rows):
 
 
 def test_stability_checks_agree_with_the_rows_and_are_plotted(sweep_rows):
-    checks = plots.stability_checks(sweep_rows)
+    checks = tables.stability_checks(sweep_rows)
     deals = sweep_rows[sweep_rows["agreement"]]
-    assert list(checks.columns) == list(plots.CHECKS)
+    assert list(checks.columns) == list(figures.CHECKS)
     assert (checks["stable"] == deals["stable"].astype(bool)).all()
-    fig = plots.plot_stability_checks(sweep_rows)
+    fig = figures.plot_stability_checks(sweep_rows)
     ax = fig.axes[0]
     assert ax.get_xlabel()
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(plots.CHECKS.values())
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(figures.CHECKS.values())
     assert [b.get_width() for b in ax.patches] == pytest.approx(checks.mean().to_list())
     assert _legend_texts(ax) == [f"{len(deals)} binding deals"]
 
@@ -350,21 +351,21 @@ def test_stability_checks_refuse_rows_made_with_different_thresholds(sweep_rows)
     mixed = sweep_rows.copy()
     mixed.loc[mixed.index[0], "stability.thresholds.robustness"] = 0.1
     with pytest.raises(ValueError, match=r"2 sets of stability\.thresholds"):
-        plots.stability_checks(mixed)
-    assert plots.stability_checks(mixed, {"robustness": 0.0}).notna().all().all()
+        tables.stability_checks(mixed)
+    assert tables.stability_checks(mixed, {"robustness": 0.0}).notna().all().all()
 
 
 def test_stability_parts_maps_are_the_means_over_deals(sweep_rows):
-    fig = plots.plot_stability_parts(sweep_rows, "us_support", "protocol")
+    fig = figures.plot_stability_parts(sweep_rows, "us_support", "protocol")
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
-    assert [ax.get_title() for ax in panels] == list(plots.PART_TITLES.values())
+    assert [ax.get_title() for ax in panels] == list(figures.PART_TITLES.values())
     deals = sweep_rows[sweep_rows["agreement"]]
-    for ax, part in zip(panels, plots.PART_TITLES, strict=True):
+    for ax, part in zip(panels, figures.PART_TITLES, strict=True):
         image = ax.get_images()[0]
         shown = np.ma.filled(image.get_array(), np.nan)
         # the ticks in words, in the order of the values (rows top down: descending)
-        protocols = plots.group_order(sweep_rows["protocol"])[::-1]
-        supports = plots.group_order(sweep_rows["us_support"])
+        protocols = tables.group_order(sweep_rows["protocol"])[::-1]
+        supports = tables.group_order(sweep_rows["us_support"])
         assert [t.get_text() for t in ax.get_yticklabels()] == [
             p.replace("_", " ") for p in protocols
         ]
@@ -384,7 +385,7 @@ def test_stability_parts_maps_are_the_means_over_deals(sweep_rows):
 
 def test_feature_scores_sorted_bars():
     scores = pd.DataFrame({1: [0.1, 0.6, 0.3]}, index=["seating", "us_support", "protocol"])
-    fig = plots.plot_feature_scores(scores)
+    fig = figures.plot_feature_scores(scores)
     ax = fig.axes[0]
     _labelled(ax)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["seating", "protocol", "us support"]
@@ -394,8 +395,8 @@ def test_feature_scores_sorted_bars():
 
 def test_group_order():
     values = pd.Series([0.9, 0.1, 10.0, 0.1, None])
-    assert plots.group_order(values) == ["0.1", "0.9", "10.0"]
-    assert plots.group_order(pd.Series(["b", "a", "c"]), ["c", "x", "a"]) == ["c", "a", "b"]
+    assert tables.group_order(values) == ["0.1", "0.9", "10.0"]
+    assert tables.group_order(pd.Series(["b", "a", "c"]), ["c", "x", "a"]) == ["c", "a", "b"]
 
 
 def test_figures_without_any_deal(sweep_rows):
@@ -405,15 +406,15 @@ def test_figures_without_any_deal(sweep_rows):
         none[f"{issue}_position"] = np.nan
     for u in [c for c in none if c.startswith("u_")]:
         none[u] = np.nan
-    fig = plots.plot_agreed_levels(none)
+    fig = figures.plot_agreed_levels(none)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert len(panels) == 3
     for ax in panels:
         assert "no binding deal in these replications" in [t.get_text() for t in ax.texts]
         assert all(bar.get_width() == 0 or bar.get_height() == 0 for bar in ax.patches)
-    fig = plots.plot_stability_checks(none)
+    fig = figures.plot_stability_checks(none)
     assert _legend_texts(fig.axes[0]) == ["0 binding deals"]
-    plots.plot_utility_vs_batna(none, ["usa", "russia"])
+    figures.plot_utility_vs_batna(none, ["usa", "russia"])
 
 
 def test_sweep_heatmap_with_many_columns_stays_legible():
@@ -426,8 +427,10 @@ def test_sweep_heatmap_with_many_columns_stays_legible():
             "error": [None] * 22,
         }
     )
-    many = plots.sweep_heatmap(frame, "war.support.usa_drawn")
-    few = plots.sweep_heatmap(frame[frame["war.support.usa_drawn"] <= 0.2], "war.support.usa_drawn")
+    many = figures.sweep_heatmap(frame, "war.support.usa_drawn")
+    few = figures.sweep_heatmap(
+        frame[frame["war.support.usa_drawn"] <= 0.2], "war.support.usa_drawn"
+    )
     assert many.get_figwidth() > few.get_figwidth()
     ax = next(a for a in many.axes if a.images)
     # the intervals no longer fit; a cell of few replications (2 < SMALL_N) keeps its count

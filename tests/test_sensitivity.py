@@ -36,7 +36,7 @@ from sim.experiment.sensitivity import (
     summarise,
 )
 from sim.experiment.validation import ConfigError
-from sim.front import plots
+from sim.front import figures
 from sim.front.labels import label
 from sim.front.page_model import compose
 from sim.front.sensitivity_cli import DEFAULT_REPLICATIONS, split_arguments
@@ -382,7 +382,7 @@ def test_tornado_labels_are_words_sorted_by_swing():
                 "at_high": high,
             }
         )
-    fig = plots.tornado_figure(pd.DataFrame(rows), "stable_share", "brussels_2025: stable deals")
+    fig = figures.tornado_figure(pd.DataFrame(rows), "stable_share", "brussels_2025: stable deals")
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [  # largest swing on top: the last tick

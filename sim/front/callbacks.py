@@ -226,7 +226,7 @@ def bin_midpoints(values: Any, bins: int) -> np.ndarray:
 
 def write_heatmap(frame: Any, config: DictConfig, sweep_dir: Path) -> Path | None:
     """heatmap.png next to results.parquet: x and y the first two of `heatmap_axes`, one
-    row of panels for each combination of the others (`sim.front.plots.sweep_heatmap`'s
+    row of panels for each combination of the others (`sim.front.figures.sweep_heatmap`'s
     facets), as many of them as `MAX_FACETS` rows allow; any left over is pooled, and
     the figure's title says so."""
     from sim.front.labels import aliases_of
@@ -247,8 +247,9 @@ def heatmap_figure(frame: Any, swept: list[str], aliases: dict[str, str] | None 
     after the key it sets: `aliases`, alias -> key, else read from the rows), binned
     values as such; its title says what the colour is, the sweep, the scenario and the
     replications per cell, and what was pooled."""
+    from sim.analysis.tables import facet_values
     from sim.front import labels
-    from sim.front.plots import MAX_FACETS, facet_values, sweep_heatmap
+    from sim.front.figures import MAX_FACETS, sweep_heatmap
 
     given = frame
     frame, keys = heatmap_axes(frame, swept)

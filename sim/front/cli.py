@@ -313,7 +313,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     """Negotiate and print; returns the function that writes the run's files into a folder:
     the rows, the trace, negotiation.png (the trajectory, titled with the scenario, the
     protocol, the seating and how the talks ended) and deal.md (the terms sheet)."""
-    from sim.front import plots
+    from sim.front import figures
     from sim.front.labels import negotiation_title, reason_label
     from sim.front.terms import terms_sheet
 
@@ -336,7 +336,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     def write(folder: Path) -> dict[str, Any]:
         write_parquet_atomic(results.rows_frame(rows), folder / "result.parquet")
         write_parquet_atomic(trace, folder / "trace.parquet")
-        fig = plots.plot_trajectory(
+        fig = figures.plot_trajectory(
             trace,
             scenario.parties,
             row["round"],

@@ -81,9 +81,9 @@ def build_model(
 # -- figures of the live model -------------------------------------------------------------
 # The live figures are kept for the session (their canvases, and so matplotlib's cache of
 # text sizes); for each model (a new one on Reset or when a control changes) each is built
-# once by `sim.front.plots` (axes, labels, legend, what does not move: drawn once and kept as
+# once by `sim.front.figures` (axes, labels, legend, what does not move: drawn once and kept as
 # pixels), and each round only the data of the moving artists is updated and drawn over
-# that background (`sim.front.plots.LiveFigure`). Margins are fixed (no tight bounding box).
+# that background (`sim.front.figures.LiveFigure`). Margins are fixed (no tight bounding box).
 SIZES = {"trajectory": (9.0, 4.2), "bargaining": (9.0, 5.4), "contact_line": (9.0, 3.8)}
 MARGINS = {  # the trajectory's title: the scenario and settings, then the outcome
     "trajectory": {"left": 0.08, "right": 0.76, "bottom": 0.12, "top": 0.82},
@@ -110,7 +110,12 @@ class LivePictures:
     def __init__(
         self, model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
     ) -> None:
-        from sim.front import plots
+        from sim.front.figures import (
+            LIVE_CONTACT_TITLE,
+            LiveBargaining,
+            LiveContactLine,
+            LiveTrajectory,
+        )
         from sim.front.labels import name
 
         self.model = model  # the one it draws
@@ -118,22 +123,22 @@ class LivePictures:
         issue = str(cfg.war.territory_issue)
         self.issue = issue if issue in model.space.names else None
         anchors = dict(cfg.issues[issue].anchors) if issue in cfg.issues else {}
-        self.trajectory = plots.LiveTrajectory(
+        self.trajectory = LiveTrajectory(
             figures["trajectory"],
             model.parties,
             MARGINS["trajectory"],
             protocol=str(cfg.protocol),
             title=trajectory_title(model),
         )
-        self.bargaining = plots.LiveBargaining(
+        self.bargaining = LiveBargaining(
             figures["bargaining"], model.scenarios[0], pair, MARGINS["bargaining"]
         )
-        self.contact_line = plots.LiveContactLine(
+        self.contact_line = LiveContactLine(
             figures["contact_line"],
             anchors,
             self.issue,
             MARGINS["contact_line"],
-            title=f"{plots.LIVE_CONTACT_TITLE} ({name(cfg.scenario_name)})",
+            title=f"{LIVE_CONTACT_TITLE} ({name(cfg.scenario_name)})",
         )
 
     def render(self, model: PageNegotiation) -> tuple[bytes, bytes, bytes]:
@@ -217,7 +222,7 @@ def prepare() -> None:
 
         import sim.experiment.errors
         import sim.front.cli
-        import sim.front.plots  # noqa: F401
+        import sim.front.figures  # noqa: F401
         from sim.front.page_model import DEFAULT_SCENARIO, PageNegotiation
 
         _base_config(DEFAULT_SCENARIO, "")

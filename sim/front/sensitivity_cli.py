@@ -161,7 +161,7 @@ def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
     `<results_dir>/sensitivity/<scenario>-<timestamp>/` when all are written."""
     import matplotlib.pyplot as plt
 
-    from sim.front.plots import tornado_figure
+    from sim.front.figures import tornado_figure
 
     staging, final = staging_dir(results_dir, result.scenario)
     try:
