@@ -13,11 +13,10 @@ import itertools
 import numpy as np
 import pytest
 
-from sim.core import beliefs
+from sim.core import beliefs, intervals
 from sim.core.preferences import TOLERANCE
 from sim.core.settings import Bargaining, EndReason, NegotiationSettings, StrategyName
 from sim.engine.model import NegotiationBatch, NegotiationModel
-from sim.experiment import results
 from sim.experiment.jobs import flat_parameters
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
@@ -205,16 +204,16 @@ def test_talks_open_at_the_horizon_end_as_no_deal_within_it():
 
 # -- what rows and summaries carry --------------------------------------------------------
 def test_the_deal_rate_interval_is_wilsons():
-    share, low, high = results.proportion_interval(0, 10)
+    share, low, high = intervals.proportion_interval(0, 10)
     assert (share, low) == (0.0, 0.0)
-    assert high == pytest.approx(results.Z95**2 / (10 + results.Z95**2))
-    share, low, high = results.proportion_interval(5, 10)
+    assert high == pytest.approx(intervals.Z95**2 / (10 + intervals.Z95**2))
+    share, low, high = intervals.proportion_interval(5, 10)
     assert share == 0.5 and low + high == pytest.approx(1.0)
-    assert all(np.isnan(results.proportion_interval(0, 0)))
+    assert all(np.isnan(intervals.proportion_interval(0, 0)))
 
 
 def test_the_median_interval_is_made_of_order_statistics():
-    median, low, high = results.median_interval(range(1, 101))
+    median, low, high = intervals.median_interval(range(1, 101))
     assert (median, low, high) == (50.5, 41.0, 61.0)  # ranks 50 -+ 1.96 * 10 / 2
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.statistics import share_summary
+from sim.core.intervals import proportion_interval
 from sim.experiment.jobs import run_replications
-from sim.experiment.results import proportion_interval, share_summary
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from sim.front import figures

@@ -7,7 +7,7 @@ A module's layer is its folder: `sim/core/`, `sim/engine/`, `sim/experiment/`,
 import statement of every module counts (inside functions too), except those under
 `if TYPE_CHECKING:`, which never run, and those under `if __name__ == "__main__":`, which
 run only when the module is the program. Also here: which modules decide a result
-(`sim.experiment.results.code_version`).
+(`sim.experiment.provenance.code_version`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.experiment import results
+from sim.experiment import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "sim"
@@ -163,7 +163,7 @@ def config_modules_after_importing(modules: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, dict[str, int]]:
-    modules = results.package_modules(SIM)
+    modules = provenance.package_modules(SIM)
     return {name: imports_of(path, set(modules)) for name, path in modules.items()}
 
 
@@ -259,7 +259,7 @@ def test_a_config_import_below_the_experiment_layer_is_seen_in_a_fresh_interpret
 
 
 def test_result_modules_are_the_engine_and_what_builds_a_replication():
-    modules = results.result_modules()
+    modules = provenance.result_modules()
     for name in ("engine.model", "core.war", "core.stability", "core.strategies"):
         assert name in modules
     for name in ("experiment.replication", "experiment.scenario", "experiment.designs"):
@@ -276,16 +276,16 @@ def test_result_modules_are_the_engine_and_what_builds_a_replication():
 def test_code_version_ignores_edits_outside_the_result_modules(tmp_path):
     package = tmp_path / "sim"
     shutil.copytree(SIM, package, ignore=shutil.ignore_patterns("__pycache__"))
-    before = results.code_version(package)
-    assert before == results.code_version()  # the same files, the same version
+    before = provenance.code_version(package)
+    assert before == provenance.code_version()  # the same files, the same version
 
     with (package / "front" / "figures.py").open("a") as f:
         f.write("\n# an edit to a figure\n")
-    assert results.code_version(package) == before
+    assert provenance.code_version(package) == before
 
     with (package / "core" / "war.py").open("a") as f:
         f.write("\n# an edit to the war\n")
-    assert results.code_version(package) != before
+    assert provenance.code_version(package) != before
 
 
 def fake_package(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -309,7 +309,8 @@ def test_a_module_imported_inside_a_function_counts(tmp_path):
             "front.unrelated": "from sim.experiment import replication\n",
         },
     )
-    assert results.result_modules(package) == ["core.deep", "core.helper", "experiment.replication"]
+    expected = ["core.deep", "core.helper", "experiment.replication"]
+    assert provenance.result_modules(package) == expected
 
 
 def test_imports_in_nested_statements_count_and_the_version_is_computed_once(tmp_path):
@@ -330,8 +331,9 @@ def test_imports_in_nested_statements_count_and_the_version_is_computed_once(tmp
             "core.deep": "",
         },
     )
-    assert results.result_modules(package) == ["core.deep", "core.helper", "experiment.replication"]
-    assert results.CODE_VERSION == results.current_code_version() == results.code_version()
-    assert results.current_code_version() is results.current_code_version()
+    expected = ["core.deep", "core.helper", "experiment.replication"]
+    assert provenance.result_modules(package) == expected
+    assert provenance.CODE_VERSION == provenance.current_code_version() == provenance.code_version()
+    assert provenance.current_code_version() is provenance.current_code_version()
     with pytest.raises(AttributeError, match="NO_SUCH"):
-        results.NO_SUCH  # noqa: B018
+        provenance.NO_SUCH  # noqa: B018

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim.experiment import results, sweepdir
+from sim.experiment import provenance, results, sweepdir
 from sim.experiment.jobs import run_sweep_job
 from sim.experiment.results import ResultsError, gather, job_hash, job_paths, load
 from tests.helpers_hardening import lock_held_by_another_process
@@ -336,7 +336,7 @@ def dead_pid() -> int:
 
 def test_start_sweep_records_size_and_takes_the_lock(tmp_path):
     jobs = tmp_path / "jobs"
-    done = pd.DataFrame({"x": [1], "code_version": [results.CODE_VERSION]})
+    done = pd.DataFrame({"x": [1], "code_version": [provenance.CODE_VERSION]})
     results.write_parquet_atomic(done, jobs / "a.parquet")
     stale_tmp = jobs / ".b.parquet.abc123.tmp"  # what a writer killed mid-write leaves
     stale_tmp.write_bytes(b"half")
@@ -498,7 +498,7 @@ def test_a_sweep_sets_aside_job_files_written_by_other_code(tmp_path):
     jobs = tmp_path / "jobs"
     rows = {"replication": [0], "agreement": [True], "stable": [False]}
     frames = {
-        "a": pd.DataFrame({"job": ["a"], **rows, "code_version": [results.CODE_VERSION]}),
+        "a": pd.DataFrame({"job": ["a"], **rows, "code_version": [provenance.CODE_VERSION]}),
         "b": pd.DataFrame({"job": ["b"], **rows, "code_version": ["0123456789ab"]}),
         "c": pd.DataFrame({"job": ["c"], **rows}),  # from before code_version was recorded
     }

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from sim.core import scoring
+from sim.core.intervals import proportion_interval
 from sim.core.outcomes import Issue, IssueKind
 from sim.experiment.cases import HOLD_MONTHS, Case, Record
 from sim.experiment.jobs import run_replications
-from sim.experiment.results import proportion_interval
 from sim.experiment.scenario import build_issue, issue_level_values
 from sim.experiment.schema import plain
 from sim.experiment.sensitivity import Parameter, apply_values, as_overrides, judgement_parameters

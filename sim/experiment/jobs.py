@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.core.intervals import proportion_interval
 from sim.engine.model import NegotiationModel
 from sim.experiment.allocator import keep_freed_memory
 from sim.experiment.designs import (
@@ -34,7 +35,6 @@ from sim.experiment.results import (
     job_hash,
     job_paths,
     job_score,
-    proportion_interval,
     write_error,
     write_parquet_atomic,
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import functools
 import hashlib
 import json
 import os
@@ -19,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 from omegaconf import OmegaConf
+
+from sim.experiment.provenance import current_code_version
 
 # Every Parquet file written here carries a CRC checksum of each page (a Parquet feature),
 # verified whenever it is read: a changed byte is an error naming the file, never a changed
@@ -212,106 +212,6 @@ def publish_run_dir(staging: Path, final: Path) -> Path:
 
 
 SWEEP_STATE = ".sweep.json"
-
-
-# Where a result comes from: the replication, the scenario built from the config, the design.
-# What makes a job's rows: which replications run and their columns (jobs), their draws,
-# negotiation and measures (replication), the scenario (scenario, designs). Modules are
-# named by their path under sim/, dotted (`experiment.jobs`).
-RESULT_ROOTS = (
-    "experiment.jobs",
-    "experiment.replication",
-    "experiment.scenario",
-    "experiment.designs",
-)
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sim/
-
-
-def package_modules(folder: Path) -> dict[str, Path]:
-    """Every module under `folder` (the sim package), by its dotted name under it."""
-    found = {}
-    for path in sorted(folder.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            found[".".join(path.relative_to(folder).with_suffix("").parts)] = path
-    return found
-
-
-def _imported_modules(path: Path, modules: set[str]) -> set[str]:
-    """The modules of `modules` that `path` imports: every import statement, inside
-    functions too, except under `if TYPE_CHECKING:` (never run)."""
-    found: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        test = node.test if isinstance(node, ast.If) else None
-        if isinstance(test, ast.Name | ast.Attribute) and "TYPE_CHECKING" in (
-            getattr(test, "id", None),
-            getattr(test, "attr", None),
-        ):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = ".".join(filter(None, ["sim", node.module])) if node.level else node.module
-            names = [f"{base}.{alias.name}" for alias in node.names]
-        else:
-            names = []
-        for name in names:
-            parts = name.split(".")
-            if parts[0] != "sim":
-                continue
-            for end in range(len(parts), 1, -1):  # the longest prefix that is a module
-                if (module := ".".join(parts[1:end])) in modules:
-                    found.add(module)
-                    break
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, ast.expr):  # imports are statements: skip expressions
-                visit(child)
-
-    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
-    return found
-
-
-def result_modules(package_dir: str | os.PathLike | None = None) -> list[str]:
-    """The simulator's modules that decide a result, sorted: `RESULT_ROOTS` and every sim
-    module they import, directly or not (module- or function-level imports)."""
-    folder = Path(package_dir) if package_dir is not None else PACKAGE_DIR
-    modules = package_modules(folder)
-    seen: set[str] = set()
-    todo = [name for name in RESULT_ROOTS if name in modules]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(_imported_modules(modules[name], set(modules)) - seen)
-    return sorted(seen)
-
-
-def code_version(package_dir: str | os.PathLike | None = None) -> str:
-    """12 hex digits of SHA-256 over the source of `result_modules`: results made by other
-    code do not count as done when a sweep is resumed; an edit elsewhere (plots, the
-    command line, error messages) does not set finished jobs aside."""
-    folder = Path(package_dir) if package_dir is not None else PACKAGE_DIR
-    digest = hashlib.sha256()
-    modules = package_modules(folder)
-    for name in result_modules(folder):
-        digest.update(name.encode())
-        digest.update(modules[name].read_bytes())
-    return digest.hexdigest()[:12]
-
-
-@functools.cache
-def current_code_version() -> str:
-    """This code's `code_version`, computed once, when first needed (parsing the modules
-    takes ~0.3 s, which importing this module, as the page does, should not pay)."""
-    return code_version()
-
-
-def __getattr__(name: str) -> str:
-    if name == "CODE_VERSION":  # kept for readers of results; the value is computed lazily
-        return current_code_version()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def job_hash(cfg: Any) -> str:
@@ -694,89 +594,3 @@ def report_progress(sweep_dir: str | os.PathLike, message: str) -> None:
 def clock(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
-
-
-def proportion_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float, float]:
-    """The share and its Wilson (1927) score interval: (share, low, high); NaNs for n = 0."""
-    if n <= 0:
-        return (float("nan"),) * 3
-    share = successes / n
-    denominator = 1.0 + z**2 / n
-    centre = (share + z**2 / (2 * n)) / denominator
-    half = z * ((share * (1 - share) / n + z**2 / (4 * n**2)) ** 0.5) / denominator
-    return share, max(0.0, centre - half), min(1.0, centre + half)
-
-
-def median_interval(values: Any, z: float = Z95) -> tuple[float, float, float]:
-    """The median and a distribution-free interval for it: the order statistics of ranks
-    ``n/2 -+ z sqrt(n)/2`` (Conover 1999, section 3.2, normal approximation); NaNs when
-    empty."""
-    x = sorted(float(v) for v in values)
-    n = len(x)
-    if n == 0:
-        return (float("nan"),) * 3
-    half = z * n**0.5 / 2
-    low = max(int(n / 2 - half), 0)
-    high = min(int(-(-(n / 2 + half) // 1)), n - 1)
-    return float(pd.Series(x).median()), x[low], x[high]
-
-
-def describe_deals(frame: pd.DataFrame) -> str:
-    """ "N% with a binding deal [95%: a-b], median month m [l, h], S% stable" for a frame of
-    replication rows (`deal_statistics`)."""
-    deals = deal_statistics(frame)
-    when = (
-        f", median month {deals['months_to_deal']:g} "
-        f"[{deals['months_to_deal_low']:g}, {deals['months_to_deal_high']:g}]"
-        if deals["deal_rate"] > 0
-        else ""
-    )
-    stable, low, high = proportion_interval(int(frame["stable"].astype(bool).sum()), len(frame))
-    return (
-        f"{deals['deal_rate']:.0%} with a binding deal "
-        f"[95%: {deals['deal_rate_low']:.0%}-{deals['deal_rate_high']:.0%}]{when}, "
-        f"{stable:.0%} stable [95%: {low:.0%}-{high:.0%}]"
-    )
-
-
-def share_summary(
-    frame: pd.DataFrame,
-    by: Sequence[str] = (),
-    columns: Sequence[str] = ("agreement", "stable"),
-) -> pd.DataFrame:
-    """Per group of `by` (every row when empty): `n` replications (failed jobs' rows left
-    out) and, for each 0/1 result column, its share with a Wilson (1927) 95% interval
-    (`<column>`, `<column>_low`, `<column>_high`)."""
-    ok = frame[frame["error"].isna()] if "error" in frame else frame
-    groups = ok.groupby(list(by), sort=True, dropna=False) if by else [((), ok)]
-    out = []
-    for key, group in groups:
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
-        row["n"] = len(group)
-        for column in columns:
-            hits = int(group[column].astype(bool).sum())
-            share, low, high = proportion_interval(hits, len(group))
-            row.update({column: share, f"{column}_low": low, f"{column}_high": high})
-        out.append(row)
-    return pd.DataFrame(out)
-
-
-def deal_statistics(frame: pd.DataFrame) -> dict[str, float]:
-    """Share of replications with a binding deal and months to it, each with a 95%
-    interval: deal_rate (+ _low, _high), months_to_deal (median over the deals, + _low,
-    _high)."""
-    deals = frame["agreement"].astype(bool)
-    rate, rate_low, rate_high = proportion_interval(int(deals.sum()), len(frame))
-    months = frame.loc[deals, "months"] if "months" in frame else frame.loc[deals, "round"]
-    median, low, high = median_interval(months)
-    return {
-        "deal_rate": rate,
-        "deal_rate_low": rate_low,
-        "deal_rate_high": rate_high,
-        "months_to_deal": median,
-        "months_to_deal_low": low,
-        "months_to_deal_high": high,
-    }

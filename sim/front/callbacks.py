@@ -13,7 +13,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sim.experiment import results, sweepdir
+from sim.analysis.statistics import describe_deals
+from sim.experiment import provenance, results, sweepdir
 from sim.experiment.designs import replications_per_job
 from sim.experiment.errors import EXIT_PARTIAL, exit_with
 
@@ -79,7 +80,7 @@ class SweepResults(Callback):
             definition = sweepdir.sweep_definition(
                 list(config.hydra.overrides.task),
                 OmegaConf.to_container(params) if params else {},
-                results.current_code_version(),
+                provenance.current_code_version(),
                 OmegaConf.to_container(config, resolve=False),
             )
             notes = results.start_sweep(
@@ -156,7 +157,7 @@ def summary(frame: Any, path: Path) -> str:
         return f"sweep finished: {jobs} jobs, all failed -> {path}"
     return (
         f"sweep finished: {jobs} jobs ({failed_jobs} failed), {len(ok)} replications: "
-        f"{results.describe_deals(ok)} -> {path}"
+        f"{describe_deals(ok)} -> {path}"
     )
 
 

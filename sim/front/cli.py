@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.statistics import describe_deals
 from sim.core import solutions
 from sim.core.problem import Scenario
 from sim.core.settings import EndReason, Staying
@@ -330,7 +331,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     print()
     print(format_negotiation(model, row))
     if len(rows) > 1:
-        print(f"{len(rows)} replications: {results.describe_deals(pd.DataFrame(rows))}")
+        print(f"{len(rows)} replications: {describe_deals(pd.DataFrame(rows))}")
     trace = model.trace()
 
     def write(folder: Path) -> dict[str, Any]:

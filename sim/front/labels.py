@@ -203,7 +203,7 @@ def label(key: Any, aliases: Mapping[str, str] | None = None) -> str:
         return FIXED[key]
     if key.endswith("_drawn"):
         return f"{label(key.removesuffix('_drawn'), aliases)}, drawn"
-    for end in ("low", "high"):  # a share's interval (`sim.experiment.results.share_summary`)
+    for end in ("low", "high"):  # a share's interval (`sim.analysis.statistics.share_summary`)
         base = key.removesuffix(f"_{end}")
         if base != key and base in FIXED:
             return f"{FIXED[base]}, 95% interval, {end}"

@@ -19,7 +19,7 @@ from sim.analysis.tables import (
     ok_rows,
     share_table,
 )
-from sim.experiment.results import proportion_interval
+from sim.core.intervals import proportion_interval
 from sim.front import labels
 from sim.front.figures.style import (
     BLACK,
