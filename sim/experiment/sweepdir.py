@@ -174,10 +174,6 @@ def release_lock(sweep_dir: Path) -> None:
     os.close(fd)  # lets go of the flock
 
 
-def holds_lock(sweep_dir: Path) -> bool:
-    return Path(sweep_dir).resolve() in _HELD
-
-
 def lock_holder(sweep_dir: Path) -> Holder | None:
     """The holder named in `sweep_dir`'s lock file, if the file is there and names one."""
     try:

@@ -193,13 +193,6 @@ def trajectory_title(model: PageNegotiation) -> str:
     return negotiation_title(row, model.space.names, width=75)
 
 
-def render_live(
-    model: PageNegotiation, figures: dict[str, Figure], pair: tuple[str, str] | None
-) -> tuple[bytes, bytes, bytes]:
-    """The three live figures of the model now, as PNG (built from scratch)."""
-    return LivePictures(model, figures, pair).render(model)
-
-
 # -- start-up: what the page needs, prepared in the background -----------------------------
 _READY = threading.Event()  # set once `prepare` has run (or failed: the page then says why)
 _SPARE: dict[str, Any] = {}  # the default negotiation built by `prepare`, for one visitor
@@ -233,8 +226,8 @@ def prepare() -> None:
         pictures.render(model)  # the backgrounds drawn, the fonts loaded
         with _SPARE_LOCK:
             _SPARE.update(model=model, pictures=(id(model), pair, figures, pictures))
-    except Exception:
-        pass
+    except Exception as exc:  # the visitor's page composes again and shows the error
+        print(f"page: the default negotiation could not be prepared: {exc}", file=sys.stderr)
     finally:
         sys.setswitchinterval(interval)
         _READY.set()
