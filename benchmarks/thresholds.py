@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core import stability
-from sim.experiment.replication import STABILITY_PARTS
+from sim.experiment.assessment import STABILITY_PARTS
 
 CANDIDATES = np.round(np.arange(0.5, 0.951, 0.05), 2)
 

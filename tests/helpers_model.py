@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.core.settings import NegotiationSettings
 from sim.engine.model import NegotiationModel
-from sim.experiment.replication import replication_seeds
+from sim.experiment.draws import replication_seeds
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import SimConfig, register_configs
 

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from sim.core import stability, war
 from sim.core.preferences import TOLERANCE
+from sim.experiment.assessment import deal_structure
+from sim.experiment.draws import replication_seeds
 from sim.experiment.jobs import run_replications
-from sim.experiment.replication import deal_structure, negotiate, replication_seeds
+from sim.experiment.replication import negotiate
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import plain
 from tests.conftest import BEFORE_27, SIGNS, compose_config

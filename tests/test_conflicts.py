@@ -14,8 +14,8 @@ import pytest
 from sim.core import war
 from sim.core.settings import NegotiationSettings, Seating
 from sim.experiment.designs import active_uncertainties, design_points
+from sim.experiment.draws import apply_draws, draw_uncertain
 from sim.experiment.jobs import run_replications
-from sim.experiment.replication import apply_draws, draw_uncertain
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from sim.front import figures

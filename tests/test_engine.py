@@ -29,13 +29,9 @@ from sim.engine.model import (
     NegotiationResult,
     batch_size,
 )
-from sim.experiment.replication import (
-    deal_structure,
-    negotiate,
-    replication_inputs,
-    replication_seeds,
-    robustness,
-)
+from sim.experiment.assessment import deal_structure, robustness
+from sim.experiment.draws import replication_seeds
+from sim.experiment.replication import negotiate, replication_inputs
 from sim.experiment.scenario import build_scenario
 from tests.helpers_model import EPS, compose, custom_config, fearon_config
 from tests.test_model import non_controller_red_line_config, walkout_after_framework_config

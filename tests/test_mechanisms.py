@@ -12,7 +12,7 @@ import pytest
 
 from sim.core import stability, war
 from sim.core.preferences import mediator_stakes
-from sim.experiment.replication import (
+from sim.experiment.assessment import (
     STABILITY_PARTS,
     _durability_batch,
     deal_structure,
@@ -521,7 +521,7 @@ def test_the_deciding_part_is_the_one_furthest_outside_its_threshold():
 
 
 def test_robustness_under_the_deals_guarantee_is_at_least_that_under_the_talks():
-    from sim.experiment.replication import robustness_batch, robustness_draws
+    from sim.experiment.assessment import robustness_batch, robustness_draws
 
     cfg = compose("bargaining=fighting", "stability.robustness_draws=128")
     signed = run(cfg).result(0)

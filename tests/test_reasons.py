@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from sim.experiment.assessment import RobustnessDraws, _what_breaks, drawn_inputs
 from sim.experiment.jobs import run_replications
-from sim.experiment.replication import RobustnessDraws, _what_breaks, drawn_inputs
 from sim.front.cli import drawn_words, format_stability
 from sim.front.terms import level_meaning, terms_rows
 from tests.conftest import SIGNS, compose_config

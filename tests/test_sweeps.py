@@ -19,8 +19,9 @@ from pandas.api import types as ptypes
 
 from sim.core import stability
 from sim.experiment import sweepdir
+from sim.experiment.draws import replication_seeds
 from sim.experiment.jobs import flat_parameters, run_replications, run_sweep_job
-from sim.experiment.replication import negotiate, replication_seeds
+from sim.experiment.replication import negotiate
 from sim.experiment.results import job_hash, job_paths, read_job_rows
 from sim.experiment.scenario import build_scenario
 from tests.helpers_sweeps import (

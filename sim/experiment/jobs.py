@@ -26,7 +26,8 @@ from sim.experiment.designs import (
     repeats_per_point,
     replications_per_job,
 )
-from sim.experiment.replication import negotiate, replication_seed
+from sim.experiment.draws import replication_seed
+from sim.experiment.replication import negotiate
 from sim.experiment.results import (
     JobFile,
     ResultsError,

@@ -286,7 +286,7 @@ def format_stability(row: dict[str, Any]) -> list[str]:
 
 
 def drawn_words(key: str) -> str:
-    """A robustness draw's input (`sim.experiment.replication.drawn_inputs`) in words."""
+    """A robustness draw's input (`sim.experiment.assessment.drawn_inputs`) in words."""
     parts = key.split(".")
     if parts[0] == "war" and len(parts) == 3:
         return f"{parts[2]}'s {parts[1]}"

@@ -28,14 +28,11 @@ from omegaconf import DictConfig
 
 from sim.core.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
 from sim.engine.model import NegotiationModel
+from sim.experiment.assessment import STABILITY_PARTS
 from sim.experiment.designs import design_points, repeats_per_point
+from sim.experiment.draws import replication_seed
 from sim.experiment.jobs import job_columns, job_row
-from sim.experiment.replication import (
-    STABILITY_PARTS,
-    replication_inputs,
-    replication_seed,
-    result_rows,
-)
+from sim.experiment.replication import replication_inputs, result_rows
 from sim.experiment.results import job_hash
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import CONFIG_DIR, plain, register_configs
