@@ -86,7 +86,8 @@ from omegaconf import DictConfig, OmegaConf
 from sim.core import solutions
 from sim.core.settings import NegotiationSettings
 from sim.core.strategies import AspirationInput, make_strategy
-from sim.engine.model import NegotiationBatch, NegotiationModel
+from sim.engine.model import NegotiationBatch
+from sim.engine.single import NegotiationModel
 from sim.experiment.scenario import Scenario, build_scenario
 from sim.experiment.schema import SimConfig
 

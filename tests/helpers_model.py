@@ -23,7 +23,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
 from sim.core.settings import NegotiationSettings
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment.draws import replication_seeds
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import SimConfig, register_configs

@@ -404,7 +404,7 @@ def test_dayton_and_its_protocols_run_from_the_command_line(tmp_path):
 
 
 def test_a_model_without_a_mediator_says_so():
-    from sim.engine.model import NegotiationModel
+    from sim.engine.single import NegotiationModel
 
     scenario = build_scenario(compose_config(["scenario=template"]))
     with pytest.raises(ValueError, match=r"^NegotiationSettings\.mediator: got None; allowed"):

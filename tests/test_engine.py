@@ -20,15 +20,9 @@ from hypothesis import strategies as st
 from sim.core import opponents
 from sim.core.settings import NegotiationSettings
 from sim.core.strategies import AspirationInput, Strategy
-from sim.engine.model import (
-    BATCH_ELEMENTS,
-    MAX_BATCH,
-    EndReason,
-    NegotiationBatch,
-    NegotiationModel,
-    NegotiationResult,
-    batch_size,
-)
+from sim.engine.model import BATCH_ELEMENTS, MAX_BATCH, EndReason, NegotiationBatch, batch_size
+from sim.engine.result import NegotiationResult
+from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import deal_structure, robustness
 from sim.experiment.draws import replication_seeds
 from sim.experiment.replication import negotiate, replication_inputs

@@ -16,7 +16,8 @@ import pytest
 from sim.core import beliefs, intervals
 from sim.core.preferences import TOLERANCE
 from sim.core.settings import Bargaining, EndReason, NegotiationSettings, StrategyName
-from sim.engine.model import NegotiationBatch, NegotiationModel
+from sim.engine.model import NegotiationBatch
+from sim.engine.single import NegotiationModel
 from sim.experiment.jobs import flat_parameters
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario

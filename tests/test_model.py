@@ -31,7 +31,7 @@ from sim.core.settings import (
 )
 from sim.core.strategies import STRATEGIES, Boulware, HardLiner
 from sim.engine.agents import Response, accepts
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from tests.helpers_model import (

@@ -9,7 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.core.settings import EndReason, NegotiationSettings
-from sim.engine.model import NegotiationBatch, NegotiationModel
+from sim.engine.model import NegotiationBatch
+from sim.engine.single import NegotiationModel
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sim.core import war
 from sim.core.settings import NegotiationSettings
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment.scenario import build_scenario, war_parameters
 from sim.experiment.validation import war_cost_of
 from tests.helpers_model import compose, run

@@ -54,7 +54,7 @@ class PartyAgent(mesa.Agent):
 
     Its state is column `index` of the model's (replications, parties) arrays, which the
     model updates for all parties together; the properties read replication 0, the
-    negotiation of a batch of one (`sim.engine.model.NegotiationModel`).
+    negotiation of a batch of one (`sim.engine.single.NegotiationModel`).
     """
 
     model: NegotiationBatch

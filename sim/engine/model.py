@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
 
 import mesa
 import numpy as np
-import pandas as pd
 
-from sim.core import beliefs, opponents, rounds, war
+from sim.core import beliefs, war
 from sim.core.preferences import TOLERANCE
 from sim.core.problem import Anticipation, Scenario
 from sim.core.settings import (
@@ -46,7 +42,10 @@ from sim.core.settings import (
 )
 from sim.core.solutions import within_batna
 from sim.core.strategies import AspirationInput
-from sim.engine.agents import PartyAgent, Response, Walkout, accepts, seat_parties
+from sim.engine.agents import PartyAgent, Response, Walkout, seat_parties
+from sim.engine.fighting import FightingBatch
+from sim.engine.protocols import ProtocolRounds
+from sim.engine.result import NegotiationResult
 from sim.engine.settlement import AnticipatingBatch
 
 # Parameters a batch's replications must share: the war's clock and scale, not its balance.
@@ -93,71 +92,7 @@ def zone_of_agreement(
     return (inside | ~active[..., None]).all(axis=-2) & implementable
 
 
-@dataclass(frozen=True, eq=False)
-class NegotiationResult:
-    """How one negotiation ended: what stability measures and result rows read."""
-
-    scenario: Scenario  # the replication's, after its draws
-    settings: NegotiationSettings
-    war_params: war.WarParameters
-    reason: EndReason
-    round: int
-    outcome: int | None  # the agreed outcome, binding or not
-    binding: bool
-    framework: int | None  # a phase-one framework, if one was agreed
-    walkouts: tuple[str, ...]
-    walkout_reasons: tuple[str, ...]  # a `sim.engine.agents.Walkout` per name in `walkouts`
-    contact_line: float
-    p_share: float
-    reservations: np.ndarray  # (parties,) BATNAs in the last round
-    zopa_size: int  # implementable outcomes worth its BATNA to every party still there
-    months: float = 0.0  # months of talks (and war) to the end: round x months_per_round
-    belief_gap_start: float = 0.0  # spread of the parties' believed p in round 1
-    belief_gap_end: float = 0.0  # ... in the last round (0 under common beliefs)
-    anticipation: Anticipation | None = None  # every deal on the anticipated path
-    # (enforcement=self_enforcing; None otherwise)
-    signed: int | None = None  # the deal signed at the table that a ratifier rejected
-    rejected_by: tuple[str, ...] = ()  # the parties whose ratifiers rejected it
-
-    @property
-    def self_enforcing(self) -> bool | None:
-        """No belligerent prefers renewed war within the foresight, on the path anticipated
-        at the opening; None without an outcome or without self-enforcement."""
-        if self.anticipation is None or self.outcome is None:
-            return None
-        return bool(self.anticipation.self_enforcing[self.outcome])
-
-    @property
-    def renewal_month(self) -> float | None:
-        """Months after the deal until the anticipated renewed war; None where it holds
-        through the foresight (or without self-enforcement)."""
-        if self.anticipation is None or self.outcome is None:
-            return None
-        return self.anticipation.renewal_month(self.outcome)
-
-    @property
-    def agreement(self) -> bool:
-        """A binding agreement."""
-        return self.binding and self.outcome is not None
-
-    @property
-    def utilities(self) -> np.ndarray:
-        """(parties,) each party's utility of the outcome; NaN without one."""
-        if self.outcome is None:
-            return np.full(len(self.scenario.parties), np.nan)
-        return self.scenario.utilities[:, self.outcome]
-
-    @property
-    def signatories(self) -> np.ndarray:
-        """(parties,) True for the parties that did not walk out."""
-        return np.array([p not in self.walkouts for p in self.scenario.parties])
-
-    @cached_property
-    def war_batna(self) -> war.WarBatna:
-        return self.scenario.war_batna(self.war_params)
-
-
-class NegotiationBatch(AnticipatingBatch, mesa.Model):
+class NegotiationBatch(ProtocolRounds, FightingBatch, AnticipatingBatch, mesa.Model):
     """Replications of one negotiation, round by round, as arrays over replications.
 
     `scenarios`, `war_params` and `rngs` give each replication its scenario (its drawn
@@ -425,77 +360,6 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
             self.step()
         return self
 
-    def _advance_war(self, reps: np.ndarray) -> None:
-        wp = self.rep_war_params[0]
-        before = self.lines[reps] if self.private_beliefs else None
-        self._move_lines(reps, wp)
-        if before is not None:
-            self._learn(reps, before, wp)
-
-    def _learn(self, reps: np.ndarray, before: np.ndarray, wp: war.WarParameters) -> None:
-        """Every party updates its belief about the target line on the month's move of the
-        contact line (`sim.core.beliefs.update`), a signal all of them see."""
-        signal = beliefs.implied_target(
-            before, self.lines[reps], wp.adjustment_rate, wp.months_per_round
-        )
-        rho = self.signal_precisions[reps]
-        for value in np.unique(rho):  # replications share it unless volatility is drawn
-            sel = reps[rho == value]
-            self.belief_means[sel], self.belief_precisions[sel] = beliefs.update(
-                self.belief_means[sel],
-                self.belief_precisions[sel],
-                signal[rho == value],
-                float(value),
-            )
-
-    def _move_lines(self, reps: np.ndarray, wp: war.WarParameters) -> None:
-        if self.n == 1:  # plain floats: several times cheaper than arrays of one
-            line = war.advance_line(
-                float(self.lines[0]),
-                float(self.targets[0]),
-                wp.adjustment_rate,
-                wp.months_per_round,
-                float(self.shocks[0, self.round - 2]),
-            )
-            self.lines[0] = min(max(line, wp.low), wp.high)
-            return
-        line = war.advance_line(
-            self.lines[reps],
-            self.targets[reps],
-            wp.adjustment_rate,
-            wp.months_per_round,
-            self.shocks[reps, self.round - 2],
-        )
-        self.lines[reps] = np.minimum(np.maximum(line, wp.low), wp.high)
-
-    def _set_reservations(self, live: np.ndarray) -> None:
-        """This round's BATNAs: fixed, or the value of continuing the war from the line;
-        with private beliefs, each party's from its own belief, and what it thinks the
-        others' are from the same belief (it does not see theirs)."""
-        if self.private_beliefs:
-            if self.settings.batna is BatnaMode.static:
-                self.batnas[live] = self.static_reservation[live]
-                self.perceived[live] = self.batnas[live][:, None, :]
-                return
-            batna = self.war_batna if live.size == self.n else self.war_batna.rows(live)
-            believed = self.belief_means[live] + self.target_offset[live, None]
-            self.perceived[live] = batna.perceived(
-                self.lines[live], believed, self.cost_beliefs[live]
-            )
-            self.batnas[live] = np.diagonal(self.perceived[live], axis1=1, axis2=2)
-            return
-        if self.settings.batna is BatnaMode.static:
-            self.batnas[live] = self.static_reservation[live]
-        elif self.n == 1:  # plain floats: the cheap path of `war.interp_rows`
-            target = float(self.targets[0] + self.target_offset[0])
-            self.batnas[:] = self.war_batna.value(float(self.lines[0]), target)
-        elif live.size == self.n:
-            self.batnas[:] = self.war_batna.value(self.lines, self.targets + self.target_offset)
-        else:
-            batna = self.war_batna.rows(live)
-            target = self.targets[live] + self.target_offset[live]
-            self.batnas[live] = batna.value(self.lines[live], target)
-
     def _mean_other_drop(self, reps: np.ndarray) -> np.ndarray:
         """For each party, the mean drop of the other seated parties' aspirations last round."""
         drops = self.previous_aspirations[reps] - self.aspirations[reps]
@@ -536,51 +400,6 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
         )
         self.aspirations[live] = np.where(seated, new, previous)
 
-    # -- what parties know and can get ----------------------------------------------------
-    def others_value(self, index: int, reps: np.ndarray, width: int) -> np.ndarray:
-        """(len(reps), width): the smallest surplus of the other seated parties over the
-        first `width` outcomes of party `index`'s preference order, as it knows them:
-        complete information, their utilities minus their BATNAs (-inf across their red
-        lines); learned, the frequency model of their offers (BATNAs unknown, 0); +inf
-        with nobody else seated."""
-        if reps.size == 1 and not self.learned:  # one negotiation: plain slices
-            r = reps[0]
-            js = np.flatnonzero(self.seated[r])
-            js = js[js != index]
-            if js.size == 0:
-                return np.full((1, width), np.inf)
-            table = self.offer_tables[index][0 if self.shared else r]
-            return (table[js, :width] - self.batnas[r, js, None]).min(axis=0)[None]
-        others = self.seated[reps] & (np.arange(len(self.parties)) != index)[None, :]
-        value = np.full((reps.size, width), np.inf)
-        if self.learned:
-            estimates = self._learned_utilities(reps)  # (reps, parties, outcomes)
-            order = self.orders[index][self.urows(reps), :width]
-            known = np.take_along_axis(estimates, order[:, None, :], axis=2)
-            return np.min(known, axis=1, where=others[:, :, None], initial=np.inf)
-        code = others @ (1 << np.arange(others.shape[1]))
-        patterns = code[:1] if (code == code[0]).all() else np.unique(code)
-        for pattern in patterns:  # replications with the same parties seated
-            sel = code == pattern
-            js = np.flatnonzero(others[np.argmax(sel)])
-            if js.size == 0:
-                continue
-            if self.shared:
-                table = self.offer_tables[index][0][js, :width][None]
-            else:
-                table = self.offer_tables[index][reps[sel]][:, js, :width]
-            value[sel] = (table - self.batnas[reps[sel]][:, js, None]).min(axis=1)
-        return value
-
-    def _learned_utilities(self, reps: np.ndarray) -> np.ndarray:
-        """(len(reps), parties, outcomes): every party's utility as the frequency model of
-        its offers so far estimates it (`sim.core.opponents.frequency_utilities`)."""
-        n_parties = len(self.parties)
-        counts = [c[reps].reshape(reps.size * n_parties, -1) for c in self.level_counts]
-        unchanged = self.unchanged[reps].reshape(reps.size * n_parties, -1)
-        estimates = opponents.frequency_utilities(counts, unchanged, self.space.shape)
-        return estimates.reshape(reps.size, n_parties, -1)
-
     def _record_offers(self, reps: np.ndarray, parties: np.ndarray, outcomes: np.ndarray) -> None:
         """Count offers for the opponent model: party `parties[k]` offered `outcomes[k]` in
         replication `reps[k]` (each pair at most once per call)."""
@@ -620,25 +439,6 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
         self.zopa_witness[r] = np.where(found, hit, -1)
         open_[scan] = found
         return open_
-
-    def perceived_by(self, index: int, reps: np.ndarray) -> np.ndarray:
-        """(len(reps), parties): every party's BATNA as party `index` believes it (its own
-        BATNA at `index`); the true ones under common beliefs."""
-        if self.private_beliefs:
-            return self.perceived[reps, index]
-        return self.batnas[reps]
-
-    def believed_best(self, reps: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """(len(reps), parties): for each party, the most it believes it could get: its
-        best implementable outcome that every other active party would accept, as it
-        believes their BATNAs to be (-inf where it believes there is none)."""
-        u = self.utility_rows[self.urows(reps)]  # (reps or 1, parties, outcomes)
-        accept = within_batna(u[:, None], self.perceived[reps]) & self.allowed
-        others = active[:, None, :] & ~np.eye(len(self.parties), dtype=bool)[None]
-        zone = (accept | ~others[..., None]).all(axis=2)  # (reps, i, outcomes)
-        zone &= self.allowed[None] & self.can_implement[reps][:, None, :]
-        u = np.broadcast_to(u, zone.shape)
-        return np.max(u, axis=2, where=zone, initial=-np.inf)
 
     def zopa_size(self, r: int) -> int:
         """Implementable outcomes worth its BATNA to every party of replication `r` that is
@@ -774,145 +574,6 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
             self.rejected_by[reps[k]] = [self.parties[i] for i in np.flatnonzero(by[k])]
         return by.any(axis=1)
 
-    def _propose(self, reps: np.ndarray, proposer: np.ndarray, draft: bool = False) -> np.ndarray:
-        """Each replication's proposal by its `proposer`; a mediator's `draft` of the single
-        text is the asymmetric Nash product of `draft_weights` unless its bias is 1."""
-        out = np.full(reps.size, -1, dtype=np.int64)
-        neutral = draft and self.settings.mediator_bias < 1.0
-        for agent in self.by_index:
-            mine = proposer == agent.index
-            if mine.any():
-                if neutral and agent.index == self.mediator:
-                    out[mine] = agent.believed_nash(
-                        reps[mine], self.draft_weights, self.draft_columns, drafting=True
-                    )
-                else:
-                    out[mine] = agent.propose(reps[mine])
-        return out
-
-    def _respond(self, reps: np.ndarray, outcome: np.ndarray) -> np.ndarray:
-        """(len(reps), parties): which seated parties accept each replication's text or
-        offer (`sim.engine.agents.accepts`); who answered and how is kept in `asked`, `accepted`."""
-        seated = self.seated[reps]
-        accepted = seated & accepts(
-            self.u_at(reps, outcome),
-            self.aspirations[reps],
-            self.batnas[reps],
-            self.red_line_crossed[:, outcome].T,
-            self.delay_costs[reps],
-        )
-        self.asked[reps] = seated
-        self.accepted[reps] = accepted
-        return accepted
-
-    def _turns(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per replication, the seated parties in its turn order (padded) and how many;
-        recomputed only when the seating changed."""
-        if self._turns_of is not self.seated:
-            in_turn = np.take_along_axis(self.seated, self.turn_order, axis=1)
-            first = np.argsort(~in_turn, axis=1, kind="stable")  # seated first, in order
-            self._turns_cache = (
-                np.take_along_axis(self.turn_order, first, axis=1),
-                in_turn.sum(axis=1),
-            )
-            self._turns_of = self.seated
-        return self._turns_cache
-
-    def _alternating_round(self, reps: np.ndarray) -> None:
-        sequence, seated = self._turns()  # the seated parties take turns in a fixed order
-        proposer = sequence[reps, (self.round - 1) % seated[reps]]
-        self.proposers[reps] = proposer
-        framework = self.frameworks[reps]
-        if (framework >= 0).any():
-            opens = (  # phase two opens on the framework
-                (self.phases[reps] == 2)
-                & (framework >= 0)
-                & (self.framework_rounds[reps] == self.round - 1)
-                & self.can_implement[reps, np.maximum(framework, 0)]
-            )
-            outcome = np.where(opens, framework, -1)
-            outcome[~opens] = self._propose(reps[~opens], proposer[~opens])
-        else:
-            outcome = self._propose(reps, proposer)
-        made = outcome >= 0
-        if not made.all():
-            reps, outcome, proposer = reps[made], outcome[made], proposer[made]
-        self.offers[reps] = outcome
-        if self.learned:
-            self._record_offers(reps, proposer, outcome)
-        self._settle(reps, outcome, self._respond(reps, outcome))
-
-    def drafter(self, reps: np.ndarray) -> np.ndarray:
-        """The mediator; where it walked out, the seated party with the most leverage
-        (the lowest index among equals)."""
-        gone = self.walked_out[reps, self.mediator]
-        if not gone.any():
-            return np.full(reps.size, self.mediator)
-        seated = self.seated[reps]
-        leverage = np.where(seated, self.capabilities[None, :], -np.inf)
-        acting = np.argmax(leverage == leverage.max(axis=1, keepdims=True), axis=1)
-        return np.where(gone, acting, self.mediator)
-
-    def _single_text_round(self, reps: np.ndarray) -> None:
-        text = self.texts[reps]
-        redraft = (text < 0) | ~self.can_implement[reps, np.maximum(text, 0)]
-        if redraft.any():
-            text[redraft] = self._propose(reps[redraft], self.drafter(reps[redraft]), draft=True)
-            self.texts[reps] = text
-        has = text >= 0
-        reps, text = reps[has], text[has]
-        self.offers[reps] = text
-        drafter = self.drafter(reps)
-        self.proposers[reps] = drafter
-        accepted = self._respond(reps, text)
-        ended = self._settle(reps, text, accepted)
-        objecting = self.seated[reps] & ~accepted & ~ended[:, None]
-        proposals = np.full(objecting.shape, -1, dtype=np.int64)
-        for agent in self.by_index:
-            mine = objecting[:, agent.index]
-            if mine.any():
-                proposals[mine, agent.index] = agent.propose(reps[mine])
-        # The objections are simultaneous: none is counted before all are made.
-        if self.learned:
-            made = np.nonzero(proposals >= 0)
-            self._record_offers(reps[made[0]], made[1], proposals[made])
-        moving = (proposals >= 0).any(axis=1)
-        if moving.any():
-            r = reps[moving]
-            self.texts[r] = rounds.move_texts(
-                self.space,
-                self.problem.preferences.level_values,
-                self.texts[r],
-                proposals[moving],
-                self.capabilities,
-                self.settings.text_step,
-                self._text_levels(r),
-                drafter[moving],  # nobody leaves after the drafting
-            )
-
-    def _text_levels(self, reps: np.ndarray) -> list[np.ndarray]:
-        """Per issue, (len(reps), levels): the levels a text may use now
-        (`rounds.text_levels_ok`), kept per pattern of leavers and seats."""
-        gone, seated = self.walked_out[reps], self.seated[reps]
-        if reps.size > 1:
-            return rounds.text_levels_ok(
-                self.problem.control,
-                self.problem.preferences.red_lines,
-                gone,
-                seated,
-                not self.learned,
-            )
-        key = (gone.tobytes(), seated.tobytes())
-        if key not in self._levels_ok_cache:
-            self._levels_ok_cache[key] = rounds.text_levels_ok(
-                self.problem.control,
-                self.problem.preferences.red_lines,
-                gone,
-                seated,
-                not self.learned,
-            )
-        return self._levels_ok_cache[key]
-
     # -- results --------------------------------------------------------------------------
     def result(self, r: int) -> NegotiationResult:
         """How replication `r` ended (or stands, if it has not)."""
@@ -950,154 +611,10 @@ class NegotiationBatch(AnticipatingBatch, mesa.Model):
         return [self.result(r) for r in range(self.n)]
 
 
-class NegotiationModel(NegotiationBatch):
-    """One negotiation: a batch of one, read as plain values, with its round-by-round trace
-    (Mesa's DataCollector) when `settings.collect_trace`.
-
-    The scenario is held as `problem`: Mesa's `Model.scenario` is taken by its own
-    experiment settings.
-    """
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        settings: NegotiationSettings | None = None,
-        war_params: war.WarParameters | None = None,
-        rng: np.random.Generator | np.random.SeedSequence | int | None = None,
-    ) -> None:
-        super().__init__([scenario], settings, [war_params or scenario.war_params], [rng])
-        trace = self.settings.collect_trace
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters() if trace else {})
-
-    def step(self) -> None:
-        if not self.running:
-            return
-        super().step()
-        if self.settings.collect_trace:
-            self.datacollector.collect(self)
-
-    def run(self) -> NegotiationModel:
-        super().run()
-        return self
-
-    # -- replication 0 as plain values ----------------------------------------------------
-    @property
-    def utilities(self) -> np.ndarray:
-        return self.utility_rows[0]
-
-    @property
-    def war_params(self) -> war.WarParameters:
-        return self.rep_war_params[0]
-
-    @property
-    def phase(self) -> int:
-        return int(self.phases[0])
-
-    @property
-    def contact_line(self) -> float:
-        return float(self.lines[0])
-
-    @property
-    def p_share(self) -> float:
-        return float(self.p_shares[0])
-
-    @property
-    def reservations(self) -> np.ndarray:
-        return self.batnas[0]
-
-    @property
-    def implementable(self) -> np.ndarray:
-        return self.can_implement[0]
-
-    @property
-    def offer(self) -> int | None:
-        return None if self.offers[0] < 0 else int(self.offers[0])
-
-    @property
-    def text(self) -> int | None:
-        return None if self.texts[0] < 0 else int(self.texts[0])
-
-    @property
-    def proposer(self) -> str | None:
-        return None if self.proposers[0] < 0 else self.parties[int(self.proposers[0])]
-
-    @property
-    def agreement(self) -> int | None:
-        return None if self.agreements[0] < 0 else int(self.agreements[0])
-
-    @property
-    def binding(self) -> bool:
-        return bool(self.bound[0])
-
-    @property
-    def reason(self) -> EndReason | None:
-        return self.reasons[0]
-
-    @property
-    def framework(self) -> int | None:
-        return None if self.frameworks[0] < 0 else int(self.frameworks[0])
-
-    @property
-    def framework_round(self) -> int | None:
-        return None if self.framework_rounds[0] < 0 else int(self.framework_rounds[0])
-
-    @property
-    def walkouts(self) -> list[str]:
-        return list(self.walkout_names[0])
-
-    @property
-    def walkout_reasons(self) -> list[str]:
-        return list(self.walkout_whys[0])
-
-    def outcome(self) -> int | None:
-        """The agreed outcome, binding or not; None without one."""
-        return self.agreement
-
-    # -- records --------------------------------------------------------------------------
-    def _reporters(self) -> dict[str, Any]:
-        reporters: dict[str, Any] = {
-            "round": lambda m: m.round,
-            "phase": lambda m: m.phase,
-            "proposer": lambda m: m.proposer,
-            "offer": lambda m: -1 if m.offer is None else m.offer,
-            "contact_line": lambda m: m.contact_line,
-            "p_share": lambda m: m.p_share,
-            "zopa_size": lambda m: m.zopa_size(0),
-        }
-        for k, issue in enumerate(self.space.issues):
-            reporters[issue.name] = lambda m, k=k, issue=issue: (
-                None if m.offer is None else issue.levels[int(m.space.grid[m.offer, k])]
-            )
-        for agent in self.by_index:
-            i, name = agent.index, agent.name
-            reporters[f"u_{name}"] = lambda m, i=i: (
-                np.nan if m.offer is None else float(m.utilities[i, m.offer])
-            )
-            reporters[f"aspiration_{name}"] = lambda m, i=i: m.by_index[i].aspiration
-            reporters[f"reservation_{name}"] = lambda m, i=i: float(m.reservations[i])
-            reporters[f"seated_{name}"] = lambda m, i=i: m.by_index[i].seated
-            reporters[f"response_{name}"] = lambda m, i=i: (
-                None if m.by_index[i].last_response is None else str(m.by_index[i].last_response)
-            )
-            if self.private_beliefs:  # the aggressor's share of strength as `name` believes it
-                reporters[f"belief_{name}"] = lambda m, i=i: float(
-                    beliefs.strength_beliefs(
-                        m.belief_means[0, i], m.war_params.low, m.war_params.high
-                    )
-                )
-        return reporters
-
-    def trace(self) -> pd.DataFrame:
-        """One row per round: the offer or text, utilities, aspirations, BATNAs, the line."""
-        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-
-
 __all__ = [
     "BATCH_ELEMENTS",
     "MAX_BATCH",
     "NegotiationBatch",
-    "NegotiationModel",
-    "NegotiationResult",
     "Response",
     "batch_size",
     "opening_draws",

@@ -14,7 +14,7 @@ from sim.core.preferences import TOLERANCE
 from sim.core.problem import Scenario
 from sim.core.settings import BatnaMode
 from sim.core.stability import StabilityModel
-from sim.engine.model import NegotiationResult
+from sim.engine.result import NegotiationResult
 
 STABILITY_COLUMNS = (
     "ir_margin",

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sim.core.intervals import proportion_interval
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment.allocator import keep_freed_memory
 from sim.experiment.designs import (
     active_uncertainties,

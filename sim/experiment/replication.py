@@ -17,8 +17,10 @@ import numpy as np
 from sim.core import solutions, war
 from sim.core.problem import Scenario
 from sim.core.settings import NegotiationSettings
-from sim.engine.model import NegotiationBatch, NegotiationModel, NegotiationResult
+from sim.engine.model import NegotiationBatch
 from sim.engine.model import batch_size as default_batch_size
+from sim.engine.result import NegotiationResult
+from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import stability_rows
 from sim.experiment.designs import Uncertain, active_uncertainties
 from sim.experiment.draws import apply_draws, draw_uncertain, streams

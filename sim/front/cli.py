@@ -18,7 +18,7 @@ from sim.core.problem import Scenario
 from sim.core.settings import EndReason, Staying
 from sim.core.stability import Thresholds
 from sim.engine.agents import Walkout
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment import results
 from sim.experiment.designs import replications_per_job
 from sim.experiment.jobs import (

@@ -27,7 +27,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from sim.core.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
-from sim.engine.model import NegotiationModel
+from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import STABILITY_PARTS
 from sim.experiment.designs import design_points, repeats_per_point
 from sim.experiment.draws import replication_seed
