@@ -815,13 +815,16 @@ def test_plain_config_reads_like_the_config_it_copies():
 
 def test_schema_defaults_are_the_engine_settings_defaults():
     """One source for each default: SimConfig's negotiation settings are
-    NegotiationSettings', the stability thresholds are Thresholds'."""
+    NegotiationSettings', the stability thresholds are Thresholds', the durability check's
+    parameters DurabilityParameters'."""
     from omegaconf import OmegaConf
 
     from sim.core.settings import NegotiationSettings
-    from sim.core.stability import Thresholds
+    from sim.core.stability import DurabilityParameters, Thresholds
+    from sim.experiment.assessment import durability_parameters
     from sim.experiment.schema import SimConfig
 
     cfg = OmegaConf.structured(SimConfig)
     assert NegotiationSettings.from_config(cfg) == NegotiationSettings()
     assert Thresholds(**cfg.stability.thresholds) == Thresholds()
+    assert durability_parameters(cfg.stability) == DurabilityParameters()

@@ -4,7 +4,8 @@ composed config.
 OmegaConf enforces these types and enum values when Hydra composes the config; what types
 cannot say (ranges, names that must refer to each other) is checked by `sim.experiment.validation`.
 Defaults that the engine also knows are taken from the engine's own types
-(`sim.core.settings.NegotiationSettings`, `sim.core.stability.Thresholds`), so each is written once.
+(`sim.core.settings.NegotiationSettings`, `sim.core.stability.Thresholds` and
+`DurabilityParameters`), so each is written once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sim.core.settings import (
     WarLottery,
     WarStakes,
 )
-from sim.core.stability import StabilityModel, Thresholds
+from sim.core.stability import DurabilityParameters, StabilityModel, Thresholds
 from sim.experiment.designs import Distribution
 
 # The repository's conf/ folder, absolute: under `python -m`, Hydra would read a relative
@@ -231,12 +232,16 @@ class StabilityConf:
     support_spread: float = 0.1  # mechanisms: sd of normal noise on each support level
     cost_spread: float = 0.3  # mechanisms: sd of log-normal factors on each party's war cost
     belief_spread: float = 0.05  # mechanisms: sd of normal noise on each party's optimism
-    durability_periods: int = 36  # months after the deal
-    durability_paths: int = 32
-    support_shock: float = 0.05  # sd of monthly changes in support levels
-    capacity_shock: float = 0.03  # sd of monthly log changes in the aggressor's capacity
-    guarantee_strength: float = 0.5  # linear: defender strength added by the strongest guarantee
-    guarantee_cost: float = 2.0  # linear: aggressor cost multiplier added by the strongest one
+    # the durability check's defaults are `sim.core.stability.DurabilityParameters`'
+    durability_periods: int = DurabilityParameters.periods  # months after the deal
+    durability_paths: int = DurabilityParameters.paths
+    support_shock: float = DurabilityParameters.support_shock  # sd of monthly support changes
+    capacity_shock: float = DurabilityParameters.capacity_shock  # sd of the aggressor's
+    # monthly log capacity change
+    guarantee_strength: float = DurabilityParameters.guarantee_strength  # linear: defender
+    # strength added by the strongest guarantee
+    guarantee_cost: float = DurabilityParameters.guarantee_cost  # linear: aggressor cost
+    # multiplier added by the strongest guarantee
     guarantees_issue: str | None = None  # the issue whose levels are guarantee packages
     thresholds: ThresholdsConf = field(default_factory=ThresholdsConf)
 
