@@ -239,12 +239,23 @@ def _check_ratification(cfg: Any, pname: str, levels_by_issue: dict[str, list[st
 
 
 def validate(cfg: Any) -> None:
-    """Semantic checks of a composed config; raises ConfigError on the first problem.
+    """Semantic checks of a composed config; raises ConfigError on the first problem. One
+    checker per block: the settings, the issues, the parties, the design (replications,
+    the war's sides, the uncertainties), stability and the war.
 
-    Runs on the config `sim.experiment.scenario.offer_levels` returns, which has already checked
-    `guarantees_offer` and the levels of the guarantee packages."""
-    parties = list(cfg.parties)
-    issues = list(cfg.issues)
+    Runs on the config `sim.experiment.scenario.offer_levels` returns, which has already
+    checked `guarantees_offer` and the levels of the guarantee packages."""
+    parties, issues = list(cfg.parties), list(cfg.issues)
+    _check_settings(cfg, parties, issues)
+    size, levels_by_issue = _check_issues(cfg, parties)
+    _check_parties(cfg, issues, levels_by_issue)
+    _check_design(cfg, parties)
+    _check_stability(cfg, parties, issues, size, levels_by_issue)
+    _check_war(cfg, issues)
+
+
+def _check_settings(cfg: Any, parties: list[str], issues: list[str]) -> None:
+    """The negotiation's settings, sizes and names."""
     _check(0 <= cfg.seed <= MAX_SEED, "seed", cfg.seed, f"an integer in [0, {MAX_SEED}]")
     _check(
         bool(str(cfg.results_dir).strip()),
@@ -301,6 +312,10 @@ def validate(cfg: Any) -> None:
         f"an integer in [1, {MAX_MONTHS}] (a century)",
     )
 
+
+def _check_issues(cfg: Any, parties: list[str]) -> tuple[int, dict[str, list[str]]]:
+    """Each issue's scale, levels, control and shifts; returns the outcome space's size and
+    each issue's level names."""
     size = 1
     levels_by_issue: dict[str, list[str]] = {}
     for name, issue in cfg.issues.items():
@@ -372,7 +387,11 @@ def validate(cfg: Any) -> None:
         f"{size} outcomes",
         f"at most max_outcomes={cfg.max_outcomes} (coarser resolution or fewer levels)",
     )
+    return size, levels_by_issue
 
+
+def _check_parties(cfg: Any, issues: list[str], levels_by_issue: dict[str, list[str]]) -> None:
+    """Each party's numbers, preferences, links and ratifier."""
     for pname, party in cfg.parties.items():
         key = f"parties.{pname}"
         _in_scale(f"{key}.capability", party.capability, 0.0, MAX_STRENGTH)
@@ -462,6 +481,9 @@ def validate(cfg: Any) -> None:
             "non-negative saliences, not all zero",
         )
 
+
+def _check_design(cfg: Any, parties: list[str]) -> None:
+    """How many replications, the war's sides, the uncertain inputs."""
     reps = cfg.replications
     ok = reps == AUTO or (isinstance(reps, int) and not isinstance(reps, bool) and reps >= 1)
     _check(ok, "replications", reps, f"an integer >= 1 or {AUTO!r}")
@@ -488,6 +510,15 @@ def validate(cfg: Any) -> None:
         ok = 0 <= cfg.replication < total
         _check(ok, "replication", cfg.replication, f"null or 0..{total - 1}")
 
+
+def _check_stability(
+    cfg: Any,
+    parties: list[str],
+    issues: list[str],
+    size: int,
+    levels_by_issue: dict[str, list[str]],
+) -> None:
+    """The stability assessment's sizes, spreads, thresholds and guarantees."""
     st = cfg.stability
     for key, most in (
         ("robustness_draws", MAX_DRAWS),
@@ -524,6 +555,9 @@ def validate(cfg: Any) -> None:
     _in_scale("stability.thresholds.robustness", st.thresholds.robustness, 0.0, 1.0)
     _in_scale("stability.thresholds.durability", st.thresholds.durability, 0.0, 1.0)
 
+
+def _check_war(cfg: Any, issues: list[str]) -> None:
+    """The war beside the talks: the line, its pace, the horizon, the drifts."""
     war = cfg.war
     _known("war.territory_issue", [war.territory_issue], issues, "issue")
     _check(
