@@ -33,7 +33,8 @@ from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from sim.core.settings import NegotiationSettings  # noqa: E402
-from sim.engine.model import NegotiationBatch, NegotiationModel  # noqa: E402
+from sim.engine.model import NegotiationBatch  # noqa: E402
+from sim.engine.single import NegotiationModel  # noqa: E402
 from sim.experiment.scenario import build_scenario  # noqa: E402
 from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
 
