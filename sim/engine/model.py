@@ -173,9 +173,11 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, AnticipatingBatch, mesa.Mo
             ),
         )
         self.static_reservation = np.stack([sc.static_reservation for sc in scenarios])
-        self.delay_costs = np.stack(
-            [np.zeros(n_parties) if sc.delay_costs is None else sc.delay_costs for sc in scenarios]
-        )
+        none = np.zeros(n_parties)
+        delay = [none if sc.delay_costs is None else sc.delay_costs for sc in scenarios]
+        # (replications, parties) what a round without agreement costs; None: nothing, and
+        # the acceptance rule skips it on every round
+        self.delay_costs = np.stack(delay) if any(d.any() for d in delay) else None
         self.p_shares = np.array([war.aggressor_share(wp) for wp in war_params])
         wp0 = war_params[0]
         self.targets = war.target_line(self.p_shares, wp0.low, wp0.high)

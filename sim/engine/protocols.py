@@ -38,7 +38,7 @@ class ProtocolRounds:
             self.aspirations[reps],
             self.batnas[reps],
             self.red_line_crossed[:, outcome].T,
-            self.delay_costs[reps],
+            0.0 if self.delay_costs is None else self.delay_costs[reps],
         )
         self.asked[reps] = seated
         self.accepted[reps] = accepted

@@ -68,9 +68,8 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out["scenario"] = str(cfg.scenario_name)
     out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
     for key, value in cfg.war.items():
-        out.update(_flat(f"war.{key}", value))
-    if out.get("war.stake_years", 0.0) is None:  # unset: no column (a null would be text)
-        del out["war.stake_years"]
+        if value is not None:  # a key left unset writes no column (a null would be text)
+            out.update(_flat(f"war.{key}", value))
     out["stability.model"] = str(cfg.stability.model)
     out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
     out["stability.durability_paths"] = int(cfg.stability.durability_paths)
