@@ -77,7 +77,7 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-# --- 1. caught by our validator (sim.experiment.validation.validate via build_scenario) -----------
+# --- 1. caught by our validator (sim.experiment.checks.validate via build_scenario) -----------
 
 # id -> (overrides, patch merged after composition, the exact message)
 VALIDATOR_CASES: dict[str, tuple[list[str], dict | None, str]] = {

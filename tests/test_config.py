@@ -58,7 +58,7 @@ def _deep_update(into: dict, new: dict) -> None:
 
 CATEGORICAL = add_issue(kind="categorical", categories=["geneva", "riyadh"])
 
-# (overrides, patch, message): one per check in sim.experiment.validation.validate (and
+# (overrides, patch, message): one per check in sim.experiment.checks.validate (and
 # build_scenario).
 CASES = [
     # --- top level
@@ -821,7 +821,7 @@ def test_schema_defaults_are_the_engine_settings_defaults():
 
     from sim.core.settings import NegotiationSettings
     from sim.core.stability import DurabilityParameters, Thresholds
-    from sim.experiment.assessment import durability_parameters
+    from sim.experiment.durability import durability_parameters
     from sim.experiment.schema import SimConfig
 
     cfg = OmegaConf.structured(SimConfig)

@@ -12,13 +12,8 @@ import pytest
 
 from sim.core import stability, war
 from sim.core.preferences import mediator_stakes
-from sim.experiment.assessment import (
-    STABILITY_PARTS,
-    _durability_batch,
-    deal_structure,
-    robustness,
-    stability_row,
-)
+from sim.experiment.assessment import STABILITY_PARTS, deal_structure, robustness, stability_row
+from sim.experiment.durability import deal_durability
 from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27
 from tests.helpers_model import compose as compose_now
@@ -190,7 +185,7 @@ def test_a_deal_with_guarantors_including_russia_lasts_exactly_as_one_without(br
         other = dataclasses.replace(result, outcome=outcome)
         dp = stability.DurabilityParameters(paths=8)
         walks = stability.durability_walks(dp, 2, np.random.default_rng(1))
-        found[level] = {k: v[0] for k, v in _durability_batch([other], dp, [walks]).items()}
+        found[level] = {k: v[0] for k, v in deal_durability([other], dp, [walks]).items()}
     assert found["guarantors_include_russia"] == found["none"]
     assert found["european_force"]["guarantee_force"] > 0
     assert found["european_force"]["durability"] >= found["none"]["durability"]

@@ -35,8 +35,8 @@ from sim.experiment.forecast import (
     model_rows,
     scores_table,
 )
+from sim.experiment.judgement import Parameter
 from sim.experiment.schema import CONFIG_DIR, plain
-from sim.experiment.sensitivity import Parameter
 from sim.experiment.validation import ConfigError
 from sim.front.page_model import compose
 from tests.conftest import ROOT

@@ -20,18 +20,20 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
+from sim.experiment.judgement import (
+    is_judgement,
+    judgement_parameters,
+    parameter_range,
+    scenario_marks,
+    select_parameters,
+)
 from sim.experiment.sensitivity import (
     OUTPUTS,
     Settings,
     apply_values,
-    is_judgement,
-    judgement_parameters,
     one_at_a_time,
-    parameter_range,
     parse_options,
     ranking,
-    scenario_marks,
-    select_parameters,
     sobol_indices,
     summarise,
 )

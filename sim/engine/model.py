@@ -29,7 +29,6 @@ import mesa
 import numpy as np
 
 from sim.core import beliefs, war
-from sim.core.preferences import TOLERANCE
 from sim.core.problem import Anticipation, Scenario
 from sim.core.settings import (
     BatnaMode,
@@ -38,15 +37,14 @@ from sim.core.settings import (
     Information,
     NegotiationSettings,
     Protocol,
-    Staying,
 )
-from sim.core.solutions import within_batna
 from sim.core.strategies import AspirationInput
-from sim.engine.agents import PartyAgent, Response, Walkout, seat_parties
+from sim.engine.agents import PartyAgent, Response, seat_parties
 from sim.engine.fighting import FightingBatch
 from sim.engine.protocols import ProtocolRounds
 from sim.engine.result import NegotiationResult
 from sim.engine.settlement import AnticipatingBatch
+from sim.engine.walkouts import WalkoutRules
 
 # Parameters a batch's replications must share: the war's clock and scale, not its balance.
 SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount", "low", "high")
@@ -77,22 +75,7 @@ def opening_draws(
     return order, war.war_shocks(war_params, max_rounds, generator)
 
 
-def zone_of_agreement(
-    utilities: np.ndarray,
-    reservations: np.ndarray,
-    allowed: np.ndarray,
-    active: np.ndarray,
-    implementable: np.ndarray,
-) -> np.ndarray:
-    """(..., outcomes): implementable outcomes that every active party may accept (no red
-    line of its own) and values at least at its BATNA. utilities (..., parties, outcomes),
-    reservations and active (..., parties), allowed (parties, outcomes), implementable
-    (..., outcomes)."""
-    inside = within_batna(utilities, reservations) & allowed
-    return (inside | ~active[..., None]).all(axis=-2) & implementable
-
-
-class NegotiationBatch(ProtocolRounds, FightingBatch, AnticipatingBatch, mesa.Model):
+class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, AnticipatingBatch, mesa.Model):
     """Replications of one negotiation, round by round, as arrays over replications.
 
     `scenarios`, `war_params` and `rngs` give each replication its scenario (its drawn
@@ -416,104 +399,6 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, AnticipatingBatch, mesa.Mo
         self.unchanged[reps, parties] += same & had[:, None]
         self.last_offer[reps, parties] = outcomes
 
-    def _zopa_open(self, reps: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """Per replication: is some implementable outcome worth its BATNA to every active
-        party? Last round's witness first; a full scan only where it dropped out."""
-        res = self.batnas[reps]
-        witness = self.zopa_witness[reps]
-        w = np.maximum(witness, 0)
-        u = self.u_at(reps, w)  # (reps, parties)
-        ok = within_batna(u[:, :, None], res)[:, :, 0] & self.allowed[:, w].T
-        open_ = (witness >= 0) & self.can_implement[reps, w] & (ok | ~active).all(axis=1)
-        if open_.all():
-            return open_
-        scan = np.flatnonzero(~open_)
-        r = reps[scan]
-        inside = zone_of_agreement(
-            self.utility_rows[self.urows(r)],
-            res[scan],
-            self.allowed,
-            active[scan],
-            self.can_implement[r],
-        )
-        hit = inside.argmax(axis=1)
-        found = inside[np.arange(r.size), hit]
-        self.zopa_witness[r] = np.where(found, hit, -1)
-        open_[scan] = found
-        return open_
-
-    def zopa_size(self, r: int) -> int:
-        """Implementable outcomes worth its BATNA to every party of replication `r` that is
-        still there, now; 0 when every party has left."""
-        if self.walked_out[r].all():
-            return 0
-        inside = zone_of_agreement(
-            self.utility_rows[self.urows(np.array([r]))[0]],
-            self.batnas[r],
-            self.allowed,
-            ~self.walked_out[r],
-            self.can_implement[r],
-        )
-        return int(np.count_nonzero(inside))
-
-    def _check_walkouts(self, live: np.ndarray) -> np.ndarray:
-        """Let seated parties walk out: a hard-liner at its deadline, anyone whose BATNA beat
-        all it could still get `walkout_patience` rounds running. Ends the replications that
-        broke down and returns those that go on to negotiate this round."""
-        active = ~self.walked_out[live]
-        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
-        seated = self.seated[live]
-        if self.private_beliefs:  # what each party believes it could still get
-            best = self.believed_best(live, active)
-            closed = np.array([], dtype=np.int64)
-        else:
-            zopa_open = self._zopa_open(live, active)
-            if zopa_open.all() and not at_deadline.any():  # nobody can be frustrated: all stay
-                self.frustrated[live] = np.where(seated, 0, self.frustrated[live])
-                return live
-            best = np.full(active.shape, np.inf)  # in a ZOPA every party gets its BATNA
-            closed = np.flatnonzero(~zopa_open)
-        if closed.size:
-            r = live[closed]
-            u = np.broadcast_to(
-                self.utility_rows[self.urows(r)], (r.size, *self.utility_rows.shape[1:])
-            )
-            ok = within_batna(u, self.batnas[r]) & self.allowed
-            n_ok = (ok & active[closed, :, None]).sum(axis=1)
-            n_active = active[closed].sum(axis=1)
-            others_ok = (n_ok[:, None, :] - ok) == (n_active - 1)[:, None, None]
-            reachable = others_ok & self.allowed & self.can_implement[r][:, None, :]
-            best[closed] = np.max(u, axis=2, where=reachable, initial=-np.inf)
-        counting = seated & ~at_deadline
-        frustrated = np.where(best < self.batnas[live] - TOLERANCE, self.frustrated[live] + 1, 0)
-        self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
-        patience = self.settings.walkout_patience
-        impatient = seated & ~at_deadline & (self.frustrated[live] >= patience)
-        if (  # under static BATNAs a zone closed now stays closed: nothing moves them
-            self.settings.staying is Staying.hopeful
-            and self.settings.batna is BatnaMode.war
-            and impatient.any()
-        ):
-            k, i = np.nonzero(impatient)
-            impatient[k, i] = ~self._zone_ahead(live[k], i, active[k])
-        leaving = seated & (at_deadline | impatient)
-        if not leaving.any():
-            return live
-        self.walked_out[live] |= leaving
-        changed = live[leaving.any(axis=1)]
-        for k in np.flatnonzero(leaving.any(axis=1)):
-            for i in np.flatnonzero(leaving[k]):
-                why = Walkout.deadline if at_deadline[i] else Walkout.batna
-                self.walkout_names[live[k]].append(self.parties[i])
-                self.walkout_whys[live[k]].append(str(why))
-        gone = self.walked_out[changed]
-        self.can_implement[changed] = ~(gone[:, :, None] & self.required[None]).any(axis=1)
-        self.fully_implementable[changed] = self.can_implement[changed].all(axis=1)
-        self.seated = self._seated()
-        broke = ~self.can_implement[changed].any(axis=1) | ~self.seated[changed].any(axis=1)
-        self._end(changed[broke], EndReason.breakdown)
-        return live[self.live[live]]
-
     # -- protocols ------------------------------------------------------------------------
     def _end(self, reps: np.ndarray, reason: EndReason) -> None:
         for r in reps:
@@ -620,5 +505,4 @@ __all__ = [
     "Response",
     "batch_size",
     "opening_draws",
-    "zone_of_agreement",
 ]

@@ -2,7 +2,7 @@
 only, and their scores against the records (docs/validation.md).
 
 - The model (`model_rows`, `model_forecast`): the case's judgement values (the J-marked
-  numbers `sim.experiment.sensitivity.judgement_parameters` finds, over the ranges of its rule)
+  numbers `sim.experiment.judgement.judgement_parameters` finds, over the ranges of its rule)
   drawn
   by Latin hypercube sampling (McKay, Beckman and Conover 1979), `settings` draws, each
   negotiated `replications` times with the usual shocks (the war's, the stability draws)
@@ -37,12 +37,13 @@ import pandas as pd
 from sim.core import scoring
 from sim.core.intervals import proportion_interval
 from sim.core.outcomes import Issue, IssueKind
+from sim.experiment.aliases import prepare
 from sim.experiment.cases import HOLD_MONTHS, Case, Record
 from sim.experiment.jobs import run_replications
+from sim.experiment.judgement import Parameter, judgement_parameters
 from sim.experiment.scenario import build_issue, issue_level_values
 from sim.experiment.schema import plain
-from sim.experiment.sensitivity import Parameter, apply_values, as_overrides, judgement_parameters
-from sim.experiment.validation import prepare
+from sim.experiment.sensitivity import apply_values, as_overrides
 
 MODEL, MODEL_AS_WRITTEN = "model", "model_as_written"
 TERM_BASELINES = ("weighted_median", "weighted_mean", "midpoint", "status_quo")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.core.intervals import proportion_interval
 from sim.engine.single import NegotiationModel
+from sim.experiment.aliases import prepare
 from sim.experiment.allocator import keep_freed_memory
 from sim.experiment.designs import (
     active_uncertainties,
@@ -41,7 +42,7 @@ from sim.experiment.results import (
 )
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import PlainConfig, plain
-from sim.experiment.validation import prepare, war_cost_of
+from sim.experiment.validation import war_cost_of
 
 
 def _flat(key: str, value: Any) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def run_replications(
     `overrides` are the job's command line (`task_overrides`) unless given, their `job`
     its `job_hash` unless given. With a `sink` each batch's rows go to it as they are made
     (the list returned is empty): a job's memory is one batch's. `cfg` may be the job's
-    `sim.experiment.schema.plain` copy, prepared (`sim.experiment.validation.prepare`), with its
+    `sim.experiment.schema.plain` copy, prepared (`sim.experiment.aliases.prepare`), with its
     alias `targets`."""
     keep_freed_memory()  # in whichever process the launcher runs the job
     if isinstance(cfg, PlainConfig):  # prepared already; `targets` its aliases'

@@ -20,8 +20,10 @@ from sim.core.preferences import (
 )
 from sim.core.problem import PartyStrategy, Scenario
 from sim.core.settings import Side, StrategyName, WarLottery, WarStakes
+from sim.experiment.aliases import as_given, prepare
+from sim.experiment.checks import validate
 from sim.experiment.schema import PlainConfig, plain
-from sim.experiment.validation import ConfigError, as_given, prepare, validate, war_cost_of
+from sim.experiment.validation import ConfigError, war_cost_of
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -196,11 +198,11 @@ def guarantee_mechanisms(cfg: Any, space: OutcomeSpace) -> dict[str, Any]:
 def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
     """Validate a composed config and turn it into arrays. Raises ConfigError.
 
-    `cfg` is pruned in place first (`sim.experiment.validation.prepare`: its aliases checked, the
+    `cfg` is pruned in place first (`sim.experiment.aliases.prepare`: its aliases checked, the
     entries set to null dropped), so that whatever reads it next sees the same config;
     then validated and read as a `PlainConfig` (dict lookups, not OmegaConf nodes). A
     `PlainConfig` is taken as prepared already, `targets` its aliases'
-    (`sim.experiment.validation.prepare`), to name errors by them."""
+    (`sim.experiment.aliases.prepare`), to name errors by them."""
     if not isinstance(cfg, PlainConfig):
         targets = prepare(cfg)
         cfg = plain(cfg)

@@ -296,7 +296,7 @@ class SimConfig:
 
 
 # Containers open to new keys when Hydra composes the config: the root and `uncertainty`
-# for a scenario's aliases (checked by `sim.experiment.validation.check_aliases`), and the per-party
+# for a scenario's aliases (checked by `sim.experiment.aliases.check_aliases`), and the per-party
 # uncertainty dicts, so that a command line can draw any party's value without `+`.
 OPEN_NODES = ("", "uncertainty", "uncertainty.war.capacity", "uncertainty.war.support")
 OPEN_NODES += ("uncertainty.parties",)

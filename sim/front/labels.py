@@ -412,7 +412,7 @@ def outcome_text(row: Mapping[str, Any], issues: Sequence[str] = ()) -> str:
 
 def aliases_of(cfg: Any) -> dict[str, str]:
     """A config's aliases: alias -> the key it sets (`ally_support` -> `war.support.ally`)."""
-    from sim.experiment.validation import alias_targets
+    from sim.experiment.aliases import alias_targets
 
     return {alias: target for target, alias in alias_targets(cfg).items()}
 

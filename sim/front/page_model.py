@@ -28,6 +28,7 @@ from omegaconf import DictConfig
 
 from sim.core.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
 from sim.engine.single import NegotiationModel
+from sim.experiment.aliases import prepare
 from sim.experiment.assessment import STABILITY_PARTS
 from sim.experiment.designs import design_points, repeats_per_point
 from sim.experiment.draws import replication_seed
@@ -36,7 +37,6 @@ from sim.experiment.replication import replication_inputs, result_rows
 from sim.experiment.results import job_hash
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import CONFIG_DIR, plain, register_configs
-from sim.experiment.validation import prepare
 
 SCENARIO_DIR = Path(CONFIG_DIR) / "scenario"
 SWEEP_DIR = Path(CONFIG_DIR) / "sweep"
