@@ -182,10 +182,7 @@ def last_text(model: NegotiationModel) -> tuple[int, np.ndarray] | None:
     text = int(model.texts[0])
     if text < 0:
         return None
-    values = model.problem.utilities if model.anticipations is None else None
-    if values is None:
-        values = model.anticipations[0].values
-    return text, values[:, text]
+    return text, model.u_at(np.array([0]), np.array([text]))[0]
 
 
 def format_anticipation(model: NegotiationModel, row: dict[str, Any], step: int = 6) -> list[str]:
