@@ -88,6 +88,7 @@ from sim.core.settings import NegotiationSettings
 from sim.core.strategies import AspirationInput, make_strategy
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.scenario import Scenario, build_scenario
 from sim.experiment.schema import SimConfig
 
@@ -509,7 +510,7 @@ def negotiation_worker(steps: int, quick: bool) -> dict[str, Any]:
     exponent = our_exponent(negmas_exponent)
     cfg = sim_config(steps, exponent)
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     outcome_space, ufuns, _ = negmas_problem(scenario)
     space = scenario.space
 
@@ -589,7 +590,7 @@ def profile_worker(steps: int) -> str:
     """cProfile summary of PROFILE_NEGOTIATIONS of our negotiations."""
     cfg = sim_config(steps, our_exponent(4.0))  # NegMAS's Boulware exponent, without NegMAS
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     run_our_batch(scenario, settings, 1, 10**6)  # warm-up
     profiler = cProfile.Profile()
     profiler.enable()

@@ -32,9 +32,9 @@ import numpy as np  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from sim.core.settings import NegotiationSettings  # noqa: E402
 from sim.engine.model import NegotiationBatch  # noqa: E402
 from sim.engine.single import NegotiationModel  # noqa: E402
+from sim.experiment.compiler import negotiation_settings  # noqa: E402
 from sim.experiment.scenario import build_scenario  # noqa: E402
 from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
 
@@ -56,7 +56,7 @@ def compose_default(*overrides: str) -> DictConfig:
 def throughput(cfg: DictConfig, n: int) -> tuple[float, float]:
     """Negotiations per second one at a time (best of 3 runs of n) and mean rounds."""
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     NegotiationModel(scenario, settings, rng=0).run()  # warm caches
     best, rounds = 0.0, []
     for _ in range(3):
@@ -70,7 +70,7 @@ def throughput(cfg: DictConfig, n: int) -> tuple[float, float]:
 def batched_throughput(cfg: DictConfig, size: int, n: int) -> float:
     """Negotiations per second as batches of `size` (best of 3 runs of >= n)."""
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     wp = scenario.war_params
 
     def batch(first: int) -> None:
@@ -113,7 +113,7 @@ def mesa_overhead() -> tuple[float, float]:
 
 def profile(cfg: DictConfig, n: int) -> str:
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(n):

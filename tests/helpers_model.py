@@ -22,8 +22,8 @@ import numpy as np
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.settings import NegotiationSettings
 from sim.engine.single import NegotiationModel
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.draws import replication_seeds
 from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import SimConfig, register_configs
@@ -162,7 +162,7 @@ def run(cfg: Any, seed: int = 0, collect_trace: bool = True, **settings: Any) ->
     `settings` override fields of `NegotiationSettings` (e.g. max_rounds).
     """
     scenario = build_scenario(cfg)
-    negotiation = NegotiationSettings.from_config(cfg, collect_trace=collect_trace, **settings)
+    negotiation = negotiation_settings(cfg, collect_trace=collect_trace, **settings)
     rng = np.random.default_rng(replication_seeds(seed, 1)[0])
     return NegotiationModel(scenario, negotiation, rng=rng).run()
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sim.core import stability, war
 from sim.core.preferences import TOLERANCE
 from sim.experiment.assessment import deal_structure
+from sim.experiment.compiler import compile_job
 from sim.experiment.draws import replication_seeds
 from sim.experiment.jobs import run_replications
 from sim.experiment.replication import negotiate
 from sim.experiment.scenario import build_scenario
-from sim.experiment.schema import plain
 from tests.conftest import BEFORE_27, SIGNS, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.
@@ -90,9 +90,9 @@ def test_a_batch_of_deals_and_each_deal_alone_agree_column_for_column():
             *SIGNS,
         ]
     )
-    scenario, fast, seeds = build_scenario(cfg), plain(cfg), replication_seeds(5, 6)
-    together, _ = negotiate(scenario, fast, seeds)
-    alone, _ = negotiate(scenario, fast, seeds, batch_size=1)  # the same seeds: reusable
+    job, seeds = compile_job(cfg), replication_seeds(5, 6)
+    together, _ = negotiate(job, seeds)
+    alone, _ = negotiate(job, seeds, batch_size=1)  # the same seeds: reusable
     assert len({row["outcome"] for row in together}) > 1  # several deals in one batch
     for a, b in zip(together, alone, strict=True):
         assert a.keys() == b.keys()
@@ -154,9 +154,9 @@ def test_no_outcome_outside_the_bound_blocks_under_weights_inside_the_box(seed, 
 @functools.cache
 def _brussels_deal():
     cfg = compose_config(list(SIGNS))
-    scenario = build_scenario(cfg)
-    rows, _ = negotiate(scenario, plain(cfg), replication_seeds(0, 1))
-    return scenario, rows[0]["outcome"]
+    job = compile_job(cfg)
+    rows, _ = negotiate(job, replication_seeds(0, 1))
+    return job.scenario, rows[0]["outcome"]
 
 
 def test_own_values_are_the_diagonal_of_what_each_party_sees():

@@ -9,9 +9,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.core import stability
-from sim.core.settings import NegotiationSettings
 from sim.core.solutions import within_batna
 from sim.engine.model import NegotiationBatch
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config
@@ -58,7 +58,7 @@ def test_the_deal_moves_toward_the_commitment_as_its_cost_grows():
     for cost in (0.0, 0.05, 0.1):
         cfg = duel(cost)
         scenario = build_scenario(cfg)
-        settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+        settings = negotiation_settings(cfg, collect_trace=False)
         (result,) = NegotiationBatch([scenario], settings, rngs=[0]).run().results()
         deals.append(result.outcome)
     assert deals == sorted(deals, reverse=True) and deals[0] > deals[-1] >= 55

@@ -10,6 +10,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.core.outcomes import IssueKind
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.errors import one_line
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
@@ -821,10 +822,10 @@ def test_schema_defaults_are_the_engine_settings_defaults():
 
     from sim.core.settings import NegotiationSettings
     from sim.core.stability import DurabilityParameters, Thresholds
-    from sim.experiment.durability import durability_parameters
+    from sim.experiment.compiler import stability_settings
     from sim.experiment.schema import SimConfig
 
     cfg = OmegaConf.structured(SimConfig)
-    assert NegotiationSettings.from_config(cfg) == NegotiationSettings()
+    assert negotiation_settings(cfg) == NegotiationSettings()
     assert Thresholds(**cfg.stability.thresholds) == Thresholds()
-    assert durability_parameters(cfg.stability) == DurabilityParameters()
+    assert stability_settings(cfg).durability == DurabilityParameters()

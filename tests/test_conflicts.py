@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from sim.core import war
-from sim.core.settings import NegotiationSettings, Seating
+from sim.core.settings import Seating
+from sim.experiment.compiler import design_of, negotiation_settings
 from sim.experiment.designs import active_uncertainties, design_points
 from sim.experiment.draws import apply_draws, draw_uncertain
 from sim.experiment.jobs import run_replications
@@ -151,7 +152,7 @@ def test_the_general_key_wins_and_drops_the_alias():
 
 
 def test_a_phased_alias_seats_like_phased():
-    settings = NegotiationSettings.from_config(compose_config(["seating=us_russia_first"]))
+    settings = negotiation_settings(compose_config(["seating=us_russia_first"]))
     assert settings.seating is Seating.phased and settings.phased
     assert settings.phase_one_parties == ("usa", "russia") and settings.mediator == "usa"
 
@@ -282,8 +283,9 @@ def test_per_party_draws_go_where_their_keys_say():
         {"parties.north.war_cost": 0.01, "war.capacity.south": 2.0},
     ]
     rng = np.random.default_rng(0)
-    draws = draw_uncertain(cfg, rng, design_points(cfg)[1])
-    drawn, wp = apply_draws(scenario, cfg, draws, rng)
+    active = design_of(cfg).uncertainties
+    draws = draw_uncertain(active, rng, design_points(cfg)[1])
+    drawn, wp = apply_draws(scenario, draws, rng, active)
     assert wp.defender_capacity == 2.0 and wp.aggressor_capacity == 1.0
     assert drawn.war_costs.tolist() == [0.01, 0.006, 0.001]
     assert drawn.capabilities[2] == draws["parties.broker.capability"] != 0.9
@@ -302,8 +304,9 @@ def test_a_drawn_capability_moves_aid_and_guarantee_force():
         ]
     )
     scenario = build_scenario(cfg)
-    draws = draw_uncertain(cfg, np.random.default_rng(0), design_points(cfg)[0])
-    drawn, wp = apply_draws(scenario, cfg, draws, np.random.default_rng(0))
+    active = design_of(cfg).uncertainties
+    draws = draw_uncertain(active, np.random.default_rng(0), design_points(cfg)[0])
+    drawn, wp = apply_draws(scenario, draws, np.random.default_rng(0), active)
     assert wp.supporter_capabilities.tolist() == [0.9, 0.35]
     level = scenario.space.issue("guarantees").level_index("european_force")
     assert scenario.guarantee_force[level] == pytest.approx(0.7 * 0.6)
@@ -409,7 +412,7 @@ def test_a_model_without_a_mediator_says_so():
     scenario = build_scenario(compose_config(["scenario=template"]))
     with pytest.raises(ValueError, match=r"^NegotiationSettings\.mediator: got None; allowed"):
         NegotiationModel(scenario, rng=0)
-    settings = NegotiationSettings.from_config(compose_config(["scenario=template"]))
+    settings = negotiation_settings(compose_config(["scenario=template"]))
     assert settings.mediator == "broker"
 
 

@@ -11,8 +11,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.core import enforcement, war
-from sim.core.settings import NegotiationSettings
 from sim.engine.model import NegotiationBatch
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config
@@ -128,7 +128,7 @@ def test_a_guarantee_whose_force_offsets_the_shift_restores_agreement():
     level = scenario.space.grid[:, 1]
     assert not found.self_enforcing[level == 0].any()  # no deal holds without it
     assert found.self_enforcing[level == 1].any()  # the aggressor's cost tripled: some do
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     (result,) = NegotiationBatch([scenario], settings, rngs=[0]).run().results()
     assert result.agreement and result.self_enforcing
     assert scenario.space.grid[result.outcome, 1] == 1
@@ -152,7 +152,7 @@ def test_a_term_that_weakens_the_defender_shrinks_the_set_by_its_shift():
 # -- the engine -------------------------------------------------------------------------------
 def run_duel(cfg, n: int = 4):
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     return NegotiationBatch([scenario] * n, settings, rngs=list(range(n))).run().results()
 
 
@@ -184,14 +184,14 @@ def test_a_side_that_expects_the_balance_to_move_its_way_values_waiting():
     horizon = 12
     cfg = duel(0.01, horizon_months=float(horizon))
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     batch = NegotiationBatch([scenario], settings, rngs=[0])
     batch.step()
     p_end = shares(0.5, 0.01, np.array([horizon - 1.0]))[0]  # the line jumps: the last month
     cost = 0.05 * horizon
     np.testing.assert_allclose(batch.batnas[0], [p_end - cost, 1 - p_end - cost])
     cfg.enforcement = "assumed"
-    before = NegotiationBatch([scenario], NegotiationSettings.from_config(cfg), rngs=[0])
+    before = NegotiationBatch([scenario], negotiation_settings(cfg), rngs=[0])
     before.step()
     assert batch.batnas[0, 0] > before.batnas[0, 0]  # the gaining side asks more
     assert batch.batnas[0, 1] < before.batnas[0, 1]

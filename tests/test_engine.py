@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core import opponents
-from sim.core.settings import NegotiationSettings
 from sim.core.strategies import AspirationInput, Strategy
 from sim.engine.model import BATCH_ELEMENTS, MAX_BATCH, EndReason, NegotiationBatch, batch_size
 from sim.engine.result import NegotiationResult
 from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import deal_structure, robustness
+from sim.experiment.compiler import compile_job, design_of, negotiation_settings
 from sim.experiment.draws import replication_seeds
 from sim.experiment.replication import negotiate, replication_inputs
 from sim.experiment.scenario import build_scenario
@@ -153,7 +153,8 @@ def inputs_of(name: str, seed: int = 3, replications: int = 6):
     cfg = config(name)
     scenario = build_scenario(cfg)
     return cfg, [
-        replication_inputs(scenario, cfg, s) for s in replication_seeds(seed, replications)
+        replication_inputs(scenario, design_of(cfg), s)
+        for s in replication_seeds(seed, replications)
     ]
 
 
@@ -162,7 +163,7 @@ def batch_of(name: str, chosen, **overrides) -> NegotiationBatch:
     picked = [inputs[i] for i in chosen]
     return NegotiationBatch(
         [x.scenario for x in picked],
-        NegotiationSettings.from_config(cfg, collect_trace=False, **overrides),
+        negotiation_settings(cfg, collect_trace=False, **overrides),
         [x.war_params for x in picked],
         [x.model_seed for x in picked],
     ).run()
@@ -247,7 +248,7 @@ def test_fearon_range_holds_in_a_batch_of_different_wars(protocol):
     ]
     batch = NegotiationBatch(
         [scenario] * len(shares),
-        NegotiationSettings.from_config(cfg, collect_trace=False),
+        negotiation_settings(cfg, collect_trace=False),
         wars,
         list(range(len(shares))),
     ).run()
@@ -292,7 +293,7 @@ def test_a_negotiation_is_a_batch_of_one_round_by_round(name):
     """NegotiationModel (with its trace) and a batch step in lockstep: same offers,
     aspirations, BATNAs and line in every round, not only at the end."""
     cfg, inputs = inputs_of(name)
-    settings_ = NegotiationSettings.from_config(cfg, collect_trace=True, max_rounds=40)
+    settings_ = negotiation_settings(cfg, collect_trace=True, max_rounds=40)
     singles = [
         NegotiationModel(x.scenario, settings_, x.war_params, x.model_seed) for x in inputs[:3]
     ]
@@ -322,7 +323,7 @@ def test_a_negotiation_is_a_batch_of_one_round_by_round(name):
 
 def test_the_trace_follows_the_round_state():
     model = NegotiationModel(
-        build_scenario(compose()), NegotiationSettings.from_config(compose()), rng=0
+        build_scenario(compose()), negotiation_settings(compose()), rng=0
     ).run()
     trace = model.trace()
     assert trace["round"].tolist() == list(range(1, model.round + 1))
@@ -358,7 +359,7 @@ def test_the_engine_sets_aspirations_with_the_strategy_it_is_given():
     cfg, inputs = inputs_of("default")
     batch = NegotiationBatch(
         [x.scenario for x in inputs[:3]],
-        NegotiationSettings.from_config(cfg, collect_trace=False),
+        negotiation_settings(cfg, collect_trace=False),
         [x.war_params for x in inputs[:3]],
         [x.model_seed for x in inputs[:3]],
     )
@@ -378,7 +379,7 @@ def test_learned_counts_give_the_frequency_model_of_the_offers_made():
     """The engine's running counts estimate each party as `sim.core.opponents` does from its
     whole offer history (here read back from the trace of alternating offers)."""
     cfg = compose("information=learned", "protocol=alternating_offers", "max_rounds=30")
-    model = NegotiationModel(build_scenario(cfg), NegotiationSettings.from_config(cfg), rng=4)
+    model = NegotiationModel(build_scenario(cfg), negotiation_settings(cfg), rng=4)
     model.run()
     trace = model.trace()
     estimates = model._learned_utilities(np.array([0]))[0]
@@ -416,20 +417,17 @@ def test_rows_do_not_depend_on_batch_size_or_the_traced_first_replication(overri
         "stability.robustness_draws=4",
         "stability.durability_paths=2",
     )
-    scenario = build_scenario(cfg)
+    job = compile_job(cfg)
     # SeedSequence.spawn counts its calls: each run gets its own, equal, seeds.
-    whole, none = negotiate(scenario, cfg, replication_seeds(2, 7))
+    whole, none = negotiate(job, replication_seeds(2, 7))
     calls = []
     in_threes, _ = negotiate(
-        scenario,
-        cfg,
+        job,
         replication_seeds(2, 7),
         batch_size=3,
         progress=lambda d, t: calls.append((d, t)),
     )
-    traced, first = negotiate(
-        scenario, cfg, replication_seeds(2, 7), trace_first=True, batch_size=4
-    )
+    traced, first = negotiate(job, replication_seeds(2, 7), trace_first=True, batch_size=4)
     assert none is None and isinstance(first, NegotiationModel) and len(first.trace()) > 0
     assert calls == [(3, 7), (6, 7), (7, 7)]
     assert any(row["agreement"] for row in whole)
@@ -467,7 +465,7 @@ def test_a_result_reads_plainly():
 def test_a_batch_needs_one_shared_outcome_space():
     a = build_scenario(compose())
     b = build_scenario(compose("issues.territory.resolution=2"))
-    settings_ = NegotiationSettings.from_config(compose(), collect_trace=False)
+    settings_ = negotiation_settings(compose(), collect_trace=False)
     with pytest.raises(ValueError, match="share their outcome space"):
         NegotiationBatch([a, b], settings_, [a.war_params, b.war_params], [0, 1])
     with pytest.raises(ValueError, match="one scenario, war parameters and generator"):

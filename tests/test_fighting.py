@@ -18,7 +18,7 @@ from sim.core.preferences import TOLERANCE
 from sim.core.settings import Bargaining, EndReason, NegotiationSettings, StrategyName
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
-from sim.experiment.jobs import flat_parameters
+from sim.experiment.compiler import flat_parameters, negotiation_settings
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27, RED_LINES_BEFORE, SIGNS
@@ -40,7 +40,7 @@ def duel(
     cfg.war.belief_sd = belief_sd
     for name in ("a", "b"):
         cfg.parties[name].optimism = optimism
-    return build_scenario(cfg), NegotiationSettings.from_config(cfg, collect_trace=False)
+    return build_scenario(cfg), negotiation_settings(cfg, collect_trace=False)
 
 
 def batch(scenario, settings, n: int = 24, **overrides) -> NegotiationBatch:
@@ -105,7 +105,7 @@ def test_without_optimism_the_calibrated_talks_agree_at_once(name):
     for party in cfg.parties:
         cfg.parties[party].optimism = 0.0
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     b = batch(scenario, settings, n=8)
     # round 1; with a phased seating (plan_28_points) the framework of round 1, then the
     # text put to the parties who join: the first months, not the horizon
@@ -153,7 +153,7 @@ def test_costlier_war_brings_the_deal_earlier():
 def test_doubling_the_horizon_leaves_the_month_of_the_deal():
     cfg = compose("bargaining=fighting", *SIGNS)
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     short = deal_months(batch(scenario, settings, n=24, max_rounds=100))
     long = deal_months(batch(scenario, settings, n=24, max_rounds=200))
     assert short.size and long.size >= short.size
@@ -170,7 +170,7 @@ def test_every_deal_is_inside_each_signatorys_believed_range(name, protocol):
     before = RED_LINES_BEFORE if name == "paris_2026" else SIGNS
     cfg = compose(*before, f"scenario={name}", "bargaining=fighting", f"protocol={protocol}")
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     results = batch(scenario, settings, n=16).results()
     deals = [r for r in results if r.outcome is not None]
     assert deals
@@ -187,11 +187,11 @@ def test_every_deal_is_inside_each_signatorys_believed_range(name, protocol):
 def test_the_calendar_model_stays_available_by_name():
     cfg = compose("bargaining=calendar")
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     model = NegotiationModel(scenario, settings, rng=0)
     assert settings.bargaining is Bargaining.calendar
     assert [a.strategy.name for a in model.by_index] == [s.name for s in scenario.strategies]
-    fighting_settings = NegotiationSettings.from_config(cfg, bargaining=Bargaining.fighting)
+    fighting_settings = negotiation_settings(cfg, bargaining=Bargaining.fighting)
     fighting = NegotiationModel(scenario, fighting_settings, rng=0)
     assert {a.strategy.name for a in fighting.by_index} == {StrategyName.war_value}
 
@@ -229,7 +229,7 @@ def test_rows_carry_months_beliefs_and_the_optimism_swept():
 
 def result_row_of(cfg):
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     return negotiation_row(NegotiationModel(scenario, settings, rng=0).run().result(0))
 
 

@@ -197,6 +197,59 @@ def test_importing_the_engine_loads_no_config_system(graph):
     assert config_modules_after_importing(modules) == []
 
 
+# --- where configuration stops: the compile step -----------------------------------------------
+
+# What runs a compiled job (`sim.experiment.compiler.Job`): it takes typed values, never a config.
+BELOW_COMPILE = ("experiment.replication", "experiment.draws", "experiment.assessment")
+BELOW_COMPILE += ("experiment.durability",)
+CONFIG_READERS = ("experiment.schema", "experiment.aliases", "experiment.scenario")
+CONFIG_READERS += ("experiment.validation", "experiment.checks", "experiment.compiler")
+CONFIG_NAMES = {"cfg", "config", "conf"}
+
+
+def below_compile(module: str) -> bool:
+    return layer_of(module) in ("core", "engine") or module in BELOW_COMPILE
+
+
+def config_readers(graph: Graph, paths: Mapping[str, Path]) -> list[str]:
+    """Modules below the compile step that import a module that reads a config, take a
+    parameter named like a config, or read a name like one."""
+    problems = [
+        f"{module}:{line}: {module} imports {name}, which reads a config"
+        for module, imported in sorted(graph.items())
+        if below_compile(module)
+        for name, line in sorted(imported.items())
+        if name in CONFIG_READERS
+    ]
+    for module in sorted(m for m in graph if below_compile(m)):
+        tree = ast.parse(paths[module].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            named = node.arg if isinstance(node, ast.arg) else getattr(node, "id", None)
+            if isinstance(node, ast.arg | ast.Name) and named in CONFIG_NAMES:
+                problems.append(f"{module}:{node.lineno}: {module} reads a config ({named})")
+    return problems
+
+
+def test_nothing_below_the_compile_step_reads_a_config(graph):
+    problems = config_readers(graph, provenance.package_modules(SIM))
+    assert not problems, "\n".join(problems)
+    assert {"core.war", "engine.model", "experiment.replication"} <= set(
+        filter(below_compile, graph)
+    )
+
+
+def test_the_compile_check_sees_a_config_parameter_and_a_config_import(tmp_path):
+    paths = {"experiment.draws": tmp_path / "draws.py", "core.war": tmp_path / "war.py"}
+    paths["experiment.draws"].write_text("def draw(cfg, rng):\n    return cfg.war\n")
+    paths["core.war"].write_text("def fine(settings):\n    return settings.max_rounds\n")
+    graph = {"experiment.draws": {"experiment.scenario": 1}, "core.war": {}}
+    assert config_readers(graph, paths) == [
+        "experiment.draws:1: experiment.draws imports experiment.scenario, which reads a config",
+        "experiment.draws:1: experiment.draws reads a config (cfg)",
+        "experiment.draws:2: experiment.draws reads a config (cfg)",
+    ]
+
+
 # --- the checks can fail ---------------------------------------------------------------------
 
 

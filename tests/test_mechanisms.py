@@ -13,6 +13,7 @@ import pytest
 from sim.core import stability, war
 from sim.core.preferences import mediator_stakes
 from sim.experiment.assessment import STABILITY_PARTS, deal_structure, robustness, stability_row
+from sim.experiment.compiler import stability_settings
 from sim.experiment.durability import deal_durability
 from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27
@@ -229,7 +230,7 @@ def test_a_neutral_mediator_keeps_its_stake_only_where_it_controls_a_level():
 def test_the_default_deal_is_not_blocked_by_the_two_belligerents_together():
     cfg = compose("bargaining=fighting")
     result = run(cfg).result(0)
-    row = stability_row(result, cfg, np.random.default_rng(0))
+    row = stability_row(result, stability_settings(cfg), np.random.default_rng(0))
     assert result.agreement and row["blocking_coalitions"] == 0
     assert row["blocking_coalition"] == row["blocking_alternative"] == ""
     assert row["failing_parts"] == "robustness"  # 0.73 of the draws, below 0.95
@@ -240,7 +241,7 @@ def test_the_default_deal_is_not_blocked_by_the_two_belligerents_together():
 def test_the_reasons_name_the_coalition_that_blocks_and_what_it_would_take_instead():
     cfg = compose("bargaining=fighting", "mediator_bias=1")
     result = run(cfg).result(0)
-    row = stability_row(result, cfg, np.random.default_rng(0))
+    row = stability_row(result, stability_settings(cfg), np.random.default_rng(0))
     assert row["blocking_coalition"] == "russia,ukraine"
     assert row["failing_parts"].split(",")[:2] == ["blocking_coalitions", "robustness"]
     space, U = result.scenario.space, result.scenario.utilities
@@ -259,7 +260,7 @@ def test_the_brokers_own_stake_pulls_the_deal_toward_its_ideal_and_gets_it_block
     line = {r: float(r.scenario.space.grid_positions[r.outcome, k]) for r in (neutral, biased)}
     us_ideal = 80.0  # brussels_2025, J
     assert abs(line[biased] - us_ideal) < abs(line[neutral] - us_ideal)
-    row = stability_row(biased, biased_cfg, np.random.default_rng(0))
+    row = stability_row(biased, stability_settings(biased_cfg), np.random.default_rng(0))
     assert row["blocking_coalitions"] > 0
 
 
@@ -471,7 +472,8 @@ def test_fast_rebuilding_and_cheap_war_make_the_default_deal_a_commitment_proble
         "parties.ukraine.war_cost=0.002",
     )
     rows = [
-        stability_row(run(cfg).result(0), cfg, np.random.default_rng(0)) for cfg in (calm, shifting)
+        stability_row(run(cfg).result(0), stability_settings(cfg), np.random.default_rng(0))
+        for cfg in (calm, shifting)
     ]
     assert rows[0]["commitment_ratio"] < 1 and rows[0]["powell_violations"] == 0
     assert rows[1]["commitment_ratio"] > 1 and rows[1]["powell_violations"] > 0
@@ -529,7 +531,7 @@ def test_robustness_under_the_deals_guarantee_is_at_least_that_under_the_talks()
     assert scenario.guarantee_force[scenario.guarantee_level(result.outcome)] > 0
     assert scenario.guarantee_force[scenario.guarantee_level()] == 0  # none in the talks
     structure = [deal_structure(scenario, result.outcome)]
-    drawn = [robustness_draws(result, cfg.stability, np.random.default_rng(0))]
+    drawn = [robustness_draws(result, stability_settings(cfg), np.random.default_rng(0))]
     talks = robustness_batch([result], drawn, structure)[0]
     deal = robustness_batch([result], drawn, structure, under_deal=True)[0]
     assert deal >= talks and deal > 0

@@ -24,7 +24,6 @@ from sim.core.settings import (
     BatnaMode,
     EndReason,
     Information,
-    NegotiationSettings,
     Protocol,
     Seating,
     StrategyName,
@@ -32,6 +31,7 @@ from sim.core.settings import (
 from sim.core.strategies import STRATEGIES, Boulware, HardLiner
 from sim.engine.agents import Response, accepts
 from sim.engine.single import NegotiationModel
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from tests.helpers_model import (
@@ -88,7 +88,7 @@ def test_fearon_reservation_values_are_p_minus_c(p, cost_a, cost_b):
     cfg = fearon_config(p=p, cost_a=cost_a, cost_b=cost_b, max_rounds=5)
     scenario = build_scenario(cfg)  # validation accepts a war with no supporters
     assert len(cfg.war.support) == 0
-    model = NegotiationModel(scenario, NegotiationSettings.from_config(cfg), rng=0)
+    model = NegotiationModel(scenario, negotiation_settings(cfg), rng=0)
     assert model.war_params.supports.size == 0
     for _ in range(3):
         model.step()
@@ -227,7 +227,7 @@ def test_no_agreement_whenever_the_zopa_is_empty(levels, protocol, seed):
     zopa = ((scenario.utilities >= r - TOLERANCE) & ~scenario.red_line_crossed).all(axis=0)
     assume(not zopa.any())
     model = NegotiationModel(
-        scenario, NegotiationSettings.from_config(cfg), rng=np.random.default_rng(seed)
+        scenario, negotiation_settings(cfg), rng=np.random.default_rng(seed)
     ).run()
     assert model.agreement is None and not model.binding
     assert (model.trace()["zopa_size"] == 0).all()
@@ -595,8 +595,8 @@ def test_a_hardliner_without_control_leaving_does_not_end_the_talks():
 
 def test_override_protocol():
     default, alternating = compose(), compose("protocol=alternating_offers")
-    assert NegotiationSettings.from_config(default).protocol is Protocol.single_text
-    assert NegotiationSettings.from_config(alternating).protocol is Protocol.alternating_offers
+    assert negotiation_settings(default).protocol is Protocol.single_text
+    assert negotiation_settings(alternating).protocol is Protocol.alternating_offers
     assert set(run(default).trace()["proposer"]) == {"usa"}  # the mediator's single text
     model = run(alternating)
     assert model.settings.protocol is Protocol.alternating_offers
@@ -646,7 +646,7 @@ def test_override_support_levels(key, value, other, index):
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_override_a_party_strategy(name):
     cfg = compose(f"parties.russia.strategy={name}")
-    model = NegotiationModel(build_scenario(cfg), NegotiationSettings.from_config(cfg), rng=0)
+    model = NegotiationModel(build_scenario(cfg), negotiation_settings(cfg), rng=0)
     russia = model.by_index[model.parties.index("russia")]
     assert type(russia.strategy) is STRATEGIES[StrategyName(name)]
 
@@ -676,7 +676,7 @@ def test_override_batna_static_freezes_reservations():
     trace = run(compose("batna=static", "max_rounds=20")).trace()
     for party in PARTIES:
         assert trace[f"reservation_{party}"].nunique() == 1
-    assert NegotiationSettings.from_config(compose("batna=static")).batna is BatnaMode.static
+    assert negotiation_settings(compose("batna=static")).batna is BatnaMode.static
 
 
 # --- party agents -------------------------------------------------------------------------
@@ -695,7 +695,7 @@ def test_propose_picks_what_the_others_value_most_then_own_then_lowest_index(asp
     """The offer rule against a brute force over all outcomes (complete information)."""
     model = NegotiationModel(
         build_scenario(compose()),
-        NegotiationSettings.from_config(compose(), collect_trace=False),
+        negotiation_settings(compose(), collect_trace=False),
         rng=np.random.default_rng(0),
     )
     model.step()

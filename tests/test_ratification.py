@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from sim.core.settings import EndReason, NegotiationSettings
+from sim.core.settings import EndReason
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.replication import negotiation_row
 from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
@@ -33,7 +34,7 @@ def duel(anticipated: bool = False, rejects: dict | None = None):
 
 def results(cfg, n: int = 4):
     scenario = build_scenario(cfg)
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    settings = negotiation_settings(cfg, collect_trace=False)
     return NegotiationBatch([scenario] * n, settings, rngs=list(range(n))).run().results()
 
 
@@ -68,7 +69,7 @@ def test_a_deal_inside_the_ratifiers_set_is_ratified():
 def test_the_report_names_the_ratifier_that_rejected_the_deal():
     cfg = duel()
     scenario = build_scenario(cfg)
-    model = NegotiationModel(scenario, NegotiationSettings.from_config(cfg), rng=0).run()
+    model = NegotiationModel(scenario, negotiation_settings(cfg), rng=0).run()
     row = negotiation_row(model.result(0))
     row.update({"seating": "inclusive", "war.aggressor": "a"})
     report = format_negotiation(model, row)

@@ -20,7 +20,8 @@ SHOCK = re.compile(r"^(war|parties)\.[a-z_]+\.[a-z_]+:(higher|lower)$")
 
 
 def synthetic(k: int = 200, seed: int = 1):
-    """Draws of a scenario with two supporters and three parties, and a config naming them."""
+    """Draws of a scenario with three parties, two of them supporters (c, then b) and a
+    the aggressor."""
     rng = np.random.default_rng(seed)
     drawn = RobustnessDraws(
         salience=np.ones((k, 3, 2)),
@@ -29,20 +30,16 @@ def synthetic(k: int = 200, seed: int = 1):
         costs=np.exp(rng.normal(0, 0.3, (k, 3))),
         optimism=rng.normal(0, 0.05, (k, 3)),
     )
-    cfg = SimpleNamespace(
-        parties={"a": 0, "b": 0, "c": 0},
-        war=SimpleNamespace(support={"c": 0.5, "b": 0.3}, aggressor="a", defender="b"),
-    )
-    result = SimpleNamespace(scenario=SimpleNamespace(parties=["a", "b", "c"]))
-    return result, drawn, cfg
+    scenario = SimpleNamespace(parties=("a", "b", "c"), supporters=(2, 1), war_sides=(0, 1))
+    return SimpleNamespace(scenario=scenario), drawn
 
 
 def test_the_input_that_separates_failing_from_holding_draws_is_named_with_its_direction():
-    result, drawn, cfg = synthetic()
+    result, drawn = synthetic()
     held = drawn.supports[:, 0] > -0.05  # the deal fails when c's support is drawn low
     walks = np.zeros((held.size, 3), dtype=bool)
     walks[~held, 1] = True  # and then b would rather fight
-    found = _what_breaks(result, drawn, held, walks, cfg)
+    found = _what_breaks(result, drawn, held, walks)
     assert found == {
         "robustness_breaker": "b",
         "robustness_breaker_share": pytest.approx((~held).mean()),
@@ -53,14 +50,14 @@ def test_the_input_that_separates_failing_from_holding_draws_is_named_with_its_d
 
 
 def test_a_deal_failing_only_to_coalitions_and_a_deal_that_never_fails():
-    result, drawn, cfg = synthetic()
+    result, drawn = synthetic()
     held = drawn.costs[:, 2] < 1.1  # fails when c's cost is high; nobody walks: a block
     walks = np.zeros((held.size, 3), dtype=bool)
-    found = _what_breaks(result, drawn, held, walks, cfg)
+    found = _what_breaks(result, drawn, held, walks)
     assert found["robustness_breaker"] == "blocking coalition"
     assert found["robustness_breaker_share"] == pytest.approx((~held).mean())
     assert found["robustness_shock"] == "parties.c.war_cost:higher"
-    always = _what_breaks(result, drawn, np.ones(held.size, bool), walks, cfg)
+    always = _what_breaks(result, drawn, np.ones(held.size, bool), walks)
     assert always == {
         "robustness_breaker": "",
         "robustness_breaker_share": 0.0,
@@ -69,8 +66,8 @@ def test_a_deal_failing_only_to_coalitions_and_a_deal_that_never_fails():
 
 
 def test_drawn_inputs_are_named_by_config_key_from_the_scenarios_data():
-    result, drawn, cfg = synthetic(k=5)
-    inputs = drawn_inputs(result, drawn, cfg)
+    result, drawn = synthetic(k=5)
+    inputs = drawn_inputs(result, drawn)
     assert list(inputs) == [
         "war.support.c",
         "war.support.b",

@@ -19,11 +19,11 @@ from pandas.api import types as ptypes
 
 from sim.core import stability
 from sim.experiment import sweepdir
+from sim.experiment.compiler import compile_job, flat_parameters
 from sim.experiment.draws import replication_seeds
-from sim.experiment.jobs import flat_parameters, run_replications, run_sweep_job
+from sim.experiment.jobs import run_replications, run_sweep_job
 from sim.experiment.replication import negotiate
 from sim.experiment.results import job_hash, job_paths, read_job_rows
-from sim.experiment.scenario import build_scenario
 from tests.helpers_sweeps import (
     Launch,
     RayHead,
@@ -615,9 +615,8 @@ def test_a_row_can_be_rerun_alone_from_config_seed_and_replication(job_cfg):
     rows, _ = run_replications(job_cfg)
     again, _ = run_replications(job_cfg)
     assert pd.DataFrame(rows).equals(pd.DataFrame(again))
-    scenario = build_scenario(job_cfg)
     seeds = replication_seeds(job_cfg.seed, job_cfg.replications)
-    (alone,), _ = negotiate(scenario, job_cfg, [seeds[2]])
+    (alone,), _ = negotiate(compile_job(job_cfg), [seeds[2]])
     for key, value in alone.items():
         assert rows[2][key] == value or (pd.isna(value) and pd.isna(rows[2][key])), key
     assert [r["replication"] for r in rows] == [0, 1, 2]

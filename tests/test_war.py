@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core import war
-from sim.core.settings import NegotiationSettings
 from sim.engine.single import NegotiationModel
+from sim.experiment.compiler import negotiation_settings
 from sim.experiment.scenario import build_scenario, war_parameters
 from sim.experiment.validation import war_cost_of
 from tests.helpers_model import compose, run
@@ -250,7 +250,7 @@ def test_reservation_values_in_the_model_by_hand():
     """Round-1 BATNAs of the default scenario from its own preferences, computed here."""
     cfg = compose("war.volatility=0")
     scenario = build_scenario(cfg)
-    model = NegotiationModel(scenario, NegotiationSettings.from_config(cfg), rng=0)
+    model = NegotiationModel(scenario, negotiation_settings(cfg), rng=0)
     model.step()
     wp = model.war_params
     p = war.aggressor_share(wp)

@@ -8,8 +8,10 @@ from here, so that each default is written once.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from sim.core.stability import DurabilityParameters, StabilityModel, Thresholds
 
 
 class Protocol(enum.StrEnum):
@@ -147,27 +149,22 @@ class NegotiationSettings:
         """Do some parties sit alone in a first phase?"""
         return self.seating is Seating.phased and self.phase_one_rounds > 0
 
-    @classmethod
-    def from_config(cls, cfg: Any, **overrides: Any) -> NegotiationSettings:
-        """The settings from any object with the config's attributes (a DictConfig, a
-        `sim.experiment.schema.PlainConfig`, a namespace); `overrides` replace fields."""
-        values = {
-            "protocol": Protocol(cfg.protocol),
-            "seating": seating(cfg.seating, getattr(cfg, "seating_aliases", None) or {}),
-            "mediator": None if cfg.mediator is None else str(cfg.mediator),
-            "phase_one_parties": tuple(cfg.phase_one_parties),
-            "phase_one_rounds": int(cfg.phase_one_rounds),
-            "max_rounds": int(cfg.max_rounds),
-            "information": Information(cfg.information),
-            "batna": BatnaMode(cfg.batna),
-            "walkout_patience": int(cfg.walkout_patience),
-            "staying": Staying(getattr(cfg, "staying", cls.staying)),
-            "text_step": float(cfg.text_step),
-            "framework_commitment": float(cfg.framework_commitment),
-            "bargaining": Bargaining(cfg.bargaining),
-            "mediator_bias": float(cfg.mediator_bias),
-            "enforcement": Enforcement(getattr(cfg, "enforcement", cls.enforcement)),
-            "foresight_months": int(getattr(cfg, "foresight_months", cls.foresight_months)),
-        }
-        values.update(overrides)
-        return cls(**values)
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """How a deal's stability is measured (docs/model.md, "Stability"): the model, the
+    spreads of the robustness draws, the durability check's shocks and what `stable`
+    requires. The Hydra schema (`sim.experiment.schema.StabilityConf`) takes its defaults
+    from here and from `DurabilityParameters` and `Thresholds`."""
+
+    model: StabilityModel = StabilityModel.mechanisms
+    robustness_draws: int = 64
+    salience_spread: float = 0.1  # sd of log-normal factors on saliences
+    reservation_spread: float = 0.05  # linear: sd of normal noise on reservation values
+    capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
+    support_spread: float = 0.1  # mechanisms: sd of normal noise on each support level
+    cost_spread: float = 0.3  # mechanisms: sd of log-normal factors on each party's war cost
+    belief_spread: float = 0.05  # mechanisms: sd of normal noise on each party's optimism
+    durability: DurabilityParameters = field(default_factory=DurabilityParameters)
+    guarantees_issue: str | None = None  # linear: the issue whose positions are guarantees
+    thresholds: Thresholds = field(default_factory=Thresholds)

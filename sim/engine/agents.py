@@ -223,7 +223,8 @@ def seat_parties(
     if s.mediator is None:
         raise ValueError(
             f"NegotiationSettings.mediator: got None; allowed: a party in "
-            f"{list(scenario.parties)} (NegotiationSettings.from_config takes the config's)"
+            f"{list(scenario.parties)} (`sim.experiment.compiler.negotiation_settings` "
+            "takes the config's)"
         )
     for name in (s.mediator, *s.phase_one_parties):
         scenario.party_index(name)

@@ -12,10 +12,10 @@ import numpy as np
 from sim.core import beliefs, stability, war
 from sim.core.preferences import TOLERANCE
 from sim.core.problem import Scenario
-from sim.core.settings import BatnaMode
+from sim.core.settings import BatnaMode, StabilitySettings
 from sim.core.stability import StabilityModel
 from sim.engine.result import NegotiationResult
-from sim.experiment.durability import deal_durability, deal_durability_linear, durability_parameters
+from sim.experiment.durability import deal_durability, deal_durability_linear
 
 STABILITY_COLUMNS = (
     "ir_margin",
@@ -91,7 +91,7 @@ class RobustnessDraws:
 
 
 def robustness_draws(
-    result: NegotiationResult, st: Any, rng: np.random.Generator
+    result: NegotiationResult, st: StabilitySettings, rng: np.random.Generator
 ) -> RobustnessDraws:
     """Draw a replication's `RobustnessDraws` (spreads from `st`, the stability config)."""
     prefs, k = result.scenario.preferences, int(st.robustness_draws)
@@ -111,7 +111,7 @@ def robustness_draws(
 
 def robustness(
     result: NegotiationResult,
-    st: Any,
+    st: StabilitySettings,
     rng: np.random.Generator,
     structure: tuple,
     every_outcome: bool = False,
@@ -280,7 +280,7 @@ def _rational_unblocked(
 
 def robustness_linear(
     result: NegotiationResult,
-    st: Any,
+    st: StabilitySettings,
     rng: np.random.Generator,
     structure: tuple,
     every_outcome: bool = False,
@@ -331,26 +331,25 @@ def no_deal_row() -> dict[str, Any]:
 
 def stability_row(
     result: NegotiationResult,
-    cfg: Any,
+    st: StabilitySettings,
     rng: np.random.Generator,
     cache: dict[int, tuple] | None = None,
 ) -> dict[str, Any]:
     """`stability_rows` of one replication, drawing from `rng`."""
-    return stability_rows([result], cfg, [rng], cache)[0]
+    return stability_rows([result], st, [rng], cache)[0]
 
 
 def stability_rows(
     results: list[NegotiationResult],
-    cfg: Any,
+    st: StabilitySettings,
     rngs: list[np.random.Generator],
     cache: dict[int, tuple] | None = None,
 ) -> list[dict[str, Any]]:
     """The stability parts of each replication's binding agreement (NaN without one), by
-    `stability.model`, each replication drawing from its own `rngs` entry; `cache` keeps
+    `st.model`, each replication drawing from its own `rngs` entry; `cache` keeps
     `deal_structure` per deal across the replications of one job. Under `mechanisms` the
     replications of a batch go through every step at once (a replication's row does not
     depend on its batch)."""
-    st = cfg.stability
     rows = [no_deal_row() for _ in results]
     deals = [j for j, r in enumerate(results) if r.outcome is not None and r.binding]
     if not deals:
@@ -358,8 +357,8 @@ def stability_rows(
     found = [results[j] for j in deals]
     structures = [deal_structure(r.scenario, r.outcome, cache) for r in found]
     ir, gap, n_block, surplus = _deterministic_parts(found, structures)
-    dp = durability_parameters(st)
-    if StabilityModel(st.model) is StabilityModel.linear:
+    dp, model, t = st.durability, st.model, st.thresholds
+    if model is StabilityModel.linear:
         robust = np.array(
             [
                 robustness_linear(r, st, rngs[j], s)
@@ -367,7 +366,8 @@ def stability_rows(
             ]
         )
         durable = [
-            deal_durability_linear(r, cfg, dp, rngs[j]) for r, j in zip(found, deals, strict=True)
+            deal_durability_linear(r, st.guarantees_issue, dp, rngs[j])
+            for r, j in zip(found, deals, strict=True)
         ]
         scores = [
             stability.stability_score_linear(
@@ -380,12 +380,12 @@ def stability_rows(
         for r, j in zip(found, deals, strict=True):  # each replication's stream, in order
             drawn.append(robustness_draws(r, st, rngs[j]))
             walks.append(stability.durability_walks(dp, r.war_params.supports.size, rngs[j]))
-        under_deal = StabilityModel(st.model) is StabilityModel.deal
+        under_deal = model is StabilityModel.deal
         robust, held, walkers = robustness_batch(
             found, drawn, structures, detail=True, under_deal=under_deal
         )
         breaks = [
-            _what_breaks(r, d, held[i], walkers[i], cfg)
+            _what_breaks(r, d, held[i], walkers[i])
             for i, (r, d) in enumerate(zip(found, drawn, strict=True))
         ]
         measures = deal_durability(found, dp, walks)
@@ -396,8 +396,6 @@ def stability_rows(
         scores = [
             stability.stability_score(robust[i], d["durability"]) for i, d in enumerate(durable)
         ]
-    t = stability.Thresholds(**{k: v for k, v in st.thresholds.items()})
-    model = StabilityModel(st.model)
     for i, j in enumerate(deals):
         d = {key: float(v) if key != "monitored" else bool(v) for key, v in durable[i].items()}
         row: dict[str, Any] = {
@@ -422,7 +420,7 @@ def stability_rows(
         row.update(_reasons(found[i], row, t, structures[i]))
         decides = "" if row["stable"] else stability.deciding_part(row, t, model.parts)
         row["deciding_part"] = decides
-        row.update(NO_BREAK if StabilityModel(st.model) is StabilityModel.linear else breaks[i])
+        row.update(NO_BREAK if model is StabilityModel.linear else breaks[i])
         rows[j] = row
     return rows
 
@@ -484,19 +482,21 @@ def _reasons(
     }
 
 
-def drawn_inputs(result: NegotiationResult, drawn: RobustnessDraws, cfg: Any) -> dict[str, Any]:
+def drawn_inputs(result: NegotiationResult, drawn: RobustnessDraws) -> dict[str, Any]:
     """The inputs a robustness draw varies, by config key, each (draws,): support levels,
     the belligerents' capacities, the supporters' capabilities, war costs, optimism (the
-    names from the config: the scenario's data)."""
-    parties, war_cfg = list(cfg.parties), cfg.war
+    names are the scenario's parties)."""
+    scenario = result.scenario
+    parties = list(scenario.parties)
     found: dict[str, Any] = {}
     if drawn.supports is None:
         return found
-    supporters = list(war_cfg.support)
+    supporters = [parties[i] for i in scenario.supporters]
+    aggressor, defender = (parties[i] for i in scenario.war_sides)
     for s, name in enumerate(supporters):
         found[f"war.support.{name}"] = drawn.supports[:, s]
-    found[f"war.capacity.{war_cfg.aggressor}"] = drawn.scale[:, 0]
-    found[f"war.capacity.{war_cfg.defender}"] = drawn.scale[:, 1]
+    found[f"war.capacity.{aggressor}"] = drawn.scale[:, 0]
+    found[f"war.capacity.{defender}"] = drawn.scale[:, 1]
     for s, name in enumerate(supporters):
         found[f"parties.{name}.capability"] = drawn.scale[:, 2 + s]
     for p, name in enumerate(parties):
@@ -507,7 +507,7 @@ def drawn_inputs(result: NegotiationResult, drawn: RobustnessDraws, cfg: Any) ->
 
 
 def _what_breaks(
-    result: NegotiationResult, drawn: RobustnessDraws, held: np.ndarray, walks: np.ndarray, cfg: Any
+    result: NegotiationResult, drawn: RobustnessDraws, held: np.ndarray, walks: np.ndarray
 ) -> dict[str, Any]:
     """What breaks a deal in the robustness draws where it fails: the signatory that
     would rather fight in most draws (or "blocking coalition" when none would and a
@@ -528,7 +528,7 @@ def _what_breaks(
         out["robustness_breaker_share"] = float(failed.mean())
     if held.any():
         best, score = "", 0.0
-        for key, values in drawn_inputs(result, drawn, cfg).items():
+        for key, values in drawn_inputs(result, drawn).items():
             spread = float(values.std())
             if spread > 0:
                 d = (float(values[failed].mean()) - float(values[held].mean())) / spread

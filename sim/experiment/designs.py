@@ -48,6 +48,7 @@ class Uncertain:
     dist: Distribution
     scale: float
     levels: tuple[float, ...]
+    base: float = 1.0  # the configured value it is drawn around (`compiler.base_value`)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -127,3 +128,36 @@ def replications_per_job(cfg: Any) -> int:
     """`replications` at every point of the job's design (under `auto`, the most it may
     run)."""
     return len(design_points(cfg)) * repeats_per_point(cfg)
+
+
+@dataclass(frozen=True)
+class AutoStop:
+    """`replications=auto`: blocks of `block` replications at each design point until its
+    stable share's 95% interval is at most `width` wide or `cap` ran there."""
+
+    cap: int
+    block: int
+    width: float
+
+
+@dataclass(frozen=True)
+class Design:
+    """A compiled job's replications (`sim.experiment.compiler.design_of`): the parameters
+    each draws, in draw order; the grid's points; the replications at each point (under
+    `auto`, the most that may run); `auto` when replications are added until intervals are
+    narrow; `replication` when only that one runs."""
+
+    uncertainties: tuple[Uncertain, ...] = ()
+    points: tuple[dict[str, float], ...] = ({},)
+    repeats: int = 1
+    auto: AutoStop | None = None
+    replication: int | None = None
+
+    @property
+    def size(self) -> int:
+        """Replications at every point (under `auto`, the most that may run)."""
+        return len(self.points) * self.repeats
+
+    def point_of(self, replication: int) -> dict[str, float]:
+        """Replication `replication`'s design point."""
+        return self.points[replication // self.repeats]

@@ -11,8 +11,7 @@ import numpy as np
 
 from sim.core import war
 from sim.core.problem import Scenario
-from sim.experiment.designs import Distribution, Uncertain, active_uncertainties
-from sim.experiment.validation import war_cost_of
+from sim.experiment.designs import Distribution, Uncertain
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -51,54 +50,37 @@ def draw(value: float, dist: Distribution, scale: float, rng: np.random.Generato
             return float(value * np.exp(rng.normal(0.0, scale)))
 
 
-def base_value(cfg: Any, u: Uncertain) -> float:
-    """The configured value a parameter is drawn around (1 for a multiplier)."""
-    match u.kind:
-        case "support" | "capacity":
-            return float(cfg.war[u.kind][u.party])
-        case "war_cost":
-            return war_cost_of(cfg.parties[u.party], cfg.war)
-        case "capability":
-            return float(cfg.parties[u.party][u.kind])
-    return 1.0
-
-
 def draw_uncertain(
-    cfg: Any,
+    uncertainties: tuple[Uncertain, ...],
     rng: np.random.Generator,
     point: dict[str, float] | None = None,
-    active: list[Uncertain] | None = None,
 ) -> dict[str, float]:
     """Drawn values (or multipliers, for war_costs and salience) by key, in draw order
-    (`sim.experiment.designs.uncertain_parameters`); a grid parameter takes its value at this
-    replication's design `point`, drawing nothing (`sim.experiment.designs.design_points`).
-    `active`:
-    `active_uncertainties(cfg)`, if the caller has it."""
+    (`sim.experiment.designs.Design.uncertainties`), each around its `base`; a grid
+    parameter takes its value at this replication's design `point`, drawing nothing."""
     out = {}
-    for u in active_uncertainties(cfg) if active is None else active:
+    for u in uncertainties:
         if u.kind == "salience":  # see apply_draws
             continue
         if u.dist is Distribution.grid:
             out[u.key] = float((point or {})[u.key])
             continue
         low, high = u.bounds
-        out[u.key] = float(np.clip(draw(base_value(cfg, u), u.dist, u.scale, rng), low, high))
+        out[u.key] = float(np.clip(draw(u.base, u.dist, u.scale, rng), low, high))
     return out
 
 
 def apply_draws(
     scenario: Scenario,
-    cfg: Any,
     draws: dict[str, float],
     rng: np.random.Generator,
-    active: list[Uncertain] | None = None,
+    active: tuple[Uncertain, ...],
 ) -> tuple[Scenario, war.WarParameters]:
-    """The replication's scenario and war parameters after the draws (`active`:
-    `active_uncertainties(cfg)`, if the caller has it)."""
-    active = active_uncertainties(cfg) if active is None else active
+    """The replication's scenario and war parameters after the `draws` of the parameters
+    `active` (`draw_uncertain`); salience factors are drawn here, from `rng`."""
     wp = scenario.war_params
     parties = list(scenario.parties)
-    supporters = list(cfg.war.support)
+    supporters = [parties[i] for i in scenario.supporters]
     aggressor, defender = (parties[i] for i in scenario.war_sides)
     changes: dict[str, Any] = {}
     capabilities = scenario.capabilities.copy()

@@ -1,6 +1,6 @@
 """How long each deal holds (docs/model.md, "Durability and Powell's commitment test"):
-the durability check's parameters from the config, and the core's durability run on each
-deal, batched (`mechanisms`, `deal`) or one by one (`linear`)."""
+the core's durability run on each deal, batched (`mechanisms`, `deal`) or one by one
+(`linear`)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,6 @@ import numpy as np
 
 from sim.core import beliefs, stability, war
 from sim.engine.result import NegotiationResult
-
-
-def durability_parameters(st: Any) -> stability.DurabilityParameters:
-    """The post-deal shocks and guarantee effects of the stability config `st`."""
-    return stability.DurabilityParameters(
-        periods=int(st.durability_periods),
-        paths=int(st.durability_paths),
-        support_shock=float(st.support_shock),
-        capacity_shock=float(st.capacity_shock),
-        guarantee_strength=float(st.guarantee_strength),
-        guarantee_cost=float(st.guarantee_cost),
-    )
 
 
 def deal_line(result: NegotiationResult) -> float:
@@ -70,17 +58,17 @@ def deal_force(result: NegotiationResult) -> float:
 
 def deal_durability_linear(
     result: NegotiationResult,
-    cfg: Any,
+    guarantees_issue: str | None,
     dp: stability.DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, Any]:
     """`stability.durability_linear` of the deal: the guarantee's strength linear in its
-    position on the guarantees issue."""
-    scenario, outcome, st = result.scenario, result.outcome, cfg.stability
+    position on `guarantees_issue`."""
+    scenario, outcome = result.scenario, result.outcome
     space = scenario.space
     guarantee = 0.0
-    if st.guarantees_issue is not None and st.guarantees_issue in space.names:
-        gk = space.names.index(st.guarantees_issue)
+    if guarantees_issue is not None and guarantees_issue in space.names:
+        gk = space.names.index(guarantees_issue)
         g_issue = space.issues[gk]
         if g_issue.positioned:
             guarantee = stability.guarantee_level(float(g_issue.positions[space.grid[outcome, gk]]))

@@ -37,9 +37,9 @@ import pandas as pd
 from sim.core import scoring
 from sim.core.intervals import proportion_interval
 from sim.core.outcomes import Issue, IssueKind
-from sim.experiment.aliases import prepare
 from sim.experiment.cases import HOLD_MONTHS, Case, Record
-from sim.experiment.jobs import run_replications
+from sim.experiment.compiler import compile_job
+from sim.experiment.jobs import run_job
 from sim.experiment.judgement import Parameter, judgement_parameters
 from sim.experiment.scenario import build_issue, issue_level_values
 from sim.experiment.schema import plain
@@ -86,10 +86,8 @@ def latin_hypercube(parameters: Sequence[Parameter], n: int, rng: np.random.Gene
 
 def _run(cfg: Any, values: dict[str, float | int], replications: int, pickled: bytes) -> list:
     point = apply_values(cfg, {**values, "replications": replications}, pickled)
-    targets = prepare(point)
-    rows, _ = run_replications(
-        plain(point), overrides=" ".join(as_overrides(values)), digest="validation", targets=targets
-    )
+    job = compile_job(point, " ".join(as_overrides(values)), digest="validation")
+    rows, _ = run_job(job)
     return rows
 
 

@@ -4,13 +4,11 @@ The command line's single run, which prints and plots, is `sim.front.cli`."""
 
 from __future__ import annotations
 
-import enum
 import hashlib
-import math
 import pickle
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +16,9 @@ import pandas as pd
 
 from sim.core.intervals import proportion_interval
 from sim.engine.single import NegotiationModel
-from sim.experiment.aliases import prepare
 from sim.experiment.allocator import keep_freed_memory
-from sim.experiment.designs import (
-    active_uncertainties,
-    design_points,
-    is_auto,
-    repeats_per_point,
-    replications_per_job,
-)
+from sim.experiment.compiler import Job, compile_job, flat_parameters
+from sim.experiment.designs import AutoStop
 from sim.experiment.draws import replication_seed
 from sim.experiment.replication import negotiate
 from sim.experiment.results import (
@@ -40,65 +32,6 @@ from sim.experiment.results import (
     write_error,
     write_parquet_atomic,
 )
-from sim.experiment.scenario import build_scenario
-from sim.experiment.schema import PlainConfig, plain
-from sim.experiment.validation import war_cost_of
-
-
-def _flat(key: str, value: Any) -> dict[str, Any]:
-    """A nested block as dotted columns (`war.drift.supports.<party>`), lists as text."""
-    if isinstance(value, Mapping):
-        return {k: v for name, sub in value.items() for k, v in _flat(f"{key}.{name}", sub).items()}
-    if isinstance(value, enum.Enum):
-        return {key: str(value)}
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return {key: ",".join(map(str, value))}
-    return {key: value}
-
-
-def flat_parameters(cfg: Any) -> dict[str, Any]:
-    """The job's parameters as flat columns: settings (a scenario's aliases among them,
-    e.g. `ally_support`), war, each party's strategy, the drawn parameters' spreads."""
-    out: dict[str, Any] = {}
-    skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
-    skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
-    skip |= {"aliases", "sweep_pack", "sweep_extend"}
-    for key, value in cfg.items():
-        if key not in skip:
-            out[key] = str(value) if isinstance(value, enum.Enum) else value
-    out["scenario"] = str(cfg.scenario_name)
-    out["phase_one_parties"] = ",".join(cfg.phase_one_parties)
-    for key, value in cfg.war.items():
-        if value is not None:  # a key left unset writes no column (a null would be text)
-            out.update(_flat(f"war.{key}", value))
-    out["stability.model"] = str(cfg.stability.model)
-    out["stability.robustness_draws"] = int(cfg.stability.robustness_draws)
-    out["stability.durability_paths"] = int(cfg.stability.durability_paths)
-    out.update(_flat("stability.thresholds", cfg.stability.thresholds))
-    for party, pc in cfg.parties.items():
-        out[f"parties.{party}.strategy"] = str(pc.strategy)
-        out[f"parties.{party}.capability"] = float(pc.capability)
-        out[f"parties.{party}.war_cost"] = war_cost_of(pc, cfg.war)
-        out[f"parties.{party}.optimism"] = float(pc.optimism)
-        out[f"parties.{party}.cost_belief"] = float(pc.cost_belief)
-    for u in active_uncertainties(cfg):
-        if u.dist == "grid":
-            out[u.uncertainty_key] = f"grid{list(u.levels)}"
-        else:
-            out[u.uncertainty_key] = f"{u.dist}({u.scale})"
-    return out
-
-
-def job_columns(cfg: Any, overrides: str, digest: str) -> dict[str, Any]:
-    """What every row of a job carries besides its replication's results: its parameters
-    (`flat_parameters`), its command line, the code version, its seed and its hash."""
-    return {
-        **flat_parameters(cfg),
-        "overrides": overrides,
-        "code_version": current_code_version(),
-        "seed": int(cfg.seed),
-        "job": digest,
-    }
 
 
 def job_row(
@@ -122,26 +55,31 @@ def run_replications(
     targets: dict[str, str] | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
     """All R replications of one job (or only `replication`): rows (parameters + results)
-    and, with `collect_trace`, the first replication's model (with its trace). The
-    replications negotiate as batches (`sim.experiment.replication.negotiate`): the same rows as one
-    at a time. `progress(done, total)` is called after each batch. Under
-    `replications=auto`, `auto_replications` decides how many run at each point. The rows'
-    `overrides` are the job's command line (`task_overrides`) unless given, their `job`
-    its `job_hash` unless given. With a `sink` each batch's rows go to it as they are made
-    (the list returned is empty): a job's memory is one batch's. `cfg` may be the job's
-    `sim.experiment.schema.plain` copy, prepared (`sim.experiment.aliases.prepare`), with its
-    alias `targets`."""
+    and, with `collect_trace`, the first replication's model (with its trace). `cfg` is a
+    config, compiled here (`sim.experiment.compiler.compile_job`; a prepared plain copy
+    comes with its alias `targets`), or a compiled `Job`. The rows' `overrides` are the
+    job's command line (`task_overrides`) unless given, their `job` its `job_hash` unless
+    given. See `run_job`."""
+    if not isinstance(cfg, Job):
+        text = task_overrides() if overrides is None else overrides
+        cfg = compile_job(cfg, text, digest, targets)
+    return run_job(cfg, collect_trace, progress, sink)
+
+
+def run_job(
+    job: Job,
+    collect_trace: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    sink: JobFile | None = None,
+) -> tuple[list[dict], NegotiationModel | None]:
+    """The compiled `job`'s replications: they negotiate as batches
+    (`sim.experiment.replication.negotiate`), the same rows as one at a time.
+    `progress(done, total)` is called after each batch. Under `replications=auto`,
+    `auto_replications` decides how many run at each point. With a `sink` each batch's
+    rows go to it as they are made (the list returned is empty): a job's memory is one
+    batch's."""
     keep_freed_memory()  # in whichever process the launcher runs the job
-    if isinstance(cfg, PlainConfig):  # prepared already; `targets` its aliases'
-        fast, targets = cfg, targets or {}
-    else:
-        targets = prepare(cfg)
-        fast = plain(cfg)  # read from here on: plain dicts, not OmegaConf nodes
-    digest = job_hash(fast) if digest is None else digest
-    scenario = build_scenario(fast, targets)
-    params = job_columns(fast, task_overrides() if overrides is None else overrides, digest)
-    points = design_points(fast)  # [{}] unless some uncertainty is a grid
-    repeats = repeats_per_point(fast)
+    design = job.design
 
     def run(
         chosen: list[int],
@@ -155,7 +93,7 @@ def run_replications(
         def take(found: list[dict]) -> None:
             nonlocal done
             rows = [
-                job_row(params, scenario, row, r, repeats)
+                job_row(job.columns, job.scenario, row, r, design.repeats)
                 for r, row in zip(chosen[done : done + len(found)], found, strict=True)
             ]
             done += len(found)
@@ -165,40 +103,38 @@ def run_replications(
                 on_rows(rows)
 
         _, first = negotiate(
-            scenario,
-            fast,
-            [replication_seed(fast.seed, r) for r in chosen],
-            [points[r // repeats] for r in chosen],
+            job,
+            [replication_seed(job.seed, r) for r in chosen],
+            [design.point_of(r) for r in chosen],
             trace_first=trace,
             progress=report,
             on_rows=take,
         )
         return kept, first
 
-    if fast.replication is not None:
-        return run([int(fast.replication)], collect_trace)
-    if not is_auto(fast):
-        return run(list(range(len(points) * repeats)), collect_trace)
-    return auto_replications(fast, len(points), run, collect_trace, progress, sink)
+    if design.replication is not None:
+        return run([design.replication], collect_trace)
+    if design.auto is None:
+        return run(list(range(design.size)), collect_trace)
+    return auto_replications(design.auto, len(design.points), run, collect_trace, progress, sink)
 
 
 def auto_replications(
-    cfg: Any,
+    auto: AutoStop,
     n_points: int,
     run: Callable[..., tuple[list[dict], NegotiationModel | None]],
     collect_trace: bool,
     progress: Callable[[int, int], None] | None = None,
     sink: JobFile | None = None,
 ) -> tuple[list[dict], NegotiationModel | None]:
-    """`replications=auto`: blocks of `replication_block` replications at every design
-    point whose stable share's Wilson 95% interval is still wider than `ci_width`, until
-    it is not or `max_replications` ran there. Replication i of point k is replication
-    ``k * max_replications + i`` of the job, with that child seed, so the rows (and the
-    stopping point) depend only on the config and the seed. `progress(done, most)` is
-    called after each block. With a `sink` the rows go to it block by block, in the order
-    they ran, and it sets each row's `replications` when it closes."""
-    cap, block = int(cfg.max_replications), int(cfg.replication_block)
-    width = float(cfg.ci_width)
+    """`replications=auto`: blocks of `auto.block` replications at every design point
+    whose stable share's Wilson 95% interval is still wider than `auto.width`, until it is
+    not or `auto.cap` ran there. Replication i of point k is replication
+    ``k * cap + i`` of the job, with that child seed, so the rows (and the stopping point)
+    depend only on the config and the seed. `progress(done, most)` is called after each
+    block. With a `sink` the rows go to it block by block, in the order they ran, and it
+    sets each row's `replications` when it closes."""
+    cap, block, width = auto.cap, auto.block, auto.width
     counts, stable = [0] * n_points, [0] * n_points
     open_points = list(range(n_points))
     rows: list[dict] = []
@@ -263,20 +199,19 @@ class JobProgress:
             print(f"{self.label}: {done:,}/{total:,} replications, ETA {clock(eta)}", flush=True)
 
 
-def announce(cfg: Any) -> str:
+def announce(job: Job) -> str:
     """What a job is about to do: its negotiations, their longest length, its batches and
     the memory of a batch's rows and arrays (`sim.engine.model.BATCH_ELEMENTS`): a sweep job
     writes each batch's rows as it finishes (`sim.experiment.results.JobFile`)."""
     from sim.engine.model import BATCH_ELEMENTS, batch_size
-    from sim.experiment.validation import issue_level_names
 
-    n = replications_per_job(cfg)
-    outcomes = math.prod(len(issue_level_names(k, issue)) for k, issue in cfg.issues.items())
-    rows_mb = min(n, batch_size(len(cfg.parties), outcomes)) * ROW_BYTES / 1e6
+    n, parties = job.design.size, len(job.scenario.parties)
+    outcomes = job.scenario.space.size
+    rows_mb = min(n, batch_size(parties, outcomes)) * ROW_BYTES / 1e6
     arrays_mb = 8 * BATCH_ELEMENTS / 1e6
-    draws_mb = 8 * int(cfg.stability.robustness_draws) * len(cfg.parties) * outcomes / 1e6
+    draws_mb = 8 * job.stability.robustness_draws * parties * outcomes / 1e6
     return (
-        f"{n:,} negotiations of up to {int(cfg.max_rounds):,} rounds, in batches; "
+        f"{n:,} negotiations of up to {job.settings.max_rounds:,} rounds, in batches; "
         f"~{rows_mb + arrays_mb + draws_mb:,.0f} MB at most ({rows_mb:,.0f} MB of a batch's "
         f"rows, {arrays_mb:,.0f} MB of batch arrays, {draws_mb:,.0f} MB of robustness draws)"
     )
@@ -348,11 +283,10 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
     watch_launcher()  # a worker ends with its sweep's launcher
     text = task_overrides() if overrides is None else overrides
     try:
-        targets = prepare(cfg)
-        fast = plain(cfg)  # the job's config, resolved once: its hash, scenario and rows
+        job = compile_job(cfg, text)  # the job's config, resolved and checked once
     except Exception as exc:
         return record_failure(cfg, sweep_dir, exc, text, job_hash(cfg))
-    done, failed = job_paths(sweep_dir, fast)
+    done, failed = job_paths(sweep_dir, job.config, job.digest)
     if done.exists():
         try:
             score = job_score(done)
@@ -363,16 +297,9 @@ def run_sweep_job(cfg: Any, sweep_dir: Path, overrides: str | None = None) -> fl
             report_progress(sweep_dir, f"job {done.stem}: {exc}; moved to {aside}, rerun")
     sink = JobFile(done, constant={"error": None})
     try:
-        if replications_per_job(fast) >= ANNOUNCE_FROM:
-            report_progress(sweep_dir, f"job {done.stem}: {announce(fast)}")
-        run_replications(
-            fast,
-            progress=JobProgress(f"job {done.stem}"),
-            overrides=text,
-            digest=done.stem,
-            sink=sink,
-            targets=targets,
-        )
+        if job.design.size >= ANNOUNCE_FROM:
+            report_progress(sweep_dir, f"job {done.stem}: {announce(job)}")
+        run_job(job, progress=JobProgress(f"job {done.stem}"), sink=sink)
         sink.close()
     except OSError as exc:  # the disk, not the job: a full disk, a read-only folder
         sink.discard()

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.core import solutions, war
 from sim.core.problem import Scenario
-from sim.core.settings import NegotiationSettings
+from sim.core.settings import StabilitySettings
 from sim.engine.model import NegotiationBatch
 from sim.engine.model import batch_size as default_batch_size
 from sim.engine.result import NegotiationResult
 from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import stability_rows
-from sim.experiment.designs import Uncertain, active_uncertainties
+from sim.experiment.designs import Design
 from sim.experiment.draws import apply_draws, draw_uncertain, streams
+
+if TYPE_CHECKING:
+    from sim.experiment.compiler import Job
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
 
@@ -55,7 +58,7 @@ def _distance(U: np.ndarray, a: int | None, b: int | None) -> float:
 
 def negotiation_row(result: NegotiationResult) -> dict[str, Any]:
     """The result of one negotiation as a flat row (the seating, as configured, is among
-    the job's parameters: `sim.experiment.jobs.flat_parameters`)."""
+    the job's parameters: `sim.experiment.compiler.flat_parameters`)."""
     scenario = result.scenario
     U = scenario.utilities
     d = result.reservations
@@ -131,26 +134,24 @@ class ReplicationInputs:
 
 def replication_inputs(
     scenario: Scenario,
-    cfg: Any,
+    design: Design,
     seed: np.random.SeedSequence,
     point: dict[str, float] | None = None,
-    active: list[Uncertain] | None = None,
 ) -> ReplicationInputs:
-    """Draw one replication's uncertain parameters (grid parameters at `point`); its
-    three random streams (draws, negotiation, stability) are children of its SeedSequence.
-    `active`: `active_uncertainties(cfg)`, if the caller has it."""
+    """Draw one replication's uncertain parameters (`design.uncertainties`; grid
+    parameters at `point`); its three random streams (draws, negotiation, stability) are
+    children of its SeedSequence."""
     draws_seed, model_seed, stability_seed = streams(seed)
     draws_rng = np.random.default_rng(draws_seed)
-    active = active_uncertainties(cfg) if active is None else active
-    draws = draw_uncertain(cfg, draws_rng, point, active)
-    rep_scenario, wp = apply_draws(scenario, cfg, draws, draws_rng, active)
+    draws = draw_uncertain(design.uncertainties, draws_rng, point)
+    rep_scenario, wp = apply_draws(scenario, draws, draws_rng, design.uncertainties)
     return ReplicationInputs(rep_scenario, wp, draws, model_seed, stability_seed)
 
 
 def result_rows(
     results: list[NegotiationResult],
     inputs: list[ReplicationInputs],
-    cfg: Any,
+    stability: StabilitySettings,
     cache: dict[int, tuple] | None = None,
 ) -> list[dict[str, Any]]:
     """Replications' rows: the negotiation, its draws, the agreement's stability (assessed
@@ -162,14 +163,13 @@ def result_rows(
         row.update({f"{k}_drawn": v for k, v in x.draws.items()})
         rows.append(row)
     rngs = [np.random.default_rng(x.stability_seed) for x in inputs]
-    for row, found in zip(rows, stability_rows(results, cfg, rngs, cache), strict=True):
+    for row, found in zip(rows, stability_rows(results, stability, rngs, cache), strict=True):
         row.update(found)
     return rows
 
 
 def negotiate(
-    scenario: Scenario,
-    cfg: Any,
+    job: Job,
     seeds: list[np.random.SeedSequence],
     points: list[dict[str, float]] | None = None,
     trace_first: bool = False,
@@ -177,20 +177,21 @@ def negotiate(
     progress: Callable[[int, int], None] | None = None,
     on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> tuple[list[dict[str, Any]], NegotiationModel | None]:
-    """Draw, negotiate and assess replications, one result row each, in the order of
-    `seeds` (`points`, one per seed, are their design points). They negotiate as batches of
-    `batch_size` (by default as many as `sim.engine.model.batch_size` allows for the outcome
-    space); a replication's row does not depend on its batch. With `trace_first` the first
-    one runs as a `NegotiationModel` with its trace, which is returned too.
-    `progress(done, total)` is called after each batch. With `on_rows` each batch's rows
-    go to it as they are made and none are kept (the list returned is empty): the memory
-    of one batch, however many replications."""
-    settings = NegotiationSettings.from_config(cfg, collect_trace=False)
+    """Draw, negotiate and assess the compiled `job`'s replications, one result row each,
+    in the order of `seeds` (`points`, one per seed, are their design points). They
+    negotiate as batches of `batch_size` (by default as many as
+    `sim.engine.model.batch_size` allows for the outcome space); a replication's row does
+    not depend on its batch. With `trace_first` the first one runs as a
+    `NegotiationModel` with its trace, which is returned too. `progress(done, total)` is
+    called after each batch. With `on_rows` each batch's rows go to it as they are made
+    and none are kept (the list returned is empty): the memory of one batch, however many
+    replications."""
+    scenario, design, stability = job.scenario, job.design, job.stability
+    settings = dataclasses.replace(job.settings, collect_trace=False)
     size = batch_size or default_batch_size(len(scenario.parties), scenario.space.size)
     rows: list[dict[str, Any]] = []
     done = 0
     cache: dict[int, tuple] = {}
-    active = active_uncertainties(cfg)  # once for the job: every replication draws these
 
     def emit(found: list[dict[str, Any]]) -> None:
         nonlocal done
@@ -203,18 +204,18 @@ def negotiate(
     first = None
     start = 0
     if trace_first and seeds:
-        x = replication_inputs(scenario, cfg, seeds[0], points[0] if points else None, active)
+        x = replication_inputs(scenario, design, seeds[0], points[0] if points else None)
         first = NegotiationModel(
             x.scenario,
-            NegotiationSettings.from_config(cfg, collect_trace=True),
+            dataclasses.replace(settings, collect_trace=True),
             x.war_params,
             x.model_seed,
         ).run()
-        emit(result_rows([first.result(0)], [x], cfg, cache))
+        emit(result_rows([first.result(0)], [x], stability, cache))
         start = 1
     for begin in range(start, len(seeds), size):
         inputs = [
-            replication_inputs(scenario, cfg, seeds[k], points[k] if points else None, active)
+            replication_inputs(scenario, design, seeds[k], points[k] if points else None)
             for k in range(begin, min(begin + size, len(seeds)))
         ]
         batch = NegotiationBatch(
@@ -223,7 +224,7 @@ def negotiate(
             [x.war_params for x in inputs],
             [x.model_seed for x in inputs],
         ).run()
-        emit(result_rows([batch.result(r) for r in range(len(inputs))], inputs, cfg, cache))
+        emit(result_rows([batch.result(r) for r in range(len(inputs))], inputs, stability, cache))
         if progress is not None:
             progress(done, len(seeds))
     return rows, first

@@ -6,11 +6,12 @@ config whose line in `conf/scenario/<scenario>.yaml` (or a scenario it builds on
 defaults list) carries a comment starting with `J` (`judgement_parameters`), outside the
 outcome space's structure (issues, anchors, control). Each gets a range by one rule
 (`parameter_range`). A setting (values for some of them) is set on the composed config as a
-sweep sets a point's values (`OmegaConf.update`, `apply_values`), prepared, validated and run by the
-batch engine (`sim.experiment.jobs.run_replications`) with the config's seed, so every setting
-negotiates the same replications (common random numbers) and a bad value is the usual
-one-line `ConfigError`. Measured per setting (`OUTPUTS`): the share with a binding deal, the
-share stable, the mean stability score, the mean position of the deals on the war's
+sweep sets a point's values (`OmegaConf.update`, `apply_values`), compiled
+(`sim.experiment.compiler.compile_job`) and run by the batch engine
+(`sim.experiment.jobs.run_job`) with the config's seed, so every setting negotiates the
+same replications (common random numbers) and a bad value is the usual one-line
+`ConfigError`. Measured per setting (`OUTPUTS`): the share with a binding deal, the share
+stable, the mean stability score, the mean position of the deals on the war's
 territory issue and the mean months to a deal.
 
 - one at a time (`one_at_a_time`): each parameter at the low and high end of its range,
@@ -38,11 +39,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.experiment.aliases import prepare
+from sim.experiment.compiler import compile_job
 from sim.experiment.designs import is_auto
-from sim.experiment.jobs import run_replications
+from sim.experiment.jobs import run_job
 from sim.experiment.judgement import LeftOut, Parameter, judgement_parameters, select_parameters
-from sim.experiment.schema import plain
 from sim.experiment.validation import ConfigError
 
 OUTPUTS = {
@@ -63,7 +63,7 @@ SETTING = "sensitivity"  # the `job` column of a setting's rows: they are never 
 
 
 def summarise(rows: Sequence[Mapping[str, Any]], territory_issue: str) -> dict[str, float]:
-    """`OUTPUTS` of one setting's replication rows (`sim.experiment.jobs.run_replications`)."""
+    """`OUTPUTS` of one setting's replication rows (`sim.experiment.jobs.run_job`)."""
     deal = np.array([bool(r["agreement"]) for r in rows])
     stable = np.array([bool(r["stable"]) for r in rows])
     score = np.array([float(r["stability_score"]) for r in rows])
@@ -101,9 +101,9 @@ def apply_values(
 
 class Settings:
     """Runs settings of one composed config: each a dict key -> value set on a copy of the
-    config as a sweep sets a point (`apply_values`), prepared, validated and run as a sweep
-    job (`sim.experiment.jobs.run_replications`) with the config's seed and replications (common
-    random numbers). `progress(done)` after each."""
+    config as a sweep sets a point (`apply_values`), compiled and run as a sweep job
+    (`sim.experiment.compiler.compile_job`, `sim.experiment.jobs.run_job`) with the config's
+    seed and replications (common random numbers). `progress(done)` after each."""
 
     def __init__(self, cfg: DictConfig, progress: Callable[[int], None] | None = None) -> None:
         if is_auto(cfg):
@@ -122,11 +122,7 @@ class Settings:
         """The outputs of one setting (`summarise`)."""
         overrides = as_overrides(values)
         cfg = apply_values(self.cfg, values, self.pickled)
-        targets = prepare(cfg)
-        fast = plain(cfg)
-        rows, _ = run_replications(
-            fast, overrides=" ".join(overrides), digest=SETTING, targets=targets
-        )
+        rows, _ = run_job(compile_job(cfg, " ".join(overrides), digest=SETTING))
         self.done += 1
         if self.progress is not None:
             self.progress(self.done)

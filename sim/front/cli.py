@@ -20,14 +20,15 @@ from sim.core.stability import Thresholds
 from sim.engine.agents import Walkout
 from sim.engine.single import NegotiationModel
 from sim.experiment import results
-from sim.experiment.designs import replications_per_job
+from sim.experiment.compiler import compile_job
 from sim.experiment.jobs import (
     ANNOUNCE_FROM,
     JobProgress,
     announce,
-    run_replications,
+    run_job,
     run_sweep_job,
     run_sweep_pack,
+    task_overrides,
 )
 from sim.experiment.replication import CONCEPTS, concept_outcomes
 from sim.experiment.results import (
@@ -315,11 +316,12 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     from sim.front.labels import negotiation_title, reason_label
     from sim.front.terms import terms_sheet
 
+    job = compile_job(cfg, task_overrides())
     progress = None
-    if replications_per_job(cfg) >= ANNOUNCE_FROM:
-        print(f"running {announce(cfg)}", flush=True)
+    if job.design.size >= ANNOUNCE_FROM:
+        print(f"running {announce(job)}", flush=True)
         progress = JobProgress("run", every=15.0)
-    rows, model = run_replications(cfg, collect_trace=True, progress=progress)
+    rows, model = run_job(job, collect_trace=True, progress=progress)
     scenario = model.problem
     facts = landscape(scenario, model.reservations)
     rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]
@@ -358,7 +360,7 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
     return write
 
 
-def run_job(cfg: Any) -> Any:
+def hydra_task(cfg: Any) -> Any:
     """The Hydra task: a single run, or one job of a multirun sweep."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode

@@ -23,8 +23,8 @@ def quiet_mesa() -> None:
 def hydra_main(cfg: DictConfig) -> Any:
     quiet_mesa()  # after Hydra has configured logging
     try:
-        from sim.front.cli import run_job
+        from sim.front.cli import hydra_task
 
-        return run_job(cfg)
+        return hydra_task(cfg)
     except Exception as exc:  # inside Hydra's job runner: report here, exit cleanly
         exit_with(exc)

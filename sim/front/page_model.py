@@ -15,6 +15,7 @@ serves any scenario in conf/scenario/.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import shlex
 import threading
@@ -26,17 +27,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from sim.core.settings import Bargaining, NegotiationSettings, Protocol, Seating, StrategyName
+from sim.core.settings import Bargaining, Protocol, Seating, StrategyName
 from sim.engine.single import NegotiationModel
-from sim.experiment.aliases import prepare
 from sim.experiment.assessment import STABILITY_PARTS
-from sim.experiment.designs import design_points, repeats_per_point
+from sim.experiment.compiler import compile_job
 from sim.experiment.draws import replication_seed
-from sim.experiment.jobs import job_columns, job_row
+from sim.experiment.jobs import job_row
 from sim.experiment.replication import replication_inputs, result_rows
-from sim.experiment.results import job_hash
-from sim.experiment.scenario import build_scenario
-from sim.experiment.schema import CONFIG_DIR, plain, register_configs
+from sim.experiment.schema import CONFIG_DIR, register_configs
 
 SCENARIO_DIR = Path(CONFIG_DIR) / "scenario"
 SWEEP_DIR = Path(CONFIG_DIR) / "sweep"
@@ -121,20 +119,19 @@ class PageNegotiation(NegotiationModel):
         # replication 0 is the config's own (null): the composition the controls panel made
         chosen = [f"replication={int(replication)}"] if int(replication) else []
         cfg = compose(scenario, [*self.overrides, *chosen])
-        targets = prepare(cfg)  # as a sweep job: its aliases checked, null entries dropped
-        fast = plain(cfg)
-        self.config = fast
-        self.job = job_hash(fast)  # the hash a sweep's job file is named by
-        built = build_scenario(fast, targets)  # validates, like the command line
-        r = int(fast.replication or 0)
-        self.repeats = repeats_per_point(fast)
-        point = design_points(fast)[r // self.repeats]
-        self.inputs = replication_inputs(built, fast, replication_seed(fast.seed, r), point)
+        # compiled as a sweep job: aliases checked, null entries dropped, validated
+        self.compiled = compile_job(cfg, shlex.join(self.overrides))
+        self.config = self.compiled.config
+        self.job = self.compiled.digest  # the hash a sweep's job file is named by
+        design = self.compiled.design
+        r = int(design.replication or 0)
+        self.repeats = design.repeats
+        seed = replication_seed(self.compiled.seed, r)
+        self.inputs = replication_inputs(self.compiled.scenario, design, seed, design.point_of(r))
         self.replication = r
-        self._fast = fast
         super().__init__(
             self.inputs.scenario,
-            NegotiationSettings.from_config(fast, collect_trace=True),
+            dataclasses.replace(self.compiled.settings, collect_trace=True),
             self.inputs.war_params,
             self.inputs.model_seed,
         )
@@ -157,9 +154,9 @@ class PageNegotiation(NegotiationModel):
         if not self.ended:
             raise RuntimeError("the talks have not ended")
         if self._row is None:
-            columns = job_columns(self.config, shlex.join(self.overrides), self.job)
-            found = result_rows([self.result(0)], [self.inputs], self._fast, {})[0]
-            self._row = job_row(columns, self.problem, found, self.replication, self.repeats)
+            job = self.compiled
+            found = result_rows([self.result(0)], [self.inputs], job.stability, {})[0]
+            self._row = job_row(job.columns, self.problem, found, self.replication, self.repeats)
         return self._row
 
     def contact_lines(self, trace: pd.DataFrame | None = None) -> pd.DataFrame:
