@@ -8,7 +8,7 @@ The problem. Four parties (usa, russia, ukraine, europe); issues territory (inte
 utilities with the ideals and saliences of benchmarks/solutions.py; a fixed reserved
 value per party. T = 100 (1,212 outcomes) and T = 1,000 (12,012). Our side is built the
 way the simulator builds it: an OmegaConf config merged onto the ``SimConfig`` schema,
-turned into a ``Scenario`` by ``sim.experiment.scenario.build_scenario``. The NegMAS side gets the
+turned into a ``Scenario`` by ``sim.experiment.build.build_scenario``. The NegMAS side gets the
 very same numbers: each ``LinearAdditiveUtilityFunction`` has the scenario's weights, a
 ``TableFun`` per issue holding the scenario's level values, and the scenario's reserved
 value; the worker checks that both give bit-identical utilities on every outcome.
@@ -88,8 +88,8 @@ from sim.core.settings import NegotiationSettings
 from sim.core.strategies import AspirationInput, make_strategy
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import Scenario, build_scenario
 from sim.experiment.compiler import negotiation_settings
-from sim.experiment.scenario import Scenario, build_scenario
 from sim.experiment.schema import SimConfig
 
 THREAD_VARS = (

@@ -34,8 +34,8 @@ from omegaconf import DictConfig  # noqa: E402
 
 from sim.engine.model import NegotiationBatch  # noqa: E402
 from sim.engine.single import NegotiationModel  # noqa: E402
+from sim.experiment.build import build_scenario  # noqa: E402
 from sim.experiment.compiler import negotiation_settings  # noqa: E402
-from sim.experiment.scenario import build_scenario  # noqa: E402
 from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
 
 # One at a time before the engines were merged (session 2, this machine): the floor is 0.8x.

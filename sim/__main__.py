@@ -13,7 +13,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # matplotlib.use) so that the launcher's worker processes inherit it.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from sim.experiment.errors import exit_with  # noqa: E402
+from sim.experiment.error_lines import exit_with  # noqa: E402
 
 
 def main() -> None:

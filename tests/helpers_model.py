@@ -23,9 +23,9 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import negotiation_settings
 from sim.experiment.draws import replication_seeds
-from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import SimConfig, register_configs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,11 +5,11 @@ allowed; through the CLI: exit status 2, exactly one `error: ` line on stderr, n
 traceback (unless HYDRA_FULL_ERROR=1) and nothing written under results_dir.
 
 Most cases run in-process: composition errors (OmegaConf types, enum values, config group
-options, unknown keys) through Hydra's compose API and `sim.experiment.errors.one_line`, semantic
-errors through `sim.experiment.scenario.build_scenario` (`ConfigError`). A representative subset of
-every route runs through the real CLI. Cases where the program does not (yet) give a clear
-one-line error are written for the desired behaviour and marked xfail(strict=True).
-"""
+options, unknown keys) through Hydra's compose API and
+`sim.experiment.error_lines.one_line`, semantic errors through
+`sim.experiment.build.build_scenario` (`ConfigError`). A representative subset of every
+route runs through the real CLI. Cases where the program does not (yet) give a clear
+one-line error are written for the desired behaviour and marked xfail(strict=True)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.experiment import results, sweepdir
-from sim.experiment.errors import one_line
+from sim.experiment.build import build_scenario
+from sim.experiment.error_lines import one_line
 from sim.experiment.results import ResultsError
-from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from tests.helpers_hardening import (
     CONF_DIR,

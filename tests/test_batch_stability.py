@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sim.core import stability, war
 from sim.core.preferences import TOLERANCE
 from sim.experiment.assessment import deal_structure
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import compile_job
 from sim.experiment.draws import replication_seeds
 from sim.experiment.jobs import run_replications
 from sim.experiment.replication import negotiate
-from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27, SIGNS, compose_config
 
 # Rows 0-2 of each configuration, computed one replication at a time before the batch.

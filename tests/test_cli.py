@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim.core import solutions
-from sim.experiment.scenario import build_scenario
+from sim.experiment.build import build_scenario
 from tests.conftest import CONF_DIR, ROOT, SIGNS
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")

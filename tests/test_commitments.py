@@ -11,8 +11,8 @@ from omegaconf import OmegaConf
 from sim.core import stability
 from sim.core.solutions import within_batna
 from sim.engine.model import NegotiationBatch
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import negotiation_settings
-from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from tests.helpers_model import fearon_config
 

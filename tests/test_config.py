@@ -10,9 +10,9 @@ from hydra.errors import ConfigCompositionException
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.core.outcomes import IssueKind
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import negotiation_settings
-from sim.experiment.errors import one_line
-from sim.experiment.scenario import build_scenario
+from sim.experiment.error_lines import one_line
 from sim.experiment.validation import ConfigError
 
 PARTIES = "['usa', 'russia', 'ukraine', 'europe']"
@@ -814,13 +814,13 @@ def test_plain_config_reads_like_the_config_it_copies():
         _ = fast.no_such_key
 
 
-def test_schema_defaults_are_the_engine_settings_defaults():
+def test_schema_defaults_are_the_engine_settings_defaults(compose):
     """One source for each default: SimConfig's negotiation settings are
     NegotiationSettings', the stability thresholds are Thresholds', the durability check's
     parameters DurabilityParameters'."""
     from omegaconf import OmegaConf
 
-    from sim.core.settings import NegotiationSettings
+    from sim.core.settings import NegotiationSettings, StabilitySettings
     from sim.core.stability import DurabilityParameters, Thresholds
     from sim.experiment.compiler import stability_settings
     from sim.experiment.schema import SimConfig
@@ -829,3 +829,5 @@ def test_schema_defaults_are_the_engine_settings_defaults():
     assert negotiation_settings(cfg) == NegotiationSettings()
     assert Thresholds(**cfg.stability.thresholds) == Thresholds()
     assert stability_settings(cfg).durability == DurabilityParameters()
+    assert stability_settings(cfg) == StabilitySettings()
+    assert stability_settings(compose()).model == StabilitySettings.model  # config.yaml runs it

@@ -13,11 +13,11 @@ import pytest
 
 from sim.core import war
 from sim.core.settings import Seating
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import design_of, negotiation_settings
 from sim.experiment.designs import active_uncertainties, design_points
 from sim.experiment.draws import apply_draws, draw_uncertain
 from sim.experiment.jobs import run_replications
-from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from sim.front import figures
 from tests.conftest import BEFORE_27, ROOT, compose_config

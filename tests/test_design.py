@@ -88,7 +88,7 @@ def test_a_grid_gives_the_same_rows_batched_and_one_by_one():
 
 
 def test_the_support_design_preset_is_a_valid_11_by_11_grid():
-    from sim.experiment.scenario import build_scenario
+    from sim.experiment.build import build_scenario
 
     cfg = compose("sweep=support_design")
     build_scenario(cfg)  # validates

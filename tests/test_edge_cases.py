@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.experiment.assessment import STABILITY_COLUMNS
+from sim.experiment.build import build_scenario
 from sim.experiment.jobs import run_replications
-from sim.experiment.scenario import build_scenario
 from sim.front.cli import format_landscape, format_negotiation, landscape
 from tests.helpers_hardening import minimal_config
 from tests.helpers_model import compose

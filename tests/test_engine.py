@@ -23,10 +23,10 @@ from sim.engine.model import BATCH_ELEMENTS, MAX_BATCH, EndReason, NegotiationBa
 from sim.engine.result import NegotiationResult
 from sim.engine.single import NegotiationModel
 from sim.experiment.assessment import deal_structure, robustness
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import compile_job, design_of, negotiation_settings
 from sim.experiment.draws import replication_seeds
 from sim.experiment.replication import negotiate, replication_inputs
-from sim.experiment.scenario import build_scenario
 from tests.helpers_model import EPS, compose, custom_config, fearon_config
 from tests.test_model import non_controller_red_line_config, walkout_after_framework_config
 

@@ -18,9 +18,9 @@ from sim.core.preferences import TOLERANCE
 from sim.core.settings import Bargaining, EndReason, NegotiationSettings, StrategyName
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import flat_parameters, negotiation_settings
 from sim.experiment.replication import negotiation_row
-from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27, RED_LINES_BEFORE, SIGNS
 from tests.helpers_model import compose, fearon_config
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core import war
-from sim.experiment.scenario import build_scenario
+from sim.experiment.build import build_scenario
 from sim.front.page_model import compose
 
 AGGRESSOR, DEFENDER, THIRD, OTHER = 0, 1, 2, 3

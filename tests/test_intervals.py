@@ -9,8 +9,8 @@ import pytest
 
 from sim.analysis.statistics import share_summary
 from sim.core.intervals import proportion_interval
+from sim.experiment.build import build_scenario
 from sim.experiment.jobs import run_replications
-from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from sim.front import figures
 from sim.front.callbacks import summary

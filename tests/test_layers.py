@@ -202,7 +202,7 @@ def test_importing_the_engine_loads_no_config_system(graph):
 # What runs a compiled job (`sim.experiment.compiler.Job`): it takes typed values, never a config.
 BELOW_COMPILE = ("experiment.replication", "experiment.draws", "experiment.assessment")
 BELOW_COMPILE += ("experiment.durability",)
-CONFIG_READERS = ("experiment.schema", "experiment.aliases", "experiment.scenario")
+CONFIG_READERS = ("experiment.schema", "experiment.aliases", "experiment.build")
 CONFIG_READERS += ("experiment.validation", "experiment.checks", "experiment.compiler")
 CONFIG_NAMES = {"cfg", "config", "conf"}
 
@@ -242,9 +242,9 @@ def test_the_compile_check_sees_a_config_parameter_and_a_config_import(tmp_path)
     paths = {"experiment.draws": tmp_path / "draws.py", "core.war": tmp_path / "war.py"}
     paths["experiment.draws"].write_text("def draw(cfg, rng):\n    return cfg.war\n")
     paths["core.war"].write_text("def fine(settings):\n    return settings.max_rounds\n")
-    graph = {"experiment.draws": {"experiment.scenario": 1}, "core.war": {}}
+    graph = {"experiment.draws": {"experiment.build": 1}, "core.war": {}}
     assert config_readers(graph, paths) == [
-        "experiment.draws:1: experiment.draws imports experiment.scenario, which reads a config",
+        "experiment.draws:1: experiment.draws imports experiment.build, which reads a config",
         "experiment.draws:1: experiment.draws reads a config (cfg)",
         "experiment.draws:2: experiment.draws reads a config (cfg)",
     ]
@@ -315,10 +315,10 @@ def test_result_modules_are_the_engine_and_what_builds_a_replication():
     modules = provenance.result_modules()
     for name in ("engine.model", "core.war", "core.stability", "core.strategies"):
         assert name in modules
-    for name in ("experiment.replication", "experiment.scenario", "experiment.designs"):
+    for name in ("experiment.replication", "experiment.build", "experiment.designs"):
         assert name in modules
     # A job's rows: which replications run, their columns, a failed job's error message.
-    for name in ("experiment.jobs", "experiment.results", "experiment.errors"):
+    for name in ("experiment.jobs", "experiment.results", "experiment.error_lines"):
         assert name in modules
     front = ("front.figures.negotiation", "front.hydra_main", "front.callbacks", "front.cli")
     for name in (*front, "analysis.tables", "__main__"):

@@ -13,9 +13,9 @@ import pytest
 from sim.core import stability, war
 from sim.core.preferences import mediator_stakes
 from sim.experiment.assessment import STABILITY_PARTS, deal_structure, robustness, stability_row
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import stability_settings
 from sim.experiment.durability import deal_durability
-from sim.experiment.scenario import build_scenario
 from tests.conftest import BEFORE_27
 from tests.helpers_model import compose as compose_now
 from tests.helpers_model import run

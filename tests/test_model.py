@@ -31,9 +31,9 @@ from sim.core.settings import (
 from sim.core.strategies import STRATEGIES, Boulware, HardLiner
 from sim.engine.agents import Response, accepts
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import negotiation_settings
 from sim.experiment.replication import negotiation_row
-from sim.experiment.scenario import build_scenario
 from tests.helpers_model import (
     EPS,
     PARTIES,

@@ -11,9 +11,9 @@ from omegaconf import OmegaConf
 from sim.core.settings import EndReason
 from sim.engine.model import NegotiationBatch
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import negotiation_settings
 from sim.experiment.replication import negotiation_row
-from sim.experiment.scenario import build_scenario
 from sim.experiment.validation import ConfigError
 from sim.front.cli import format_negotiation
 from tests.helpers_model import fearon_config

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from sim.core import war
 from sim.engine.single import NegotiationModel
+from sim.experiment.build import build_scenario, war_parameters
 from sim.experiment.compiler import negotiation_settings
-from sim.experiment.scenario import build_scenario, war_parameters
 from sim.experiment.validation import war_cost_of
 from tests.helpers_model import compose, run
 

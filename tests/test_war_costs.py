@@ -10,8 +10,8 @@ import pytest
 from sim.core.solutions import within_batna
 from sim.core.war import monthly_war_cost
 from sim.experiment.aliases import prepare
+from sim.experiment.build import build_scenario
 from sim.experiment.compiler import flat_parameters
-from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import plain
 from sim.experiment.validation import ConfigError, war_cost_of
 from tests.conftest import compose_config

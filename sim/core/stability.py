@@ -294,7 +294,7 @@ def durability_linear(
     guarantee: float,
     aggressor: int,
     defender: int,
-    dp: DurabilityParameters,
+    post_deal: DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, float]:
     """`StabilityModel.linear`: share of post-deal periods in which the deal holds, and a
@@ -313,20 +313,24 @@ def durability_linear(
     """
     params = batna.params
     n_sup = params.supports.size
-    shocks = rng.normal(0.0, dp.support_shock, size=(dp.paths, dp.periods, n_sup))
+    shocks = rng.normal(
+        0.0, post_deal.support_shock, size=(post_deal.paths, post_deal.periods, n_sup)
+    )
     supports = np.clip(params.supports + np.cumsum(shocks, axis=1), 0.0, 1.0)
-    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, size=(dp.paths, dp.periods)), axis=1)
+    cap_walk = np.cumsum(
+        rng.normal(0.0, post_deal.capacity_shock, size=(post_deal.paths, post_deal.periods)), axis=1
+    )
     capacity = params.aggressor_capacity * np.exp(cap_walk)
 
     strength = war.defender_strength(
-        params, supports, params.supporter_capabilities, guarantee * dp.guarantee_strength
+        params, supports, params.supporter_capabilities, guarantee * post_deal.guarantee_strength
     )  # (paths, periods)
     attack = war.aggressor_strength(params, capacity, supports, params.supporter_capabilities)
     p = war.strength_share(attack, strength)
     target = war.target_line(p, params.low, params.high)
 
     cost_factor = np.ones_like(costs_per_month)
-    cost_factor[aggressor] += guarantee * dp.guarantee_cost
+    cost_factor[aggressor] += guarantee * post_deal.guarantee_cost
     monthly_cost = costs_per_month * cost_factor
     guaranteed = dataclasses.replace(
         batna, cost=monthly_cost * war.discounted_months(params.discount, params.horizon_months)
@@ -380,13 +384,20 @@ def commitment_ratio(
 
 
 def durability_walks(
-    dp: DurabilityParameters, n_supporters: int, rng: np.random.Generator
+    post_deal: DurabilityParameters, n_supporters: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """One replication's zero-mean walks after a deal, drawn in this order: the support
     levels' (paths, periods, supporters) and the aggressor's log capacity's (paths,
     periods)."""
-    walk = np.cumsum(rng.normal(0.0, dp.support_shock, (dp.paths, dp.periods, n_supporters)), 1)
-    cap_walk = np.cumsum(rng.normal(0.0, dp.capacity_shock, (dp.paths, dp.periods)), axis=1)
+    walk = np.cumsum(
+        rng.normal(
+            0.0, post_deal.support_shock, (post_deal.paths, post_deal.periods, n_supporters)
+        ),
+        1,
+    )
+    cap_walk = np.cumsum(
+        rng.normal(0.0, post_deal.capacity_shock, (post_deal.paths, post_deal.periods)), axis=1
+    )
     return walk, cap_walk
 
 
@@ -396,18 +407,18 @@ def durability(
     deal_line: float,
     war_sides: tuple[int, int],
     believed_shift: np.ndarray,
-    dp: DurabilityParameters,
+    post_deal: DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, float]:
     """`durability_batch` of one deal, its walks drawn from `rng` (`durability_walks`)."""
-    walks = durability_walks(dp, np.asarray(batna.params.supports).size, rng)
+    walks = durability_walks(post_deal, np.asarray(batna.params.supports).size, rng)
     found = durability_batch(
         np.asarray(deal_utility)[None],
         war.join_batnas([batna]),
         np.array([deal_line], dtype=np.float64),
         war_sides,
         np.asarray(believed_shift)[None],
-        dp,
+        post_deal,
         *(w[None] for w in walks),
     )
     return {key: float(value[0]) for key, value in found.items()}
@@ -419,7 +430,7 @@ def durability_batch(
     deal_line: np.ndarray,
     war_sides: tuple[int, int],
     believed_shift: np.ndarray,
-    dp: DurabilityParameters,
+    post_deal: DurabilityParameters,
     support_walk: np.ndarray,
     capacity_walk: np.ndarray,
 ) -> dict[str, np.ndarray]:
@@ -446,7 +457,7 @@ def durability_batch(
     aggressor, defender = war_sides
     fighters = [aggressor, defender]
     n, paths, periods = capacity_walk.shape
-    months = np.arange(1, dp.periods + 1, dtype=np.float64)
+    months = np.arange(1, post_deal.periods + 1, dtype=np.float64)
     capacity, supports = war.drifted(params, months)  # (n, T), (n, T, S)
     p = war.share_at(
         war.spread(params, 2),

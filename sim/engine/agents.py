@@ -17,7 +17,7 @@ from sim.core.solutions import within_batna
 from sim.core.strategies import Strategy, make_strategy
 
 if TYPE_CHECKING:
-    from sim.core.problem import Scenario
+    from sim.core.scenario import Scenario
     from sim.core.settings import NegotiationSettings
     from sim.engine.model import NegotiationBatch
 

@@ -29,7 +29,7 @@ import mesa
 import numpy as np
 
 from sim.core import beliefs, war
-from sim.core.problem import Anticipation, Scenario
+from sim.core.scenario import Anticipation, Scenario
 from sim.core.settings import (
     BatnaMode,
     EndReason,
@@ -75,6 +75,23 @@ def opening_draws(
     return order, war.war_shocks(war_params, max_rounds, generator)
 
 
+def _check_batch(
+    scenarios: Sequence[Scenario],
+    war_params: list[war.WarParameters],
+    rngs: list[np.random.Generator | np.random.SeedSequence | int | None],
+) -> None:
+    """A batch's replications share their outcome space, parties and `SHARED_WAR`."""
+    if not len(scenarios) == len(war_params) == len(rngs) > 0:
+        raise ValueError("one scenario, war parameters and generator per replication")
+    first = scenarios[0]
+    for sc, wp in zip(scenarios, war_params, strict=True):
+        if sc.space is not first.space or sc.parties != first.parties:
+            raise ValueError("a batch's scenarios must share their outcome space and parties")
+        for name in SHARED_WAR:
+            if getattr(wp, name) != getattr(war_params[0], name):
+                raise ValueError(f"a batch's war parameters must share {name}")
+
+
 class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, AnticipatingBatch, mesa.Model):
     """Replications of one negotiation, round by round, as arrays over replications.
 
@@ -91,18 +108,27 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         rngs: Sequence[np.random.Generator | np.random.SeedSequence | int | None] | None = None,
     ) -> None:
         super().__init__(rng=0)  # the model itself draws nothing
-        s = self.settings = settings or NegotiationSettings()
+        self.settings = settings or NegotiationSettings()
         war_params = list(war_params or [sc.war_params for sc in scenarios])
         rngs = list(rngs or [None] * len(scenarios))
-        if not len(scenarios) == len(war_params) == len(rngs) > 0:
-            raise ValueError("one scenario, war parameters and generator per replication")
-        first = scenarios[0]
-        for sc, wp in zip(scenarios, war_params, strict=True):
-            if sc.space is not first.space or sc.parties != first.parties:
-                raise ValueError("a batch's scenarios must share their outcome space and parties")
-            for name in SHARED_WAR:
-                if getattr(wp, name) != getattr(war_params[0], name):
-                    raise ValueError(f"a batch's war parameters must share {name}")
+        _check_batch(scenarios, war_params, rngs)
+        # Fixed for the batch's life (Gymnax's parameters): tables read by every round.
+        self._fixed_tables(scenarios, war_params)
+        self._init_drift(scenarios, war_params)
+        self._opening(rngs, war_params)
+        self._seat()
+        self._mediator_tables()
+        # What a round changes (Gymnax's state), at round 0.
+        self._priors(scenarios, war_params)
+        self._start_state()
+
+    def _fixed_tables(
+        self, scenarios: Sequence[Scenario], war_params: list[war.WarParameters]
+    ) -> None:
+        """What the replications share (space, parties, red lines, control), the values
+        they bargain over (valued on the anticipated path under self-enforcement), the war's
+        BATNAs, static reservations, delay costs and the true balance of strength."""
+        s, first = self.settings, scenarios[0]
         self.problem = first  # what the replications share: space, parties, control
         self.scenarios = list(scenarios)
         self.rep_war_params = war_params
@@ -164,8 +190,14 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self.p_shares = np.array([war.aggressor_share(wp) for wp in war_params])
         wp0 = war_params[0]
         self.targets = war.target_line(self.p_shares, wp0.low, wp0.high)
-        self.lines = np.full(n, first.contact_line)
-        self._init_drift(scenarios, war_params)
+
+    def _opening(
+        self,
+        rngs: list[np.random.Generator | np.random.SeedSequence | int | None],
+        war_params: list[war.WarParameters],
+    ) -> None:
+        """Each replication's draws, up front (`opening_draws`)."""
+        s, n_parties = self.settings, len(self.parties)
         draws = [
             opening_draws(rng, n_parties, wp, s.max_rounds)
             for rng, wp in zip(rngs, war_params, strict=True)
@@ -173,12 +205,21 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self.turn_order = np.stack([order for order, _ in draws])
         self.shocks = np.stack([shocks for _, shocks in draws])
 
+    def _seat(self) -> None:
+        """The party agents in their seats, when each joins, its deadline."""
+        s, first = self.settings, self.problem
         self.by_index: list[PartyAgent] = seat_parties(self, first, s)
         self.joins = np.array([a.joins_in_phase for a in self.by_index])
         self.deadlines = np.array([a.deadline for a in self.by_index])
         self.walks_at_deadline = np.array(
             [a.strategy.walks_out_at_deadline() for a in self.by_index]
         )
+
+    def _priors(self, scenarios: Sequence[Scenario], war_params: list[war.WarParameters]) -> None:
+        """Under bargaining while fighting, each party's prior belief about the balance
+        (sim.core.beliefs; the rounds update it) and how precise a round's news of it is."""
+        s, n_parties = self.settings, len(self.parties)
+        wp0 = war_params[0]
         self.private_beliefs = s.fighting
         if self.private_beliefs:  # sim.core.beliefs: priors around the true line, by optimism
             optimism = np.stack([sc.party_optimism for sc in scenarios])
@@ -200,7 +241,10 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             )
             self.belief_gap_start = beliefs.belief_gap(self.belief_means, wp0.low, wp0.high)
             self.cost_beliefs = np.stack([sc.party_cost_beliefs for sc in scenarios])
-        self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
+
+    def _mediator_tables(self) -> None:
+        """Who mediates and the outcomes and weights of its text."""
+        s, first = self.settings, self.problem
         self.mediator = first.party_index(s.mediator)
         # The mediator's text (docs/model.md, "The mediator"): the asymmetric Nash product
         # with weight 1 on the belligerents (without a war, the parties that control an
@@ -224,7 +268,13 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self._reactive = any(a.strategy.classifier["reactive"] for a in self.by_index)
         self.learned = s.information is Information.learned
 
+    def _start_state(self) -> None:
+        """The round state at round 0: who sits and who left, BATNAs and aspirations, the
+        text or offer on the table, deals and frameworks, how each replication ended."""
+        s, n, n_parties = self.settings, self.n, len(self.parties)
         self.round = 0
+        self.lines = np.full(n, self.problem.contact_line)  # the contact line, moved by fighting
+        self.perceived = np.zeros((n, n_parties, n_parties))  # [r, i, j]: j's BATNA as i sees it
         self.live = np.ones(n, dtype=bool)
         self._everyone = np.arange(n)
         self.end_rounds = np.zeros(n, dtype=np.int64)

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.core import war
-from sim.core.problem import Anticipation, Scenario
+from sim.core.scenario import Anticipation, Scenario
 from sim.core.settings import (
     EndReason,
     NegotiationSettings,

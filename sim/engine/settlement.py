@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.core import enforcement, war
-from sim.core.problem import Anticipation, Scenario
+from sim.core.scenario import Anticipation, Scenario
 from sim.core.solutions import within_batna
 
 # Points the balance's target line may drift on the territory scale before the parties

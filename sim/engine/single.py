@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core import beliefs, war
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.core.settings import (
     EndReason,
     NegotiationSettings,

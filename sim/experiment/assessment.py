@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.core import beliefs, stability, war
 from sim.core.preferences import TOLERANCE
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.core.settings import BatnaMode, StabilitySettings
 from sim.core.stability import StabilityModel
 from sim.engine.result import NegotiationResult
@@ -91,33 +91,35 @@ class RobustnessDraws:
 
 
 def robustness_draws(
-    result: NegotiationResult, st: StabilitySettings, rng: np.random.Generator
+    result: NegotiationResult, stability_settings: StabilitySettings, rng: np.random.Generator
 ) -> RobustnessDraws:
-    """Draw a replication's `RobustnessDraws` (spreads from `st`, the stability config)."""
-    prefs, k = result.scenario.preferences, int(st.robustness_draws)
+    """Draw a replication's `RobustnessDraws` (the spreads of `stability_settings`)."""
+    prefs, k = result.scenario.preferences, int(stability_settings.robustness_draws)
     n_parties = prefs.weights.shape[0]
-    salience = np.exp(rng.normal(0.0, st.salience_spread, (k, *prefs.weights.shape)))
+    salience = np.exp(
+        rng.normal(0.0, stability_settings.salience_spread, (k, *prefs.weights.shape))
+    )
     if result.settings.batna is not BatnaMode.war:
         return RobustnessDraws(salience)
     n_sup = result.war_params.supports.size
-    supports = rng.normal(0.0, st.support_spread, (k, n_sup))
-    scale = np.exp(rng.normal(0.0, st.capability_spread, (k, 2 + n_sup)))
-    costs = np.exp(rng.normal(0.0, st.cost_spread, (k, n_parties)))
+    supports = rng.normal(0.0, stability_settings.support_spread, (k, n_sup))
+    scale = np.exp(rng.normal(0.0, stability_settings.capability_spread, (k, 2 + n_sup)))
+    costs = np.exp(rng.normal(0.0, stability_settings.cost_spread, (k, n_parties)))
     optimism = None
     if result.settings.fighting:
-        optimism = rng.normal(0.0, st.belief_spread, (k, n_parties))
+        optimism = rng.normal(0.0, stability_settings.belief_spread, (k, n_parties))
     return RobustnessDraws(salience, supports, scale, costs, optimism)
 
 
 def robustness(
     result: NegotiationResult,
-    st: StabilitySettings,
+    stability_settings: StabilitySettings,
     rng: np.random.Generator,
     structure: tuple,
     every_outcome: bool = False,
 ) -> float:
     """`robustness_batch` of one replication, its draws taken from `rng`."""
-    drawn = [robustness_draws(result, st, rng)]
+    drawn = [robustness_draws(result, stability_settings, rng)]
     return float(robustness_batch([result], drawn, [structure], every_outcome)[0])
 
 
@@ -280,25 +282,31 @@ def _rational_unblocked(
 
 def robustness_linear(
     result: NegotiationResult,
-    st: StabilitySettings,
+    stability_settings: StabilitySettings,
     rng: np.random.Generator,
     structure: tuple,
     every_outcome: bool = False,
 ) -> float:
-    """`StabilityModel.linear`: share of `st.robustness_draws` perturbations of saliences,
-    capabilities (through the war BATNA) and BATNAs under which the deal stays individually
-    rational and unblocked.
+    """`StabilityModel.linear`: share of `stability_settings.robustness_draws` perturbations
+    of saliences, capabilities (through the war BATNA) and BATNAs under which the deal stays
+    individually rational and unblocked.
 
     Only outcomes some coalition could move to can block, so by default the perturbed
     utilities are computed for those and the deal alone; `every_outcome` computes them for
     the whole space (the same share, slower: the oracle of the shortcut)."""
     scenario = result.scenario
-    k_draws = int(st.robustness_draws)
+    k_draws = int(stability_settings.robustness_draws)
     prefs = scenario.preferences
-    factors = np.exp(rng.normal(0.0, st.salience_spread, (k_draws, *prefs.weights.shape)))
+    factors = np.exp(
+        rng.normal(0.0, stability_settings.salience_spread, (k_draws, *prefs.weights.shape))
+    )
     wp = result.war_params
-    cap_noise = np.exp(rng.normal(0.0, st.capability_spread, (k_draws, wp.supports.size + 1)))
-    res_noise = rng.normal(0.0, st.reservation_spread, (k_draws, len(scenario.parties)))
+    cap_noise = np.exp(
+        rng.normal(0.0, stability_settings.capability_spread, (k_draws, wp.supports.size + 1))
+    )
+    res_noise = rng.normal(
+        0.0, stability_settings.reservation_spread, (k_draws, len(scenario.parties))
+    )
     if result.settings.batna is BatnaMode.war:
         d_draws = result.war_batna.draws(
             wp.aggressor_capacity * cap_noise[:, 0],
@@ -331,22 +339,22 @@ def no_deal_row() -> dict[str, Any]:
 
 def stability_row(
     result: NegotiationResult,
-    st: StabilitySettings,
+    stability_settings: StabilitySettings,
     rng: np.random.Generator,
     cache: dict[int, tuple] | None = None,
 ) -> dict[str, Any]:
     """`stability_rows` of one replication, drawing from `rng`."""
-    return stability_rows([result], st, [rng], cache)[0]
+    return stability_rows([result], stability_settings, [rng], cache)[0]
 
 
 def stability_rows(
     results: list[NegotiationResult],
-    st: StabilitySettings,
+    stability_settings: StabilitySettings,
     rngs: list[np.random.Generator],
     cache: dict[int, tuple] | None = None,
 ) -> list[dict[str, Any]]:
     """The stability parts of each replication's binding agreement (NaN without one), by
-    `st.model`, each replication drawing from its own `rngs` entry; `cache` keeps
+    `stability_settings.model`, each replication drawing from its own `rngs` entry; `cache` keeps
     `deal_structure` per deal across the replications of one job. Under `mechanisms` the
     replications of a batch go through every step at once (a replication's row does not
     depend on its batch)."""
@@ -357,16 +365,20 @@ def stability_rows(
     found = [results[j] for j in deals]
     structures = [deal_structure(r.scenario, r.outcome, cache) for r in found]
     ir, gap, n_block, surplus = _deterministic_parts(found, structures)
-    dp, model, t = st.durability, st.model, st.thresholds
+    post_deal, model, t = (
+        stability_settings.durability,
+        stability_settings.model,
+        stability_settings.thresholds,
+    )
     if model is StabilityModel.linear:
         robust = np.array(
             [
-                robustness_linear(r, st, rngs[j], s)
+                robustness_linear(r, stability_settings, rngs[j], s)
                 for r, j, s in zip(found, deals, structures, strict=True)
             ]
         )
         durable = [
-            deal_durability_linear(r, st.guarantees_issue, dp, rngs[j])
+            deal_durability_linear(r, stability_settings.guarantees_issue, post_deal, rngs[j])
             for r, j in zip(found, deals, strict=True)
         ]
         scores = [
@@ -378,8 +390,8 @@ def stability_rows(
     else:
         drawn, walks = [], []
         for r, j in zip(found, deals, strict=True):  # each replication's stream, in order
-            drawn.append(robustness_draws(r, st, rngs[j]))
-            walks.append(stability.durability_walks(dp, r.war_params.supports.size, rngs[j]))
+            drawn.append(robustness_draws(r, stability_settings, rngs[j]))
+            walks.append(stability.durability_walks(post_deal, r.war_params.supports.size, rngs[j]))
         under_deal = model is StabilityModel.deal
         robust, held, walkers = robustness_batch(
             found, drawn, structures, detail=True, under_deal=under_deal
@@ -388,7 +400,7 @@ def stability_rows(
             _what_breaks(r, d, held[i], walkers[i])
             for i, (r, d) in enumerate(zip(found, drawn, strict=True))
         ]
-        measures = deal_durability(found, dp, walks)
+        measures = deal_durability(found, post_deal, walks)
         paths = measures.pop("durable_paths")
         if under_deal:  # the share of paths with no renewed war, not of months
             measures["durability"] = paths

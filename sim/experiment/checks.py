@@ -198,7 +198,7 @@ def validate(cfg: Any) -> None:
     checker per block: the settings, the issues, the parties, the design (replications,
     the war's sides, the uncertainties), stability and the war.
 
-    Runs on the config `sim.experiment.scenario.offer_levels` returns, which has already
+    Runs on the config `sim.experiment.build.offer_levels` returns, which has already
     checked `guarantees_offer` and the levels of the guarantee packages."""
     parties, issues = list(cfg.parties), list(cfg.issues)
     _check_settings(cfg, parties, issues)
@@ -476,18 +476,23 @@ def _check_stability(
     levels_by_issue: dict[str, list[str]],
 ) -> None:
     """The stability assessment's sizes, spreads, thresholds and guarantees."""
-    st = cfg.stability
+    stability_conf = cfg.stability
     for key, most in (
         ("robustness_draws", MAX_DRAWS),
         ("durability_paths", MAX_DRAWS),
         ("durability_periods", MAX_MONTHS),
     ):
-        require(1 <= st[key] <= most, f"stability.{key}", st[key], f"an integer in [1, {most:,}]")
+        require(
+            1 <= stability_conf[key] <= most,
+            f"stability.{key}",
+            stability_conf[key],
+            f"an integer in [1, {most:,}]",
+        )
     most = max(1, MAX_ROBUSTNESS_BYTES // (8 * len(parties) * size))
     require(
-        st.robustness_draws <= most,
+        stability_conf.robustness_draws <= most,
         "stability.robustness_draws",
-        st.robustness_draws,
+        stability_conf.robustness_draws,
         f"at most {most:,} for {size:,} outcomes (draws x parties x outcomes x 8 bytes <= 2 GiB)",
     )
     for key in (
@@ -503,16 +508,23 @@ def _check_stability(
         "belief_spread",
         "thresholds.commitment_ratio",
     ):
-        value = st.thresholds[key.split(".")[1]] if "." in key else st[key]
+        value = stability_conf.thresholds[key.split(".")[1]] if "." in key else stability_conf[key]
         ok = math.isfinite(value) and value >= 0
         require(ok, f"stability.{key}", value, "a number >= 0")
-    if st.guarantees_issue is not None:
+    if stability_conf.guarantees_issue is not None:
         require_known(
-            "stability.guarantees_issue", [st.guarantees_issue], issues, "issue (or null)"
+            "stability.guarantees_issue",
+            [stability_conf.guarantees_issue],
+            issues,
+            "issue (or null)",
         )
     _check_guarantees(cfg, parties, levels_by_issue)
-    require_in_scale("stability.thresholds.robustness", st.thresholds.robustness, 0.0, 1.0)
-    require_in_scale("stability.thresholds.durability", st.thresholds.durability, 0.0, 1.0)
+    require_in_scale(
+        "stability.thresholds.robustness", stability_conf.thresholds.robustness, 0.0, 1.0
+    )
+    require_in_scale(
+        "stability.thresholds.durability", stability_conf.thresholds.durability, 0.0, 1.0
+    )
 
 
 def _check_war(cfg: Any, issues: list[str]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.core.settings import (
     Bargaining,
     BatnaMode,
@@ -25,6 +25,7 @@ from sim.core.settings import (
 )
 from sim.core.stability import DurabilityParameters, StabilityModel, Thresholds
 from sim.experiment.aliases import prepare
+from sim.experiment.build import build_scenario
 from sim.experiment.designs import (
     AutoStop,
     Design,
@@ -35,7 +36,6 @@ from sim.experiment.designs import (
     repeats_per_point,
 )
 from sim.experiment.results import current_code_version, job_hash
-from sim.experiment.scenario import build_scenario
 from sim.experiment.schema import PlainConfig, plain
 from sim.experiment.validation import war_cost_of
 
@@ -116,26 +116,28 @@ def negotiation_settings(cfg: Any, **overrides: Any) -> NegotiationSettings:
 
 def stability_settings(cfg: Any) -> StabilitySettings:
     """How the job measures a deal's stability: its `stability` block, typed."""
-    st = cfg.stability
+    stability_conf = cfg.stability
     return StabilitySettings(
-        model=StabilityModel(st.model),
-        robustness_draws=int(st.robustness_draws),
-        salience_spread=float(st.salience_spread),
-        reservation_spread=float(st.reservation_spread),
-        capability_spread=float(st.capability_spread),
-        support_spread=float(st.support_spread),
-        cost_spread=float(st.cost_spread),
-        belief_spread=float(st.belief_spread),
+        model=StabilityModel(stability_conf.model),
+        robustness_draws=int(stability_conf.robustness_draws),
+        salience_spread=float(stability_conf.salience_spread),
+        reservation_spread=float(stability_conf.reservation_spread),
+        capability_spread=float(stability_conf.capability_spread),
+        support_spread=float(stability_conf.support_spread),
+        cost_spread=float(stability_conf.cost_spread),
+        belief_spread=float(stability_conf.belief_spread),
         durability=DurabilityParameters(
-            periods=int(st.durability_periods),
-            paths=int(st.durability_paths),
-            support_shock=float(st.support_shock),
-            capacity_shock=float(st.capacity_shock),
-            guarantee_strength=float(st.guarantee_strength),
-            guarantee_cost=float(st.guarantee_cost),
+            periods=int(stability_conf.durability_periods),
+            paths=int(stability_conf.durability_paths),
+            support_shock=float(stability_conf.support_shock),
+            capacity_shock=float(stability_conf.capacity_shock),
+            guarantee_strength=float(stability_conf.guarantee_strength),
+            guarantee_cost=float(stability_conf.guarantee_cost),
         ),
-        guarantees_issue=None if st.guarantees_issue is None else str(st.guarantees_issue),
-        thresholds=Thresholds(**{k: v for k, v in st.thresholds.items()}),
+        guarantees_issue=None
+        if stability_conf.guarantees_issue is None
+        else str(stability_conf.guarantees_issue),
+        thresholds=Thresholds(**{k: v for k, v in stability_conf.thresholds.items()}),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim.core import war
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.experiment.designs import Distribution, Uncertain
 
 

@@ -19,7 +19,7 @@ def deal_line(result: NegotiationResult) -> float:
 
 def deal_durability(
     results: list[NegotiationResult],
-    dp: stability.DurabilityParameters,
+    post_deal: stability.DurabilityParameters,
     walks: list[tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, np.ndarray]:
     """`stability.durability_batch` of the deals: renewed war valued with each deal's
@@ -41,7 +41,7 @@ def deal_durability(
         np.array([deal_line(r) for r in results]),
         results[0].scenario.war_sides,
         np.stack(shifts),
-        dp,
+        post_deal,
         np.stack([w[0] for w in walks]),
         np.stack([w[1] for w in walks]),
     )
@@ -59,7 +59,7 @@ def deal_force(result: NegotiationResult) -> float:
 def deal_durability_linear(
     result: NegotiationResult,
     guarantees_issue: str | None,
-    dp: stability.DurabilityParameters,
+    post_deal: stability.DurabilityParameters,
     rng: np.random.Generator,
 ) -> dict[str, Any]:
     """`stability.durability_linear` of the deal: the guarantee's strength linear in its
@@ -81,7 +81,7 @@ def deal_durability_linear(
         guarantee,
         aggressor,
         defender,
-        dp,
+        post_deal,
         rng,
     )
     # The linear model has no commitment ratio: its Powell test is the one-month one.

@@ -37,11 +37,11 @@ import pandas as pd
 from sim.core import scoring
 from sim.core.intervals import proportion_interval
 from sim.core.outcomes import Issue, IssueKind
+from sim.experiment.build import build_issue, issue_level_values
 from sim.experiment.cases import HOLD_MONTHS, Case, Record
 from sim.experiment.compiler import compile_job
 from sim.experiment.jobs import run_job
 from sim.experiment.judgement import Parameter, judgement_parameters
-from sim.experiment.scenario import build_issue, issue_level_values
 from sim.experiment.schema import plain
 from sim.experiment.sensitivity import apply_values, as_overrides
 
@@ -513,10 +513,10 @@ def run_case(
 ) -> CaseResult:
     """A case's baselines and the model's rows; a failure to run is kept, with its one
     line, never raised (the scorecard reports it as failed)."""
-    from sim.experiment.errors import one_line
+    from sim.experiment.error_lines import one_line
 
-    fast = plain(copy.deepcopy(cfg))
-    scales, baselines = issue_scales(fast), baseline_terms(fast)
+    resolved = plain(copy.deepcopy(cfg))
+    scales, baselines = issue_scales(resolved), baseline_terms(resolved)
     started = time.monotonic()
     try:
         rows, settings = model_rows(case, cfg, plan, progress)

@@ -249,7 +249,7 @@ def record_failure(
     """A job that raised: its parameters and the error as its `.failed` file (so that the
     sweep goes on and a rerun tries it again); -inf, the worst score for a search (NaN
     would end Optuna's study)."""
-    from sim.experiment.errors import one_line
+    from sim.experiment.error_lines import one_line
     from sim.experiment.results import report_progress
 
     error_row = {

@@ -18,7 +18,7 @@ from pathlib import Path
 RESULT_ROOTS = (
     "experiment.jobs",
     "experiment.replication",
-    "experiment.scenario",
+    "experiment.build",
     "experiment.designs",
 )
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.core import solutions, war
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.core.settings import StabilitySettings
 from sim.engine.model import NegotiationBatch
 from sim.engine.model import batch_size as default_batch_size

@@ -27,6 +27,7 @@ from sim.core.settings import (
     Protocol,
     Seating,
     Side,
+    StabilitySettings,
     Staying,
     StrategyName,
     WarLottery,
@@ -224,15 +225,17 @@ class ThresholdsConf:
 
 @dataclass
 class StabilityConf:
-    model: StabilityModel = StabilityModel.linear  # conf/config.yaml: mechanisms
-    robustness_draws: int = 64
-    salience_spread: float = 0.1  # sd of log-normal factors on saliences
-    reservation_spread: float = 0.05  # linear: sd of normal noise on reservation values
-    capability_spread: float = 0.1  # sd of log-normal factors on capacities and capabilities
-    support_spread: float = 0.1  # mechanisms: sd of normal noise on each support level
-    cost_spread: float = 0.3  # mechanisms: sd of log-normal factors on each party's war cost
-    belief_spread: float = 0.05  # mechanisms: sd of normal noise on each party's optimism
-    # the durability check's defaults are `sim.core.stability.DurabilityParameters`'
+    """The schema of `stability`; the defaults are sim.core.settings.StabilitySettings' (the
+    durability check's, sim.core.stability.DurabilityParameters')."""
+
+    model: StabilityModel = StabilitySettings.model
+    robustness_draws: int = StabilitySettings.robustness_draws
+    salience_spread: float = StabilitySettings.salience_spread
+    reservation_spread: float = StabilitySettings.reservation_spread
+    capability_spread: float = StabilitySettings.capability_spread
+    support_spread: float = StabilitySettings.support_spread
+    cost_spread: float = StabilitySettings.cost_spread
+    belief_spread: float = StabilitySettings.belief_spread
     durability_periods: int = DurabilityParameters.periods  # months after the deal
     durability_paths: int = DurabilityParameters.paths
     support_shock: float = DurabilityParameters.support_shock  # sd of monthly support changes

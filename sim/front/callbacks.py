@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.analysis.statistics import describe_deals
 from sim.experiment import provenance, results, sweepdir
 from sim.experiment.designs import replications_per_job
-from sim.experiment.errors import EXIT_PARTIAL, exit_with
+from sim.experiment.error_lines import EXIT_PARTIAL, exit_with
 
 
 def sweep_size(config: DictConfig) -> int | None:
@@ -51,7 +51,7 @@ def refuse_invalid_constants(config: DictConfig) -> None:
     """Validate the sweep's common config before any job runs: an invalid value that is
     not swept would fail every job, so the sweep is refused, with nothing written. An
     error on a swept key is left to the jobs (each records its own)."""
-    from sim.experiment.scenario import build_scenario
+    from sim.experiment.build import build_scenario
     from sim.experiment.validation import ConfigError
 
     base = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.analysis.statistics import describe_deals
 from sim.core import solutions
-from sim.core.problem import Scenario
+from sim.core.scenario import Scenario
 from sim.core.settings import EndReason, Staying
 from sim.core.stability import Thresholds
 from sim.engine.agents import Walkout

@@ -8,7 +8,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from sim.experiment.errors import exit_with
+from sim.experiment.error_lines import exit_with
 from sim.experiment.schema import CONFIG_DIR, register_configs
 
 register_configs()

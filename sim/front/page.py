@@ -48,7 +48,7 @@ def build_model(
     scenario: str, overrides: str, replication: int, values: dict[str, Any]
 ) -> tuple[PageNegotiation | None, str | None]:
     """The page's model for these controls, or the command line's one-line error."""
-    from sim.experiment.errors import one_line
+    from sim.experiment.error_lines import one_line
     from sim.front.page_model import PageNegotiation
 
     spare = _take_spare(scenario, overrides, replication, values)
@@ -200,7 +200,7 @@ def prepare() -> None:
         import pandas  # noqa: F401
         from mesa.visualization.solara_viz import UserInputs  # noqa: F401
 
-        import sim.experiment.errors
+        import sim.experiment.error_lines
         import sim.front.cli
         import sim.front.figures  # noqa: F401
         from sim.front.page_model import DEFAULT_SCENARIO, PageNegotiation
@@ -474,7 +474,7 @@ def Controls(
 def _base_config(scenario: str, overrides: str) -> Any:
     """The composed config the controls are read from (read only: kept for the next
     visitor), or the one-line error."""
-    from sim.experiment.errors import one_line
+    from sim.experiment.error_lines import one_line
     from sim.front.page_model import compose
 
     try:

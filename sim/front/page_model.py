@@ -4,13 +4,12 @@ command line composes, stepped round by round, and what the page shows of it.
 `PageNegotiation(scenario=..., **values)` follows Mesa's conventions for a visualised model
 (keyword-only parameters; `model_controls` gives them as Mesa's `model_params`), where each
 value is a config key as on the command line (`protocol`, `war.support.<supporter>`,
-`parties.<party>.strategy`): the config is composed by Hydra from conf/ with those
-overrides, and validated and built by the experiment layer, as `python -m sim` does; so a
-bad value raises the error whose `sim.experiment.errors.one_line` the command line prints, and the
-same controls and seed give the command line's deal. Every control is read from the
+`parties.<party>.strategy`): the config is composed by Hydra from conf/ with those overrides
+and compiled (`sim.experiment.compiler.compile_job`), as `python -m sim` does; so a bad
+value raises the error whose `sim.experiment.error_lines.one_line` the command line prints,
+and the same controls and seed give the command line's deal. Every control is read from the
 scenario's data (its parties, supporters, belligerents, guarantee packages), so the page
-serves any scenario in conf/scenario/.
-"""
+serves any scenario in conf/scenario/."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ def SweepExplorer(results_dir: Path, on_open: Callable[[dict[str, Any]], None]) 
 
 
 def _load(folder: Path) -> pd.DataFrame | str:
-    from sim.experiment.errors import one_line
+    from sim.experiment.error_lines import one_line
     from sim.experiment.results import load
 
     try:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiment.errors import run_command
+from sim.experiment.error_lines import run_command
 from sim.experiment.results import (
     check_writable,
     clock,

@@ -46,7 +46,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.experiment import cases as case_files
-from sim.experiment.errors import run_command
+from sim.experiment.error_lines import run_command
 from sim.experiment.forecast import (
     MODEL,
     MODEL_AS_WRITTEN,

@@ -308,7 +308,7 @@ def plot_bargaining(
 
     Parameters
     ----------
-    scenario : a `sim.experiment.scenario.Scenario` (`utilities` (parties, outcomes), `parties`,
+    scenario : a `sim.experiment.build.Scenario` (`utilities` (parties, outcomes), `parties`,
         `acceptable`, `party_index`).
     reservations : (parties,) the BATNAs, e.g. `model.reservations` at the end.
     outcome : the agreed outcome's index, or None without one.

@@ -1,4 +1,5 @@
-"""Building a scenario from a config: validate it, then turn it into arrays (`sim.core.problem`)."""
+"""Building a scenario from a config: validate it, then turn it into arrays
+(`sim.core.scenario.Scenario`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sim.core.preferences import (
     red_line_mask,
     table_values,
 )
-from sim.core.problem import PartyStrategy, Scenario
+from sim.core.scenario import PartyStrategy, Scenario
 from sim.core.settings import Side, StrategyName, WarLottery, WarStakes
 from sim.experiment.aliases import as_given, prepare
 from sim.experiment.checks import validate
@@ -136,28 +137,30 @@ def offer_levels(cfg: Any) -> Any:
 def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> war.WarParameters:
     """War parameters from the config's `war` block: the belligerents' capacities, the
     supporters' levels and capabilities."""
-    wc = cfg.war
+    war_conf = cfg.war
     parties = list(cfg.parties)
-    supporters = list(wc.support)
-    supports = np.array([float(wc.support[s]) for s in supporters])
+    supporters = list(war_conf.support)
+    supports = np.array([float(war_conf.support[s]) for s in supporters])
     caps = np.array([capabilities[parties.index(s)] for s in supporters])
-    support_drift = np.array([float(wc.drift.supports.get(s, 0.0)) for s in supporters])
-    backs = np.array([str(wc.backing.get(s, Side.defender)) == Side.aggressor for s in supporters])
-    territory = space.issue(wc.territory_issue)
+    support_drift = np.array([float(war_conf.drift.supports.get(s, 0.0)) for s in supporters])
+    backs = np.array(
+        [str(war_conf.backing.get(s, Side.defender)) == Side.aggressor for s in supporters]
+    )
+    territory = space.issue(war_conf.territory_issue)
     return war.WarParameters(
-        aggressor_capacity=float(wc.capacity[wc.aggressor]),
-        defender_capacity=float(wc.capacity[wc.defender]),
+        aggressor_capacity=float(war_conf.capacity[war_conf.aggressor]),
+        defender_capacity=float(war_conf.capacity[war_conf.defender]),
         supports=supports,
         supporter_capabilities=caps,
-        aid_effectiveness=float(wc.aid_effectiveness),
-        adjustment_rate=float(wc.adjustment_rate),
-        volatility=float(wc.volatility),
-        months_per_round=float(wc.months_per_round),
-        horizon_months=float(wc.horizon_months),
-        discount=float(wc.discount),
+        aid_effectiveness=float(war_conf.aid_effectiveness),
+        adjustment_rate=float(war_conf.adjustment_rate),
+        volatility=float(war_conf.volatility),
+        months_per_round=float(war_conf.months_per_round),
+        horizon_months=float(war_conf.horizon_months),
+        discount=float(war_conf.discount),
         low=float(territory.positions.min()),
         high=float(territory.positions.max()),
-        capacity_drift=float(wc.drift.capacity),
+        capacity_drift=float(war_conf.drift.capacity),
         support_drift=support_drift,
         backs_aggressor=backs if backs.any() else None,
     )

@@ -59,7 +59,7 @@ class Anticipation:
 @dataclass(frozen=True, eq=False)
 class Scenario:
     """Everything a negotiation needs, as arrays and plain values (built from a config by
-    `sim.experiment.scenario.build_scenario`)."""
+    `sim.experiment.build.build_scenario`)."""
 
     name: str
     preferences: Preferences
