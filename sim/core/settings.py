@@ -44,7 +44,7 @@ class WarLottery(enum.StrEnum):
     """With `WarStakes.all`, which level of each other issue the war's winner gets
     (docs/model.md, "What a war can impose")."""
 
-    ideals = "ideals"  # its ideal level, whoever else must sign it (the model before)
+    ideals = "ideals"  # its ideal level, whoever else must sign it (the default)
     imposable = "imposable"  # its best level among those no third party that must sign
     # them red-lines (Fearon 1995's lottery over what the winner could impose)
 
@@ -53,7 +53,7 @@ class Enforcement(enum.StrEnum):
     """What makes a deal hold (docs/model.md, "Self-enforcing settlements")."""
 
     assumed = "assumed"  # a signed deal is enforced as written; the balance is fixed
-    # during the talks (the model before)
+    # during the talks (the default, kept to compare with)
     self_enforcing = "self_enforcing"  # the balance drifts during the talks and after a
     # deal; each deal is valued on the path the parties anticipate (peace until a side
     # prefers renewed war, then war), and the mediator drafts only self-enforcing deals
@@ -63,7 +63,7 @@ class Staying(enum.StrEnum):
     """When a party with nothing it believes it can get leaves the talks (docs/model.md,
     "Talks that go on")."""
 
-    patience = "patience"  # after `walkout_patience` rounds running (the model before)
+    patience = "patience"  # after `walkout_patience` rounds running (the default)
     hopeful = "hopeful"  # only once it believes no deal can come before its deadline: it
     # stays, fighting, while it expects a zone to open (its beliefs, the line, the drift)
 
@@ -136,7 +136,7 @@ class NegotiationSettings:
     enforcement: Enforcement = Enforcement.assumed
     foresight_months: int = 36  # J: months after a deal the parties look ahead
     mediator_bias: float = 1.0  # weight of the non-belligerents' interests in the mediator's
-    # text, and its stake in issues it controls no level of (1: the model before)
+    # text, and its stake in issues it controls no level of (1: every party weighs alike)
     collect_trace: bool = True
 
     @property

@@ -35,7 +35,8 @@ class StabilityModel(enum.StrEnum):
 
     mechanisms = "mechanisms"  # uncertain inputs, drift, Powell over the horizon, guarantees
     # as force and monitoring, score = robustness x durability
-    linear = "linear"  # the model before: noise, one-month Powell, linear guarantees, mean
+    linear = "linear"  # the first measures, kept to compare with: noise, one-month Powell,
+    # linear guarantees, the score a mean
     deal = "deal"  # mechanisms judged under the deal's own terms: robustness with its
     # guarantee in force, durability the share of paths with no renewed war (Powell's test
     # month by month on each), `stable` its parts alone (IR margin, Pareto gap and Powell's
@@ -506,8 +507,8 @@ class Thresholds:
     ir_margin: float = 0.0
     pareto_gap: float = 0.01
     blocking_coalitions: int = 0
-    robustness: float = 0.95  # derived (`least_sensitive_threshold`); 0.8 before
-    durability: float = 0.5  # derived; 0.8 before
+    robustness: float = 0.95  # derived (`least_sensitive_threshold`)
+    durability: float = 0.5  # derived (`least_sensitive_threshold`)
     commitment_ratio: float = 1.0  # Powell (2006): above 1 the declining side fights
 
 

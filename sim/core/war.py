@@ -43,7 +43,7 @@ class WarParameters:
     capacity_drift: float = 0.0
     support_drift: np.ndarray | None = None
     # Which side each supporter backs (supporters,): True the aggressor; None: every
-    # supporter backs the defender (the model before sides).
+    # supporter backs the defender.
     backs_aggressor: np.ndarray | None = None
 
 

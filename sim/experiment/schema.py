@@ -172,7 +172,7 @@ class WarConf:
     discount: float = 0.99  # monthly discount factor
     belief_sd: float = 0.05  # bargaining=fighting: prior sd of each party's belief about p
     stakes: WarStakes = WarStakes.territory  # what a war that goes on decides
-    lottery: WarLottery = WarLottery.ideals  # stakes=all: ideals (the model before) or
+    lottery: WarLottery = WarLottery.ideals  # stakes=all: ideals (the default) or
     # imposable (the winner's best level no third party that must sign it red-lines)
     drift: DriftConf = field(default_factory=DriftConf)
     guarantees: GuaranteesConf = field(default_factory=GuaranteesConf)
