@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,17 @@ from sim.experiment.schema import register_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"
+
+# The tests never read or write the user's results/: every run, sweep and the page's Sweeps
+# tab use this session's own folder, through SIM_RESULTS_DIR (conf/config.yaml's
+# `results_dir`, `sim.front.page_sweeps.RESULTS_DIR`), set before anything reads it; test
+# subprocesses inherit it (tests/test_isolation.py).
+RESULTS_DIR = Path(tempfile.mkdtemp(prefix="sim-tests-results-"))
+os.environ["SIM_RESULTS_DIR"] = str(RESULTS_DIR)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(RESULTS_DIR, ignore_errors=True)
 
 # Modest runs keep the whole suite fast; no deadline, since the first call of a test
 # pays for imports and numpy warm-up.
