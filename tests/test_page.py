@@ -15,6 +15,7 @@ pytest.importorskip("solara", reason="the page extra is not installed (pip insta
 
 import ipyvuetify as v
 import ipywidgets
+import numpy as np
 import pandas as pd
 import solara
 
@@ -67,10 +68,14 @@ def rendered():
 @pytest.mark.parametrize("name", ["brussels_2025", "dayton_1995", "template"])
 def test_the_controls_are_the_scenarios_parties_supporters_and_packages(name):
     cfg = compose(name)
-    controls = model_controls(cfg)
+    controls = model_controls(cfg, "calendar")
     assert {f"war.support.{s}" for s in cfg.war.support} <= set(controls)
     assert {f"war.capacity.{b}" for b in cfg.war.capacity} <= set(controls)
     assert {f"parties.{p}.strategy" for p in cfg.parties} <= set(controls)
+    # bargaining=fighting ignores strategies: no menus for them
+    fighting = model_controls(cfg, "fighting")
+    assert not [key for key in fighting if key.endswith(".strategy")]
+    assert set(fighting) == set(controls) - {f"parties.{p}.strategy" for p in cfg.parties}
     packages = {k for k, levels in cfg.guarantee_packages.items() if levels}
     assert set(controls["guarantees_offer"]["values"]) == {"all", *packages}
     for key in ("protocol", "seating", "bargaining", "seed", "max_rounds"):
@@ -86,11 +91,23 @@ def test_the_controls_are_the_scenarios_parties_supporters_and_packages(name):
     }
 
 
+def notes(rendered) -> list[str]:
+    """The note shown in place of strategy menus, if any."""
+    texts = ["".join(map(str, w.children)) for w in rendered.find(v.Html).widgets]
+    return [text for text in texts if text == page.FIGHTING_NOTE]
+
+
 def test_the_page_shows_every_control(rendered):
     cfg = compose("brussels_2025")
+    assert cfg.bargaining == "fighting"  # the default: no strategy menus, a note instead
     labels = {w.label for w in rendered.find(v.Select).widgets}
     assert {"scenario", "protocol", "seating", "bargaining", "guarantees on offer"} <= labels
+    assert not [label for label in labels if label.startswith("strategy: ")]
+    assert notes(rendered) == [page.FIGHTING_NOTE]
+    rendered.find(v.Select, label="bargaining").widget.v_model = "calendar"
+    labels = {w.label for w in rendered.find(v.Select).widgets}
     assert {f"strategy: {p}" for p in cfg.parties} <= labels
+    assert notes(rendered) == []
     sliders = {w.label for w in rendered.find(v.Slider).widgets}
     assert {f"support: {s}" for s in cfg.war.support} <= sliders
     assert {f"capacity: {b}" for b in cfg.war.capacity} <= sliders
@@ -101,6 +118,7 @@ def test_the_page_shows_every_control(rendered):
 
 def test_choosing_a_scenario_shows_its_own_parties(rendered):
     rendered.find(v.Select, label="scenario").widget.v_model = "dayton_1995"
+    rendered.find(v.Select, label="bargaining").widget.v_model = "calendar"
     cfg = compose("dayton_1995")
     labels = {w.label for w in rendered.find(v.Select).widgets}
     assert {f"strategy: {p}" for p in cfg.parties} <= labels
@@ -373,3 +391,15 @@ def test_a_kept_composition_is_copied_for_each_caller():
     first.seed = 99
     second = compose("template", ["seed=5"])
     assert second.seed == 5 and second is not first
+
+
+@pytest.mark.parametrize("values", [{}, {"batna": "static"}, {"bargaining": "calendar"}])
+def test_round_0_shows_the_batnas_the_parties_open_with(values):
+    """Before any round the BATNAs are those round 1 bargains with (the line has not
+    moved), not zeros, so the bargaining picture shades only the zone above them."""
+    model = PageNegotiation(**values)
+    opening = model.reservations.copy()
+    assert model.round == 0 and (opening != 0).all()
+    model.step()
+    assert model.round == 1
+    np.testing.assert_allclose(model.reservations, opening)

@@ -1,4 +1,4 @@
-"""The page end to end in a real browser: `solara run sim.front.page` as a subprocess on a free
+"""The page end to end in a real browser: `./dev app` (`sim.front.serve`) as a subprocess on a free
 port of 127.0.0.1, driven by headless Chromium (Debian's `chromium`, through playwright):
 it loads offline, a slider moves, the model runs to the end, the deal panel shows the
 deal, and the screenshots before and after differ and are not blank.
@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def start_page(port: int, results_dir: Path) -> subprocess.Popen:
-    """`solara run sim.front.page` on 127.0.0.1:`port`, as `./dev app` starts it."""
+    """The page on 127.0.0.1:`port`, as `./dev app` starts it (`sim.front.serve`)."""
     env = {
         **os.environ,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
@@ -59,8 +59,7 @@ def start_page(port: int, results_dir: Path) -> subprocess.Popen:
         "SIM_RESULTS_DIR": str(results_dir),
     }
     env.pop("HYDRA_FULL_ERROR", None)
-    command = [sys.executable, "-m", "solara", "run", "sim.front.page", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--production", "--no-check-version", "--no-open"]
+    command = [sys.executable, "-m", "sim.front.serve", "--port", str(port)]  # as ./dev app
     return subprocess.Popen(
         command,
         cwd=ROOT,
@@ -163,6 +162,16 @@ def test_the_page_in_a_real_browser(page_url):
             page.wait_for_timeout(500)
             text = page.inner_text(".deal-panel")
             after = page.screenshot(full_page=True)
+            assert page.title() == "peace-sim"  # the tab's title, not Solara's
+            # the outcome's text stays inside its card and the window
+            fits = page.evaluate(
+                "() => { const card = document.querySelector('.deal-panel');"
+                " const pre = card.querySelector('.deal-text');"
+                " const box = card.getBoundingClientRect(), inner = pre.getBoundingClientRect();"
+                " return [card.scrollWidth <= card.clientWidth + 1,"
+                " inner.right <= box.right + 1, box.right <= window.innerWidth + 1]; }"
+            )
+            assert fits == [True, True, True], fits
             assert not failed, failed
         finally:
             browser.close()

@@ -311,6 +311,8 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.level_counts = [np.zeros((*shape, size)) for size in self.space.shape]
             self.unchanged = np.zeros((*shape, len(self.space.shape)))
             self.last_offer = np.full(shape, -1, dtype=np.int64)
+        self._set_reservations(self._everyone)  # the BATNAs the parties open with; each
+        # round sets its own before anything reads them
 
     def _set_tables(self, distinct: Sequence[Scenario], rows: np.ndarray | None = None) -> None:
         """The values the parties bargain over, their preference orders and offer tables,

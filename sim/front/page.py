@@ -41,6 +41,14 @@ if TYPE_CHECKING:
     from sim.front.page_model import PageNegotiation
 
 PLAY_INTERVAL = 0.15  # seconds between rounds while playing
+PAGE_CSS = """
+.deal-panel { max-width: 100%; overflow-x: hidden; }
+.deal-panel pre, .deal-text { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 100%; }
+"""  # the outcome's text wraps inside its card instead of running off the page
+FIGHTING_NOTE = (
+    "No strategy menus under bargaining=fighting: every party accepts what beats its "
+    "believed value of fighting on. Choose bargaining=calendar to give each party a strategy."
+)
 DPI = 72
 
 
@@ -463,11 +471,14 @@ def Controls(
         if isinstance(base, str):
             solara.Error(base)
             return
-        controls = model_controls(base)
+        bargaining = str(values.get("bargaining", base.bargaining))
+        controls = model_controls(base, bargaining)
         for key, value in values.items():
             if key in controls:
                 controls[key] = {**controls[key], "value": value}
         UserInputs(controls, on_change=on_change)
+        if bargaining == "fighting":  # sim.core.settings.Bargaining.fighting
+            solara.Text(FIGHTING_NOTE, classes=["strategies-note"], style={"color": "#555"})
 
 
 @functools.lru_cache(maxsize=16)
@@ -492,6 +503,7 @@ def Page() -> None:
         lambda: _READY.wait(), dependencies=[ready_at_first], prefer_threaded=True
     )
     solara.Title("peace-sim")
+    solara.Style(PAGE_CSS)
     with solara.AppBar():
         solara.AppBarTitle("peace-sim: a negotiation, round by round")
     if ready_at_first or waiting.finished:

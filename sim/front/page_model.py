@@ -188,11 +188,14 @@ def _slider(label: str, value: Any, top: float) -> dict[str, Any]:
     }
 
 
-def model_controls(cfg: Any) -> dict[str, dict[str, Any]]:
+def model_controls(cfg: Any, bargaining: str | None = None) -> dict[str, dict[str, Any]]:
     """The page's controls for a composed config, in Mesa's `model_params` format (`type`,
     `value`, `label` and the type's options), keyed by config key: protocol, seating,
     bargaining, each supporter's support, each belligerent's capacity, each party's
-    strategy, the guarantees on offer, seed and max rounds. Read from the scenario's data."""
+    strategy (not under `bargaining=fighting`, which ignores them: `bargaining` is the
+    value chosen, the config's unless given), the guarantees on offer, seed and max rounds.
+    Read from the scenario's data."""
+    fighting = Bargaining(bargaining or cfg.bargaining) is Bargaining.fighting
     controls: dict[str, dict[str, Any]] = {
         "protocol": _select("protocol", cfg.protocol, [str(p) for p in Protocol]),
         "seating": _select(
@@ -208,7 +211,7 @@ def model_controls(cfg: Any) -> dict[str, dict[str, Any]]:
         top = round(max(2.0, 2 * float(capacity)), 1)
         controls[f"war.capacity.{side}"] = _slider(f"capacity: {side}", capacity, top)
     for party, pc in (cfg.parties or {}).items():
-        if pc is not None:
+        if pc is not None and not fighting:
             controls[f"parties.{party}.strategy"] = _select(
                 f"strategy: {party}", pc.strategy, [str(s) for s in StrategyName]
             )
