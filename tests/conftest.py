@@ -31,6 +31,7 @@ os.environ["SIM_RESULTS_DIR"] = str(RESULTS_DIR)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(RESULTS_DIR, ignore_errors=True)
 
+
 # Modest runs keep the whole suite fast; no deadline, since the first call of a test
 # pays for imports and numpy warm-up.
 settings.register_profile("sim", max_examples=100, deadline=None)

@@ -13,6 +13,7 @@ one-line error are written for the desired behaviour and marked xfail(strict=Tru
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
@@ -30,6 +31,7 @@ from sim.experiment import results, sweepdir
 from sim.experiment.build import build_scenario
 from sim.experiment.error_lines import one_line
 from sim.experiment.results import ResultsError
+from sim.experiment.schema import IssuePreferenceConf, SimConfig
 from sim.experiment.validation import ConfigError
 from tests.helpers_hardening import (
     CONF_DIR,
@@ -65,6 +67,18 @@ DECLARED = (
 PLAIN_NAME_RULE = (
     "a plain folder name (letters, digits, '_', '-', '.'; no path separator, no '..', "
     "no leading dot)"
+)
+
+
+def fields_of(schema: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(schema)]
+
+
+# an unknown key with no near key: the keys at its level (the schema's, and the aliases
+# brussels_2025 sets at the top), never the schema's class name
+UNKNOWN_FOO = (
+    "foo: got an unknown key; allowed: a key of the config "
+    f"({sorted([*fields_of(SimConfig), 'us_support', 'europe_support'])})"
 )
 
 MAX_ROUNDS_RULE = (
@@ -416,10 +430,11 @@ COMPOSE_CASES: dict[str, tuple[list[str], str]] = {
         ["sweep=nope"],
         f"sweep: got 'nope'; allowed: one of {options('sweep')}",
     ),
-    "unknown_top_level_key": (["foo=1"], "foo: Key 'foo' not in 'SimConfig'"),
+    "unknown_top_level_key": (["foo=1"], UNKNOWN_FOO),
     "unknown_nested_key": (
         ["parties.usa.preferences.territory.sal=1"],
-        "parties.usa.preferences.territory.sal: Key 'sal' not in 'IssuePreferenceConf'",
+        "parties.usa.preferences.territory.sal: got an unknown key; allowed: a key of "
+        f"parties.usa.preferences.territory ({sorted(fields_of(IssuePreferenceConf))})",
     ),
     "sweep_list_in_single_run": (
         ["us_support=0.5,1.5"],
@@ -940,7 +955,7 @@ CLI_LINES = {
     "[single_text, alternating_offers]",
     "missing_scenario": f"scenario: got 'nope'; allowed: one of {scenario_options()}",
     "missing_sweep_preset": f"sweep: got 'nope'; allowed: one of {options('sweep')}",
-    "unknown_key": "foo: Key 'foo' not in 'SimConfig'",
+    "unknown_key": UNKNOWN_FOO,
     "empty_dict_override": "parties: got {}; allowed: entries to merge (an empty dict changes "
     "nothing); drop an entry with 'parties.<name>=null' (docs/new-conflict.md)",
     "validator_range": "us_support: got 1.5; allowed: a number in [0.0, 1.0]",

@@ -152,3 +152,31 @@ def test_sweep_notebook_says_how_to_make_a_missing_sweep(tmp_path, monkeypatch):
     with pytest.raises(CellExecutionError, match="FileNotFoundError") as info:
         _execute(nb)
     assert "./dev run -m sweep=smoke" in str(info.value)
+
+
+@pytest.mark.slow
+def test_sweep_notebook_says_plainly_when_a_sweep_separates_nothing(tmp_path, monkeypatch):
+    """Two seeds of talks cut short before anyone can sign: no deal anywhere, so neither
+    feature scores nor PRIM can say anything, and the conclusion says so and what to sweep."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", "seed=0,1", "max_rounds=2", "sweep_name=flat",
+         f"results_dir={tmp_path / 'results'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.setenv("SIM_SWEEP_DIR", str(tmp_path / "results" / "sweeps" / "flat"))
+    monkeypatch.setenv("SIM_ROOT", str(ROOT))
+    nb = nbformat.read(NOTEBOOK_DIR / "02_sweep_analysis.ipynb", as_version=4)
+    _execute(nb)
+    shown = "\n".join(
+        str(out.get("data", {}).get("text/markdown", "")) + str(out.get("text", ""))
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    )
+    assert "This sweep cannot separate anything: 2 replications, 0 with a binding deal" in shown
+    assert "war.stake_years=1,1.5,2,3" in shown
+    assert "no feature scores" in shown and "PRIM on `stable`**: no boxes" in shown
+    assert "Read the box together" not in shown

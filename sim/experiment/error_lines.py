@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import yaml
 from hydra.errors import MissingConfigException
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 # Read once at import, before `python -m sim` sets HYDRA_FULL_ERROR for its own use.
@@ -24,6 +26,20 @@ FULL_ERROR = os.environ.get("HYDRA_FULL_ERROR") == "1"
 EXIT_BAD_INPUT = 2
 ALIASED = re.compile(r"While dereferencing interpolation '\$\{([\w.]+)\}': ")
 EXIT_PARTIAL = 3
+UNKNOWN_KEY = re.compile(r"Key '(?P<key>[^']*)' (not in '|is not in struct)")
+# What an entry of an open-ended block is called, by the block's name.
+ENTRY_NOUNS = {
+    "parties": "party",
+    "issues": "issue",
+    "preferences": "issue",
+    "support": "supporter",
+    "supports": "supporter",
+    "capacity": "belligerent",
+    "guarantee_packages": "guarantee package",
+    "anchors": "anchor",
+    "levels": "level",
+    "seating_aliases": "seating",
+}
 
 
 def one_line(exc: BaseException) -> str:
@@ -50,6 +66,9 @@ def one_line(exc: BaseException) -> str:
             return _missing_config(str(item.missing_cfg_file), item.options)
         if isinstance(item, OmegaConfBaseException) and getattr(item, "full_key", None):
             msg = str(getattr(item, "msg", None) or item).splitlines()[0].strip()
+            unknown = _unknown_key(item, msg)
+            if unknown:
+                return unknown
             via = ALIASED.match(msg)  # a value given by a scenario's alias: name the alias
             if via:
                 return f"{via.group(1)}: {msg[via.end() :]}"
@@ -62,6 +81,48 @@ def one_line(exc: BaseException) -> str:
             lines.append(cause[0])
             break
     return ": ".join(lines)
+
+
+def nearest(name: str, names: Sequence[str]) -> list[str]:
+    """The names closest to a misspelt `name` (difflib's ratio >= 0.6, at most three),
+    only those about as close as the best (a typo rarely has two readings)."""
+    ratio = {n: difflib.SequenceMatcher(None, n, name).ratio() for n in names}
+    close = difflib.get_close_matches(name, names, n=3)
+    return [n for n in close if ratio[n] >= ratio[close[0]] - 0.1]
+
+
+def _unknown_key(item: Any, msg: str) -> str | None:
+    """`key: got an unknown key; allowed: ...` for a key OmegaConf found in no schema
+    class or open-ended block, with the nearest keys there (`difflib`); for an alias
+    only other scenarios declare, which they are. None for any other error."""
+    from sim.experiment.aliases import family_hint
+
+    found = UNKNOWN_KEY.match(msg)
+    parent = getattr(item, "parent_node", None)
+    full = str(item.full_key)
+    key = found.group("key") if found else ""
+    if not found or not isinstance(parent, DictConfig) or not full.endswith(key):
+        return None
+    here = full[: -len(key)].rstrip(".")
+    names = [str(k) for k in parent if here or k != "hydra"]
+    if not here:
+        sweep_name = OmegaConf.select(parent, "sweep_name", throw_on_resolution_failure=False)
+        hint = family_hint(key, sweep_name)
+        if hint:
+            return f"{full}: got an unknown key; allowed: {hint}"
+    near = [f"{here}.{n}".lstrip(".") for n in nearest(key, names)]
+    if parent._metadata.object_type in (dict, None):  # entries: parties, issues, ...
+        noun = ENTRY_NOUNS.get(here.rpartition(".")[2], "key")
+        allowed = f"one of {names}"
+        if not near:
+            allowed += f", or a new {noun} added by an override with a leading '+'"
+    else:
+        noun, allowed = "key", f"a key of {here or 'the config'}"
+        if not near:
+            allowed += f" ({sorted(names)})"
+    if near:
+        allowed += f" (did you mean {' or '.join(near)}?)"
+    return f"{full}: got an unknown {noun}; allowed: {allowed}"
 
 
 def _missing_config(missing: str, options: list[str] | None) -> str:

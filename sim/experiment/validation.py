@@ -34,6 +34,11 @@ class ConfigError(ValueError):
         super().__init__(f"{key}: got {_show(value)}; allowed: {allowed}")
 
 
+class Words(str):
+    """A value a ConfigError shows as written, unquoted: a description where the value
+    itself would be unreadable (a whole file's keys)."""
+
+
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -43,6 +48,8 @@ def plain_name(name: str) -> bool:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, Words):
+        return str(value)
     if isinstance(value, DictConfig | dict) or OmegaConf.is_list(value):
         value = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
     return repr(value)
