@@ -37,6 +37,16 @@ def negotiation(compose):
 
 
 @pytest.fixture(scope="module")
+def long_negotiation(compose):
+    """A negotiation that signs after many rounds (war costlier than the default's, less
+    than under SIGNS): its trajectory is drawn as lines."""
+    cfg = compose(["max_rounds=40", "war.stake_years=1.5"])
+    rows, model = run_replications(cfg, collect_trace=True)
+    assert rows[0]["reason"] == "agreement" and rows[0]["round"] > figures.BAR_ROUNDS
+    return cfg, rows[0], model
+
+
+@pytest.fixture(scope="module")
 def phased(compose):
     cfg = compose(["max_rounds=30", "seating=us_russia_first", "phase_one_rounds=5"])
     rows, model = run_replications(cfg, collect_trace=True)
@@ -72,8 +82,8 @@ def _markers(ax, marker: str) -> list[Line2D]:
 
 
 # -- trajectory -----------------------------------------------------------------------------
-def test_trajectory_draws_each_party_and_marks_the_agreement(negotiation):
-    _, row, model = negotiation
+def test_trajectory_draws_each_party_and_marks_the_agreement(long_negotiation):
+    _, row, model = long_negotiation
     trace, parties = model.trace(), list(model.problem.parties)
     label = f"{row['reason']}, round {row['round']}"
     fig = figures.plot_trajectory(trace, parties, row["round"], label)
@@ -89,18 +99,18 @@ def test_trajectory_draws_each_party_and_marks_the_agreement(negotiation):
         ys = [line.get_ydata() for line in ax.get_lines() if len(line.get_xdata()) == len(trace)]
         assert any(np.allclose(y, trace[f"u_{party}"], equal_nan=True) for y in ys)
         assert any(np.allclose(y, trace[f"reservation_{party}"]) for y in ys)
-    if row["reason"] == "agreement":
-        assert "agreement" in texts
-        stars = _markers(ax, "*")
-        assert len(stars) == len(parties)
-        last = trace[trace["round"] == row["round"]].iloc[-1]
-        got = sorted(float(s.get_ydata()[0]) for s in stars)
-        assert got == pytest.approx(sorted(last[f"u_{p}"] for p in parties))
-        assert all(s.get_xdata()[0] == row["round"] for s in stars)
+    assert row["reason"] == "agreement"
+    assert "agreement" in texts
+    stars = _markers(ax, "*")
+    assert len(stars) == len(parties)
+    last = trace[trace["round"] == row["round"]].iloc[-1]
+    got = sorted(float(s.get_ydata()[0]) for s in stars)
+    assert got == pytest.approx(sorted(last[f"u_{p}"] for p in parties))
+    assert all(s.get_xdata()[0] == row["round"] for s in stars)
 
 
-def test_trajectory_into_a_given_axes_and_breakdown_marker(negotiation):
-    _, row, model = negotiation
+def test_trajectory_into_a_given_axes_and_breakdown_marker(long_negotiation):
+    _, row, model = long_negotiation
     trace, parties = model.trace(), list(model.problem.parties)
     fig, (left, right) = plt.subplots(1, 2)
     got = figures.plot_trajectory(trace, parties, row["round"], ax=right, reason="breakdown")

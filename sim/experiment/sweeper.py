@@ -125,6 +125,12 @@ class PackedSweeper(Sweeper):
         }
         packs = pack_points(points, groups, self.points_per_job, os.cpu_count())
         write_packs(Path(self.config.hydra.sweep.dir), packs)
+        # Hydra's launcher says "Launching <packs> jobs": say what they hold first
+        print(
+            f"packed sweeper: the sweep's {len(points)} jobs (one per point) in "
+            f"{len(packs)} packs; Hydra launches the packs",
+            flush=True,
+        )
         batch = [[*pack.job, f"sweep_pack={i}"] for i, pack in enumerate(packs)]
         results = self.launcher.launch(batch, initial_job_idx=0)
         for result in results:

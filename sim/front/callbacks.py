@@ -166,8 +166,8 @@ def summary_columns(path: Path, swept: list[str]) -> list[str]:
     held in memory a few columns wide, however many there are)."""
     import pyarrow.parquet as pq
 
-    wanted = {"error", "job", "agreement", "binding", "stable", "months", "round"}
-    wanted |= {"replication", "scenario", "sweep_name", *swept}
+    wanted = {"error", "job", "agreement", "binding", "stable", "stability_score", "months"}
+    wanted |= {"round", "replication", "scenario", "sweep_name", *swept}
     return [
         name
         for name in pq.read_schema(path).names

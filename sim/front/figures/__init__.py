@@ -38,13 +38,16 @@ from sim.front.figures.live import (
 )
 from sim.front.figures.negotiation import (
     ALTERNATING,
+    BAR_ROUNDS,
     OFFERS_TITLE,
     TRAJECTORY_TITLE,
     alternates,
     bargaining_title,
     end_marks,
+    end_utilities,
     plot_bargaining,
     plot_contact_line,
+    plot_margins,
     plot_trajectory,
     standing_offers,
 )
@@ -76,6 +79,7 @@ from sim.front.figures.style import (
 __all__ = [
     "ALTERNATING",
     "BAR_LABELS_UP_TO",
+    "BAR_ROUNDS",
     "BLACK",
     "BLUE",
     "CHECKS",
@@ -110,6 +114,7 @@ __all__ = [
     "alternates",
     "bargaining_title",
     "end_marks",
+    "end_utilities",
     "heatmap_title",
     "live_xlim",
     "party_colours",
@@ -118,6 +123,7 @@ __all__ = [
     "plot_contact_line",
     "plot_deals_over_time",
     "plot_feature_scores",
+    "plot_margins",
     "plot_stability_checks",
     "plot_stability_parts",
     "plot_trajectory",

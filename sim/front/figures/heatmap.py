@@ -1,5 +1,6 @@
-"""The heatmap of a sweep: each cell's share with its 95% interval and count, small and
-failed cells marked, one row of panels per combination of the other swept parameters."""
+"""The heatmap of a sweep: each cell's share with its 95% interval and count, and the
+mean stability score, small and failed cells marked, one row of panels per combination of
+the other swept parameters."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
+from matplotlib.patheffects import withStroke
 
 from sim.analysis.tables import (
     facet_values,
@@ -38,6 +40,8 @@ HEATMAP_WHAT = {
     "binding": "a binding text",
     "stable": "a stable deal",
 }
+SCORE = "stability_score"
+SCORE_TITLE = "mean stability score (0 without a deal)"
 MAX_FACETS = 12  # rows of heatmap panels, one per combination of the facet parameters
 SMALL_N = 5  # a heatmap cell of fewer replications is hatched: its share says little
 
@@ -55,14 +59,18 @@ def sweep_heatmap(
     names: Mapping[str, str] | None = None,
     title: str | None = None,
     note: str | None = None,
+    score: str | None = SCORE,
 ) -> Figure:
     """Share of replications with a binding deal, and share stable, over two swept parameters.
 
-    One panel per entry of `columns` (0/1 result columns), and one row of panels per
-    combination of the `facets` columns' values (nothing pooled over them); each cell
-    shows the share of the replications with that `x` (and `y`) value, its Wilson (1927)
-    95% interval and its count below. A cell of fewer than `SMALL_N` replications is
-    hatched; one whose every job failed (rows with an `error`) says so.
+    One panel per entry of `columns` (0/1 result columns), then one of the mean of `score`
+    (a column in [0, 1], by default the stability score) when the rows have it and no `ax`
+    is given, and one row of panels per combination of the `facets` columns' values
+    (nothing pooled over them); each cell shows the share (the mean) of the replications
+    with that `x` (and `y`) value, its Wilson (1927) 95% interval and its count below. A
+    cell of fewer than `SMALL_N` replications is hatched, unless every cell holds one
+    replication (the title then says so once); one whose every job failed (rows with an
+    `error`) is grey, crossed and says so; a cell without rows is left blank.
 
     Parameters
     ----------
@@ -73,6 +81,7 @@ def sweep_heatmap(
     note : a line under the title (e.g. what was pooled).
     """
     columns = list(columns)
+    means = [score] if score is not None and score in frame and ax is None else []
     combos = facet_values(frame, facets)
     if len(combos) > MAX_FACETS:
         raise ValueError(
@@ -89,8 +98,8 @@ def sweep_heatmap(
         width = min(max(5.2, 1.5 + 0.62 * ok_rows(frame)[x].nunique()), 12.0)  # per panel
         fig, grid = plt.subplots(
             len(combos),
-            len(columns),
-            figsize=(width * len(columns), height * len(combos)),
+            len(columns) + len(means),
+            figsize=(width * (len(columns) + len(means)), height * len(combos)),
             layout="constrained",
             squeeze=False,
         )
@@ -98,12 +107,17 @@ def sweep_heatmap(
     else:
         axes = list(axes)
         fig = axes[0].figure
-    if len(axes) != len(combos) * len(columns):
-        raise ValueError(f"axes: {len(axes)} Axes for {len(combos)} x {len(columns)} panels")
+    panels_per_row = len(columns) + len(means)
+    if len(axes) != len(combos) * panels_per_row:
+        raise ValueError(
+            f"axes: {len(axes)} Axes for {len(combos)} x {panels_per_row} panels"
+            + (f" (with the mean {score}; score=None leaves it out)" if means else "")
+        )
     aliases = labels.frame_aliases(frame)
     shown = {k: labels.label(k, aliases) for k in [x, *([y] if y else []), *facets]}
     shown.update(names or {})
     image = None
+    one = replications_per_cell(frame, x, y, facets) == (1, 1)
     panels = iter(axes)
     for combo in combos:
         part = frame
@@ -112,17 +126,35 @@ def sweep_heatmap(
         where = ", ".join(
             f"{shown[k]}: {labels.value_label(v)}" for k, v in zip(facets, combo, strict=True)
         )
-        for column in columns:
-            name = HEATMAP_TITLES.get(column, f"share {labels.label(column)}")
+        for column in [*columns, *means]:
+            mean = column in means
+            name = (
+                (SCORE_TITLE if column == SCORE else f"mean {labels.label(column)}")
+                if mean
+                else HEATMAP_TITLES.get(column, f"share {labels.label(column)}")
+            )
             image = _heatmap_panel(
-                next(panels), part, column, x, y, f"{name}\n{where}" if where else name, shown
+                next(panels),
+                part,
+                column,
+                x,
+                y,
+                f"{name}\n{where}" if where else name,
+                shown,
+                mean=mean,
+                one=one,
             )
     if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="share of replications")
+        what = "share, or mean score (0-1)" if means else "share of replications"
+        fig.colorbar(image, ax=axes, shrink=0.8, label=what)
     heading = (
         title
         if title is not None
-        else (heatmap_title(frame, x, y, columns, facets) if own else None)
+        else (
+            heatmap_title(frame, x, y, columns, facets, score=means[0] if means else None)
+            if own
+            else None
+        )
     )
     if note:
         heading = f"{heading}\n{note}" if heading else note
@@ -137,21 +169,26 @@ def heatmap_title(
     y: str | None = None,
     columns: Sequence[str] = ("agreement", "stable"),
     facets: Sequence[str] = (),
+    *,
+    score: str | None = None,
 ) -> str:
     """A heatmap's title: what the colour is, where the rows are from (sweep, scenario),
     the replications per cell and what the marks mean."""
     what = [HEATMAP_WHAT.get(c, labels.label(c)) for c in columns]
     lines = ["Share of replications with " + " and with ".join(what)]
+    if score is not None:
+        lines[0] += "; mean " + ("stability score" if score == SCORE else labels.label(score))
     where = labels.where_text(frame)
-    ok = ok_rows(frame)
-    keys = [*facets, *([y] if y else []), x]
-    sizes = ok.groupby(keys, dropna=False).size() if len(ok) else pd.Series(dtype=int)
-    if len(sizes):
-        low, high = int(sizes.min()), int(sizes.max())
-        count = (
-            f"{low} replications per cell" if low == high else f"{low}-{high} replications per cell"
-        )
-        if low < SMALL_N:
+    sizes = replications_per_cell(frame, x, y, facets)
+    if sizes is not None:
+        low, high = sizes
+        if high == 1:
+            count = "each cell is one replication (100% = yes, 0% = no)"
+        elif low == high:
+            count = f"{low} replications per cell"
+        else:
+            count = f"{low}-{high} replications per cell"
+        if low < SMALL_N and high > 1:
             count += f" (hatched: fewer than {SMALL_N})"
     else:
         count = "no replication ran"
@@ -159,6 +196,18 @@ def heatmap_title(
         count += "; grey and crossed: every job failed"
     lines.append(f"{where}: {count}" if where else count)
     return "\n".join(lines)
+
+
+def replications_per_cell(
+    frame: pd.DataFrame, x: str, y: str | None = None, facets: Sequence[str] = ()
+) -> tuple[int, int] | None:
+    """The fewest and the most replications that ran in a cell of the heatmap (None when
+    none ran)."""
+    ok = ok_rows(frame)
+    if not len(ok):
+        return None
+    sizes = ok.groupby([*facets, *([y] if y else []), x], dropna=False).size()
+    return int(sizes.min()), int(sizes.max())
 
 
 def _failed_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -185,9 +234,13 @@ def _heatmap_panel(
     y: str | None,
     title: str,
     shown: Mapping[str, str] | None = None,
+    *,
+    mean: bool = False,
+    one: bool = False,
 ) -> AxesImage:
-    """One heatmap panel: the share of `column` per cell, its 95% interval and count; a
-    cell of few replications hatched, one of failed jobs only marked as failed."""
+    """One heatmap panel: the share of `column` per cell (`mean`: its mean, a number in
+    [0, 1]), its 95% interval and count; a cell of few replications hatched (not when
+    every cell is `one` replication), one of failed jobs only marked as failed."""
     shown = shown or {}
     tables = [share_table(frame, column, x, y, how) for how in ("mean", "count", "sum")]
     failed = _failed_rows(frame)
@@ -207,7 +260,8 @@ def _heatmap_panel(
     table = tables[0]
     values = table.to_numpy(dtype=float)
     n, hits = (np.nan_to_num(t.to_numpy(dtype=float)) for t in tables[1:])
-    image = ax.imshow(values, cmap="cividis", vmin=0, vmax=1, aspect="auto")
+    cmap = plt.get_cmap(CMAP).with_extremes(bad=EMPTY)  # a cell without rows: blank
+    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     ticks = labels.tick_labels(table.columns)
     long = max((len(t) for t in ticks), default=0) > 8
     ax.set_xticks(
@@ -226,55 +280,91 @@ def _heatmap_panel(
     ax.grid(False)
     # Cells narrow as columns are added: shrink the labels, and drop the interval and
     # count when there are too many columns to read them (a small cell keeps its count).
+    # With one replication per cell there is no interval to give, nor a count to warn of.
     wide = table.shape[1] <= 8
     share_size = 10 if wide else max(5, 10 - (table.shape[1] - 8) // 2)
     for (i, j), value in np.ndenumerate(values):
         count, failures = int(n[i, j]), int(fails[i, j])
         if count == 0 or not np.isfinite(value):
             if failures:
-                _cell_mark(ax, i, j, LIGHT_GREY, "xx", 0.9)
+                _failed_cell(ax, i, j)
                 jobs = f"\n({failures} job{'s' * (failures > 1)})" if wide else ""
                 ax.text(j, i, f"failed{jobs}", **CELL_TEXT, fontsize=share_size - 1, color=BLACK)
             continue
-        small = count < SMALL_N
-        if small:
-            _cell_mark(ax, i, j, "white", "///", 0.55)
-        colour = "black" if value > 0.6 or small else "white"
+        small = count < SMALL_N and not one
+        look = {**CELL_TEXT, "color": "black" if value > DARK_BELOW else "white"}
+        if small:  # the hatching stops short of the text, in the cell's own colour
+            _small_cell(ax, i, j, DARK_HATCH if value > DARK_BELOW else LIGHT_HATCH)
+            look["path_effects"] = [withStroke(linewidth=3, foreground=image.to_rgba(value))]
+        detail = wide and not one
         ax.text(
             j,
-            i - (0.12 if wide else 0.0),
-            f"{value:.0%}",
-            **CELL_TEXT,
+            i - (0.12 if detail and not mean else 0.0),
+            f"{value:.2f}" if mean else f"{value:.0%}",
+            **look,
             fontsize=share_size,
-            color=colour,
             fontweight="bold",
         )
-        if wide:
+        more = f"\n{failures} failed" if failures else ""
+        if mean:  # the counts and intervals are the share panels'
+            if more and detail:
+                ax.text(j, i + 0.25, more.strip(), **look, fontsize=6.5)
+        elif detail:
             _, low, high = proportion_interval(round(hits[i, j]), count)
-            more = f"\n{failures} failed" if failures else ""
             ax.text(
                 j,
                 i + 0.2,
                 f"[{low:.0%}, {high:.0%}]\nn={count}{more}",
-                **CELL_TEXT,
+                **look,
                 fontsize=6.5,
-                color=colour,
                 linespacing=1.0,
             )
         elif small:
-            ax.text(j, i + 0.3, f"n={count}", **CELL_TEXT, fontsize=max(5, share_size - 2))
+            ax.text(j, i + 0.3, f"n={count}", **look, fontsize=max(5, share_size - 2))
     return image
 
 
 CELL_TEXT: dict[str, Any] = {"ha": "center", "va": "center", "zorder": 3}
 
 
-def _cell_mark(ax: Axes, i: int, j: int, face: str, hatch: str, alpha: float) -> None:
-    """A heatmap cell washed over (`face` at `alpha`) and hatched: few replications, or
-    failed jobs."""
-    corner, look = (j - 0.5, i - 0.5), {"lw": 0, "zorder": 2}
-    ax.add_patch(Rectangle(corner, 1, 1, facecolor=face, alpha=alpha, **look))
-    ax.add_patch(Rectangle(corner, 1, 1, fill=False, edgecolor=HATCH, hatch=hatch, **look))
+def _small_cell(ax: Axes, i: int, j: int, colour: str) -> None:
+    """A heatmap cell of few replications: hatched over its colour (which stays as it is)."""
+    ax.add_patch(
+        Rectangle(
+            (j - 0.5, i - 0.5),
+            1,
+            1,
+            fill=False,
+            edgecolor=colour,
+            hatch=SMALL_HATCH,
+            lw=0,
+            zorder=2,
+        )
+    )
 
 
+def _failed_cell(ax: Axes, i: int, j: int) -> None:
+    """A heatmap cell whose every job failed: grey (no colour of the scale) and crossed."""
+    ax.add_patch(
+        Rectangle(
+            (j - 0.5, i - 0.5),
+            1,
+            1,
+            facecolor=FAILED,
+            edgecolor=HATCH,
+            hatch=FAILED_HATCH,
+            lw=0,
+            zorder=2,
+        )
+    )
+
+
+CMAP = "cividis"  # 0 dark blue, 1 yellow: no grey of it is near `FAILED`'s
+DARK_BELOW = 0.6  # cells of a lower value are dark: white text, light hatching
 HATCH = "#666666"
+DARK_HATCH = "#444444"
+LIGHT_HATCH = "#C8C8C8"
+SMALL_HATCH = "//"
+FAILED = LIGHT_GREY
+FAILED_HATCH = "xx"
+EMPTY = "white"

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from sim.core.settings import EndReason
@@ -145,6 +145,7 @@ def plot_trajectory(
     title: str | None = TRAJECTORY_TITLE,
     legend: bool = True,
     protocol: str | None = None,
+    bars: bool | None = None,
 ) -> Figure:
     """Every party's utility for the text or offer per round (solid) and its BATNA (dashed).
 
@@ -166,11 +167,28 @@ def plot_trajectory(
         protocol, the seating and the outcome); under alternating offers the default
         reads "offers".
     protocol : `single_text` or `alternating_offers`; by default read from the trace.
+    bars : draw each party's utility of the deal (or of the last text) against its BATNA
+        as bars instead of the lines (`plot_margins`); by default when the talks lasted
+        at most `BAR_ROUNDS` rounds, where lines of one or two points show little.
     """
+    offers = alternates(trace, protocol)
+    if bars is None:
+        bars = 0 < trace["round"].nunique() <= BAR_ROUNDS
+    if bars:
+        return plot_margins(
+            trace,
+            parties,
+            end_round,
+            end_label,
+            ax,
+            reason=_end_reason(reason, end_label),
+            title=OFFERS_TITLE if offers and title == TRAJECTORY_TITLE else title,
+            legend=legend,
+            offers=offers,
+        )
     fig, ax = _figure(ax, (9, 4.6))
     colours = party_colours(parties)
     rounds = trace["round"].to_numpy()
-    offers = alternates(trace, protocol)
     phase_one = trace["phase"].to_numpy() == 1 if "phase" in trace else np.zeros(len(trace), bool)
     if phase_one.any():
         seated = [
@@ -196,6 +214,7 @@ def plot_trajectory(
             color="#555555",
         )
     standing = standing_offers(trace, parties) if offers else None
+    dots = {"own": False, "other": False}  # which kinds of offer dots were drawn
     for k, party in enumerate(parties):
         colour = colours[party]
         if standing is None:
@@ -205,6 +224,8 @@ def plot_trajectory(
             ax.plot(other_x, other_y, mec=colour, **OTHER_OFFER_LOOK)
             ax.plot(own_x, own_y, color=colour, **OWN_OFFER_LOOK)
             ax.plot(rounds, standing[:, k], color=colour, lw=2.2)
+            dots["own"] |= len(own_x) > 0
+            dots["other"] |= len(other_x) > 0
         ax.plot(rounds, trace[f"reservation_{party}"], color=colour, lw=1.2, ls="--")
     reason = _end_reason(reason, end_label)
     end_handles: list[Line2D] = []
@@ -222,7 +243,7 @@ def plot_trajectory(
     ax.set_ylabel(UTILITY_LABEL)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(rounds.min() - 0.5 if len(rounds) else 0, rounds.max() + 0.5 if len(rounds) else 1)
-    handles = [*_trajectory_handles(parties, colours, offers), *end_handles]
+    handles = [*_trajectory_handles(parties, colours, offers, **dots), *end_handles]
     if legend:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     if title:
@@ -230,6 +251,114 @@ def plot_trajectory(
             title = OFFERS_TITLE
         ax.set_title(title, fontsize=TITLE_SIZE if "\n" in title else None)
     return fig
+
+
+BAR_ROUNDS = 2
+"""Talks of at most this many rounds are drawn as bars (`plot_margins`), not lines."""
+MARGIN_HATCH = "////"
+BAR_LOOK: dict[str, Any] = {"height": 0.62, "edgecolor": BLACK, "lw": 0.6, "zorder": 2}
+BATNA_TICK_LOOK: dict[str, Any] = {"color": BLACK, "lw": 1.8, "ls": "--", "zorder": 4}
+MARGIN_LOOK: dict[str, Any] = {
+    "fill": False,
+    "hatch": MARGIN_HATCH,
+    "edgecolor": BLACK,
+    "lw": 0,
+    "zorder": 3,
+}
+
+
+@styled
+def plot_margins(
+    trace: pd.DataFrame,
+    parties: Sequence[str],
+    end_round: int | None = None,
+    end_label: str | None = None,
+    ax: Axes | None = None,
+    *,
+    reason: str | None = None,
+    title: str | None = TRAJECTORY_TITLE,
+    legend: bool = True,
+    offers: bool = False,
+) -> Figure:
+    """Each party's utility of the deal (of the last text or offer without one) as a bar,
+    its BATNA as a dashed tick across it and the margin between the two hatched, its
+    value under the party's name (`plot_trajectory` of talks of one or two rounds).
+
+    Parameters
+    ----------
+    trace : the model's per-round table (`plot_trajectory`'s).
+    end_round, end_label : the round the talks ended (its text is drawn; by default the
+        last), and what to call the end (the legend's title).
+    reason : how they ended (`EndReason`): with terms, the bars are "the deal".
+    offers : alternating offers ("the last offer" without a deal).
+    """
+    fig, ax = _figure(ax, (9, 1.6 + 0.55 * max(len(parties), 2)))
+    colours = party_colours(parties)
+    u, d = end_utilities(trace, parties, end_round)
+    found = labels.ending(reason)
+    if found is not None and found.has_terms:
+        what = "utility of the deal"
+    else:
+        what = "utility of the last offer" if offers else "utility of the last text"
+    y = np.arange(len(parties))
+    drawn = np.isfinite(u)
+    ax.barh(y[drawn], u[drawn], color=[colours[p] for p in np.asarray(parties)[drawn]], **BAR_LOOK)
+    half = BAR_LOOK["height"] / 2
+    margins = u - d
+    shown = drawn & np.isfinite(d) & (np.abs(margins) > 0)
+    for k in np.flatnonzero(shown):
+        low = min(u[k], d[k])
+        ax.add_patch(Rectangle((low, y[k] - half), abs(margins[k]), 2 * half, **MARGIN_LOOK))
+    batnas = np.isfinite(d)
+    for k in np.flatnonzero(batnas):
+        ax.plot([d[k], d[k]], [y[k] - half - 0.08, y[k] + half + 0.08], **BATNA_TICK_LOOK)
+    ticks = [
+        f"{labels.name(p)}\nmargin {m:+.2f}" if np.isfinite(m) else f"{labels.name(p)}\nno text"
+        for p, m in zip(parties, margins, strict=True)
+    ]
+    ax.set_yticks(y, ticks)
+    ax.set_ylim(len(parties) - 0.5, -0.5)  # the first party on top
+    values = np.concatenate([u[drawn], d[batnas]])  # a BATNA may lie below 0 (war is worse)
+    ax.set_xlim(min(0.0, values.min(initial=0) - 0.03), max(1.02, values.max(initial=1) + 0.03))
+    ax.set_xlabel(UTILITY_LABEL)
+    ax.grid(axis="y", visible=False)
+    handles: list[Any] = []
+    if drawn.any():
+        handles.append(Patch(facecolor=GREY, edgecolor=BLACK, lw=0.6, label=what))
+    if batnas.any():
+        handles.append(Line2D([], [], **BATNA_TICK_LOOK, label="BATNA (value of war)"))
+    if shown.any():
+        handles.append(Patch(**MARGIN_LOOK, label="margin (utility minus BATNA)"))
+    if legend and handles:
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0,
+            title=end_label,
+            alignment="left",
+        )
+    if title:
+        ax.set_title(title, fontsize=TITLE_SIZE if "\n" in title else None)
+    return fig
+
+
+def end_utilities(
+    trace: pd.DataFrame, parties: Sequence[str], end_round: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(utilities, BATNAs), one per party, at the end: each party's utility of the text on
+    the table in the last round up to `end_round` that has one (NaN without any), and its
+    BATNA in that last round."""
+    rows = trace if end_round is None else trace[trace["round"] <= end_round]
+    if not len(rows):
+        rows = trace
+    U = rows[[f"u_{p}" for p in parties]].to_numpy(dtype=float)
+    D = rows[[f"reservation_{p}" for p in parties]].to_numpy(dtype=float)
+    nan = np.full(len(parties), np.nan)
+    if not len(U):
+        return nan, nan
+    texts = np.flatnonzero(np.isfinite(U).all(axis=1))
+    return (U[texts[-1]] if len(texts) else nan), D[-1]
 
 
 def _phase_note(seated: Sequence[str]) -> str:
@@ -261,17 +390,23 @@ def _end_reason(reason: str | None, end_label: str | None) -> str | None:
 
 
 def _trajectory_handles(
-    parties: Sequence[str], colours: Mapping[str, str], offers: bool = False
+    parties: Sequence[str],
+    colours: Mapping[str, str],
+    offers: bool = False,
+    own: bool = True,
+    other: bool = True,
 ) -> list[Line2D]:
     """The trajectory's legend: one colour per party, then the line styles (and, under
-    alternating offers, the dots)."""
+    alternating offers, the dots: `own`, `other`, those of the kinds drawn)."""
     lines = [Line2D([], [], color=GREY, lw=2, label="utility of the text")]
     if offers:
-        lines = [
-            Line2D([], [], color=GREY, lw=2, label="mean of standing offers"),
-            Line2D([], [], color=GREY, label="its own offer", **OWN_OFFER_LOOK),
-            Line2D([], [], mec=GREY, label="another party's offer", **OTHER_OFFER_LOOK),
-        ]
+        lines = [Line2D([], [], color=GREY, lw=2, label="mean of standing offers")]
+        if own:
+            lines.append(Line2D([], [], color=GREY, label="its own offer", **OWN_OFFER_LOOK))
+        if other:
+            lines.append(
+                Line2D([], [], mec=GREY, label="another party's offer", **OTHER_OFFER_LOOK)
+            )
     return [
         *(Line2D([], [], color=colours[p], lw=2.5, label=labels.name(p)) for p in parties),
         *lines,
