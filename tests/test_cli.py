@@ -16,6 +16,7 @@ import pytest
 
 from sim.core import solutions
 from sim.experiment.build import build_scenario
+from sim.front.cli import drawn_words
 from tests.conftest import CONF_DIR, ROOT, SIGNS
 
 CONCEPTS = ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian")
@@ -96,7 +97,7 @@ def test_default_run_ends_in_ukraines_walkout_and_shows_the_text_it_left(runs, s
     text = re.search(r"^the last text on the table: (.*)$", out, re.M)
     assert text, out
     assert scenario.space.index_of(parse_levels(text.group(1))) >= 0
-    assert re.search(r"^party       of text  BATNA   margin$", out, re.M)
+    assert re.search(r"^party       of text   BATNA   margin$", out, re.M)
     margins = {}
     for p in scenario.parties:  # its value on the anticipated path against its BATNA
         number = r"([+-]?\d+\.\d{3})"
@@ -115,8 +116,9 @@ def test_a_run_that_signs_prints_each_part_of_stability_and_the_verdict(runs):
     out = runs["signs"].stdout
     assert re.search(r"binding agreement in round 1 \(month 1\)", out), out
     assert re.search(r"^stability: no blocking coalition; guarantee force \d\.\d\d", out, re.M)
-    verdict = re.search(r"robustness (\S+) \(>= 0\.95\), durability (\S+) \(>= 0\.5\), "
-                        r"Powell's ratio (\S+) \(<= 1\) -> (.*)$", out, re.M)  # fmt: skip
+    verdict = re.search(r"robustness (\S+) \(needs at least 0\.95\), durability (\S+) "
+                        r"\(needs at least 0\.5\), Powell's ratio (\S+) \(needs at most 1\) "
+                        r"-> (.*)$", out, re.M)  # fmt: skip
     assert verdict, out
     robustness, durability, ratio = map(float, verdict.groups()[:3])
     assert 0 <= ratio < 1
@@ -130,16 +132,57 @@ def test_a_run_that_signs_prints_each_part_of_stability_and_the_verdict(runs):
 
 
 def test_default_run_names_the_aggressor_in_the_share_of_strength(runs, scenario):
-    """The engine names no country: the printout takes the aggressor from the scenario."""
+    """The engine names no country: the printout takes the aggressor, and the issue the
+    war moves, from the scenario."""
     out = runs["default"].stdout
     aggressor = scenario.parties[scenario.war_sides[0]]
     assert aggressor == "russia"
     assert re.search(
-        rf"^contact line \d+\.\d \(territory scale\), {aggressor}'s share of strength "
-        r"0\.\d\d, ZOPA [\d,]+ outcomes in the last round$",
+        rf"^contact line \d+\.\d \({scenario.territory_issue} scale\), {aggressor}'s share of "
+        r"strength 0\.\d\d, ZOPA [\d,]+ outcomes in the last round$",
         out,
         re.M,
     ), out
+
+
+def test_each_run_opens_its_negotiation_with_a_verdict_in_plain_words(runs):
+    """The first line of the negotiation block says what happened, from the row's
+    columns: the walkout of the default run; the deal of the run that signs, with the share
+    of plausible worlds it fails in and the drawn input it fails most with."""
+    out = runs["default"].stdout.splitlines()
+    first = out.index("") + 1  # the negotiation block follows the landscape's blank line
+    assert out[first] == "in short: no deal: ukraine walked out in round 3"
+    assert out[first + 1].startswith("brussels_2025 | single_text | inclusive: breakdown")
+    (result,) = (runs["signs"].results / "runs").glob("*/result.parquet")
+    row = pd.read_parquet(result).iloc[0]
+    key, _, direction = row["robustness_shock"].partition(":")
+    out = runs["signs"].stdout.splitlines()
+    assert out[out.index("") + 1] == (
+        f"in short: a deal in round 1 that fails in {round((1 - row['robustness']) * 100)}% of "
+        f"plausible worlds, mostly when {drawn_words(key)} is {direction}"
+    )
+
+
+def test_default_run_says_which_stakes_the_neutral_mediator_has_not(runs, scenario, compose):
+    """Under mediator_bias=0 the mediator weighs no issue it controls no level of: the
+    printout shows the ideal it states there and says why it has no stake."""
+    cfg = compose()
+    mediator = str(cfg.mediator)
+    lines = runs["default"].stdout.splitlines()
+    stated = cfg.parties[mediator].preferences.territory.ideal
+    ideal = next(line for line in lines if line.startswith(f"  {mediator:<10} "))
+    assert f"territory={stated:g}," in ideal
+    weighed = [
+        name
+        for name, w in zip(scenario.space.names, scenario.preferences.weights[0], strict=True)
+        if w > 0
+    ]
+    assert scenario.parties[0] == mediator and weighed == ["nato", "guarantees"]
+    assert (
+        f"  {mediator} (mediator, mediator_bias=0): no stake in territory (it controls no level "
+        "of it): the ideal shown there is the one it states, and its utilities below weigh "
+        "only nato and guarantees"
+    ) in lines
 
 
 def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):
@@ -156,11 +199,20 @@ def test_default_run_prints_the_outcome_space_size(runs, scenario, compose):
 
 
 def test_default_run_prints_every_ideal_outcome(runs, scenario):
+    """Each party's ideal outcome, but where it has no stake (the neutral mediator on the
+    issues it controls no level of): there, the ideal it states."""
     lines = runs["default"].stdout.splitlines()
     ideal = scenario.preferences.ideal_outcomes()
-    for party, outcome in zip(scenario.parties, ideal, strict=True):
-        levels = ", ".join(f"{k}={v}" for k, v in scenario.space.levels_of(int(outcome)).items())
-        assert f"  {party:<10} {levels}" in lines
+    weights = scenario.preferences.weights
+    for i, (party, outcome) in enumerate(zip(scenario.parties, ideal, strict=True)):
+        levels = dict(scenario.space.levels_of(int(outcome)))
+        for k, issue in enumerate(scenario.space.issues):
+            if weights[i, k] == 0:  # no stake: the level it values most
+                levels[issue.name] = issue.levels[
+                    int(scenario.preferences.level_values[k][i].argmax())
+                ]
+        text = ", ".join(f"{k}={v}" for k, v in levels.items())
+        assert f"  {party:<10} {text}" in lines
 
 
 def concept_line(stdout: str, concept: str) -> str:

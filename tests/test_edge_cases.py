@@ -87,7 +87,8 @@ def assert_defined(row: dict[str, Any]) -> None:
         # the linear stability model measures no commitment ratio (docs/model.md)
         # nor what breaks the deal in its robustness draws
         linear = row["stability.model"] == "linear"
-        unmeasured = {"commitment_ratio", "robustness_breaker_share"} if linear else set()
+        unmeasured = {"commitment_ratio", "robustness_breaker_share", "robustness_blocked_share"}
+        unmeasured = unmeasured if linear else set()
         unmeasured |= unjudged(row)
         assert nan_columns(row) == unmeasured, nan_columns(row)
         assert all(0.0 <= row[k] <= 1.0 + 1e-9 for k in row if k.startswith("u_"))

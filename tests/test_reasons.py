@@ -43,6 +43,7 @@ def test_the_input_that_separates_failing_from_holding_draws_is_named_with_its_d
     assert found == {
         "robustness_breaker": "b",
         "robustness_breaker_share": pytest.approx((~held).mean()),
+        "robustness_blocked_share": 0.0,  # b would rather fight in every failing draw
         "robustness_shock": "war.support.c:lower",
     }
     assert drawn_words("war.support.c") == "c's support"
@@ -56,11 +57,13 @@ def test_a_deal_failing_only_to_coalitions_and_a_deal_that_never_fails():
     found = _what_breaks(result, drawn, held, walks)
     assert found["robustness_breaker"] == "blocking coalition"
     assert found["robustness_breaker_share"] == pytest.approx((~held).mean())
+    assert found["robustness_blocked_share"] == pytest.approx((~held).mean())
     assert found["robustness_shock"] == "parties.c.war_cost:higher"
     always = _what_breaks(result, drawn, np.ones(held.size, bool), walks)
     assert always == {
         "robustness_breaker": "",
         "robustness_breaker_share": 0.0,
+        "robustness_blocked_share": 0.0,
         "robustness_shock": "",
     }
 
@@ -91,8 +94,10 @@ def test_every_deal_row_says_what_breaks_it(overrides):
     for row in rows:
         if not row["agreement"]:
             assert row["robustness_breaker"] == "" and np.isnan(row["robustness_breaker_share"])
+            assert np.isnan(row["robustness_blocked_share"])
             continue
         failing = 1.0 - row["robustness"]
+        assert 0 <= row["robustness_blocked_share"] <= failing + 1e-12
         if failing == 0:
             assert row["robustness_breaker"] == "" and row["robustness_shock"] == ""
             continue
@@ -102,7 +107,7 @@ def test_every_deal_row_says_what_breaks_it(overrides):
         if row["robustness"] > 0:  # both failing and holding draws: an input separates them
             assert SHOCK.match(row["robustness_shock"]), row["robustness_shock"]
         text = "\n".join(format_stability(row))
-        assert f"it fails in {failing:.0%} of the redraws" in text
+        assert f"it fails in {round(failing * 100)}% of the redraws" in text
 
 
 def test_a_level_between_two_anchors_is_named_by_both():

@@ -75,6 +75,19 @@ def normalise_weights(salience: np.ndarray) -> np.ndarray:
     return salience / totals
 
 
+def controls_nothing(
+    issue_control: Sequence[np.ndarray], level_control: Sequence[np.ndarray], party: int
+) -> np.ndarray:
+    """(issues,) True where `party` controls neither the issue nor any of its levels."""
+    return np.array(
+        [
+            not (base[party] or levels[party].any())
+            for base, levels in zip(issue_control, level_control, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def mediator_stakes(
     weights: np.ndarray,
     issue_control: Sequence[np.ndarray],
@@ -92,9 +105,7 @@ def mediator_stakes(
     On?"): the weights unchanged. `issue_control[k]` is (parties,), `level_control[k]`
     (parties, levels)."""
     out = np.array(weights, dtype=np.float64)
-    for k, (base, levels) in enumerate(zip(issue_control, level_control, strict=True)):
-        if not (base[mediator] or levels[mediator].any()):
-            out[mediator, k] *= bias
+    out[mediator, controls_nothing(issue_control, level_control, mediator)] *= bias
     total = out[mediator].sum()
     out[mediator] = out[mediator] / total if total > 0 else 0.0
     return out

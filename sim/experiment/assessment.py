@@ -37,9 +37,15 @@ STABILITY_COLUMNS = (
     "deciding_part",
     "robustness_breaker",
     "robustness_breaker_share",
+    "robustness_blocked_share",
     "robustness_shock",
 )
-NO_BREAK = {"robustness_breaker": "", "robustness_breaker_share": np.nan, "robustness_shock": ""}
+NO_BREAK = {
+    "robustness_breaker": "",
+    "robustness_breaker_share": np.nan,
+    "robustness_blocked_share": np.nan,
+    "robustness_shock": "",
+}
 
 
 # The parts of stability reported on their own (docs/model.md, "Stability"); `pareto_gap`
@@ -522,12 +528,16 @@ def _what_breaks(
     result: NegotiationResult, drawn: RobustnessDraws, held: np.ndarray, walks: np.ndarray
 ) -> dict[str, Any]:
     """What breaks a deal in the robustness draws where it fails: the signatory that
-    would rather fight in most draws (or "blocking coalition" when none would and a
-    coalition blocks), the share of draws in which it would, and the drawn input whose
-    draws differ most between the draws the deal fails and holds (standardised difference
-    of means), with its direction (`war.support.<s>:lower`)."""
+    would rather fight in most draws (or "blocking coalition" when none would in any and a
+    coalition blocks), the share of draws in which it would, the share of draws in which
+    the deal fails with no signatory rather fighting (only a blocking coalition breaks it:
+    with the draws where some signatory would rather fight, these make up all the failing
+    draws), and the drawn input whose draws differ most between the draws the deal fails
+    and holds (standardised difference of means), with its direction
+    (`war.support.<s>:lower`)."""
     failed = ~held
     out: dict[str, Any] = {"robustness_breaker": "", "robustness_breaker_share": 0.0}
+    out["robustness_blocked_share"] = float((failed & ~walks.any(axis=1)).mean())
     out["robustness_shock"] = ""
     if not failed.any():
         return out

@@ -5,7 +5,7 @@ and the Hydra task that dispatches a job to it or to the sweep (`sim.experiment.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.analysis.statistics import describe_deals
 from sim.core import solutions
+from sim.core.preferences import controls_nothing
 from sim.core.scenario import Scenario
 from sim.core.settings import EndReason, Staying
 from sim.core.stability import Thresholds
@@ -39,8 +40,16 @@ from sim.experiment.results import (
 )
 
 
-def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
-    """Outcome-space facts as one flat row: sizes, ideals, concepts with levels and utilities."""
+def landscape(
+    scenario: Scenario, d: np.ndarray, mediator: str | None = None, mediator_bias: float = 1.0
+) -> dict[str, Any]:
+    """Outcome-space facts as one flat row: sizes, ideals, concepts with levels and utilities.
+
+    A party's ideal on an issue is its ideal outcome's level where it weighs the issue, else
+    the level it states it values most (None where it values all alike). With `mediator`
+    (and its `mediator_bias`), `mediator_unweighted` names the issues whose stake the
+    mediator loses (`sim.core.preferences.mediator_stakes`): those it states a preference on
+    but controls no level of, when the bias is below 1."""
     U = scenario.utilities
     feasible = scenario.acceptable
     row: dict[str, Any] = {
@@ -52,11 +61,20 @@ def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
     }
     for i, party in enumerate(scenario.parties):
         row[f"reservation_{party}"] = float(d[i])
-    for party, outcome in zip(
-        scenario.parties, scenario.preferences.ideal_outcomes(U), strict=True
-    ):
-        for issue, level in scenario.space.levels_of(int(outcome)).items():
+    for party, levels in zip(scenario.parties, stated_ideals(scenario), strict=True):
+        for issue, level in levels.items():
             row[f"ideal_{party}_{issue}"] = level
+    if mediator is not None and mediator in scenario.parties:
+        m = scenario.parties.index(mediator)
+        prefs = scenario.preferences
+        nothing = controls_nothing(scenario.issue_control, scenario.level_control, m)
+        unweighted = [
+            issue
+            for k, issue in enumerate(scenario.space.names)
+            if nothing[k] and np.ptp(prefs.level_values[k][m]) > 0
+        ]
+        row["mediator"], row["mediator_bias"] = mediator, float(mediator_bias)
+        row["mediator_unweighted"] = ",".join(unweighted) if float(mediator_bias) < 1 else ""
     for concept, outcome in concept_outcomes(U, d, feasible).items():
         row[f"{concept}_outcome"] = -1 if outcome is None else outcome
         for issue in scenario.space.names:
@@ -68,8 +86,73 @@ def landscape(scenario: Scenario, d: np.ndarray) -> dict[str, Any]:
     return row
 
 
+def stated_ideals(scenario: Scenario) -> list[dict[str, str | None]]:
+    """Per party, its ideal level of each issue: its ideal outcome's level where it weighs
+    the issue; where it does not (a mediator without a stake in it), the level it values
+    most among those its red lines allow, as the scenario states it; None where it values
+    every allowed level alike."""
+    prefs = scenario.preferences
+    best = prefs.ideal_outcomes(scenario.utilities)
+    found = []
+    for i, outcome in enumerate(best):
+        levels: dict[str, str | None] = dict(scenario.space.levels_of(int(outcome)))
+        for k, issue in enumerate(scenario.space.issues):
+            if prefs.weights[i, k] > 0:
+                continue
+            values = np.where(prefs.red_lines[k][i], -np.inf, prefs.level_values[k][i])
+            allowed = values[np.isfinite(values)]
+            if allowed.size == 0 or np.ptp(allowed) == 0:
+                levels[issue.name] = None
+                continue
+            top = np.flatnonzero(values == values.max())
+            now = issue.levels.index(levels[issue.name])
+            levels[issue.name] = issue.levels[now if now in top else int(top[0])]
+        found.append(levels)
+    return found
+
+
+def name_width(parties: Sequence[str], least: int = 9) -> int:
+    """The width of a table's party column: its longest name, at least `least`."""
+    return max([least, *(len(p) for p in parties)])
+
+
+def joined(names: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c` ("" for none)."""
+    names = list(names)
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def mediator_line(scenario: Scenario, row: dict[str, Any]) -> str | None:
+    """Which stakes the mediator loses under its `mediator_bias`, and why, in words; None
+    when it loses none."""
+    unweighted = [i for i in str(row.get("mediator_unweighted") or "").split(",") if i]
+    if not unweighted:
+        return None
+    mediator, bias = row["mediator"], float(row["mediator_bias"])
+    them = "it" if len(unweighted) == 1 else "them"
+    why = f"it controls no level of {them}"
+    head = f"  {mediator} (mediator, mediator_bias={bias:g}): "
+    if bias > 0:
+        return (
+            f"{head}its stake in {joined(unweighted)} counts {bias:g} times its stated "
+            f"salience ({why})"
+        )
+    weights = scenario.preferences.weights[scenario.parties.index(mediator)]
+    weighed = [issue for issue, w in zip(scenario.space.names, weights, strict=True) if w > 0]
+    counts = (
+        f"its utilities below weigh only {joined(weighed)}"
+        if weighed
+        else "its utilities below are all 0"
+    )
+    return (
+        f"{head}no stake in {joined(unweighted)} ({why}): the ideal shown there is the one "
+        f"it states, and {counts}"
+    )
+
+
 def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
     parties = scenario.parties
+    width = name_width(parties)
     lines = [
         f"scenario {row['scenario']}: {row['n_outcomes']:,} outcomes "
         f"({row['n_feasible']:,} cross no red line), Pareto frontier {row['pareto_size']:,}, "
@@ -78,8 +161,14 @@ def format_landscape(scenario: Scenario, row: dict[str, Any]) -> str:
         "ideal outcomes:",
     ]
     for p in parties:
-        levels = ", ".join(f"{i}={row[f'ideal_{p}_{i}']}" for i in scenario.space.names)
-        lines.append(f"  {p:<10} {levels}")
+        levels = ", ".join(
+            f"{i}={'any' if row[f'ideal_{p}_{i}'] is None else row[f'ideal_{p}_{i}']}"
+            for i in scenario.space.names
+        )
+        lines.append(f"  {p:<{width + 1}} {levels}")
+    stakes = mediator_line(scenario, row)
+    if stakes is not None:
+        lines.append(stakes)
     lines.append("solution concepts (utility per party):")
     for concept in CONCEPTS:
         if row[f"{concept}_outcome"] < 0:
@@ -138,12 +227,60 @@ def ending_line(scenario: Scenario, row: dict[str, Any]) -> str:
             return f"no agreement by the deadline ({when})"
 
 
+def percent(share: float) -> int:
+    """A share as whole percent, as the printout shows it."""
+    return round(float(share) * 100)
+
+
+def verdict_line(row: dict[str, Any]) -> str:
+    """The talks in one plain sentence, from the row's columns: a deal, with the share of
+    plausible worlds (robustness draws) in which it fails and the drawn input it fails most
+    with; or no deal, and why."""
+    when = f"round {row['round']}"
+    if row["agreement"]:
+        text = f"a deal in {when}"
+        robustness = row.get("robustness")
+        if robustness is None or not np.isfinite(robustness):
+            return text
+        if robustness >= 1:
+            return f"{text} that holds in every plausible world drawn"
+        if robustness <= 0:
+            return f"{text} that fails in every plausible world drawn"
+        failing = percent(1 - robustness)
+        text += (
+            f" that fails in {failing}% of plausible worlds"
+            if failing > 0
+            else " that fails in fewer than 1% of plausible worlds"
+        )
+        shock = row.get("robustness_shock") or ""
+        if shock:
+            key, _, direction = shock.partition(":")
+            text += f", mostly when {drawn_words(key)} is {direction}"
+        return text
+    match EndReason(row["reason"]):
+        case EndReason.breakdown:
+            who = [p for p in str(row.get("walked_out") or "").split(",") if p]
+            return f"no deal: {joined(who)} walked out in {when}" if who else f"no deal: {when}"
+        case EndReason.ratification_failed:
+            who = [p for p in str(row.get("rejected_by") or "").split(",") if p]
+            return f"no deal: signed in {when}, then rejected by the ratifiers of {joined(who)}"
+        case EndReason.not_binding if row["outcome"] >= 0:
+            return f"no binding deal: agreed in {when}, but a controlling party has not signed"
+        case EndReason.not_binding:
+            return f"no binding deal by {when}: a controlling party never signed the framework"
+        case EndReason.horizon:
+            return f"no deal: still fighting at the horizon ({row['months']:g} months, {when})"
+        case _:
+            return f"no deal by the deadline ({when})"
+
+
 def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     scenario = model.problem
+    width = name_width(scenario.parties)
     head = f"{row['scenario']} | {row['protocol']} | {row['seating']}: "
-    lines = [head + ending_line(scenario, row)]
+    lines = [f"in short: {verdict_line(row)}", head + ending_line(scenario, row)]
     lines.append(
-        f"contact line {row['contact_line']:.1f} (territory scale), "
+        f"contact line {row['contact_line']:.1f} ({scenario.territory_issue} scale), "
         f"{row['war.aggressor']}'s share of strength "
         f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
     )
@@ -156,14 +293,15 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     if row["outcome"] >= 0 or text is not None:  # the deal, or the text the talks ended on
         if text is not None:
             lines.append(f"the last text on the table: {scenario.space.describe(text[0])}")
-        lines.append(f"party       {'utility' if text is None else 'of text'}  BATNA   margin")
+        value = "utility" if text is None else "of text"
+        lines.append(f"{'party':<{width + 2}} {value:>7} {'BATNA':>7} {'margin':>8}")
         for i, p in enumerate(scenario.parties):
             u = row[f"u_{p}"] if text is None else float(text[1][i])
             r = row[f"reservation_{p}"]
-            lines.append(f"  {p:<9} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
+            lines.append(f"  {p:<{width}} {u:7.3f} {r:7.3f} {u - r:+8.3f}")
     else:
-        lines.append("party       BATNA")
-        lines += [f"  {p:<9} {row[f'reservation_{p}']:7.3f}" for p in scenario.parties]
+        lines.append(f"{'party':<{width + 2}} {'BATNA':>7}")
+        lines += [f"  {p:<{width}} {row[f'reservation_{p}']:7.3f}" for p in scenario.parties]
     if row["outcome"] >= 0:
         lines.append(
             f"distance in utility space: to Nash {row['dist_nash']:.3f}, "
@@ -209,14 +347,16 @@ def format_anticipation(model: NegotiationModel, row: dict[str, Any], step: int 
     )
     lines.append(f"{which} is {verdict}; value of renewing the war, months after it:")
     shown = found.months[::step]
-    lines.append("  month     " + "".join(f"{int(m):>7}" for m in shown) + "   deal  on the path")
+    width = name_width(scenario.parties)
+    months = "".join(f"{int(m):>7}" for m in shown)
+    lines.append(f"  {'month':<{width}} {months} {'deal':>7} {'on the path':>11}")
     deal = scenario.utilities[:, outcome]
     path = found.path(outcome)[::step]
     for i in scenario.war_sides or ():
         values = "".join(f"{v:7.3f}" for v in path[:, i])
         on_path = found.values[i, outcome]  # -inf: broken at once, no deal
         shown_value = f"{on_path:7.3f}" if np.isfinite(on_path) else "   none"
-        lines.append(f"  {scenario.parties[i]:<9} {values} {deal[i]:7.3f} {shown_value}")
+        lines.append(f"  {scenario.parties[i]:<{width}} {values} {deal[i]:7.3f} {shown_value:>11}")
     return lines
 
 
@@ -250,37 +390,71 @@ def format_stability(row: dict[str, Any]) -> list[str]:
     ]
     verdict = "stable" if row["stable"] else "not stable: " + ", ".join(failed)
     ratio = row["commitment_ratio"]
-    powell = "" if np.isnan(ratio) else f", Powell's ratio {ratio:.2f} (<= {t.commitment_ratio:g})"
+    powell = (
+        ""
+        if np.isnan(ratio)
+        else f", Powell's ratio {ratio:.2f} (needs at most {t.commitment_ratio:g})"
+    )
     walker = row["closest_to_walking"]
     lines = [
         f"stability: {blocked}; {guarantee}",
-        f"  robustness {row['robustness']:.2f} (>= {t.robustness:g}), durability "
-        f"{row['durability']:.2f} (>= {t.durability:g}){powell} -> {verdict}",
+        f"  robustness {row['robustness']:.2f} (needs at least {t.robustness:g}), durability "
+        f"{row['durability']:.2f} (needs at least {t.durability:g}){powell} -> {verdict}",
         f"  nearest to walking away: {walker} "
         f"(margin {row[f'u_{walker}'] - row[f'reservation_{walker}']:+.3f})",
     ]
     if row["blocking_coalition"]:
-        lines.append(
-            f"  {row['blocking_coalition'].replace(',', ' and ')} would each do better on "
-            f"their own with {row['blocking_alternative']}"
-        )
+        members = row["blocking_coalition"].split(",")
+        alone = "would do better on its own"
+        if len(members) > 1:
+            alone = "would each do better on their own"
+        lines.append(f"  {joined(members)} {alone} with {row['blocking_alternative']}")
     breaker = row.get("robustness_breaker") or ""
     if breaker:
-        who = (
-            "a coalition could block it"
-            if breaker == "blocking coalition"
-            else f"{breaker} would rather fight ({row['robustness_breaker_share']:.0%} of them)"
-        )
         shock = row.get("robustness_shock") or ""
         when = ""
         if shock:
             key, _, direction = shock.partition(":")
             when = f"; it fails most when {drawn_words(key)} is drawn {direction}"
-        lines.append(
-            f"  what breaks it: it fails in {1 - row['robustness']:.0%} of the redraws of the "
-            f"uncertain inputs; most often {who}{when}"
-        )
+        lines.append(f"  what breaks it: {breaking_words(row)}{when}")
     return lines
+
+
+def breaking_words(row: dict[str, Any]) -> str:
+    """The share of robustness draws in which the deal fails, split into those in which
+    some signatory would rather fight (and the one that would most often) and those in
+    which only a blocking coalition breaks it; the two parts, in whole percent, add up to
+    the whole."""
+    failing = 1 - float(row["robustness"])
+    total = percent(failing)
+    head = f"it fails in {total}% of the redraws of the uncertain inputs"
+    breaker = row["robustness_breaker"]
+    blocked = row.get("robustness_blocked_share")
+    if blocked is None or not np.isfinite(blocked):  # a row without the split
+        if breaker == "blocking coalition":
+            return f"{head}; most often a coalition could block it"
+        share = percent(row["robustness_breaker_share"])
+        return f"{head}; most often {breaker} would rather fight (in {share}% of the redraws)"
+    walking = failing - float(blocked)
+    fight = percent(walking)  # and `total - fight` blocked: the parts add up to the whole
+    if walking < 1e-9:
+        return (
+            f"{head}, in all of them because a coalition could block it "
+            "(no party would rather fight)"
+        )
+    share = float(row["robustness_breaker_share"])
+    who = (
+        f"{breaker} would rather fight"
+        if abs(share - walking) < 1e-9  # in every draw where some signatory would
+        else f"some party would rather fight (most often {breaker}, in {percent(share)}% of "
+        "the redraws)"
+    )
+    if blocked < 1e-9:
+        return f"{head}, in all of them because {who}"
+    return (
+        f"{head}: in {fight}% because {who}, in the other {total - fight}% because a "
+        "coalition could block it while no party would rather fight"
+    )
 
 
 def drawn_words(key: str) -> str:
@@ -323,7 +497,9 @@ def _run_single(cfg: Any) -> Callable[[Path], dict[str, Any]]:
         progress = JobProgress("run", every=15.0)
     rows, model = run_job(job, collect_trace=True, progress=progress)
     scenario = model.problem
-    facts = landscape(scenario, model.reservations)
+    facts = landscape(
+        scenario, model.reservations, rows[0].get("mediator"), rows[0].get("mediator_bias", 1.0)
+    )
     rows = [{**{k: v for k, v in facts.items() if k not in r}, **r} for r in rows]
     row = rows[0]
     print(format_landscape(scenario, facts))

@@ -48,22 +48,66 @@ def level_meaning(value: float, anchors: Mapping[str, float]) -> str:
     return f"{'beyond' if below else 'short of'} {words(name)} ({v:g})"
 
 
+def scale_words(value: float, low: tuple[float, str], high: tuple[float, str]) -> str:
+    """Where `value` sits between a scale's two ends (position, name; "" unnamed), saying
+    what the ends mean and never naming the level `value` is a second time."""
+    (lv, ln), (hv, hn) = low, high
+
+    def point(position: float, name: str) -> str:
+        return f"{position:g} ({words(name)})" if name else f"{position:g}"
+
+    for at, other, end in ((lv, (hv, hn), "low"), (hv, (lv, ln), "high")):
+        if abs(value - at) < 1e-9:
+            if other[1]:
+                return f"the {end} end of the scale, where {other[0]:g} is {words(other[1])}"
+            return f"the {end} end of its {lv:g}-{hv:g} scale"
+    if ln and hn:
+        return f"on a scale where {lv:g} is {words(ln)} and {hv:g} is {words(hn)}"
+    return f"on a scale from {point(lv, ln)} to {point(hv, hn)}"
+
+
+def level_words(level: Any, spec: Mapping[str, Any]) -> tuple[str, str]:
+    """An issue's level in words, once, and what it means on the issue's scale (`spec`,
+    the issue's config): a point of a continuous scale by its named `anchors`, an ordinal
+    level by its position; each with what the scale's ends mean."""
+    anchors = {str(k): float(v) for k, v in dict(spec.get("anchors") or {}).items()}
+    levels = {str(k): float(v) for k, v in dict(spec.get("levels") or {}).items()}
+    if levels:  # ordinal: the level's name says it, its position places it
+        if str(level) not in levels:
+            return words(level), ""
+        ranked = sorted((v, k) for k, v in levels.items())
+        position = levels[str(level)]
+        if ranked[0][0] == ranked[-1][0]:
+            return words(level), "the only position of its scale"
+        return words(level), f"{position:g}, {scale_words(position, ranked[0], ranked[-1])}"
+    if spec.get("categories"):  # no order: the other choices
+        others = [words(c) for c in spec["categories"] if str(c) != str(level)]
+        return words(level), "a choice without order" + (
+            f"; the others: {', '.join(others)}" if others else ""
+        )
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        return words(level), ""
+    low, high = float(spec.get("low", 0.0)), float(spec.get("high", 100.0))
+    named: dict[float, str] = {}
+    for name, position in anchors.items():
+        named.setdefault(position, name)
+    ends = (low, named.get(low, "")), (high, named.get(high, ""))
+    where = scale_words(value, *ends)
+    meaning = level_meaning(value, anchors) if anchors else ""
+    return str(level), f"{meaning}, {where}" if meaning else where
+
+
 def terms_rows(cfg: Any, row: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(issue, agreed level, what it means) per issue of the deal."""
+    """(issue, agreed level in words, what it means) per issue of the deal."""
     out = []
     for issue, spec in cfg.issues.items():
         level = row.get(issue)
         if level is None:
             continue
-        anchors = dict(spec.get("anchors") or {})
-        try:
-            meaning = level_meaning(float(level), anchors) if anchors else words(level)
-        except (TypeError, ValueError):  # an ordinal issue: its level's name says it
-            levels = dict(spec.get("levels") or {})
-            meaning = words(level) + (
-                f" ({levels[level]:g} on its scale)" if level in levels else ""
-            )
-        out.append((str(issue), str(level), meaning))
+        agreed, meaning = level_words(level, spec)
+        out.append((str(issue), agreed, meaning))
     return out
 
 
