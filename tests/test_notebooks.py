@@ -180,3 +180,41 @@ def test_sweep_notebook_says_plainly_when_a_sweep_separates_nothing(tmp_path, mo
     assert "war.stake_years=1,1.5,2,3" in shown
     assert "no feature scores" in shown and "PRIM on `stable`**: no boxes" in shown
     assert "Read the box together" not in shown
+
+
+def test_dev_notebooks_names_what_it_runs():
+    from sim.front import notebooks
+
+    assert [p.name for p in notebooks.notebook_paths(["02"])] == ["02_sweep_analysis.ipynb"]
+    assert notebooks.notebook_paths(["01_single_negotiation.ipynb", "01"]) == [
+        NOTEBOOK_DIR / "01_single_negotiation.ipynb"
+    ]
+    assert notebooks.notebook_paths([]) == NOTEBOOKS
+    with pytest.raises(ValueError, match=r"^notebook: got '9'; allowed: one of \['01_"):
+        notebooks.notebook_paths(["9"])
+
+
+@pytest.mark.slow
+def test_dev_notebooks_runs_one_headless_into_the_results_folder(tmp_path):
+    """`./dev notebooks 01` executes a copy with its outputs under results/notebooks/ and
+    leaves the committed notebook without outputs."""
+    before = (NOTEBOOK_DIR / "01_single_negotiation.ipynb").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.front.notebooks", "01", "--results-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    copy = tmp_path / "notebooks" / "01_single_negotiation.ipynb"
+    assert f"-> {copy}" in done.stdout
+    nb = nbformat.read(copy, as_version=4)
+    assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+    assert not _errors(nb)
+    assert (NOTEBOOK_DIR / "01_single_negotiation.ipynb").read_bytes() == before
+    bad = subprocess.run(
+        [sys.executable, "-m", "sim.front.notebooks", "nope"], cwd=ROOT, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.startswith("error: notebook: got 'nope'")

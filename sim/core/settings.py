@@ -1,5 +1,5 @@
 """The negotiation's settings as plain values: protocol, seating, strategies' names, what
-parties know, where BATNAs come from (docs/model.md, "Protocols" and "Strategies").
+parties know, where BATNAs come from (docs/model.md, "Negotiation").
 
 Core layer: the engine reads these; the Hydra schema (`sim.experiment.schema`) takes its defaults
 from here, so that each default is written once.
@@ -34,7 +34,7 @@ class Bargaining(enum.StrEnum):
 
 
 class WarStakes(enum.StrEnum):
-    """What a war that goes on decides (docs/model.md, "War as the outside option")."""
+    """What a war that goes on decides (docs/model.md, "War and BATNA")."""
 
     territory = "territory"  # the line only; the other issues stay at their status quo
     all = "all"  # also the other issues: the aggressor's terms with probability p (Fearon)

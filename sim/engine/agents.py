@@ -1,7 +1,7 @@
 """Mesa agents: one per party, the party's column of the model's (replications, parties)
 state. An agent holds what does not change during a negotiation (name, strategy, leverage,
 deadline, seat) and makes the party's offers for many replications at once; the model
-holds the state and the turn order (docs/model.md, "Offers and acceptance")."""
+holds the state and the turn order (docs/model.md, "Negotiation")."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ class DriftConf:
 
 @dataclass
 class WarConf:
-    """The war beside the talks (docs/model.md, "War as the outside option"): who fights,
+    """The war beside the talks (docs/model.md, "War and BATNA"): who fights,
     who backs whom, and how the line moves. Every party is named by the scenario."""
 
     territory_issue: str = "territory"
