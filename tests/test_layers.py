@@ -390,3 +390,12 @@ def test_imports_in_nested_statements_count_and_the_version_is_computed_once(tmp
     assert provenance.current_code_version() is provenance.current_code_version()
     with pytest.raises(AttributeError, match="NO_SUCH"):
         provenance.NO_SUCH  # noqa: B018
+
+
+def test_docs_layout_lists_every_module():
+    """docs/layout.md, where a reader looks for a module, names each one under sim/."""
+    text = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    modules = [p for p in SIM.rglob("*.py") if p.name != "__init__.py"]
+    missing = sorted(str(p.relative_to(ROOT)) for p in modules if p.name not in text)
+    assert not missing, f"modules docs/layout.md does not name: {missing}"
+    assert len(modules) > 40
