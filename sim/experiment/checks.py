@@ -193,6 +193,9 @@ def _check_ratification(cfg: Any, pname: str, levels_by_issue: dict[str, list[st
                        "null: the issue is categorical (use red_line)")  # fmt: skip
 
 
+MAX_BDM_ROUNDS = 1_000  # rounds of the expected-utility model; each is O(actors^3)
+
+
 def validate(cfg: Any) -> None:
     """Semantic checks of a composed config; raises ConfigError on the first problem. One
     checker per block: the settings, the issues, the parties, the design (replications,
@@ -207,6 +210,7 @@ def validate(cfg: Any) -> None:
     _check_design(cfg, parties)
     _check_stability(cfg, parties, issues, size, levels_by_issue)
     _check_war(cfg, issues)
+    _check_bdm(cfg)
 
 
 def _check_settings(cfg: Any, parties: list[str], issues: list[str]) -> None:
@@ -584,3 +588,14 @@ def _check_war_burden(name: str, party: Any, war_conf: Any) -> None:
         party.war_cost,
         f"left unset: {key}={burden} sets it (set {key}=null to give a war cost instead)",
     )
+
+
+def _check_bdm(cfg: Any) -> None:
+    """The expected-utility model's parameters (`bdm`)."""
+    conf = cfg.get("bdm")
+    if conf is None:
+        return
+    for key in ("q", "t"):
+        require(0.0 <= conf[key] <= 1.0, f"bdm.{key}", conf[key], "a probability in [0, 1]")
+    require(1 <= conf.rounds <= MAX_BDM_ROUNDS, "bdm.rounds", conf.rounds,
+            f"an integer in [1, {MAX_BDM_ROUNDS}]")  # fmt: skip

@@ -188,7 +188,7 @@ def flat_parameters(cfg: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     skip = {"results_dir", "issues", "parties", "war", "uncertainty", "stability"}
     skip |= {"guarantee_packages", "phase_one_parties", "replication", "seating_aliases"}
-    skip |= {"aliases", "sweep_pack", "sweep_extend"}
+    skip |= {"aliases", "sweep_pack", "sweep_extend", "bdm"}  # bdm: `./dev forecast`'s
     for key, value in cfg.items():
         if key not in skip:
             out[key] = str(value) if isinstance(value, enum.Enum) else value

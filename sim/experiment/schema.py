@@ -17,6 +17,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from sim.core.bdm import BdmOptions, Compromise, Probability
 from sim.core.outcomes import IssueKind
 from sim.core.settings import (
     Bargaining,
@@ -250,6 +251,19 @@ class StabilityConf:
 
 
 @dataclass
+class BdmConf:
+    """The schema of `bdm`: Bueno de Mesquita's expected-utility model (`./dev forecast`,
+    the scorecard's `bdm` forecaster); the defaults are sim.core.bdm.BdmOptions'."""
+
+    q: float = BdmOptions.q  # the chance nothing changes absent a challenge
+    t: float = BdmOptions.t  # the chance an unchallenged change helps the actor
+    rounds: int = BdmOptions.rounds
+    probability: Probability = BdmOptions.probability  # scholz | dyadic
+    compromise: Compromise = BdmOptions.compromise  # scholz | nearest
+    risk: bool = BdmOptions.risk  # risk exponents from security levels (false: all 1)
+
+
+@dataclass
 class SimConfig:
     """The whole config; the negotiation settings' defaults are
     sim.core.settings.NegotiationSettings'."""
@@ -292,6 +306,7 @@ class SimConfig:
     guarantees_offer: str = "all"  # a key of guarantee_packages
     guarantee_packages: dict[str, list[str] | None] = field(default_factory=dict)
     stability: StabilityConf = field(default_factory=StabilityConf)
+    bdm: BdmConf = field(default_factory=BdmConf)
     # null drops an entry that a base scenario declared (docs/new-conflict.md)
     issues: dict[str, IssueConf | None] = field(default_factory=dict)
     parties: dict[str, PartyConf | None] = field(default_factory=dict)
