@@ -165,7 +165,7 @@ def offers(x: np.ndarray, eu: np.ndarray, how: Compromise = Compromise.scholz) -
     (EU_ji > EU_ij > 0) moves it to x_j; a compromise (EU_ji > 0 > EU_ij, EU_ji > |EU_ij|)
     |EU_ij / EU_ji| of the way; a capitulation (EU_ji > 0 > EU_ij, EU_ji <= |EU_ij|) to x_j.
     Confrontations come first, then compromises, then capitulations; among several of a
-    kind, the smallest move (compromises: `how`)."""
+    kind, the smallest move (compromises: `how`), on a tie the lower position."""
     new = x.copy()
     for i in range(x.size):
         mine, theirs = eu[i, i, :], eu[i, :, i]  # EU_ij and EU_ji as i sees them
@@ -182,13 +182,12 @@ def offers(x: np.ndarray, eu: np.ndarray, how: Compromise = Compromise.scholz) -
             if not kind.any():
                 continue
             js = np.flatnonzero(kind)
+            key = np.abs(to[js] - x[i])
             if kind is compromise and how is Compromise.scholz:
-                meet = (np.abs(mine[js]) * x[i] + np.abs(theirs[js]) * x[js]) / (
+                key = (np.abs(mine[js]) * x[i] + np.abs(theirs[js]) * x[js]) / (
                     np.abs(mine[js]) + np.abs(theirs[js])
                 )
-                j = js[np.argmin(meet)]
-            else:
-                j = js[np.argmin(np.abs(to[js] - x[i]))]
+            j = js[np.lexsort((to[js], key))[0]]  # ties: the lower position, never the label
             new[i] = to[j]
             break
     return new

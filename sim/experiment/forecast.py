@@ -46,9 +46,11 @@ from sim.experiment.schema import plain
 from sim.experiment.sensitivity import apply_values, as_overrides
 
 MODEL, MODEL_AS_WRITTEN = "model", "model_as_written"
+BDM = "bdm"  # Bueno de Mesquita's expected-utility model: terms only
+MODELS = (MODEL, MODEL_AS_WRITTEN, BDM)  # forecasters scored against the best baseline
 TERM_BASELINES = ("weighted_median", "weighted_mean", "midpoint", "status_quo")
 EVENT_BASELINES = ("always", "never", "base_rate")
-FORECASTERS = (MODEL, MODEL_AS_WRITTEN, *TERM_BASELINES, *EVENT_BASELINES)
+FORECASTERS = (*MODELS, *TERM_BASELINES, *EVENT_BASELINES)
 NO_HOLD_FORECAST = 0.5  # the model's P(holds) where it makes no deal within the horizon
 ROW_COLUMNS = ("agreement", "months", "reason", "durability", "stable")
 
@@ -223,7 +225,8 @@ def ideal_points(cfg: Any, issue_name: str) -> tuple[list[str], list[float | str
 
 
 def baseline_terms(cfg: Any) -> dict[str, dict[str, float | str]]:
-    """Each terms baseline's point forecast per issue (`TERM_BASELINES`)."""
+    """Each terms baseline's point forecast per issue (`TERM_BASELINES`), and Bueno de
+    Mesquita's model's (`BDM`, `bdm_terms`)."""
     scales = issue_scales(cfg)
     aggressor, defender = str(cfg.war.aggressor), str(cfg.war.defender)
     out: dict[str, dict[str, float | str]] = {b: {} for b in TERM_BASELINES}
@@ -244,7 +247,26 @@ def baseline_terms(cfg: Any) -> dict[str, dict[str, float | str]]:
         out["weighted_mean"][name] = scoring.weighted_mean(x, weights)
         sides = [x[parties.index(p)] for p in (aggressor, defender) if p in parties]
         out["midpoint"][name] = float(np.mean(sides)) if sides else scale.status_quo
+    out[BDM] = bdm_terms(cfg, scales, out)
     return out
+
+
+def bdm_terms(
+    cfg: Any, scales: dict[str, IssueScale], baselines: dict[str, dict[str, float | str]]
+) -> dict[str, float | str]:
+    """Bueno de Mesquita's forecast per issue (`sim.experiment.expected_utility`, options
+    `bdm`); where it has none (an issue without order, fewer than two parties with a
+    position), what the central-tendency baselines give there: the weighted mode of a
+    categorical issue, the status quo of an issue nobody takes a position on."""
+    from sim.experiment.expected_utility import forecast_scenario
+
+    found = forecast_scenario(cfg)
+    return {
+        name: found[name].position
+        if not isinstance(found[name], Exception)
+        else baselines["weighted_median"][name]
+        for name in scales
+    }
 
 
 # --- the model's forecast from its rows ---------------------------------------------------
@@ -416,7 +438,7 @@ def forecasts_table(results: Sequence[CaseResult], seed: int = 0) -> pd.DataFram
             if not math.isnan(m):
                 add(r, who, "month", m, rec.month, abs(m - rec.month))
         terms = {who: f.terms for who, f in models.items()}
-        terms.update({b: r.baselines[b] for b in TERM_BASELINES})
+        terms.update({b: r.baselines[b] for b in (*TERM_BASELINES, BDM) if b in r.baselines})
         for who, forecast in terms.items():
             for issue, actual in rec.terms.items():
                 scale = r.scales[issue]
@@ -460,7 +482,8 @@ def scores_table(
 ) -> pd.DataFrame:
     """Per quantity and forecaster: the mean loss over the cases every forecaster of that
     quantity scored, its paired bootstrap interval over cases, and its skill against the
-    best baseline (the lowest mean loss among the forecasters other than the model's two),
+    best baseline (the lowest mean loss among the forecasters other than the models:
+    the negotiation model's two and Bueno de Mesquita's),
     with its interval (`sim.core.scoring.scores_with_intervals`)."""
     losses = case_losses(forecasts)
     rows = []
@@ -473,7 +496,7 @@ def scores_table(
             continue
         order = [f for f in FORECASTERS if f in table.index]
         table = table.loc[order]
-        baselines = [k for k, f in enumerate(order) if f not in (MODEL, MODEL_AS_WRITTEN)]
+        baselines = [k for k, f in enumerate(order) if f not in MODELS]
         if not baselines:  # e.g. the month with a single signed case: no base rate to learn
             table = table.reindex([*order, "none"]).fillna(math.nan)
             baselines = [len(order)]

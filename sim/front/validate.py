@@ -48,6 +48,7 @@ from omegaconf import OmegaConf
 from sim.experiment import cases as case_files
 from sim.experiment.error_lines import run_command
 from sim.experiment.forecast import (
+    BDM,
     MODEL,
     MODEL_AS_WRITTEN,
     QUANTITIES,
@@ -188,6 +189,7 @@ def short_talks(prepared: Sequence[tuple[case_files.Case, case_files.Record, Any
 FORECASTER_WORDS = {
     MODEL: "model (over its judgement values)",
     MODEL_AS_WRITTEN: "model at the file's values",
+    BDM: "Bueno de Mesquita's model",
     "weighted_median": "weighted median",
     "weighted_mean": "weighted mean (compromise)",
     "midpoint": "midpoint of the belligerents",
@@ -345,6 +347,7 @@ def scorecard_figure(results: Sequence[CaseResult], forecasts: pd.DataFrame) -> 
     scale = {(r.case.name, i): s for r in results for i, s in r.scales.items()}
     for who, marker, colour in (
         (MODEL, "o", "C0"),
+        (BDM, "^", "C2"),
         ("weighted_median", "x", "C3"),
         ("status_quo", "+", "C7"),
     ):
