@@ -14,7 +14,8 @@ Options (Hydra's override grammar):
     as_written=32         negotiations at the file's own values (the "model as written")
     seed=0                the seed of the draws, the negotiations and the bootstrap
     bootstrap=2000        resamples of the cases for the intervals
-    results_dir=results   writes <results_dir>/validation/<timestamp>/
+    results_dir=results   writes <results_dir>/validation/<timestamp>/ (default: the
+                          environment's SIM_RESULTS_DIR, else results)
     jobs=0                cases run at once (0: one per core); the rows do not depend on it
     compare=PATH          an earlier scorecard folder: prints and writes, per score and per
                           case, the model's loss then and now (a model change before/after)
@@ -88,7 +89,7 @@ class ValidateOptions:
     as_written: int = 32
     seed: int = 0
     bootstrap: int = 2000
-    results_dir: str = "results"
+    results_dir: str = field(default_factory=lambda: os.environ.get("SIM_RESULTS_DIR", "results"))
     jobs: int = 0  # cases run at once; 0: one per core this process may use
     compare: str | None = None  # an earlier scorecard folder to compare with
 
