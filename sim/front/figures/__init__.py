@@ -1,6 +1,7 @@
 """Figures (matplotlib), a module per family: one style (`style`), one negotiation
 (`negotiation`), the page's live figures (`live`), a sweep's heatmap (`heatmap`) and its
-deals (`deals`), which judgement values matter (`sensitivity`). Every function returns the
+deals (`deals`), which judgement values matter (`sensitivity`), Bueno de Mesquita's
+expected-utility model on one issue (`bdm`). Every function returns the
 `Figure` it drew on and accepts an optional `ax` (or `axes`) to draw into an existing
 figure; figures read results and do no simulation; every key or column shown is named in
 words with its unit (`sim.front.labels`). The package re-exports each family's public
@@ -8,6 +9,11 @@ names; the tables behind the sweep figures are `sim.analysis.tables`."""
 
 from __future__ import annotations
 
+from sim.front.figures.bdm import (
+    BDM_ROUND_LABEL,
+    plot_bdm_positions,
+    plot_bdm_quadrants,
+)
 from sim.front.figures.deals import (
     BAR_LABELS_UP_TO,
     plot_agreed_levels,
@@ -80,6 +86,7 @@ __all__ = [
     "ALTERNATING",
     "BAR_LABELS_UP_TO",
     "BAR_ROUNDS",
+    "BDM_ROUND_LABEL",
     "BLACK",
     "BLUE",
     "CHECKS",
@@ -120,6 +127,8 @@ __all__ = [
     "party_colours",
     "plot_agreed_levels",
     "plot_bargaining",
+    "plot_bdm_positions",
+    "plot_bdm_quadrants",
     "plot_contact_line",
     "plot_deals_over_time",
     "plot_feature_scores",
