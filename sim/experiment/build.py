@@ -24,7 +24,7 @@ from sim.core.settings import Side, StrategyName, WarLottery, WarStakes
 from sim.experiment.aliases import as_given, prepare
 from sim.experiment.checks import validate
 from sim.experiment.schema import PlainConfig, plain
-from sim.experiment.validation import ConfigError, war_cost_of
+from sim.experiment.validation import ConfigError, has_war, war_cost_of
 
 
 def build_issue(name: str, conf: Any) -> Issue:
@@ -136,8 +136,25 @@ def offer_levels(cfg: Any) -> Any:
 
 def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> war.WarParameters:
     """War parameters from the config's `war` block: the belligerents' capacities, the
-    supporters' levels and capabilities."""
+    supporters' levels and capabilities. Without a war (`has_war`), a war that never moves:
+    no strength on either side (p = 1/2), no adjustment, no shocks."""
     war_conf = cfg.war
+    if not has_war(cfg):
+        territory = space.issue(nominal_line_issue(cfg))
+        return war.WarParameters(
+            aggressor_capacity=0.0,
+            defender_capacity=0.0,
+            supports=np.zeros(0),
+            supporter_capabilities=np.zeros(0),
+            aid_effectiveness=float(war_conf.aid_effectiveness),
+            adjustment_rate=0.0,
+            volatility=0.0,
+            months_per_round=float(war_conf.months_per_round),
+            horizon_months=float(war_conf.horizon_months),
+            discount=float(war_conf.discount),
+            low=float(territory.positions.min()),
+            high=float(territory.positions.max()),
+        )
     parties = list(cfg.parties)
     supporters = list(war_conf.support)
     supports = np.array([float(war_conf.support[s]) for s in supporters])
@@ -164,6 +181,22 @@ def war_parameters(cfg: Any, space: OutcomeSpace, capabilities: np.ndarray) -> w
         support_drift=support_drift,
         backs_aggressor=backs if backs.any() else None,
     )
+
+
+def nominal_line_issue(cfg: Any) -> str:
+    """The issue the engine's war line sits on: `war.territory_issue`, or without a war
+    (`has_war`), where that names no issue, the first issue with positions (the line stays
+    at its middle: nothing moves it). The config is checked first (`validate`)."""
+    name = str(cfg.war.territory_issue)
+    if has_war(cfg) or name in cfg.issues:
+        return name
+    return next(n for n, conf in cfg.issues.items() if conf.kind != IssueKind.categorical)
+
+
+def no_war_line(params: war.WarParameters) -> float:
+    """Without a war, the line where the war's balance would put it (the middle of its
+    issue), so that it never moves."""
+    return float(war.target_line(war.aggressor_share(params), params.low, params.high))
 
 
 def guarantee_mechanisms(cfg: Any, space: OutcomeSpace) -> dict[str, Any]:
@@ -294,7 +327,11 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         tuple(audience_costs) if any(c.any() for c in audience_costs) else (),
     )
     capabilities = np.array([float(cfg.parties[p].capability) for p in parties])
-    sides = (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
+    sides = None  # a decision without a war: no belligerents
+    if has_war(cfg):
+        sides = (parties.index(str(cfg.war.aggressor)), parties.index(str(cfg.war.defender)))
+    war_params = war_parameters(cfg, space, capabilities)
+    line_issue = nominal_line_issue(cfg)
     strategies = tuple(
         PartyStrategy(
             StrategyName(str(pc.strategy)),
@@ -314,9 +351,9 @@ def build_scenario(cfg: Any, targets: dict[str, str] | None = None) -> Scenario:
         issue_control=tuple(issue_control),
         level_control=tuple(level_control),
         strategies=strategies,
-        war_params=war_parameters(cfg, space, capabilities),
-        contact_line=float(cfg.war.contact_line),
-        territory_issue=str(cfg.war.territory_issue),
+        war_params=war_params,
+        contact_line=float(cfg.war.contact_line) if sides else no_war_line(war_params),
+        territory_issue=line_issue,
         optimism=np.array([float(cfg.parties[p].optimism) for p in parties]),
         belief_sd=float(cfg.war.belief_sd),
         cost_beliefs=np.array([float(cfg.parties[p].cost_belief) for p in parties]),

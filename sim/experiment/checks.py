@@ -30,6 +30,7 @@ from sim.experiment.validation import (
     MAX_ROUNDS,
     MAX_SEED,
     MAX_STRENGTH,
+    has_war,
     issue_level_names,
     plain_name,
     require,
@@ -71,7 +72,8 @@ def _check_uncertainty(cfg: Any, parties: list[str]) -> None:
     """`uncertainty`: per-party spreads name a belligerent, a supporter or a party, as
     their block says; every spread is well formed (`_check_spread`)."""
     unc, war = cfg.uncertainty, cfg.war
-    owners = {"capacity": [war.aggressor, war.defender], "support": list(war.support)}
+    sides = [war.aggressor, war.defender] if has_war(cfg) else []
+    owners = {"capacity": sides, "support": list(war.support)}
     for kind, who in owners.items():
         block = unc.war[kind]
         for party, node in block.items():
@@ -105,7 +107,7 @@ def _check_links(cfg: Any, pname: str, levels_by_issue: dict[str, list]) -> None
         require(ok, f"{key}.issues", issues, "two different issues")
         require_known(f"{key}.issues", issues, list(party.preferences), "issue this party values")
         require(
-            cfg.war.territory_issue not in issues,
+            not has_war(cfg) or cfg.war.territory_issue not in issues,
             f"{key}.issues",
             issues,
             f"issues other than the war's territory issue {cfg.war.territory_issue!r}",
@@ -147,10 +149,30 @@ def _check_guarantees(cfg: Any, parties: list[str], levels_by_issue: dict[str, l
             require_in_scale(f"{key}.force.{guarantor}", chance, 0.0, 1.0)
 
 
+NEEDS_WAR = "needs a war block: war.aggressor, war.defender and war.capacity"
+NO_WAR = "empty without a war (war.aggressor and war.defender unset)"
+
+
+def _check_no_war(cfg: Any) -> None:
+    """A decision without a war (`war.aggressor` and `war.defender` unset): static BATNAs,
+    bargaining by the calendar, and no capacity, support, backing or guarantee force."""
+    for key, needs, instead in (("batna", "war", "static"), ("bargaining", "fighting", "calendar")):
+        value = str(cfg[key])
+        require(value != needs, key, value, f"{instead} ({key}={needs} {NEEDS_WAR})")
+    for key in ("capacity", "support", "backing"):
+        require(not cfg.war[key], f"war.{key}", dict(cfg.war[key]), NO_WAR)
+    levels = cfg.war.guarantees.levels
+    require(not levels, "war.guarantees.levels", list(levels), NO_WAR)
+
+
 def _check_war_sides(cfg: Any, parties: list[str]) -> None:
     """`war.aggressor` and `war.defender`: two parties, each with a capacity in
-    `war.capacity`; `war.support`: other parties, with levels in [0, 1]."""
+    `war.capacity`; `war.support`: other parties, with levels in [0, 1]. Neither: a
+    decision without a war (`_check_no_war`)."""
     war = cfg.war
+    if not has_war(cfg):
+        _check_no_war(cfg)
+        return
     require_known("war.aggressor", [war.aggressor], parties, "party")
     require_known("war.defender", [war.defender], parties, "party")
     sides = [war.aggressor, war.defender]
@@ -330,7 +352,8 @@ def _check_issues(cfg: Any, parties: list[str]) -> tuple[int, dict[str, list[str
         for level, controllers in issue.level_control.items():
             require_known(f"{key}.level_control", [level], levels, "level")
             require_known(f"{key}.level_control.{level}", list(controllers), parties, "party")
-        in_balance = [str(cfg.war.aggressor), str(cfg.war.defender), *cfg.war.support]
+        sides = [str(cfg.war.aggressor), str(cfg.war.defender)] if has_war(cfg) else []
+        in_balance = [*sides, *cfg.war.support]
         for level, changes in issue.shifts.items():
             require_known(f"{key}.shifts", [level], levels, "level")
             what = "belligerent or supporter in war (its part of the balance)"
@@ -532,15 +555,27 @@ def _check_stability(
 
 
 def _check_war(cfg: Any, issues: list[str]) -> None:
-    """The war beside the talks: the line, its pace, the horizon, the drifts."""
+    """The war beside the talks: the line, its pace, the horizon, the drifts. Without a
+    war, `war.territory_issue` is checked only when it names an issue (else the engine's
+    line, which nothing moves, sits on the first issue with positions)."""
     war = cfg.war
-    require_known("war.territory_issue", [war.territory_issue], issues, "issue")
-    require(
-        cfg.issues[war.territory_issue].kind != IssueKind.categorical,
-        "war.territory_issue",
-        war.territory_issue,
-        "a continuous or ordinal issue",
-    )
+    if has_war(cfg) or war.territory_issue in issues:
+        require_known("war.territory_issue", [war.territory_issue], issues, "issue")
+        require(
+            cfg.issues[war.territory_issue].kind != IssueKind.categorical,
+            "war.territory_issue",
+            war.territory_issue,
+            "a continuous or ordinal issue",
+        )
+    else:
+        positioned = [n for n in issues if cfg.issues[n].kind != IssueKind.categorical]
+        require(
+            bool(positioned),
+            "issues",
+            issues,
+            "at least one continuous or ordinal issue (the engine's line sits on one, even "
+            "without a war)",
+        )
     require_in_scale("war.contact_line", war.contact_line)
     for key in (
         "aid_effectiveness",

@@ -81,7 +81,8 @@ def apply_draws(
     wp = scenario.war_params
     parties = list(scenario.parties)
     supporters = [parties[i] for i in scenario.supporters]
-    aggressor, defender = (parties[i] for i in scenario.war_sides)
+    sides = scenario.war_sides  # None without a war: no capacity is drawn
+    aggressor, defender = (parties[i] for i in sides) if sides else ("", "")
     changes: dict[str, Any] = {}
     capabilities = scenario.capabilities.copy()
     costs = scenario.war_costs.copy()

@@ -23,7 +23,17 @@ def deal_durability(
     walks: list[tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, np.ndarray]:
     """`stability.durability_batch` of the deals: renewed war valued with each deal's
-    guarantee and, without monitors, each party's optimism (bargaining while fighting)."""
+    guarantee and, without monitors, each party's optimism (bargaining while fighting).
+    Without a war (no belligerents) every deal holds: there is no war to renew."""
+    if results[0].scenario.war_sides is None:
+        n = len(results)
+        held = {key: np.ones(n) for key in ("durability", "durable_paths")}
+        quiet = ("renewed_war_share", "powell_violations", "max_power_shift", "commitment_ratio")
+        return {
+            **held,
+            **{key: np.zeros(n) for key in (*quiet, "guarantee_force")},
+            "monitored": np.zeros(n, dtype=bool),
+        }
     shifts, monitored = [], []
     for r in results:
         scenario = r.scenario
@@ -72,6 +82,10 @@ def deal_durability_linear(
         g_issue = space.issues[gk]
         if g_issue.positioned:
             guarantee = stability.guarantee_level(float(g_issue.positions[space.grid[outcome, gk]]))
+    if scenario.war_sides is None:  # no war to renew: the deal holds
+        quiet = ("renewed_war_share", "powell_violations", "max_power_shift", "guarantee_force")
+        held = {"durability": 1.0, "commitment_ratio": np.nan, "monitored": False}
+        return {**held, **dict.fromkeys(quiet, 0.0)}
     aggressor, defender = scenario.war_sides
     found = stability.durability_linear(
         scenario.utilities[:, outcome],

@@ -86,6 +86,13 @@ def issue_level_names(name: str, issue: Any) -> list[str]:
     return list(issue.categories)
 
 
+def has_war(cfg: Any) -> bool:
+    """A war beside the talks: `war.aggressor` or `war.defender` set. With neither, the
+    scenario is a decision without a war (docs/new-conflict.md, "A decision without a
+    war")."""
+    return cfg.war.aggressor is not None or cfg.war.defender is not None
+
+
 def war_cost_of(party: Any, war_conf: Any) -> float:
     """A party's cost of a month of war: its `war_cost`, or from its war's burden
     (`war_burden`, a share of a year's output) and the stake's worth in years of output

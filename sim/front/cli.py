@@ -279,11 +279,14 @@ def format_negotiation(model: NegotiationModel, row: dict[str, Any]) -> str:
     width = name_width(scenario.parties)
     head = f"{row['scenario']} | {row['protocol']} | {row['seating']}: "
     lines = [f"in short: {verdict_line(row)}", head + ending_line(scenario, row)]
-    lines.append(
-        f"contact line {row['contact_line']:.1f} ({scenario.territory_issue} scale), "
-        f"{row['war.aggressor']}'s share of strength "
-        f"{row['p_share']:.2f}, ZOPA {row['zopa_size']:,} outcomes in the last round"
-    )
+    zopa = f"ZOPA {row['zopa_size']:,} outcomes in the last round"
+    if scenario.war_sides is None:  # a decision without a war: no line, no balance
+        lines.append(zopa)
+    else:
+        lines.append(
+            f"contact line {row['contact_line']:.1f} ({scenario.territory_issue} scale), "
+            f"{row['war.aggressor']}'s share of strength {row['p_share']:.2f}, {zopa}"
+        )
     if row["bargaining"] == "fighting":
         lines.append(
             "beliefs about the balance of strength: spread "
