@@ -44,19 +44,24 @@ from tests.test_page_browser import (  # noqa: E402
 )
 
 
-def serve_and_step(repeats: int) -> None:
+def serve_and_step(repeats: int) -> dict[str, Any]:
+    """Print the start and browser-step figures; return them (seconds: `served`, `painted`,
+    `shown`, `step` and `calendar` lists; `missing`: what kept the browser figures out)."""
     import contextlib
     import tempfile
 
+    figures: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         page = None  # a browser already open, as a visitor's is (its start is not the page's)
         try:
             from playwright.sync_api import sync_playwright
         except ImportError:
             print("(no playwright: the browser figures are skipped)")
+            figures["missing"] = "playwright"
         else:
             if CHROMIUM is None:
                 print("(no chromium: the browser figures are skipped)")
+                figures["missing"] = "chromium"
             else:
                 p = stack.enter_context(sync_playwright())
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -68,20 +73,20 @@ def serve_and_step(repeats: int) -> None:
         server = start_page(port, Path(tempfile.mkdtemp()))
         stack.callback(stop, server)
         wait_until_served(url, server)
-        served = time.perf_counter() - started
+        served = figures["served"] = time.perf_counter() - started
         print(f"start: the server answers after {served:.2f} s")
         if page is None:
-            return
+            return figures
         page.goto(url)
         page.wait_for_selector(".page-loading, button.step", timeout=60_000)
-        painted = time.perf_counter() - started
+        painted = figures["painted"] = time.perf_counter() - started
         print(f"start: a browser first paints the page after {painted:.2f} s")
         page.wait_for_selector("button.step", timeout=60_000)
         page.wait_for_function("document.querySelectorAll('img').length >= 3")
-        shown = time.perf_counter() - started
+        shown = figures["shown"] = time.perf_counter() - started
         print(f"start: a browser shows the page ready after {shown:.2f} s (target < 10 s)")
         last = last_round()
-        times = []
+        times = figures["step"] = []
         for k in range(repeats):
             if k:
                 page.click("button.reset")
@@ -103,7 +108,8 @@ def serve_and_step(repeats: int) -> None:
             f"first {times[0]:.3f} s, then median {statistics.median(times[1:]):.3f} s, "
             f"max {max(times[1:]):.3f} s over {repeats - 1} (target < 0.5 s)"
         )
-        calendar_steps_in_the_browser(page, repeats)
+        figures["calendar"] = calendar_steps_in_the_browser(page, repeats)
+    return figures
 
 
 def last_round() -> int:
@@ -115,9 +121,9 @@ def last_round() -> int:
     return int(model.round)
 
 
-def calendar_steps_in_the_browser(page: Any, repeats: int) -> None:
+def calendar_steps_in_the_browser(page: Any, repeats: int) -> list[float] | None:
     """Step round after round on `bargaining=calendar` (chosen in its select): from the
-    click until the round counter shows the next round."""
+    click until the round counter shows the next round; the times (None: no select)."""
     try:
         select = page.locator(".v-select").filter(
             has=page.locator("label", has_text=re.compile(r"^bargaining$"))
@@ -130,7 +136,7 @@ def calendar_steps_in_the_browser(page: Any, repeats: int) -> None:
         page.wait_for_timeout(1000)
     except Exception as exc:  # the select's markup is Vuetify's: say so, do not fail
         print(f"(could not choose bargaining=calendar in the browser: {exc})")
-        return
+        return None
     times = []
     for k in range(1, repeats + 1):
         page.wait_for_timeout(200)
@@ -145,6 +151,7 @@ def calendar_steps_in_the_browser(page: Any, repeats: int) -> None:
         f"step in the browser (bargaining=calendar, rounds 1-{repeats}, until the round shows): "
         f"median {statistics.median(times):.3f} s, max {max(times):.3f} s (target < 0.5 s)"
     )
+    return times
 
 
 def steps_in_process(steps: int) -> None:

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # as `python -m sim` does, before numpy loads
@@ -98,6 +99,15 @@ def target(ok: bool, what: str) -> str:
     return f"(target {what}: {'PASS' if ok else 'FAIL'})"
 
 
+def sweep_wall(preset: str, sweeper: str) -> tuple[float, float]:
+    """Wall seconds of the preset end to end with joblib on both cores, and the peak memory
+    of its largest process (MB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["-m", f"sweep={preset}", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+        wall, peak, _ = timed_run([*args, f"hydra/sweeper={sweeper}"], Path(tmp))
+    return wall, peak
+
+
 def throughput(preset: str, sweepers: list[str]) -> None:
     points = preset_points(preset)
     compute, rows = compute_seconds(preset, points)
@@ -105,9 +115,7 @@ def throughput(preset: str, sweepers: list[str]) -> None:
     rate = rows / compute
     print(f"in-process, one core, no Hydra: {compute:7.2f} s CPU ({rate:6.1f} replications/s)")
     for sweeper in sweepers:
-        with tempfile.TemporaryDirectory() as tmp:
-            args = ["-m", f"sweep={preset}", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
-            wall, peak, _ = timed_run([*args, f"hydra/sweeper={sweeper}"], Path(tmp))
+        wall, peak = sweep_wall(preset, sweeper)
         rate = rows / wall
         ratio = wall / (compute / 2)
         overhead = max(0.0, 1.0 - 1.0 / ratio)
@@ -125,7 +133,10 @@ def throughput(preset: str, sweepers: list[str]) -> None:
         )
 
 
-def memory(replications: int, jobs: int) -> None:
+def memory_run(replications: int, jobs: int) -> dict[str, Any]:
+    """One sweep of `replications` (rounded up to a multiple of `jobs`) in `jobs` jobs, joblib
+    on both cores: replications, wall seconds, peak memory of the largest process (MB), the
+    size of results.parquet (MB) and the sweep's output."""
     per_job = -(-replications // jobs)
     args = [
         "-m",
@@ -143,6 +154,13 @@ def memory(replications: int, jobs: int) -> None:
         wall, peak, out = timed_run(args, Path(tmp))
         size = (Path(tmp) / "sweeps" / "memory" / "results.parquet").stat().st_size / 1e6
     total = per_job * jobs
+    return {"replications": total, "wall": wall, "peak": peak, "size": size, "out": out}
+
+
+def memory(replications: int, jobs: int) -> None:
+    run = memory_run(replications, jobs)
+    total, wall, peak, size = run["replications"], run["wall"], run["peak"], run["size"]
+    out = run["out"]
     print(f"{total:,} replications in {jobs} jobs: {wall:7.1f} s wall ({total / wall:.1f}/s)")
     print(f"  results.parquet {size:.0f} MB; {out.strip().splitlines()[-2][:100] if out else ''}")
     ok = peak < TARGET_MEMORY_MB

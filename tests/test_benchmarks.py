@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def bench(script: str, *args: str) -> str:
 def test_every_script_has_a_test():
     scripts = {p.name for p in BENCHMARKS.glob("*.py")}
     tested = {"solutions.py", "negotiation.py", "sweep_throughput.py", "thresholds.py"}
-    tested |= {"page.py", "compare_negmas.py"}
+    tested |= {"page.py", "compare_negmas.py", "targets.py"}
     assert scripts == tested, f"a benchmark without a quick run here: {scripts - tested}"
 
 
@@ -73,6 +74,16 @@ def test_page_quick():
     out = bench("page.py", "--quick")
     assert "start: the server answers after" in out
     assert "step in-process (default scenario, its last round" in out
+
+
+def test_targets_quick():
+    out = bench("targets.py", "--quick")
+    lines = out.splitlines()
+    table = [line for line in lines if line.count(" | ") == 3]
+    assert table[0].split(" | ")[0].strip() == "target" and len(table) == 1 + 9, out
+    assert {row.split(" | ")[2].strip() for row in table[1:]} <= {"yes", "no", "n/a"}, out
+    assert sum("skipped in --quick" in row for row in table) == 2, out  # the browser's two
+    assert re.fullmatch(r"\d of 9 targets met( \(\d not measured\))?; \d+ s", lines[-1]), out
 
 
 def test_compare_negmas_runs_our_side_without_negmas():
