@@ -52,6 +52,10 @@ class Compromise(enum.StrEnum):
     scholz = "scholz"
 
 
+TIE_DIGITS = 9  # offers whose moves differ by less than 1e-9 of the span are equally good
+TIE = 1e-9  # expected utilities (of order 1) closer than this are equal
+
+
 @dataclass(frozen=True)
 class BdmOptions:
     """The model's parameters and the readings of what the published description leaves
@@ -167,12 +171,14 @@ def offers(x: np.ndarray, eu: np.ndarray, how: Compromise = Compromise.scholz) -
     Confrontations come first, then compromises, then capitulations; among several of a
     kind, the smallest move (compromises: `how`), on a tie the lower position."""
     new = x.copy()
+    span = float(x.max() - x.min()) or 1.0
     for i in range(x.size):
         mine, theirs = eu[i, i, :], eu[i, :, i]  # EU_ij and EU_ji as i sees them
         others = x != x[i]
-        confront = others & (theirs > mine) & (mine > 0)
-        yield_ = others & (theirs > 0) & (mine < 0)
-        compromise = yield_ & (theirs > np.abs(mine))
+        # EUs within TIE of each other (or of 0) are equal: rounding must not decide
+        confront = others & (theirs > mine + TIE) & (mine > TIE)
+        yield_ = others & (theirs > TIE) & (mine < -TIE)
+        compromise = yield_ & (theirs > np.abs(mine) + TIE)
         capitulate = yield_ & ~compromise
         for kind, to in (
             (confront, x),
@@ -187,7 +193,8 @@ def offers(x: np.ndarray, eu: np.ndarray, how: Compromise = Compromise.scholz) -
                 key = (np.abs(mine[js]) * x[i] + np.abs(theirs[js]) * x[js]) / (
                     np.abs(mine[js]) + np.abs(theirs[js])
                 )
-            j = js[np.lexsort((to[js], key))[0]]  # ties: the lower position, never the label
+            # ties (to rounding in the positions' units): the lower position, never the label
+            j = js[np.lexsort((to[js], np.round(key / span, TIE_DIGITS)))[0]]
             new[i] = to[j]
             break
     return new
