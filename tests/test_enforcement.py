@@ -259,3 +259,35 @@ def test_the_deals_are_revalued_on_the_path_from_the_month_they_would_be_signed(
     assert positions.min() == np.ceil(100 * low - 1e-9) and positions.max() == np.floor(
         100 * high + 1e-9
     )
+
+
+def test_next_preferred_counts_the_months_until_war_is_preferred_from_each_month():
+    prefers = np.array([[False, True], [True, False], [False, False], [True, False]])
+    np.testing.assert_array_equal(
+        enforcement.next_preferred(prefers), [[1, 0], [1, 4], [3, 4], [3, 4]]
+    )
+    first = enforcement.first_renewal(np.zeros((1, 2)), prefers[:, None, :] * 1.0, (0,), 1e-9)
+    np.testing.assert_array_equal(first, [1, 0])  # the same month from month 0
+
+
+@pytest.mark.parametrize(
+    "overrides", [[], ["scenario=plan_28_points_2025"], ["scenario=dayton_1995"]]
+)
+def test_several_starts_at_once_give_each_start_s_own_anticipation_to_the_bit(overrides):
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config(overrides))
+    starts = [7.0, 0.0, 3.0, 4.0, 40.0, 2.5, 0.5]  # out of order, a gap, half months
+    together = scenario.anticipations(scenario.war_params, 18, starts)
+    for start, found in zip(starts, together, strict=True):
+        alone = scenario.anticipation(scenario.war_params, 18, start)
+        np.testing.assert_array_equal(found.first, alone.first)
+        np.testing.assert_array_equal(found.values, alone.values)
+        np.testing.assert_array_equal(found.renewed, alone.renewed)
+        np.testing.assert_array_equal(found.months, np.arange(19))
+
+
+def test_a_later_start_sees_the_same_path_shifted():
+    scenario = build_scenario(duel(0.01))
+    early, late = scenario.anticipations(scenario.war_params, FORESIGHT, [3.0, 5.0])
+    np.testing.assert_array_equal(early.renewed[:, :, 2:], late.renewed[:, :, :-2])

@@ -54,11 +54,26 @@ def first_renewal(
     `deal` (parties, outcomes) is each party's utility of each deal, `renewed_war`
     (months, parties, outcomes) its value of renewing the war in that month from the
     deal's terms."""
-    fighters_list = list(fighters)
-    prefers = (renewed_war[:, fighters_list, :] > deal[None, fighters_list, :] + tolerance).any(
-        axis=1
-    )  # (months, outcomes)
+    prefers = war_preferred(deal, renewed_war, fighters, tolerance)
     return np.where(prefers.any(axis=0), prefers.argmax(axis=0), -1)
+
+
+def war_preferred(
+    deal: np.ndarray, renewed_war: np.ndarray, fighters: tuple[int, ...], tolerance: float
+) -> np.ndarray:
+    """(months, outcomes): some belligerent in `fighters` values renewing the war in that
+    month above the deal (`first_renewal`'s arguments)."""
+    fighters_list = list(fighters)
+    return (renewed_war[:, fighters_list, :] > deal[None, fighters_list, :] + tolerance).any(axis=1)
+
+
+def next_preferred(prefers: np.ndarray) -> np.ndarray:
+    """(months, outcomes): for each month, the first month at or after it in which war is
+    preferred (`war_preferred`), the number of months where none is: a path that starts in
+    month m renews the war ``next_preferred[m] - m`` months after the deal."""
+    months = prefers.shape[0]
+    index = np.where(prefers, np.arange(months)[:, None], months)
+    return np.minimum.accumulate(index[::-1], axis=0)[::-1]
 
 
 def continuation(

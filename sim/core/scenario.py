@@ -4,6 +4,7 @@ strategies and the war's parameters. Core layer: no config, no Hydra."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,8 +26,9 @@ class PartyStrategy:
     deadline: int | None = None
 
 
-# Outcomes whose anticipated paths are computed at once: (months, parties, chunk) floats.
-ANTICIPATION_CHUNK = 20_000
+# Values of renewed war held at once while deals' anticipated paths are computed: outcomes
+# are taken in chunks of at most this many (months x parties x outcomes) floats.
+ANTICIPATION_FLOATS = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -291,21 +293,12 @@ class Scenario:
         """The parties whose support levels `war_params.supports` holds, in its order."""
         return np.asarray(self.supporters, dtype=np.int64)
 
-    def anticipation(
-        self, params: war.WarParameters, foresight_months: int, start_month: float = 0.0
-    ) -> Anticipation:
-        """Every deal valued on the path the parties anticipate from `start_month` of the
-        talks (`sim.core.enforcement`): month by month over `foresight_months`, each party's value
-        of
-        renewing the war from the deal's line, toward the line the balance then implies
-        (drifting, shifted by the deal's terms; the war's horizon chased month by month,
-        `enforcement.chased_targets`), its guarantee in force; the first month a belligerent
-        prefers that war; and each deal's continuation value."""
-        if self.war_sides is None:
-            raise ValueError("anticipation needs a war: the scenario has no belligerents")
-        horizon = war.whole_months(params.horizon_months)
-        months = np.arange(foresight_months + 1)
-        all_months = start_month + np.arange(foresight_months + horizon, dtype=np.float64)
+    @cached_property
+    def renewal_signatures(self) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+        """The outcomes grouped by what, beside the line, sets the value of renewing the war
+        after them: their guarantee level and the levels that shift the balance. Returns
+        (signatures, `which` (outcomes,) row of each outcome's signature, one outcome per
+        signature)."""
         grid = self.space.grid
         k_line = self.territory_k
         sig_issues = [k for k in range(len(self.space.issues)) if k != k_line and (
@@ -314,34 +307,91 @@ class Scenario:
         )]  # fmt: skip
         signatures, which = np.unique(grid[:, sig_issues], axis=0, return_inverse=True)
         which = which.reshape(-1)
+        which.setflags(write=False)
+        examples = tuple(int(np.flatnonzero(which == s)[0]) for s in range(len(signatures)))
+        return signatures, which, examples
+
+    def anticipation(
+        self, params: war.WarParameters, foresight_months: int, start_month: float = 0.0
+    ) -> Anticipation:
+        """Every deal valued on the path the parties anticipate from `start_month` of the
+        talks (`anticipations` for one start)."""
+        return self.anticipations(params, foresight_months, [start_month])[0]
+
+    def anticipations(
+        self, params: war.WarParameters, foresight_months: int, start_months: Sequence[float]
+    ) -> list[Anticipation]:
+        """Every deal valued on the path the parties anticipate from each of `start_months`
+        of the talks (`sim.core.enforcement`): month by month over `foresight_months`, each
+        party's value of renewing the war from the deal's line, toward the line the balance
+        then implies (drifting, shifted by the deal's terms; the war's horizon chased month
+        by month, `enforcement.chased_targets`), its guarantee in force; the first month a
+        belligerent prefers that war; and each deal's continuation value. The start months
+        share one pass over the balance and the war's values."""
+        if self.war_sides is None:
+            raise ValueError("anticipation needs a war: the scenario has no belligerents")
+        horizon = war.whole_months(params.horizon_months)
+        months = np.arange(foresight_months + 1)
+        starts = np.asarray(start_months, dtype=np.float64)
+        # The months of the talks at which some start's deal would be renewed, each valued
+        # once, ordered by fraction of a month then month: each start's months are then a
+        # run of `absolute`, and each run of one fraction is chased along one run of months
+        # (the same sums as chasing each start's own months).
+        absolute, at = np.unique(starts[:, None] + months, return_inverse=True)
+        fractions = np.mod(absolute, 1.0)
+        order = np.lexsort((absolute, fractions))
+        absolute, fractions = absolute[order], fractions[order]
+        first_at = np.argsort(order)[at.reshape(starts.size, months.size)[:, 0]]
+        runs = []  # (the run's months, index of each absolute month in it, its absolute months)
+        for fraction in np.unique(fractions):
+            mine = np.flatnonzero(fractions == fraction)
+            offsets = np.round(absolute[mine] - absolute[mine[0]]).astype(np.int64)
+            run = absolute[mine[0]] + np.arange(offsets[-1] + horizon, dtype=np.float64)
+            runs.append((run, offsets, mine))
+        grid = self.space.grid
+        k_line = self.territory_k
+        signatures, which, examples = self.renewal_signatures
         positions = self.space.issues[k_line].positions
-        values = np.empty((len(signatures), positions.size, months.size, len(self.parties)))
-        for s in range(len(signatures)):
-            example = int(np.flatnonzero(which == s)[0])
+        # (signatures, line levels, absolute months, parties)
+        values = np.empty((len(signatures), positions.size, absolute.size, len(self.parties)))
+        chased = np.empty(absolute.size)
+        for s, example in enumerate(examples):
             shift = None
             if self.level_shifts is not None:
                 shift = sum(
                     self.level_shifts[k][int(grid[example, k])] for k in range(len(grid[0]))
                 )
-            p = self.balance_after(params, all_months, shift)
-            targets = war.target_line(p, params.low, params.high)
-            chased = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
+            for run, offsets, mine in runs:
+                p = self.balance_after(params, run, shift)
+                targets = war.target_line(p, params.low, params.high)
+                chase = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
+                chased[mine] = chase[offsets]
             batna = self.war_batna(params, outcome=example)
-            values[s] = batna.value(positions[:, None], chased[None, : months.size])
+            values[s] = batna.value(positions[:, None], chased[None, :])
         deal = self.utilities  # the valuation where one is set
         line_level = grid[:, k_line]
-        first = np.empty(self.space.size, dtype=np.int64)
-        cont = np.empty_like(deal)
-        for start in range(0, self.space.size, ANTICIPATION_CHUNK):
-            cols = slice(start, start + ANTICIPATION_CHUNK)
+        last = months.size - 1
+        first = np.empty((starts.size, self.space.size), dtype=np.int64)
+        cont = np.empty((starts.size, *deal.shape))
+        chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
+        for start in range(0, self.space.size, chunk):
+            cols = slice(start, start + chunk)
             renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
-            first[cols] = enforcement.first_renewal(
-                deal[:, cols], renewed, self.war_sides, TOLERANCE
+            prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
+            ahead = enforcement.next_preferred(prefers)  # (absolute months, outcomes)
+            for j, a0 in enumerate(first_at):
+                due = ahead[a0]
+                first[j, cols] = np.where(due <= a0 + last, due - a0, -1)
+                cont[j, :, cols] = enforcement.continuation(
+                    deal[:, cols], renewed[a0 : a0 + last + 1], first[j, cols], months,
+                    params.discount,
+                )  # fmt: skip
+        return [
+            Anticipation(
+                months, first[j], cont[j], values[:, :, a0 : a0 + last + 1], which, line_level
             )
-            cont[:, cols] = enforcement.continuation(
-                deal[:, cols], renewed, first[cols], months, params.discount
-            )
-        return Anticipation(months, first, cont, values, which, line_level)
+            for j, a0 in enumerate(first_at)
+        ]
 
     @cached_property
     def imposable_levels(self) -> tuple[np.ndarray, ...] | None:

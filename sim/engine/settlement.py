@@ -64,17 +64,37 @@ class AnticipatingBatch:
         """The month of the talks this round opens (round 1: month 0)."""
         return round((self.round - 1) * self.rep_war_params[0].months_per_round)
 
+    def _anticipation_key(self, r: int) -> tuple[Any, ...]:
+        """What replication `r`'s anticipated paths depend on: its scenario and drawn war
+        parameters (replications with the same inputs share them)."""
+        wp = self.rep_war_params[r]
+        return (
+            id(self.scenarios[r]),
+            *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION),
+        )
+
     def _anticipated(self, r: int, month: int, keep: bool = True) -> Anticipation:
         """Replication `r`'s deals on the path anticipated from `month` of the talks, shared
         by the replications with the same inputs this round; `keep` for the rest of the
         talks (the tables' own), else dropped when the round ends (a look ahead)."""
-        sc, wp = self.scenarios[r], self.rep_war_params[r]
-        key = (id(sc), *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION))
-        key += (month,)
-        found = self._anticipated_cache.get(key) or self._looked_ahead.get(key)
-        if found is None:
-            found = sc.anticipation(wp, self.settings.foresight_months, float(month))
-            (self._anticipated_cache if keep else self._looked_ahead)[key] = found
+        return self._anticipated_months(r, [month], keep)[0]
+
+    def _anticipated_months(
+        self, r: int, months: Sequence[int], keep: bool = True
+    ) -> list[Anticipation]:
+        """`_anticipated` for each of `months`, those not yet known computed in one pass
+        (`Scenario.anticipations`)."""
+        base = self._anticipation_key(r)
+        keys = [(*base, month) for month in months]
+        found = [self._anticipated_cache.get(key) or self._looked_ahead.get(key) for key in keys]
+        missing = list(dict.fromkeys(m for m, f in zip(months, found, strict=True) if f is None))
+        if missing:
+            sc, wp = self.scenarios[r], self.rep_war_params[r]
+            made = sc.anticipations(wp, self.settings.foresight_months, [float(m) for m in missing])
+            cache = self._anticipated_cache if keep else self._looked_ahead
+            for month, anticipation in zip(missing, made, strict=True):
+                cache[(*base, month)] = anticipation
+            found = [self._anticipated_cache.get(key) or self._looked_ahead[key] for key in keys]
         return found
 
     def _refresh_anticipations(self, reps: np.ndarray, month: int) -> None:
@@ -142,7 +162,8 @@ class AnticipatingBatch:
             if self.target_path is None:  # the deals keep their values
                 u = self.utility_rows[self.urows(np.array([r]))[0]][None]
             else:  # each deal valued on the path anticipated from that month
-                u = np.stack([self._anticipated(r, int(m), keep=False).values for m in at])
+                ahead_paths = self._anticipated_months(r, [int(m) for m in at], keep=False)
+                u = np.stack([anticipation.values for anticipation in ahead_paths])
             ok = within_batna(u, batnas) | ~active[k][None, :, None]
             zone = ok.all(axis=1) & self.allowed.all(axis=0) & self.can_implement[r]
             found[k] = zone.any()
