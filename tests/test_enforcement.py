@@ -6,6 +6,8 @@ behaviour (`assumed`) by name."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
@@ -291,3 +293,31 @@ def test_a_later_start_sees_the_same_path_shifted():
     scenario = build_scenario(duel(0.01))
     early, late = scenario.anticipations(scenario.war_params, FORESIGHT, [3.0, 5.0])
     np.testing.assert_array_equal(early.renewed[:, :, 2:], late.renewed[:, :, :-2])
+
+
+def test_a_batch_keeps_one_replication_s_looks_ahead_at_a_time():
+    """A hopeful party's looks ahead are held for one input set at a time (a batch's memory
+    does not grow with every replication's months ahead); the rows do not depend on it."""
+    from tests.conftest import compose_config
+
+    cfg = compose_config(["staying=hopeful"])
+    scenario = build_scenario(cfg)
+    settings = negotiation_settings(cfg, collect_trace=False)
+    wp = scenario.war_params
+    params = [
+        dataclasses.replace(wp, aggressor_capacity=wp.aggressor_capacity * f)
+        for f in (0.8, 0.9, 1.0, 1.1, 1.2, 1.3)
+    ]
+    batch = NegotiationBatch([scenario] * 6, settings, params, [1, 2, 3, 4, 5, 6])
+    looked = []
+    anticipated = batch._anticipated_months
+
+    def spy(*args, **kwargs):
+        found = anticipated(*args, **kwargs)
+        looked.append({key[:-1] for key in batch._looked_ahead})
+        return found
+
+    batch._anticipated_months = spy
+    batch.run()
+    assert looked and max(len(keys) for keys in looked) == 1
+    assert len(set().union(*looked)) > 1  # several replications looked ahead

@@ -83,7 +83,8 @@ class AnticipatingBatch:
         self, r: int, months: Sequence[int], keep: bool = True
     ) -> list[Anticipation]:
         """`_anticipated` for each of `months`, those not yet known computed in one pass
-        (`Scenario.anticipations`)."""
+        (`Scenario.anticipations`). Looks ahead are kept for one replication's inputs at a
+        time (replications that share them share them)."""
         base = self._anticipation_key(r)
         keys = [(*base, month) for month in months]
         found = [self._anticipated_cache.get(key) or self._looked_ahead.get(key) for key in keys]
@@ -92,6 +93,8 @@ class AnticipatingBatch:
             sc, wp = self.scenarios[r], self.rep_war_params[r]
             made = sc.anticipations(wp, self.settings.foresight_months, [float(m) for m in missing])
             cache = self._anticipated_cache if keep else self._looked_ahead
+            if not keep and cache and next(iter(cache))[:-1] != base:
+                cache.clear()  # one input set's looks ahead at a time: a batch's memory
             for month, anticipation in zip(missing, made, strict=True):
                 cache[(*base, month)] = anticipation
             found = [self._anticipated_cache.get(key) or self._looked_ahead[key] for key in keys]
