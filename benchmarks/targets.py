@@ -82,9 +82,10 @@ PAGE_STEP = 0.2
 
 # Full / --quick.
 PRESET = {False: "support_grid", True: "smoke"}
-# Replications, jobs. 10^4 in 20 jobs ran out of this 24 GB machine's memory at deaf6a2 (a
-# point held ~10 MB a replication, and a packed job's peak grew with each of its points).
-LONG_SWEEP = {False: (2_000, 20), True: (200, 2)}
+# Replications, jobs: jobs of 1,000 replications, more than one batch of the default
+# scenario (`sim.engine.model.batch_size`: 235), so that a job's peak memory is the one a job
+# of any size reaches (a job writes its rows batch by batch, `JobFile`).
+LONG_SWEEP = {False: (4_000, 4), True: (200, 2)}
 RUNS = {False: 3, True: 1}
 PAGE_REPEATS = 8  # page.py's full run
 
@@ -289,7 +290,8 @@ def long_sweep_rows(quick: bool) -> list[Row]:
                 f"{peak:,.0f} MB",
                 peak < LONG_MEMORY_MB,
                 f"{sweep}): the peak resident memory of its largest process, launcher or "
-                "worker (GNU time); 10^6 in 20 jobs is 50,000 a job",
+                "worker (GNU time); a job holds one batch of replications at a time, "
+                "however many it runs",
             )
         ),
     ]
