@@ -321,3 +321,20 @@ def test_a_batch_keeps_one_replication_s_looks_ahead_at_a_time():
     batch.run()
     assert looked and max(len(keys) for keys in looked) == 1
     assert len(set().union(*looked)) > 1  # several replications looked ahead
+
+
+@pytest.mark.parametrize("overrides", [[], ["scenario=dayton_1995"], ["scenario=paris_2026"]])
+def test_renewal_signatures_are_the_unique_rows_of_the_levels_that_set_renewed_war(overrides):
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config(overrides))
+    signatures, which, examples = scenario.renewal_signatures
+    grid, k = scenario.space.grid, scenario.territory_k
+    columns = [j for j in range(grid.shape[1]) if j != k and (
+        j == scenario.guarantee_issue
+        or (scenario.level_shifts is not None and np.any(scenario.level_shifts[j]))
+    )]  # fmt: skip
+    rows, inverse = np.unique(grid[:, columns], axis=0, return_inverse=True)
+    np.testing.assert_array_equal(signatures, rows)
+    np.testing.assert_array_equal(which, inverse.reshape(-1))
+    np.testing.assert_array_equal(grid[list(examples)][:, columns], rows)

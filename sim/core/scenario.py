@@ -305,7 +305,13 @@ class Scenario:
             k == self.guarantee_issue
             or (self.level_shifts is not None and np.any(self.level_shifts[k]))
         )]  # fmt: skip
-        signatures, which = np.unique(grid[:, sig_issues], axis=0, return_inverse=True)
+        levels = grid[:, sig_issues].astype(np.int64)
+        # Each row as one integer, the first issue most significant: unique integers in the
+        # order of unique rows, without sorting rows.
+        radix = np.asarray([self.space.shape[k] for k in sig_issues], dtype=np.int64)
+        place = np.cumprod(np.append(radix[1:], 1)[::-1])[::-1][: radix.size]
+        codes, which = np.unique(levels @ place, return_inverse=True)
+        signatures = (codes[:, None] // place) % radix
         which = which.reshape(-1)
         which.setflags(write=False)
         examples = tuple(int(np.flatnonzero(which == s)[0]) for s in range(len(signatures)))

@@ -133,7 +133,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self.scenarios = list(scenarios)
         self.rep_war_params = war_params
         self._anticipated_cache: dict[tuple, Anticipation] = {}  # shared inputs, this month
-        self._looked_ahead: dict[tuple, Anticipation] = {}  # this round's, one input set's
+        self._looked_ahead: dict[tuple, Anticipation] = {}  # one input set's, any round's
         self.n = n = len(scenarios)
         self.parties = first.parties
         self.space = first.space
@@ -360,7 +360,6 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.running = False
             return
         self.round += 1
-        self._looked_ahead.clear()
         s = self.settings
         if self.round > 1:
             if self.target_path is not None:

@@ -76,7 +76,8 @@ class AnticipatingBatch:
     def _anticipated(self, r: int, month: int, keep: bool = True) -> Anticipation:
         """Replication `r`'s deals on the path anticipated from `month` of the talks, shared
         by the replications with the same inputs this round; `keep` for the rest of the
-        talks (the tables' own), else dropped when the round ends (a look ahead)."""
+        talks (the tables' own), else kept while the looks ahead are of its inputs (a
+        month's path does not depend on the round it is looked at from)."""
         return self._anticipated_months(r, [month], keep)[0]
 
     def _anticipated_months(
