@@ -125,3 +125,26 @@ def test_the_end_of_a_sweep_reads_only_the_columns_it_shows(tmp_path):
     assert {"agreement", "binding", "stable", "error", "job", "seating", "protocol"} <= set(columns)
     assert {"war.support.usa_drawn", "uncertainty.war.support.usa"} <= set(columns)
     assert "u_usa" not in columns and "robustness" not in columns and len(columns) < 25
+
+
+def test_a_job_frees_each_batch_before_it_builds_the_next(batches_of_four, monkeypatch):
+    """A job's memory is one batch's, however many it runs: when a batch's rows are out, no
+    batch (with its tables, anticipated paths and agents) is still alive."""
+    import weakref
+
+    built = []
+    batch_class = replication.NegotiationBatch
+
+    def tracked(*args, **kwargs):
+        batch = batch_class(*args, **kwargs)
+        built.append(weakref.ref(batch))
+        return batch
+
+    monkeypatch.setattr(replication, "NegotiationBatch", tracked)
+    alive = []
+    rows, _ = run_replications(
+        compose_config(["replications=10", "uncertainty.us_support.dist=uniform"]),
+        progress=lambda done, total: alive.append(sum(ref() is not None for ref in built)),
+    )
+    assert len(rows) == 10 and len(built) == 3
+    assert alive == [0, 0, 0]

@@ -83,22 +83,38 @@ def continuation(
     months: np.ndarray,
     discount: float,
 ) -> np.ndarray:
-    """(parties, outcomes): each party's value of each deal on the anticipated path: the
-    deal itself where it is self-enforcing (`first` -1), else peace for the `months[first]`
-    months before the war resumes, then the value of that war,
-    ``(1 - delta^m) u + delta^m W(m)`` with monthly discount `discount`. A deal a
-    belligerent would break at once (m = 0) is no deal: -inf to everyone, so that nobody
-    proposes or accepts it."""
+    """(parties, outcomes): each party's value of each deal on the anticipated path
+    (`continuation_after`), `first` (outcomes,) the index into `months` and `renewed_war`
+    (months, parties, outcomes) of the war's renewal, -1 where the deal holds."""
     broken = first >= 0
-    out = np.array(deal, dtype=np.float64)
+    at = np.maximum(first, 0)
+    after = np.where(broken, np.asarray(months, dtype=np.float64)[at], -1.0)
+    war_then = renewed_war[at, :, np.arange(first.size)].T  # (parties, outcomes)
+    return continuation_after(deal, war_then, after, discount)
+
+
+def continuation_after(
+    deal: np.ndarray, war_then: np.ndarray, after: np.ndarray, discount: float
+) -> np.ndarray:
+    """(..., parties, outcomes): each party's value of each deal on the anticipated path:
+    the deal itself where it is self-enforcing (`after` < 0), else peace for the `after`
+    months before the war resumes, then the value of that war `war_then` (..., parties,
+    outcomes), ``(1 - delta^m) u + delta^m W(m)`` with monthly discount `discount`. A deal a
+    belligerent would break at once (m = 0) is no deal: -inf to everyone, so that nobody
+    proposes or accepts it. `deal` is (parties, outcomes), `after` (..., outcomes)."""
+    after = np.asarray(after, dtype=np.float64)
+    out = np.array(np.broadcast_to(deal, (*after.shape[:-1], *np.shape(deal))), dtype=np.float64)
+    broken = after >= 0
     if not broken.any():
         return out
-    cols = np.flatnonzero(broken)
-    m = np.asarray(months, dtype=np.float64)[first[cols]]
-    weight = discount**m  # (broken,)
-    war_then = renewed_war[first[cols], :, cols].T  # (parties, broken)
-    out[:, cols] = (1.0 - weight) * out[:, cols] + weight * war_then
-    out[:, cols[m == 0]] = -np.inf
+    by_outcome = np.moveaxis(out, -2, -1)  # a view: (..., outcomes, parties)
+    m = after[broken]
+    weight = (discount**m)[:, None]
+    war = np.moveaxis(war_then, -2, -1)[broken]
+    by_outcome[broken] = (1.0 - weight) * by_outcome[broken] + weight * war
+    at_once = np.zeros_like(broken)
+    at_once[broken] = m == 0
+    by_outcome[at_once] = -np.inf
     return out
 
 

@@ -358,9 +358,7 @@ class Scenario:
         k_line = self.territory_k
         signatures, which, examples = self.renewal_signatures
         positions = self.space.issues[k_line].positions
-        # (signatures, line levels, absolute months, parties)
-        values = np.empty((len(signatures), positions.size, absolute.size, len(self.parties)))
-        chased = np.empty(absolute.size)
+        chased = np.empty((len(signatures), absolute.size))
         for s, example in enumerate(examples):
             shift = None
             if self.level_shifts is not None:
@@ -371,9 +369,13 @@ class Scenario:
                 p = self.balance_after(params, run, shift)
                 targets = war.target_line(p, params.low, params.high)
                 chase = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
-                chased[mine] = chase[offsets]
-            batna = self.war_batna(params, outcome=example)
-            values[s] = batna.value(positions[:, None], chased[None, :])
+                chased[s, mine] = chase[offsets]
+        # The signatures' war values differ only in their costs (the guarantee in force):
+        # one pass, each signature with its own.
+        costs = np.stack([self.war_batna(params, outcome=e).cost for e in examples])
+        batna = dataclasses.replace(self.war_batna(params), cost=costs[:, None, :])
+        # (signatures, line levels, absolute months, parties)
+        values = batna.value(positions[:, None, None], chased[None]).transpose(1, 0, 2, 3)
         deal = self.utilities  # the valuation where one is set
         line_level = grid[:, k_line]
         last = months.size - 1
@@ -384,14 +386,14 @@ class Scenario:
             cols = slice(start, start + chunk)
             renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
             prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
-            ahead = enforcement.next_preferred(prefers)  # (absolute months, outcomes)
-            for j, a0 in enumerate(first_at):
-                due = ahead[a0]
-                first[j, cols] = np.where(due <= a0 + last, due - a0, -1)
-                cont[j, :, cols] = enforcement.continuation(
-                    deal[:, cols], renewed[a0 : a0 + last + 1], first[j, cols], months,
-                    params.discount,
-                )  # fmt: skip
+            due = enforcement.next_preferred(prefers)[first_at]  # (starts, outcomes)
+            after = due - first_at[:, None]
+            first[:, cols] = np.where(after <= last, after, -1)
+            at = np.minimum(due, absolute.size - 1)  # the war's value when it resumes
+            war_then = renewed[at, :, np.arange(at.shape[1])].transpose(0, 2, 1)
+            cont[:, :, cols] = enforcement.continuation_after(
+                deal[:, cols], war_then, first[:, cols], params.discount
+            )
         return [
             Anticipation(
                 months, first[j], cont[j], values[:, :, a0 : a0 + last + 1], which, line_level

@@ -9,6 +9,7 @@ re-run alone from (config, seed, replication).
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -225,6 +226,10 @@ def negotiate(
             [x.model_seed for x in inputs],
         ).run()
         emit(result_rows([batch.result(r) for r in range(len(inputs))], inputs, stability, cache))
+        # One batch's memory at a time: a batch's agents and model refer to each other, so
+        # only the cycle collector frees it, and it may not run before the next is built.
+        del batch, inputs
+        gc.collect()
         if progress is not None:
             progress(done, len(seeds))
     return rows, first
