@@ -204,6 +204,7 @@ BELOW_COMPILE = ("experiment.replication", "experiment.draws", "experiment.asses
 BELOW_COMPILE += ("experiment.durability",)
 CONFIG_READERS = ("experiment.schema", "experiment.aliases", "experiment.build")
 CONFIG_READERS += ("experiment.validation", "experiment.checks", "experiment.compiler")
+CONFIG_READERS += ("experiment.checks_war",)
 CONFIG_NAMES = {"cfg", "config", "conf"}
 
 

@@ -1,18 +1,26 @@
 """Figures (matplotlib), a module per family: one style (`style`), one negotiation
-(`negotiation`), the page's live figures (`live`), a sweep's heatmap (`heatmap`) and its
-deals (`deals`), which judgement values matter (`sensitivity`), Bueno de Mesquita's
-expected-utility model on one issue (`bdm`). Every function returns the
-`Figure` it drew on and accepts an optional `ax` (or `axes`) to draw into an existing
-figure; figures read results and do no simulation; every key or column shown is named in
-words with its unit (`sim.front.labels`). The package re-exports each family's public
-names; the tables behind the sweep figures are `sim.analysis.tables`."""
+(`negotiation`), its bargaining picture (`bargaining`) and contact line (`contact`), the
+page's live figures (`live`), a sweep's heatmap (`heatmap`) and its deals (`deals`), which
+judgement values matter (`sensitivity`), Bueno de Mesquita's expected-utility model on one
+issue (`bdm`). Every function returns the `Figure` it drew on and accepts an optional `ax`
+(or `axes`) to draw into an existing figure; figures read results and do no simulation;
+every key or column shown is named in words with its unit (`sim.front.labels`). The package
+re-exports each family's public names; the tables behind the sweep figures are
+`sim.analysis.tables`."""
 
 from __future__ import annotations
 
+from sim.front.figures.bargaining import (
+    bargaining_title,
+    plot_bargaining,
+)
 from sim.front.figures.bdm import (
     BDM_ROUND_LABEL,
     plot_bdm_positions,
     plot_bdm_quadrants,
+)
+from sim.front.figures.contact import (
+    plot_contact_line,
 )
 from sim.front.figures.deals import (
     BAR_LABELS_UP_TO,
@@ -48,11 +56,8 @@ from sim.front.figures.negotiation import (
     OFFERS_TITLE,
     TRAJECTORY_TITLE,
     alternates,
-    bargaining_title,
     end_marks,
     end_utilities,
-    plot_bargaining,
-    plot_contact_line,
     plot_margins,
     plot_trajectory,
     standing_offers,

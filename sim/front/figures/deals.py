@@ -26,7 +26,7 @@ from sim.analysis.tables import (
     typed_values,
 )
 from sim.front import labels
-from sim.front.figures.negotiation import _marker_handle
+from sim.front.figures.negotiation import marker_handle
 from sim.front.figures.style import (
     BLACK,
     BLUE,
@@ -303,8 +303,8 @@ def plot_utility_vs_batna(
     ax.set_xlabel("party")
     ax.grid(axis="x", visible=False)
     handles = [
-        _marker_handle("o", "utility of the deal (mean)", color=GREY, mec=BLACK, mew=0.6),
-        _marker_handle("o", "BATNA (mean)", mec=GREY, mew=2),
+        marker_handle("o", "utility of the deal (mean)", color=GREY, mec=BLACK, mew=0.6),
+        marker_handle("o", "BATNA (mean)", mec=GREY, mew=2),
     ]
     if by:
         handles += [Patch(color=colours[g], label=labels.value_label(g)) for g in groups]

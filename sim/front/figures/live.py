@@ -14,32 +14,36 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.front import labels
-from sim.front.figures.negotiation import (
-    AGREED_TERRITORY_LOOK,
-    ALTERNATING,
-    CONTACT_LINE_LOOK,
+from sim.front.figures.bargaining import (
     NO_AGREEMENT_LOOK,
+    POINT_LOOKS,
+    RING_LOOK,
+    TRAIL_LOOK,
+    ZOPA_LOOK,
+    bargaining_handles,
+    bargaining_title,
+    batna_marks,
+    mark_point,
+    outcome_cloud,
+)
+from sim.front.figures.contact import (
+    AGREED_TERRITORY_LOOK,
+    CONTACT_LINE_LOOK,
+    TEXT_TERRITORY_LOOK,
+    territory_scale,
+)
+from sim.front.figures.negotiation import (
+    ALTERNATING,
     OFFERS_TITLE,
     OTHER_OFFER_LOOK,
     OWN_OFFER_LOOK,
-    POINT_LOOKS,
-    RING_LOOK,
-    TEXT_TERRITORY_LOOK,
-    TRAIL_LOOK,
-    ZOPA_LOOK,
-    _bargaining_handles,
-    _batna_marks,
-    _end_reason,
-    _mark_point,
-    _marker_handle,
-    _offer_dots,
-    _outcome_cloud,
-    _phase_note,
-    _territory_scale,
-    _trajectory_handles,
-    bargaining_title,
     end_marks,
+    end_reason,
+    marker_handle,
+    offer_dots,
+    phase_note,
     standing_offers,
+    trajectory_handles,
 )
 from sim.front.figures.style import (
     BLACK,
@@ -171,7 +175,7 @@ class LiveTrajectory(LiveFigure):
             self.title = self.animate(
                 ax.set_title(title or default, fontsize=TITLE_SIZE if title else None)
             )
-            handles = _trajectory_handles(parties, colours, self.offers)
+            handles = trajectory_handles(parties, colours, self.offers)
             ax.legend(
                 handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0
             )
@@ -252,7 +256,7 @@ class LiveTrajectory(LiveFigure):
                 utility.set_data(rounds, values)
                 batna.set_data(rounds, trace[f"reservation_{party}"].to_numpy())
             if party in self.dots and len(rounds):
-                own_x, own_y, other_x, other_y = _offer_dots(trace, party)
+                own_x, own_y, other_x, other_y = offer_dots(trace, party)
                 self.dots[party][0].set_data(own_x, own_y)
                 self.dots[party][1].set_data(other_x, other_y)
         phase_one = (
@@ -269,7 +273,7 @@ class LiveTrajectory(LiveFigure):
                 for p in self.parties
                 if f"seated_{p}" not in trace or trace[f"seated_{p}"].to_numpy()[phase_one].all()
             ]
-            self.phase_note.set_text(_phase_note(seated))
+            self.phase_note.set_text(phase_note(seated))
             self.phase_note.xy = (lo, 0.02)
         ended = end_round is not None
         for artist in (self.end_line, self.end_note):
@@ -280,7 +284,7 @@ class LiveTrajectory(LiveFigure):
             if self.end_legend is not None:
                 self.end_legend.set_visible(False)
             return
-        reason = _end_reason(reason, end_label)
+        reason = end_reason(reason, end_label)
         self.end_line.set_xdata([end_round, end_round])
         self.end_note.set_text(end_label or f"round {end_round}")
         self.end_note.xy = (end_round, 1.0)
@@ -295,7 +299,7 @@ class LiveTrajectory(LiveFigure):
         if found is not None:
             column, marker, label, size, _ = found
             marks = self.stars if marker == "*" else self.crosses
-            handles.append(_marker_handle(marker, label, ms=size))
+            handles.append(marker_handle(marker, label, ms=size))
         if marks is not None:
             values = [last[f"{column}_{p}"].iloc[-1] for p in self.parties]
             marks.set_offsets(np.column_stack([np.full(len(values), end_round), values]))
@@ -333,17 +337,17 @@ class LiveBargaining(LiveFigure):
         with plt.rc_context(STYLE):
             ax = self.ax = fig.add_subplot()
             colours = party_colours(scenario.parties)
-            frontier = _outcome_cloud(ax, x, y, feasible=self.feasible)
+            frontier = outcome_cloud(ax, x, y, feasible=self.feasible)
             animate = self.animate
             if frontier is not None:  # drawn over the ZOPA, which moves
                 animate(frontier)
             self.area, self.batna_x, self.batna_y, self.note_x, self.note_y = (
-                animate(artist) for artist in _batna_marks(ax, pair, (0.0, 0.0), colours)
+                animate(artist) for artist in batna_marks(ax, pair, (0.0, 0.0), colours)
             )
             self.zopa = animate(ax.scatter([], [], **ZOPA_LOOK))
             self.trail = animate(ax.plot([], [], **TRAIL_LOOK)[0])
             self.points = {
-                label: tuple(animate(artist) for artist in _mark_point(ax, label, (0, 0), *look))
+                label: tuple(animate(artist) for artist in mark_point(ax, label, (0, 0), *look))
                 for label, look in POINT_LOOKS.items()
             }
             self.ring = animate(
@@ -353,7 +357,7 @@ class LiveBargaining(LiveFigure):
                 ax.text(0.98, 0.02, "no agreement", transform=ax.transAxes, **NO_AGREEMENT_LOOK)
             )
             handles = [
-                *_bargaining_handles(a, b),
+                *bargaining_handles(a, b),
                 self.points["Nash"][0],
                 self.points["Kalai-Smorodinsky"][0],
                 self.ring,
@@ -436,7 +440,7 @@ class LiveContactLine(LiveFigure):
         self.territory = territory
         with plt.rc_context(STYLE):
             ax = self.ax = fig.add_subplot()
-            _territory_scale(ax, anchors)
+            territory_scale(ax, anchors)
             ax.set_xlim(*live_xlim(np.array([]), -0.5))
             self.line = self.animate(ax.plot([], [], **CONTACT_LINE_LOOK)[0])
             self.text = self.animate(ax.step([], [], **TEXT_TERRITORY_LOOK)[0])
