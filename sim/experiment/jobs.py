@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.core.intervals import proportion_interval
 from sim.engine.single import NegotiationModel
-from sim.experiment.allocator import keep_freed_memory
+from sim.experiment.allocator import freeze_long_lived, keep_freed_memory
 from sim.experiment.compiler import Job, compile_job, flat_parameters
 from sim.experiment.designs import AutoStop
 from sim.experiment.draws import replication_seed
@@ -79,6 +79,7 @@ def run_job(
     rows go to it as they are made (the list returned is empty): a job's memory is one
     batch's."""
     keep_freed_memory()  # in whichever process the launcher runs the job
+    freeze_long_lived()
     design = job.design
 
     def run(
