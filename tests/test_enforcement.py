@@ -310,14 +310,14 @@ def test_a_batch_keeps_one_replication_s_looks_ahead_at_a_time():
     ]
     batch = NegotiationBatch([scenario] * 6, settings, params, [1, 2, 3, 4, 5, 6])
     looked = []
-    anticipated = batch._anticipated_months
+    values_ahead = batch._values_ahead
 
     def spy(*args, **kwargs):
-        found = anticipated(*args, **kwargs)
+        found = values_ahead(*args, **kwargs)
         looked.append({key[:-1] for key in batch._looked_ahead})
         return found
 
-    batch._anticipated_months = spy
+    batch._values_ahead = spy
     batch.run()
     assert looked and max(len(keys) for keys in looked) == 1
     assert len(set().union(*looked)) > 1  # several replications looked ahead
@@ -338,3 +338,18 @@ def test_renewal_signatures_are_the_unique_rows_of_the_levels_that_set_renewed_w
     np.testing.assert_array_equal(signatures, rows)
     np.testing.assert_array_equal(which, inverse.reshape(-1))
     np.testing.assert_array_equal(grid[list(examples)][:, columns], rows)
+
+
+def test_a_subset_of_deals_gets_their_own_columns_of_every_deal_s_paths():
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config([]))
+    chosen = np.flatnonzero((~scenario.red_line_crossed).all(axis=0))[::-1]  # any order
+    assert 0 < chosen.size < scenario.space.size
+    starts = [0.0, 2.0, 9.0]
+    every = scenario.anticipations(scenario.war_params, 18, starts)
+    some = scenario.anticipations(scenario.war_params, 18, starts, chosen)
+    for full, part in zip(every, some, strict=True):
+        np.testing.assert_array_equal(part.values, full.values[:, chosen])
+        np.testing.assert_array_equal(part.first, full.first[chosen])
+        assert part.renewal_month(0) == full.renewal_month(int(chosen[0]))

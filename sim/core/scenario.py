@@ -325,7 +325,11 @@ class Scenario:
         return self.anticipations(params, foresight_months, [start_month])[0]
 
     def anticipations(
-        self, params: war.WarParameters, foresight_months: int, start_months: Sequence[float]
+        self,
+        params: war.WarParameters,
+        foresight_months: int,
+        start_months: Sequence[float],
+        outcomes: np.ndarray | None = None,
     ) -> list[Anticipation]:
         """Every deal valued on the path the parties anticipate from each of `start_months`
         of the talks (`sim.core.enforcement`): month by month over `foresight_months`, each
@@ -333,7 +337,8 @@ class Scenario:
         then implies (drifting, shifted by the deal's terms; the war's horizon chased month
         by month, `enforcement.chased_targets`), its guarantee in force; the first month a
         belligerent prefers that war; and each deal's continuation value. The start months
-        share one pass over the balance and the war's values."""
+        share one pass over the balance and the war's values. With `outcomes` (indices),
+        only those deals, in that order: each deal's path is its own."""
         if self.war_sides is None:
             raise ValueError("anticipation needs a war: the scenario has no belligerents")
         horizon = war.whole_months(params.horizon_months)
@@ -378,11 +383,13 @@ class Scenario:
         values = batna.value(positions[:, None, None], chased[None]).transpose(1, 0, 2, 3)
         deal = self.utilities  # the valuation where one is set
         line_level = grid[:, k_line]
+        if outcomes is not None:
+            deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
         last = months.size - 1
-        first = np.empty((starts.size, self.space.size), dtype=np.int64)
+        first = np.empty((starts.size, deal.shape[1]), dtype=np.int64)
         cont = np.empty((starts.size, *deal.shape))
         chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
-        for start in range(0, self.space.size, chunk):
+        for start in range(0, deal.shape[1], chunk):
             cols = slice(start, start + chunk)
             renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
             prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)

@@ -133,7 +133,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self.scenarios = list(scenarios)
         self.rep_war_params = war_params
         self._anticipated_cache: dict[tuple, Anticipation] = {}  # shared inputs, this month
-        self._looked_ahead: dict[tuple, Anticipation] = {}  # one input set's, any round's
+        self._looked_ahead: dict[tuple, np.ndarray] = {}  # one input set's values ahead
         self.n = n = len(scenarios)
         self.parties = first.parties
         self.space = first.space

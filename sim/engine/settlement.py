@@ -73,33 +73,46 @@ class AnticipatingBatch:
             *(np.asarray(getattr(wp, k)).tobytes() for k in war.PER_REPLICATION),
         )
 
-    def _anticipated(self, r: int, month: int, keep: bool = True) -> Anticipation:
-        """Replication `r`'s deals on the path anticipated from `month` of the talks, shared
-        by the replications with the same inputs this round; `keep` for the rest of the
-        talks (the tables' own), else kept while the looks ahead are of its inputs (a
-        month's path does not depend on the round it is looked at from)."""
-        return self._anticipated_months(r, [month], keep)[0]
+    def _anticipated(self, r: int, month: int) -> Anticipation:
+        """Replication `r`'s deals on the path anticipated from `month` of the talks, for
+        the rest of the talks (the tables' own), shared by the replications with the same
+        inputs until the tables are next refreshed."""
+        key = (*self._anticipation_key(r), month)
+        found = self._anticipated_cache.get(key)
+        if found is None:
+            sc, wp = self.scenarios[r], self.rep_war_params[r]
+            found = sc.anticipation(wp, self.settings.foresight_months, float(month))
+            self._anticipated_cache[key] = found
+        return found
 
-    def _anticipated_months(
-        self, r: int, months: Sequence[int], keep: bool = True
-    ) -> list[Anticipation]:
-        """`_anticipated` for each of `months`, those not yet known computed in one pass
-        (`Scenario.anticipations`). Looks ahead are kept for one replication's inputs at a
-        time (replications that share them share them)."""
+    def _values_ahead(self, r: int, months: Sequence[int]) -> np.ndarray:
+        """(months, parties, red-line-free outcomes): replication `r`'s deals nobody vetoes,
+        each valued on the path anticipated from each of `months` (a look ahead: no other
+        deal can make a zone). The months not yet known are computed in one pass
+        (`Scenario.anticipations`) and kept while the looks ahead are of its inputs (one
+        input set at a time: a batch's memory; a month's path does not depend on the round
+        it is looked at from)."""
         base = self._anticipation_key(r)
-        keys = [(*base, month) for month in months]
-        found = [self._anticipated_cache.get(key) or self._looked_ahead.get(key) for key in keys]
-        missing = list(dict.fromkeys(m for m, f in zip(months, found, strict=True) if f is None))
+        if self._looked_ahead and next(iter(self._looked_ahead))[:-1] != base:
+            self._looked_ahead.clear()
+        missing = []
+        for month in dict.fromkeys(months):
+            key = (*base, month)
+            if key in self._looked_ahead:
+                continue
+            table = self._anticipated_cache.get(key)
+            if table is None:
+                missing.append(month)
+            else:
+                self._looked_ahead[key] = table.values[:, self.red_line_free]
         if missing:
             sc, wp = self.scenarios[r], self.rep_war_params[r]
-            made = sc.anticipations(wp, self.settings.foresight_months, [float(m) for m in missing])
-            cache = self._anticipated_cache if keep else self._looked_ahead
-            if not keep and cache and next(iter(cache))[:-1] != base:
-                cache.clear()  # one input set's looks ahead at a time: a batch's memory
+            made = sc.anticipations(
+                wp, self.settings.foresight_months, [float(m) for m in missing], self.red_line_free
+            )
             for month, anticipation in zip(missing, made, strict=True):
-                cache[(*base, month)] = anticipation
-            found = [self._anticipated_cache.get(key) or self._looked_ahead[key] for key in keys]
-        return found
+                self._looked_ahead[(*base, month)] = anticipation.values
+        return np.stack([self._looked_ahead[(*base, month)] for month in months])
 
     def _refresh_anticipations(self, reps: np.ndarray, month: int) -> None:
         """Re-value every deal on the path anticipated from this month, for the
@@ -163,12 +176,12 @@ class AnticipatingBatch:
             costs = np.repeat(doubt[None], months.size, axis=0)
             view = self.war_batna.rows(np.full(months.size, r)).perceived(lines, believed, costs)
             batnas = view[:, i, :]  # (months, parties): as party i sees them
+            free = self.red_line_free  # a zone's deals cross nobody's red line
             if self.target_path is None:  # the deals keep their values
-                u = self.utility_rows[self.urows(np.array([r]))[0]][None]
+                u = self.utility_rows[self.urows(np.array([r]))[0]][None, :, free]
             else:  # each deal valued on the path anticipated from that month
-                ahead_paths = self._anticipated_months(r, [int(m) for m in at], keep=False)
-                u = np.stack([anticipation.values for anticipation in ahead_paths])
+                u = self._values_ahead(r, [int(m) for m in at])
             ok = within_batna(u, batnas) | ~active[k][None, :, None]
-            zone = ok.all(axis=1) & self.allowed.all(axis=0) & self.can_implement[r]
+            zone = ok.all(axis=1) & self.can_implement[r, free]
             found[k] = zone.any()
         return found
