@@ -292,7 +292,7 @@ def test_several_starts_at_once_give_each_start_s_own_anticipation_to_the_bit(ov
 def test_a_later_start_sees_the_same_path_shifted():
     scenario = build_scenario(duel(0.01))
     early, late = scenario.anticipations(scenario.war_params, FORESIGHT, [3.0, 5.0])
-    np.testing.assert_array_equal(early.renewed[:, :, 2:], late.renewed[:, :, :-2])
+    np.testing.assert_array_equal(early.renewed[:, 2:], late.renewed[:, :-2])
 
 
 def test_a_batch_keeps_one_replication_s_looks_ahead_at_a_time():

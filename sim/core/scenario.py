@@ -38,9 +38,9 @@ class Anticipation:
     months: np.ndarray  # (months,) 0, 1, ..., foresight: months after the deal
     first: np.ndarray  # (outcomes,) index into `months` of the first renewed war; -1 none
     values: np.ndarray  # (parties, outcomes) each deal's continuation value
-    renewed: np.ndarray  # (signatures, line levels, months, parties) value of renewed war
-    signature: np.ndarray  # (outcomes,) row of `renewed` (its guarantee and shifting terms)
-    line_level: np.ndarray  # (outcomes,) the deal's level on the territory issue
+    renewed: np.ndarray  # (paths, months, parties) value of renewed war
+    path_of: np.ndarray  # (outcomes,) row of `renewed`: the deal's line level, guarantee and
+    # the terms that shift the balance set it
 
     @property
     def self_enforcing(self) -> np.ndarray:
@@ -55,7 +55,7 @@ class Anticipation:
     def path(self, outcome: int) -> np.ndarray:
         """(months, parties) each party's value of renewing the war in each month after
         `outcome` is signed."""
-        return self.renewed[self.signature[outcome], self.line_level[outcome]]
+        return self.renewed[self.path_of[outcome]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -361,10 +361,19 @@ class Scenario:
             runs.append((run, offsets, mine))
         grid = self.space.grid
         k_line = self.territory_k
-        signatures, which, examples = self.renewal_signatures
+        _, which, examples = self.renewal_signatures
         positions = self.space.issues[k_line].positions
-        chased = np.empty((len(signatures), absolute.size))
-        for s, example in enumerate(examples):
+        deal = self.utilities  # the valuation where one is set
+        line_level = grid[:, k_line]
+        if outcomes is not None:
+            deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
+        # The deals' paths: one per signature and line level that some deal has.
+        codes, path_of = np.unique(which * positions.size + line_level, return_inverse=True)
+        path_signature, path_level = np.divmod(codes, positions.size)
+        used, path_signature = np.unique(path_signature, return_inverse=True)
+        chased = np.empty((used.size, absolute.size))
+        for row, s in enumerate(used):
+            example = examples[s]
             shift = None
             if self.level_shifts is not None:
                 shift = sum(
@@ -374,24 +383,20 @@ class Scenario:
                 p = self.balance_after(params, run, shift)
                 targets = war.target_line(p, params.low, params.high)
                 chase = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
-                chased[s, mine] = chase[offsets]
+                chased[row, mine] = chase[offsets]
         # The signatures' war values differ only in their costs (the guarantee in force):
-        # one pass, each signature with its own.
-        costs = np.stack([self.war_batna(params, outcome=e).cost for e in examples])
-        batna = dataclasses.replace(self.war_batna(params), cost=costs[:, None, :])
-        # (signatures, line levels, absolute months, parties)
-        values = batna.value(positions[:, None, None], chased[None]).transpose(1, 0, 2, 3)
-        deal = self.utilities  # the valuation where one is set
-        line_level = grid[:, k_line]
-        if outcomes is not None:
-            deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
+        # one pass, each path with its signature's.
+        costs = np.stack([self.war_batna(params, outcome=examples[s]).cost for s in used])
+        batna = dataclasses.replace(self.war_batna(params), cost=costs[path_signature, None, :])
+        # (paths, absolute months, parties)
+        values = batna.value(positions[path_level][:, None], chased[path_signature])
         last = months.size - 1
         first = np.empty((starts.size, deal.shape[1]), dtype=np.int64)
         cont = np.empty((starts.size, *deal.shape))
         chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
         for start in range(0, deal.shape[1], chunk):
             cols = slice(start, start + chunk)
-            renewed = values[which[cols], line_level[cols]].transpose(1, 2, 0)
+            renewed = values[path_of[cols]].transpose(1, 2, 0)
             prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
             due = enforcement.next_preferred(prefers)[first_at]  # (starts, outcomes)
             after = due - first_at[:, None]
@@ -402,9 +407,7 @@ class Scenario:
                 deal[:, cols], war_then, first[:, cols], params.discount
             )
         return [
-            Anticipation(
-                months, first[j], cont[j], values[:, :, a0 : a0 + last + 1], which, line_level
-            )
+            Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], path_of)
             for j, a0 in enumerate(first_at)
         ]
 
