@@ -140,7 +140,8 @@ NEGOTIATION_PLAN: dict[bool, dict[int, dict[str, int]]] = {
 }
 
 TARGET_SOLUTIONS = (1_000, 100.0)  # T; ours at least this many times faster
-TARGET_NEGOTIATION = (100, 30.0)  # T; our throughput at least this multiple of NegMAS's
+# T; our throughput at least these multiples of NegMAS's, batched and one at a time (issue 31)
+TARGET_NEGOTIATION = (100, {"batched": 150.0, "ours": 10.0})
 
 
 class Clock:
@@ -688,10 +689,11 @@ def print_targets(sol: list[dict], neg: list[dict]) -> None:
         for tool, how in (("batched", "batched, as sweep jobs run"), ("ours", "one at a time")):
             ratio = r["rate"][tool] / r["rate"]["negmas"]
             wall = r["rate_wall"][tool] / r["rate_wall"]["negmas"]
+            goal = TARGET_NEGOTIATION[1][tool]
             print(
-                f"  {_verdict(ratio >= TARGET_NEGOTIATION[1])}  negotiation throughput on "
+                f"  {_verdict(ratio >= goal)}  negotiation throughput on "
                 f"{r['outcomes']:,} outcomes, {how}: {ratio:.1f}x NegMAS's "
-                f"(target >= {TARGET_NEGOTIATION[1]:.0f}x; wall clock {wall:.1f}x)"
+                f"(target >= {goal:.0f}x; wall clock {wall:.1f}x)"
             )
 
 

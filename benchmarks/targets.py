@@ -70,8 +70,8 @@ NEGMAS_PYTHON = ROOT / ".venv-negmas" / "bin" / "python"
 NEGMAS_TIMEOUT = 1800  # seconds for NegMAS's worker
 STEPS = compare_negmas.TARGET_NEGOTIATION[0]  # territory 0..100: 1,212 outcomes
 
-ONE_AT_A_TIME = 10.0  # x NegMAS 0.16's negotiations per second
-BATCHED = 150.0
+ONE_AT_A_TIME = compare_negmas.TARGET_NEGOTIATION[1]["ours"]  # x NegMAS 0.16's rate
+BATCHED = compare_negmas.TARGET_NEGOTIATION[1]["batched"]
 SWEEP_RATE = 1_000.0  # replications per second, end to end
 SWEEP_RATIO = 1.5  # wall / (in-process CPU / 2)
 LONG_RATE = 2_000.0  # replications per second, 10^6 of them
