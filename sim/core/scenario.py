@@ -386,7 +386,8 @@ class Scenario:
                 chased[row, mine] = chase[offsets]
         # The signatures' war values differ only in their costs (the guarantee in force):
         # one pass, each path with its signature's.
-        costs = np.stack([self.war_batna(params, outcome=examples[s]).cost for s in used])
+        monthly = [self.costs_under(self.guarantee_level(examples[s])) for s in used]
+        costs = war.horizon_cost(params, np.stack(monthly))
         batna = dataclasses.replace(self.war_batna(params), cost=costs[path_signature, None, :])
         # (paths, absolute months, parties)
         values = batna.value(positions[path_level][:, None], chased[path_signature])

@@ -333,9 +333,7 @@ def durability_linear(
     cost_factor = np.ones_like(costs_per_month)
     cost_factor[aggressor] += guarantee * post_deal.guarantee_cost
     monthly_cost = costs_per_month * cost_factor
-    guaranteed = dataclasses.replace(
-        batna, cost=monthly_cost * war.discounted_months(params.discount, params.horizon_months)
-    )
+    guaranteed = dataclasses.replace(batna, cost=war.horizon_cost(params, monthly_cost))
     war_value = guaranteed.value(deal_line, target)  # (paths, periods, parties)
     prefers_war = (war_value > deal_utility + TOLERANCE).any(axis=-1)
 

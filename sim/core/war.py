@@ -173,6 +173,11 @@ def discounted_months(discount: float, horizon_months: float) -> float:
     return (1.0 - discount**horizon_months) / (1.0 - discount)
 
 
+def horizon_cost(params: WarParameters, costs_per_month: np.ndarray) -> np.ndarray:
+    """The discounted cost of the horizon's fighting, from costs per month (any shape)."""
+    return costs_per_month * discounted_months(params.discount, params.horizon_months)
+
+
 @dataclass(frozen=True)
 class WarBatna:
     """Each party's value of continued war from a contact line: Fearon's p - c.
@@ -352,7 +357,7 @@ def war_batna(
             ]
             gain = link_gain(link, level_values, weights, *map(np.asarray, pair))
             side[..., link.party] += gain
-    cost = costs_per_month * discounted_months(params.discount, params.horizon_months)
+    cost = horizon_cost(params, costs_per_month)
     return WarBatna(
         params,
         territory_positions,
