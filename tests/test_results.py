@@ -520,3 +520,20 @@ def test_a_sweep_sets_aside_job_files_written_by_other_code(tmp_path):
         assert kept["job"].tolist() == ["b"]  # moved, not lost
     finally:
         results.end_sweep(tmp_path)
+
+
+def test_a_run_folder_is_published_whole_or_not_at_all(tmp_path):
+    with results.run_folder(tmp_path / "out", "case-") as (staging, final):
+        (staging / "a.txt").write_text("a")
+        assert not final.exists() and staging.name.startswith(".case-")
+    assert (final / "a.txt").read_text() == "a" and not staging.exists()
+    assert final.name.startswith("case-")
+    published = final
+    with (
+        pytest.raises(KeyboardInterrupt),
+        results.run_folder(tmp_path / "out") as (staging, final),
+    ):
+        (staging / "half.txt").write_text("half")
+        raise KeyboardInterrupt
+    assert not staging.exists() and not final.exists()
+    assert list((tmp_path / "out").iterdir()) == [published]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -186,9 +187,14 @@ def check_writable(folder: str | os.PathLike) -> None:
         raise ResultsError(message) from exc
 
 
+def runs_dir(results_dir: str | os.PathLike) -> Path:
+    """Where single runs' folders go: `<results_dir>/runs`."""
+    return Path(results_dir) / "runs"
+
+
 def staging_run_dir(results_dir: str | os.PathLike) -> tuple[Path, Path]:
     """A hidden staging folder for a single run and the final name it will take."""
-    return staging_folder(Path(results_dir) / "runs")
+    return staging_folder(runs_dir(results_dir))
 
 
 def staging_folder(root: Path, prefix: str = "") -> tuple[Path, Path]:
@@ -209,6 +215,20 @@ def publish_run_dir(staging: Path, final: Path) -> Path:
     """Rename the staging folder to its final name (atomic on one filesystem)."""
     os.replace(staging, final)
     return final
+
+
+@contextlib.contextmanager
+def run_folder(root: Path, prefix: str = "") -> Iterator[tuple[Path, Path]]:
+    """A command's output folder, whole or not at all: yields a hidden staging folder in
+    `root` and the name it takes (`staging_folder`); renamed to it when the block ends,
+    removed if the block raises (anything, an interrupt too)."""
+    staging, final = staging_folder(root, prefix)
+    try:
+        yield staging, final
+        publish_run_dir(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 SWEEP_STATE = ".sweep.json"

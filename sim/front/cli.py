@@ -4,7 +4,6 @@ and the Hydra task that dispatches a job to it or to the sweep (`sim.experiment.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,8 @@ from sim.experiment.jobs import (
 from sim.experiment.replication import CONCEPTS, concept_outcomes
 from sim.experiment.results import (
     check_writable,
-    publish_run_dir,
-    staging_run_dir,
+    run_folder,
+    runs_dir,
     write_parquet_atomic,
 )
 
@@ -472,15 +471,10 @@ def drawn_words(key: str) -> str:
 
 def run_single(cfg: Any) -> dict[str, Any]:
     """`python -m sim`: negotiate, print, write results/runs/<timestamp>/."""
-    check_writable(Path(cfg.results_dir) / "runs")  # before the work, writing nothing
+    check_writable(runs_dir(cfg.results_dir))  # before the work, writing nothing
     outputs = _run_single(cfg)
-    staging, final = staging_run_dir(cfg.results_dir)
-    try:
+    with run_folder(runs_dir(cfg.results_dir)) as (staging, final):
         row = outputs(staging)
-        publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     print(f"wrote {final}/ (deal.md, result.parquet, trace.parquet, negotiation.png)")
     return row
 

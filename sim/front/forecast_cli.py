@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,8 +39,7 @@ from sim.experiment.error_lines import run_command
 from sim.experiment.expected_utility import IssueForecast, forecast_scenario
 from sim.experiment.results import (
     check_writable,
-    publish_run_dir,
-    staging_folder,
+    run_folder,
     write_parquet_atomic,
 )
 from sim.experiment.validation import ConfigError
@@ -194,8 +192,7 @@ def write(
 
     from sim.front.figures import plot_bdm_positions, plot_bdm_quadrants
 
-    staging, final = staging_folder(Path(results_dir) / FOLDER)
-    try:
+    with run_folder(Path(results_dir) / FOLDER) as (staging, final):
         write_parquet_atomic(rounds_frame(forecasts), staging / "rounds.parquet")
         for name, forecast in forecasts.items():
             if isinstance(forecast, ConfigError):
@@ -209,10 +206,6 @@ def write(
             ):
                 fig.savefig(staging / file, dpi=120, bbox_inches="tight")
                 plt.close(fig)
-        publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
 
 

@@ -26,7 +26,6 @@ value and what is allowed; exit status 2; nothing written.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,8 +36,7 @@ from sim.experiment.error_lines import run_command
 from sim.experiment.results import (
     check_writable,
     clock,
-    publish_run_dir,
-    staging_folder,
+    run_folder,
     write_parquet_atomic,
 )
 from sim.experiment.sensitivity import (
@@ -149,13 +147,6 @@ def report(result: SensitivityResult) -> str:
     return "\n".join(lines)
 
 
-def staging_dir(results_dir: str | os.PathLike, scenario: str) -> tuple[Path, Path]:
-    """A hidden staging folder under `<results_dir>/sensitivity/` and the name it takes
-    when complete (`<scenario>-<timestamp>`), as `sim.experiment.results.staging_run_dir` for a
-    run."""
-    return staging_folder(Path(results_dir) / FOLDER, f"{scenario}-")
-
-
 def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
     """`oat.parquet`, `sobol.parquet` and `tornado.png` into a staging folder, renamed to
     `<results_dir>/sensitivity/<scenario>-<timestamp>/` when all are written."""
@@ -163,8 +154,7 @@ def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
 
     from sim.front.figures import tornado_figure
 
-    staging, final = staging_dir(results_dir, result.scenario)
-    try:
+    with run_folder(Path(results_dir) / FOLDER, f"{result.scenario}-") as (staging, final):
         write_parquet_atomic(result.oat, staging / "oat.parquet")
         write_parquet_atomic(result.sobol, staging / "sobol.parquet")
         output = result.options.output
@@ -172,10 +162,6 @@ def write(result: SensitivityResult, results_dir: str | os.PathLike) -> Path:
         fig = tornado_figure(result.oat, output, title)
         fig.savefig(staging / "tornado.png", dpi=120, bbox_inches="tight")
         plt.close(fig)
-        publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
 
 

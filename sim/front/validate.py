@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -64,8 +63,7 @@ from sim.experiment.results import (
     check_writable,
     clock,
     current_code_version,
-    publish_run_dir,
-    staging_folder,
+    run_folder,
     write_parquet_atomic,
 )
 from sim.experiment.schema import plain
@@ -409,8 +407,7 @@ def write(
     `<results_dir>/validation/<timestamp>/` when all are written."""
     import matplotlib.pyplot as plt
 
-    staging, final = staging_folder(Path(results_dir) / FOLDER)
-    try:
+    with run_folder(Path(results_dir) / FOLDER) as (staging, final):
         ran = [r for r in results if r.rows is not None]
         rows = pd.concat([r.rows for r in ran], ignore_index=True) if ran else pd.DataFrame()
         settings = (
@@ -440,10 +437,7 @@ def write(
         fig = scorecard_figure(results, forecasts)
         fig.savefig(staging / "scorecard.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
-        return publish_run_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    return final
 
 
 def _stringified(frame: pd.DataFrame) -> pd.DataFrame:
