@@ -353,3 +353,13 @@ def test_a_subset_of_deals_gets_their_own_columns_of_every_deal_s_paths():
         np.testing.assert_array_equal(part.values, full.values[:, chosen])
         np.testing.assert_array_equal(part.first, full.first[chosen])
         assert part.renewal_month(0) == full.renewal_month(int(chosen[0]))
+
+
+def test_no_deal_to_value_gives_empty_paths_for_every_start():
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config([]))
+    none = np.array([], dtype=np.int64)
+    found = scenario.anticipations(scenario.war_params, 12, [0.0, 3.0], none)
+    assert len(found) == 2
+    assert found[1].values.shape == (len(scenario.parties), 0) and found[1].first.size == 0

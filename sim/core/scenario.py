@@ -344,6 +344,8 @@ class Scenario:
         horizon = war.whole_months(params.horizon_months)
         months = np.arange(foresight_months + 1)
         starts = np.asarray(start_months, dtype=np.float64)
+        if starts.size == 0:
+            return []
         # The months of the talks at which some start's deal would be renewed, each valued
         # once, ordered by fraction of a month then month: each start's months are then a
         # run of `absolute`, and each run of one fraction is chased along one run of months
@@ -367,6 +369,10 @@ class Scenario:
         line_level = grid[:, k_line]
         if outcomes is not None:
             deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
+        if deal.shape[1] == 0:  # no deal to value
+            none = np.empty((0, months.size, len(self.parties)))
+            empty = np.empty(0, dtype=np.int64)
+            return [Anticipation(months, empty, deal, none, empty) for _ in range(starts.size)]
         # The deals' paths: one per signature and line level that some deal has.
         codes, path_of = np.unique(which * positions.size + line_level, return_inverse=True)
         path_signature, path_level = np.divmod(codes, positions.size)
