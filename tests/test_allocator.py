@@ -19,32 +19,30 @@ def test_glibc_takes_the_thresholds_once():
     assert keep_freed_memory.cache_info().currsize == 1
 
 
-def test_a_job_sets_it_in_its_own_process():
-    code = (
-        "from sim.experiment.allocator import keep_freed_memory\n"
-        "from sim.experiment.jobs import run_replications\n"
-        "from tests.helpers_model import compose\n"
-        "run_replications(compose('max_rounds=3'))\n"
-        "print(keep_freed_memory.cache_info().misses)\n"
+def in_a_fresh_process(*lines: str) -> list[str]:
+    """What `lines` print, run after two jobs of `max_rounds=3` in a new Python process."""
+    code = "\n".join(
+        [
+            "import gc",
+            "from sim.experiment import allocator",
+            "from sim.experiment.jobs import run_replications",
+            "from tests.helpers_model import compose",
+            "before = gc.get_freeze_count()",
+            "run_replications(compose('max_rounds=3'))",
+            "run_replications(compose('max_rounds=3'))",
+            *lines,
+        ]
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "1"  # the job made the process's one call
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_a_job_sets_it_in_its_own_process():
+    # the jobs made the process's one call
+    assert in_a_fresh_process("print(allocator.keep_freed_memory.cache_info().misses)") == ["1"]
 
 
 def test_a_job_sets_what_was_alive_before_it_aside_from_the_collector_once():
-    code = (
-        "import gc\n"
-        "from sim.experiment.allocator import freeze_long_lived\n"
-        "from sim.experiment.jobs import run_replications\n"
-        "from tests.helpers_model import compose\n"
-        "before = gc.get_freeze_count()\n"
-        "run_replications(compose('max_rounds=3'))\n"
-        "run_replications(compose('max_rounds=3'))\n"
-        "print(gc.get_freeze_count() - before > 1000, freeze_long_lived.cache_info().misses)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.split() == ["True", "1"]
+    frozen = "print(gc.get_freeze_count() - before > 1000)"
+    calls = "print(allocator.freeze_long_lived.cache_info().misses)"
+    assert in_a_fresh_process(frozen, calls) == ["True", "1"]
