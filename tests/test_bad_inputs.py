@@ -27,7 +27,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.experiment import results, sweepdir
+from sim.experiment import output_folders, results, sweepdir
 from sim.experiment.build import build_scenario
 from sim.experiment.error_lines import one_line
 from sim.experiment.results import ResultsError
@@ -593,7 +593,7 @@ def regular_file(tmp_path) -> Path:
 
 def test_results_dir_is_a_file_for_a_single_run(regular_file):
     with pytest.raises(ResultsError) as info:
-        results.staging_run_dir(regular_file)
+        output_folders.staging_run_dir(regular_file)
     assert str(info.value) == (
         f"{regular_file}/runs: cannot write results (Not a directory); set results_dir"
     )

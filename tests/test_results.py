@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim.experiment import provenance, results, sweepdir
+from sim.experiment import output_folders, provenance, results, sweepdir
 from sim.experiment.jobs import run_sweep_job
 from sim.experiment.results import ResultsError, gather, job_hash, job_paths, load
 from tests.helpers_hardening import lock_held_by_another_process
@@ -320,7 +320,7 @@ def test_an_unwritable_results_dir_is_a_results_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(ResultsError, match="cannot write results"):
-        results.staging_run_dir(blocker)
+        output_folders.staging_run_dir(blocker)
     with pytest.raises(ResultsError, match="cannot write results"):
         results.start_sweep(blocker / "sweeps" / "x", 2)
 
@@ -523,7 +523,7 @@ def test_a_sweep_sets_aside_job_files_written_by_other_code(tmp_path):
 
 
 def test_a_run_folder_is_published_whole_or_not_at_all(tmp_path):
-    with results.run_folder(tmp_path / "out", "case-") as (staging, final):
+    with output_folders.run_folder(tmp_path / "out", "case-") as (staging, final):
         (staging / "a.txt").write_text("a")
         assert not final.exists() and staging.name.startswith(".case-")
     assert (final / "a.txt").read_text() == "a" and not staging.exists()
@@ -531,7 +531,7 @@ def test_a_run_folder_is_published_whole_or_not_at_all(tmp_path):
     published = final
     with (
         pytest.raises(KeyboardInterrupt),
-        results.run_folder(tmp_path / "out") as (staging, final),
+        output_folders.run_folder(tmp_path / "out") as (staging, final),
     ):
         (staging / "half.txt").write_text("half")
         raise KeyboardInterrupt

@@ -30,13 +30,9 @@ from sim.experiment.jobs import (
     run_sweep_pack,
     task_overrides,
 )
+from sim.experiment.output_folders import check_writable, run_folder, runs_dir
 from sim.experiment.replication import CONCEPTS, concept_outcomes
-from sim.experiment.results import (
-    check_writable,
-    run_folder,
-    runs_dir,
-    write_parquet_atomic,
-)
+from sim.experiment.results import write_parquet_atomic
 
 
 def landscape(

@@ -37,11 +37,8 @@ from sim.core.bdm import BdmOptions
 from sim.core.outcomes import IssueKind
 from sim.experiment.error_lines import run_command
 from sim.experiment.expected_utility import IssueForecast, forecast_scenario
-from sim.experiment.results import (
-    check_writable,
-    run_folder,
-    write_parquet_atomic,
-)
+from sim.experiment.output_folders import check_writable, run_folder
+from sim.experiment.results import write_parquet_atomic
 from sim.experiment.validation import ConfigError
 from sim.front.page_model import DEFAULT_SCENARIO, compose
 

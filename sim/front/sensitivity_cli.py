@@ -33,12 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiment.error_lines import run_command
-from sim.experiment.results import (
-    check_writable,
-    clock,
-    run_folder,
-    write_parquet_atomic,
-)
+from sim.experiment.output_folders import check_writable, run_folder
+from sim.experiment.results import clock, write_parquet_atomic
 from sim.experiment.sensitivity import (
     OPTIONS_PREFIX,
     OUTPUTS,

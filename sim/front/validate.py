@@ -59,13 +59,8 @@ from sim.experiment.forecast import (
     run_case,
     scores_table,
 )
-from sim.experiment.results import (
-    check_writable,
-    clock,
-    current_code_version,
-    run_folder,
-    write_parquet_atomic,
-)
+from sim.experiment.output_folders import check_writable, run_folder
+from sim.experiment.results import clock, current_code_version, write_parquet_atomic
 from sim.experiment.schema import plain
 from sim.experiment.validation import ConfigError
 from sim.front.labels import name as words_of
