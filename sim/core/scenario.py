@@ -31,6 +31,29 @@ class PartyStrategy:
 ANTICIPATION_FLOATS = 2_000_000
 
 
+def _talk_months(
+    starts: np.ndarray, n_months: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The months of the talks at which a deal signed at one of `starts` could be renewed
+    (its `n_months` months each), each once, ordered by fraction of a month then month so
+    that each start's months are a run of them: those months, the index of each start's
+    first, and per fraction of a month the run of months its war is chased along (with
+    each month's offset in it and its index among the months): chasing each start's own
+    months gives the same sums."""
+    absolute, at = np.unique(starts[:, None] + np.arange(n_months), return_inverse=True)
+    fractions = np.mod(absolute, 1.0)
+    order = np.lexsort((absolute, fractions))
+    absolute, fractions = absolute[order], fractions[order]
+    first_at = np.argsort(order)[at.reshape(starts.size, n_months)[:, 0]]
+    runs = []
+    for fraction in np.unique(fractions):
+        mine = np.flatnonzero(fractions == fraction)
+        offsets = np.round(absolute[mine] - absolute[mine[0]]).astype(np.int64)
+        run = absolute[mine[0]] + np.arange(offsets[-1] + horizon, dtype=np.float64)
+        runs.append((run, offsets, mine))
+    return absolute, first_at, runs
+
+
 @dataclass(frozen=True, eq=False)
 class Anticipation:
     """Every deal on the path the parties anticipate (`Scenario.anticipation`)."""
@@ -346,38 +369,57 @@ class Scenario:
         starts = np.asarray(start_months, dtype=np.float64)
         if starts.size == 0:
             return []
-        # The months of the talks at which some start's deal would be renewed, each valued
-        # once, ordered by fraction of a month then month: each start's months are then a
-        # run of `absolute`, and each run of one fraction is chased along one run of months
-        # (the same sums as chasing each start's own months).
-        absolute, at = np.unique(starts[:, None] + months, return_inverse=True)
-        fractions = np.mod(absolute, 1.0)
-        order = np.lexsort((absolute, fractions))
-        absolute, fractions = absolute[order], fractions[order]
-        first_at = np.argsort(order)[at.reshape(starts.size, months.size)[:, 0]]
-        runs = []  # (the run's months, index of each absolute month in it, its absolute months)
-        for fraction in np.unique(fractions):
-            mine = np.flatnonzero(fractions == fraction)
-            offsets = np.round(absolute[mine] - absolute[mine[0]]).astype(np.int64)
-            run = absolute[mine[0]] + np.arange(offsets[-1] + horizon, dtype=np.float64)
-            runs.append((run, offsets, mine))
-        grid = self.space.grid
-        k_line = self.territory_k
-        _, which, examples = self.renewal_signatures
-        positions = self.space.issues[k_line].positions
+        absolute, first_at, runs = _talk_months(starts, months.size, horizon)
+        _, which, _ = self.renewal_signatures
         deal = self.utilities  # the valuation where one is set
-        line_level = grid[:, k_line]
+        line_level = self.space.grid[:, self.territory_k]
         if outcomes is not None:
             deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
         if deal.shape[1] == 0:  # no deal to value
             none = np.empty((0, months.size, len(self.parties)))
             empty = np.empty(0, dtype=np.int64)
             return [Anticipation(months, empty, deal, none, empty) for _ in range(starts.size)]
-        # The deals' paths: one per signature and line level that some deal has.
+        values, path_of = self._path_values(params, which, line_level, runs, absolute.size)
+        last = months.size - 1
+        first = np.empty((starts.size, deal.shape[1]), dtype=np.int64)
+        cont = np.empty((starts.size, *deal.shape))
+        chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
+        for start in range(0, deal.shape[1], chunk):
+            cols = slice(start, start + chunk)
+            renewed = values[path_of[cols]].transpose(1, 2, 0)
+            prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
+            due = enforcement.next_preferred(prefers)[first_at]  # (starts, outcomes)
+            after = due - first_at[:, None]
+            first[:, cols] = np.where(after <= last, after, -1)
+            resumes = np.minimum(due, absolute.size - 1)  # the war's value when it resumes
+            war_then = renewed[resumes, :, np.arange(resumes.shape[1])].transpose(0, 2, 1)
+            cont[:, :, cols] = enforcement.continuation_after(
+                deal[:, cols], war_then, first[:, cols], params.discount
+            )
+        return [
+            Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], path_of)
+            for j, a0 in enumerate(first_at)
+        ]
+
+    def _path_values(
+        self,
+        params: war.WarParameters,
+        which: np.ndarray,
+        line_level: np.ndarray,
+        runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        n_months: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The value of renewed war on each path some deal has (one per renewal signature
+        `which` and line level), in each of the `n_months` months of the talks `runs`
+        cover (`_talk_months`): (paths, months, parties), and each deal's path."""
+        grid = self.space.grid
+        _, _, examples = self.renewal_signatures
+        positions = self.space.issues[self.territory_k].positions
+        horizon = war.whole_months(params.horizon_months)
         codes, path_of = np.unique(which * positions.size + line_level, return_inverse=True)
         path_signature, path_level = np.divmod(codes, positions.size)
         used, path_signature = np.unique(path_signature, return_inverse=True)
-        chased = np.empty((used.size, absolute.size))
+        chased = np.empty((used.size, n_months))
         for row, s in enumerate(used):
             example = examples[s]
             shift = None
@@ -395,28 +437,7 @@ class Scenario:
         monthly = [self.costs_under(self.guarantee_level(examples[s])) for s in used]
         costs = war.horizon_cost(params, np.stack(monthly))
         batna = dataclasses.replace(self.war_batna(params), cost=costs[path_signature, None, :])
-        # (paths, absolute months, parties)
-        values = batna.value(positions[path_level][:, None], chased[path_signature])
-        last = months.size - 1
-        first = np.empty((starts.size, deal.shape[1]), dtype=np.int64)
-        cont = np.empty((starts.size, *deal.shape))
-        chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
-        for start in range(0, deal.shape[1], chunk):
-            cols = slice(start, start + chunk)
-            renewed = values[path_of[cols]].transpose(1, 2, 0)
-            prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
-            due = enforcement.next_preferred(prefers)[first_at]  # (starts, outcomes)
-            after = due - first_at[:, None]
-            first[:, cols] = np.where(after <= last, after, -1)
-            at = np.minimum(due, absolute.size - 1)  # the war's value when it resumes
-            war_then = renewed[at, :, np.arange(at.shape[1])].transpose(0, 2, 1)
-            cont[:, :, cols] = enforcement.continuation_after(
-                deal[:, cols], war_then, first[:, cols], params.discount
-            )
-        return [
-            Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], path_of)
-            for j, a0 in enumerate(first_at)
-        ]
+        return batna.value(positions[path_level][:, None], chased[path_signature]), path_of
 
     @cached_property
     def imposable_levels(self) -> tuple[np.ndarray, ...] | None:
