@@ -115,6 +115,24 @@ def test_gathering_streams_what_concatenating_every_job_file_would_give(tmp_path
     pd.testing.assert_frame_equal(gather(sweep), found)
 
 
+@pytest.mark.parametrize("group_bytes", [1, 2**40])
+def test_gathering_writes_row_groups_of_the_bytes_allowed(tmp_path, monkeypatch, group_bytes):
+    """results.parquet holds a row group per job file when each is over the budget, one for
+    the whole sweep when it is under: the same rows either way."""
+    import pyarrow.parquet as pq
+
+    from sim.experiment import results
+
+    sweep = tmp_path / "sweep"
+    for seed in (1, 2, 3):
+        run_sweep_job(compose_config([f"seed={seed}", "replications=2"]), sweep)
+    monkeypatch.setattr(results, "GATHER_GROUP_BYTES", group_bytes)
+    path = results.gather_to_file(sweep)
+    assert pq.ParquetFile(path).metadata.num_row_groups == (3 if group_bytes == 1 else 1)
+    pd.testing.assert_frame_equal(results.load(path), results.gather(sweep))
+    assert len(results.load(path)) == 6
+
+
 def test_the_end_of_a_sweep_reads_only_the_columns_it_shows(tmp_path):
     from sim.experiment.results import gather_to_file
     from sim.front.callbacks import summary_columns

@@ -324,7 +324,7 @@ def _heatmap_panel(
     return image
 
 
-CELL_TEXT: dict[str, Any] = {"ha": "center", "va": "center", "zorder": 3}
+CELL_TEXT: dict[str, Any] = {"ha": "center", "va": "center", "zorder": 3, "in_layout": False}
 
 
 def _small_cell(ax: Axes, i: int, j: int, colour: str) -> None:
