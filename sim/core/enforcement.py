@@ -118,6 +118,40 @@ def continuation_after(
     return out
 
 
+def renewals(
+    deal: np.ndarray,
+    renewed: np.ndarray,
+    path_of: np.ndarray,
+    fighters: tuple[int, ...],
+    tolerance: float,
+    first_at: np.ndarray,
+    last: int,
+    discount: float,
+    chunk_floats: int = 2_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each start's first month of renewed war after each deal (starts, outcomes), -1
+    where it holds over `last` months, and each deal's continuation value (starts, parties,
+    outcomes): `war_preferred` over the months of `renewed` (paths, months, parties) on
+    each deal's path `path_of`, `next_preferred` from each start's first month `first_at`,
+    `continuation_after` with monthly `discount`. Deals are taken in chunks of at most
+    `chunk_floats` values of renewed war (months x parties x outcomes)."""
+    months = renewed.shape[1]
+    first = np.empty((first_at.size, deal.shape[1]), dtype=np.int64)
+    values = np.empty((first_at.size, *deal.shape))
+    chunk = max(1, chunk_floats // (months * deal.shape[0]))
+    for start in range(0, deal.shape[1], chunk):
+        cols = slice(start, start + chunk)
+        by_month = renewed[path_of[cols]].transpose(1, 2, 0)  # (months, parties, outcomes)
+        prefers = war_preferred(deal[:, cols], by_month, fighters, tolerance)
+        due = next_preferred(prefers)[first_at]  # (starts, outcomes)
+        after = due - first_at[:, None]
+        first[:, cols] = np.where(after <= last, after, -1)
+        resumes = np.minimum(due, months - 1)  # the war's value when it resumes
+        war_then = by_month[resumes, :, np.arange(resumes.shape[1])].transpose(0, 2, 1)
+        values[:, :, cols] = continuation_after(deal[:, cols], war_then, first[:, cols], discount)
+    return first, values
+
+
 def self_enforcing_range(
     p_path: np.ndarray, cost_aggressor: float, cost_defender: float
 ) -> tuple[float, float]:

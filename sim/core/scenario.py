@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
+from types import ModuleType
 
 import numpy as np
 
@@ -24,11 +25,6 @@ class PartyStrategy:
     name: StrategyName
     exponent: float | None = None
     deadline: int | None = None
-
-
-# Values of renewed war held at once while deals' anticipated paths are computed: outcomes
-# are taken in chunks of at most this many (months x parties x outcomes) floats.
-ANTICIPATION_FLOATS = 2_000_000
 
 
 def _talk_months(
@@ -52,6 +48,25 @@ def _talk_months(
         run = absolute[mine[0]] + np.arange(offsets[-1] + horizon, dtype=np.float64)
         runs.append((run, offsets, mine))
     return absolute, first_at, runs
+
+
+# The anticipated paths run compiled (`sim.core.kernels`, the same numbers to the bit) once
+# a process has computed this many: loading numba and the compiled code costs ~0.7 s, more
+# than a single negotiation's or the page's anticipations take in numpy (~5 ms each).
+COMPILE_AFTER = 50
+_anticipations_computed = 0
+
+
+def _compiled() -> ModuleType | None:
+    """`sim.core.kernels` once this process has computed `COMPILE_AFTER` anticipations
+    (this one counted), else None: numpy."""
+    global _anticipations_computed
+    _anticipations_computed += 1
+    if _anticipations_computed <= COMPILE_AFTER:
+        return None
+    from sim.core import kernels
+
+    return kernels
 
 
 @dataclass(frozen=True, eq=False)
@@ -379,23 +394,14 @@ class Scenario:
             none = np.empty((0, months.size, len(self.parties)))
             empty = np.empty(0, dtype=np.int64)
             return [Anticipation(months, empty, deal, none, empty) for _ in range(starts.size)]
-        values, path_of = self._path_values(params, which, line_level, runs, absolute.size)
+        compiled = _compiled()
+        values, path_of = self._path_values(
+            params, which, line_level, runs, absolute.size, compiled
+        )
         last = months.size - 1
-        first = np.empty((starts.size, deal.shape[1]), dtype=np.int64)
-        cont = np.empty((starts.size, *deal.shape))
-        chunk = max(1, ANTICIPATION_FLOATS // (absolute.size * len(self.parties)))
-        for start in range(0, deal.shape[1], chunk):
-            cols = slice(start, start + chunk)
-            renewed = values[path_of[cols]].transpose(1, 2, 0)
-            prefers = enforcement.war_preferred(deal[:, cols], renewed, self.war_sides, TOLERANCE)
-            due = enforcement.next_preferred(prefers)[first_at]  # (starts, outcomes)
-            after = due - first_at[:, None]
-            first[:, cols] = np.where(after <= last, after, -1)
-            resumes = np.minimum(due, absolute.size - 1)  # the war's value when it resumes
-            war_then = renewed[resumes, :, np.arange(resumes.shape[1])].transpose(0, 2, 1)
-            cont[:, :, cols] = enforcement.continuation_after(
-                deal[:, cols], war_then, first[:, cols], params.discount
-            )
+        first, cont = (compiled or enforcement).renewals(
+            deal, values, path_of, self.war_sides, TOLERANCE, first_at, last, params.discount
+        )
         return [
             Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], path_of)
             for j, a0 in enumerate(first_at)
@@ -408,6 +414,7 @@ class Scenario:
         line_level: np.ndarray,
         runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         n_months: int,
+        compiled: ModuleType | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The value of renewed war on each path some deal has (one per renewal signature
         `which` and line level), in each of the `n_months` months of the talks `runs`
@@ -436,8 +443,9 @@ class Scenario:
         # one pass, each path with its signature's.
         monthly = [self.costs_under(self.guarantee_level(examples[s])) for s in used]
         costs = war.horizon_cost(params, np.stack(monthly))
-        batna = dataclasses.replace(self.war_batna(params), cost=costs[path_signature, None, :])
-        return batna.value(positions[path_level][:, None], chased[path_signature]), path_of
+        batna = self.war_batna(params)
+        value = batna.value_on_paths if compiled is None else partial(compiled.path_values, batna)
+        return value(positions[path_level], chased[path_signature], costs[path_signature]), path_of
 
     @cached_property
     def imposable_levels(self) -> tuple[np.ndarray, ...] | None:

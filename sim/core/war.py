@@ -217,6 +217,13 @@ class WarBatna:
         at_line = interp_rows(end_line, self.territory_positions, self.territory_values)
         return self.territory_weights * at_line + self.other_issues(target) - self.cost
 
+    def value_on_paths(
+        self, lines: np.ndarray, targets: np.ndarray, cost: np.ndarray
+    ) -> np.ndarray:
+        """(paths, months, parties): `value` from each path's line `lines` (paths,) toward
+        its targets (paths, months), with its own horizon cost `cost` (paths, parties)."""
+        return dataclasses.replace(self, cost=cost[:, None, :]).value(lines[:, None], targets)
+
     def perceived(
         self,
         line: np.ndarray,

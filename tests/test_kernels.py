@@ -1,0 +1,120 @@
+"""The compiled kernels of the anticipated paths (sim/core/kernels.py) give the numbers of
+the numpy functions they fuse, to the bit: `war.WarBatna.value_on_paths` and
+`enforcement.renewals` (itself `war_preferred`, `next_preferred`, `continuation_after`)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sim.core import enforcement, kernels
+from sim.experiment.build import build_scenario
+from tests.conftest import compose_config
+
+
+def scenario_batna(overrides: list[str]):
+    scenario = build_scenario(compose_config(overrides))
+    return scenario, scenario.war_batna(scenario.war_params)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [[], ["war.stakes=territory"], ["scenario=dayton_1995"], ["scenario=paris_2026"]],
+)
+def test_war_values_on_paths_are_the_batnas_values_to_the_bit(overrides):
+    scenario, batna = scenario_batna(overrides)
+    rng = np.random.default_rng(7)
+    paths, months, parties = 37, 15, len(scenario.parties)
+    low, high = batna.territory_positions[0], batna.territory_positions[-1]
+    lines = rng.uniform(low - 10, high + 10, paths)  # some outside the scale: clipped
+    lines[:3] = batna.territory_positions[[0, 1, -1]]  # on knots
+    targets = rng.uniform(low - 10, high + 10, (paths, months))
+    cost = rng.uniform(0, 0.3, (paths, parties))
+    expected = dataclasses.replace(batna, cost=cost[:, None, :]).value(lines[:, None], targets)
+    assert np.array_equal(batna.value_on_paths(lines, targets, cost), expected)
+    found = kernels.path_values(batna, lines, targets, cost)
+    assert found.shape == (paths, months, parties)
+    assert np.array_equal(found, expected)
+    assert (batna.aggressor_other is None) == ("war.stakes=territory" in overrides)
+
+
+def test_war_values_on_a_scale_of_one_level_are_that_level_s():
+    _, batna = scenario_batna([])
+    one = dataclasses.replace(
+        batna,
+        territory_positions=batna.territory_positions[:1],
+        territory_values=batna.territory_values[:, :1],
+    )
+    lines, targets = np.array([0.0, 40.0]), np.array([[10.0, 90.0], [50.0, 0.0]])
+    cost = np.full((2, batna.territory_values.shape[0]), 0.1)
+    expected = dataclasses.replace(one, cost=cost[:, None, :]).value(lines[:, None], targets)
+    assert np.array_equal(kernels.path_values(one, lines, targets, cost), expected)
+
+
+def numpy_renewals(deal, renewed, path_of, fighters, tolerance, first_at, last, discount):
+    """The anticipated renewals composed of `enforcement`'s steps, all deals at once."""
+    by_month = renewed[path_of].transpose(1, 2, 0)  # (months, parties, outcomes)
+    prefers = enforcement.war_preferred(deal, by_month, fighters, tolerance)
+    due = enforcement.next_preferred(prefers)[first_at]
+    after = due - first_at[:, None]
+    first = np.where(after <= last, after, -1)
+    resumes = np.minimum(due, by_month.shape[0] - 1)
+    war_then = by_month[resumes, :, np.arange(deal.shape[1])].transpose(0, 2, 1)
+    return first, enforcement.continuation_after(deal, war_then, first, discount)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_renewals_are_the_numpy_composition_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    parties, deals, paths, last = 4, 300, 23, int(rng.integers(3, 13))
+    starts = int(rng.integers(1, 5))
+    months = starts + last + int(rng.integers(0, 4))
+    deal = rng.uniform(0.2, 0.8, (parties, deals))
+    renewed = rng.uniform(0.0, 0.9, (paths, months, parties))
+    renewed[rng.random(renewed.shape) < 0.6] = 0.0  # many months where no one prefers war
+    path_of = rng.integers(0, paths, deals)
+    fighters = (1, 2) if seed % 2 else (0, 1, 3)
+    first_at = np.sort(rng.choice(months - last, starts, replace=False))
+    args = (deal, renewed, path_of, fighters, 1e-9, first_at, last, 0.97)
+    first, values = kernels.renewals(*args)
+    expected_first, expected_values = numpy_renewals(*args)
+    assert np.array_equal(first, expected_first)
+    assert np.array_equal(values, expected_values)
+    for chunk in (1, 10_000, 2_000_000):  # in chunks of deals, as the same
+        chunked = enforcement.renewals(*args, chunk_floats=chunk)
+        assert np.array_equal(chunked[0], first) and np.array_equal(chunked[1], values)
+    # every case is there: deals that hold, break at once (-inf) and break later
+    assert (first == -1).any() and (first == 0).any() and (first > 0).any()
+    broken_at_once = np.broadcast_to((first == 0)[:, None, :], values.shape)
+    assert np.isneginf(values[broken_at_once]).all()
+    held = np.broadcast_to((first == -1)[:, None, :], values.shape)
+    assert np.array_equal(values[held], np.broadcast_to(deal, values.shape)[held])
+
+
+@pytest.mark.parametrize("overrides", [[], ["scenario=dayton_1995"]])
+def test_a_process_turns_to_the_kernels_after_its_first_anticipations_and_nothing_changes(
+    overrides, monkeypatch
+):
+    from sim.core import scenario as scenario_module
+
+    scenario = build_scenario(compose_config(overrides))
+    starts = [0.0, 1.0, 2.5, 6.0]
+    used = []
+    real = scenario_module._compiled
+
+    def watched():
+        module = real()
+        used.append(module is not None)
+        return module
+
+    monkeypatch.setattr(scenario_module, "_compiled", watched)
+    monkeypatch.setattr(scenario_module, "COMPILE_AFTER", 2)
+    monkeypatch.setattr(scenario_module, "_anticipations_computed", 0)
+    runs = [scenario.anticipations(scenario.war_params, 12, starts) for _ in range(4)]
+    assert used == [False, False, True, True]
+    numpy_run, compiled_run = runs[0], runs[3]
+    for a, b in zip(numpy_run, compiled_run, strict=True):
+        for field in ("months", "first", "values", "renewed", "path_of"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
