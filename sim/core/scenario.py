@@ -427,6 +427,7 @@ class Scenario:
         path_signature, path_level = np.divmod(codes, positions.size)
         used, path_signature = np.unique(path_signature, return_inverse=True)
         chased = np.empty((used.size, n_months))
+        by_shift: dict[bytes, int] = {}  # signatures that shift the balance alike chase alike
         for row, s in enumerate(used):
             example = examples[s]
             shift = None
@@ -434,6 +435,11 @@ class Scenario:
                 shift = sum(
                     self.level_shifts[k][int(grid[example, k])] for k in range(len(grid[0]))
                 )
+            key = b"" if shift is None or not np.any(shift) else np.asarray(shift).tobytes()
+            if key in by_shift:
+                chased[row] = chased[by_shift[key]]
+                continue
+            by_shift[key] = row
             for run, offsets, mine in runs:
                 p = self.balance_after(params, run, shift)
                 targets = war.target_line(p, params.low, params.high)
