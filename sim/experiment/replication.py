@@ -9,7 +9,6 @@ re-run alone from (config, seed, replication).
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from sim.engine.model import NegotiationBatch
 from sim.engine.model import batch_size as default_batch_size
 from sim.engine.result import NegotiationResult
 from sim.engine.single import NegotiationModel
+from sim.experiment.allocator import collect_batch
 from sim.experiment.assessment import stability_rows
 from sim.experiment.designs import Design
 from sim.experiment.draws import apply_draws, draw_uncertain, streams
@@ -229,7 +229,7 @@ def negotiate(
         # One batch's memory at a time: a batch's agents and model refer to each other, so
         # only the cycle collector frees it, and it may not run before the next is built.
         del batch, inputs
-        gc.collect()
+        collect_batch()
         if progress is not None:
             progress(done, len(seeds))
     return rows, first
