@@ -83,6 +83,7 @@ def test_targets_quick():
     assert table[0].split(" | ")[0].strip() == "target" and len(table) == 1 + 9, out
     assert {row.split(" | ")[2].strip() for row in table[1:]} <= {"yes", "no", "n/a"}, out
     assert sum("skipped in --quick" in row for row in table) == 2, out  # the browser's two
+    assert any("projected to 1,000,000" in row for row in table), out
     assert re.fullmatch(r"\d of 9 targets met( \(\d not measured\))?; \d+ s", lines[-1]), out
 
 
