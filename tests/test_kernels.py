@@ -118,3 +118,24 @@ def test_a_process_turns_to_the_kernels_after_its_first_anticipations_and_nothin
     for a, b in zip(numpy_run, compiled_run, strict=True):
         for field in ("months", "first", "values", "renewed", "path_of"):
             assert np.array_equal(getattr(a, field), getattr(b, field)), field
+
+
+def test_a_scenario_keeps_its_deals_paths_and_values_them_under_any_war_parameters():
+    """The paths (signatures, line levels, costs a month) do not depend on the war's
+    parameters: kept per set of deals, they give what a fresh scenario gives."""
+    scenario = build_scenario(compose_config([]))
+    stronger = dataclasses.replace(
+        scenario.war_params, aggressor_capacity=scenario.war_params.aggressor_capacity * 1.3
+    )
+    subset = np.arange(0, scenario.space.size, 7)
+    scenario.anticipations(scenario.war_params, 12, [0.0])
+    scenario.anticipations(scenario.war_params, 12, [1.0], subset)
+    kept = scenario.anticipations(stronger, 12, [0.0, 2.0], subset)
+    assert len(scenario._path_cache) == 2  # all deals, and the subset
+    fresh = build_scenario(compose_config([])).anticipations(stronger, 12, [0.0, 2.0], subset)
+    for a, b in zip(kept, fresh, strict=True):
+        assert np.array_equal(a.values, b.values) and np.array_equal(a.first, b.first)
+        assert np.array_equal(a.renewed, b.renewed) and np.array_equal(a.path_of, b.path_of)
+    assert not np.array_equal(
+        kept[0].renewed, scenario.anticipations(scenario.war_params, 12, [0.0], subset)[0].renewed
+    )  # the parameters do matter

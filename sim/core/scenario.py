@@ -70,6 +70,20 @@ def _compiled() -> ModuleType | None:
 
 
 @dataclass(frozen=True, eq=False)
+class _Paths:
+    """The paths a set of deals has (`Scenario._find_paths`): what does not depend on the
+    war's parameters, kept by the scenario."""
+
+    path_of: np.ndarray  # (outcomes,) each deal's path
+    signature: np.ndarray  # (paths,) its row of `monthly_costs`
+    shifts: list[np.ndarray | None]  # the shifts of the balance the paths' terms make
+    pair_shift: np.ndarray  # (pairs,) a (shift, line level) pair's shift ...
+    pair_level: np.ndarray  # (pairs,) ... and line level
+    pair_of: np.ndarray  # (paths,) each path's pair
+    monthly_costs: np.ndarray  # (signatures, parties) each signature's costs of a month of war
+
+
+@dataclass(frozen=True, eq=False)
 class Anticipation:
     """Every deal on the path the parties anticipate (`Scenario.anticipation`)."""
 
@@ -385,73 +399,100 @@ class Scenario:
         if starts.size == 0:
             return []
         absolute, first_at, runs = _talk_months(starts, months.size, horizon)
-        _, which, _ = self.renewal_signatures
         deal = self.utilities  # the valuation where one is set
-        line_level = self.space.grid[:, self.territory_k]
         if outcomes is not None:
-            deal, which, line_level = deal[:, outcomes], which[outcomes], line_level[outcomes]
+            deal = deal[:, outcomes]
         if deal.shape[1] == 0:  # no deal to value
             none = np.empty((0, months.size, len(self.parties)))
             empty = np.empty(0, dtype=np.int64)
             return [Anticipation(months, empty, deal, none, empty) for _ in range(starts.size)]
         compiled = _compiled()
-        values, path_of = self._path_values(
-            params, which, line_level, runs, absolute.size, compiled
-        )
+        paths = self._paths(outcomes)
+        values = self._path_values(params, paths, runs, absolute.size, compiled)
         last = months.size - 1
         first, cont = (compiled or enforcement).renewals(
-            deal, values, path_of, self.war_sides, TOLERANCE, first_at, last, params.discount
+            deal, values, paths.path_of, self.war_sides, TOLERANCE, first_at, last, params.discount
         )
         return [
-            Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], path_of)
+            Anticipation(months, first[j], cont[j], values[:, a0 : a0 + last + 1], paths.path_of)
             for j, a0 in enumerate(first_at)
         ]
+
+    def _paths(self, outcomes: np.ndarray | None) -> _Paths:
+        """The paths of the deals (all, or `outcomes`), kept for each set of deals asked."""
+        key = None if outcomes is None else np.asarray(outcomes).tobytes()
+        if key not in self._path_cache:
+            self._path_cache[key] = self._find_paths(outcomes)
+        return self._path_cache[key]
+
+    @cached_property
+    def _path_cache(self) -> dict[bytes | None, _Paths]:
+        return {}
+
+    def _find_paths(self, outcomes: np.ndarray | None) -> _Paths:
+        """Each deal's path (its renewal signature and line level), the signatures the
+        paths use with the shift of the balance each makes and its guarantee's monthly
+        costs, and the (shift, line level) pairs the paths share."""
+        _, which, examples = self.renewal_signatures
+        grid = self.space.grid
+        line_level = grid[:, self.territory_k]
+        if outcomes is not None:
+            which, line_level = which[outcomes], line_level[outcomes]
+        levels = self.space.issues[self.territory_k].positions.size
+        codes, path_of = np.unique(which * levels + line_level, return_inverse=True)
+        path_signature, path_level = np.divmod(codes, levels)
+        used, path_signature = np.unique(path_signature, return_inverse=True)
+        shifts: list[np.ndarray | None] = []  # one per shift of the balance the signatures make
+        shift_of = np.empty(used.size, dtype=np.int64)
+        by_shift: dict[bytes, int] = {}
+        for row, s in enumerate(used):
+            shift = None
+            if self.level_shifts is not None:
+                shift = sum(
+                    self.level_shifts[k][int(grid[examples[s], k])] for k in range(len(grid[0]))
+                )
+            key = b"" if shift is None or not np.any(shift) else np.asarray(shift).tobytes()
+            if key not in by_shift:
+                by_shift[key] = len(shifts)
+                shifts.append(shift)
+            shift_of[row] = by_shift[key]
+        pairs, pair_of = np.unique(
+            shift_of[path_signature] * levels + path_level, return_inverse=True
+        )
+        pair_shift, pair_level = np.divmod(pairs, levels)
+        monthly = np.stack([self.costs_under(self.guarantee_level(examples[s])) for s in used])
+        return _Paths(path_of, path_signature, shifts, pair_shift, pair_level, pair_of, monthly)
 
     def _path_values(
         self,
         params: war.WarParameters,
-        which: np.ndarray,
-        line_level: np.ndarray,
+        paths: _Paths,
         runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         n_months: int,
         compiled: ModuleType | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The value of renewed war on each path some deal has (one per renewal signature
-        `which` and line level), in each of the `n_months` months of the talks `runs`
-        cover (`_talk_months`): (paths, months, parties), and each deal's path."""
-        grid = self.space.grid
-        _, _, examples = self.renewal_signatures
+    ) -> np.ndarray:
+        """The value of renewed war on each path (`_find_paths`) in each of the `n_months`
+        months of the talks `runs` cover (`_talk_months`): (paths, months, parties)."""
         positions = self.space.issues[self.territory_k].positions
         horizon = war.whole_months(params.horizon_months)
-        codes, path_of = np.unique(which * positions.size + line_level, return_inverse=True)
-        path_signature, path_level = np.divmod(codes, positions.size)
-        used, path_signature = np.unique(path_signature, return_inverse=True)
-        chased = np.empty((used.size, n_months))
-        by_shift: dict[bytes, int] = {}  # signatures that shift the balance alike chase alike
-        for row, s in enumerate(used):
-            example = examples[s]
-            shift = None
-            if self.level_shifts is not None:
-                shift = sum(
-                    self.level_shifts[k][int(grid[example, k])] for k in range(len(grid[0]))
-                )
-            key = b"" if shift is None or not np.any(shift) else np.asarray(shift).tobytes()
-            if key in by_shift:
-                chased[row] = chased[by_shift[key]]
-                continue
-            by_shift[key] = row
+        chased = np.empty((len(paths.shifts), n_months))  # the targets each shift chases
+        for row, shift in enumerate(paths.shifts):
             for run, offsets, mine in runs:
                 p = self.balance_after(params, run, shift)
                 targets = war.target_line(p, params.low, params.high)
                 chase = enforcement.chased_targets(targets, params.adjustment_rate, horizon)
                 chased[row, mine] = chase[offsets]
-        # The signatures' war values differ only in their costs (the guarantee in force):
-        # one pass, each path with its signature's.
-        monthly = [self.costs_under(self.guarantee_level(examples[s])) for s in used]
-        costs = war.horizon_cost(params, np.stack(monthly))
+        # Paths that chase alike from one line differ only in their costs (the guarantee in
+        # force), the last term of the war's value: valued once, each its own cost after.
         batna = self.war_batna(params)
         value = batna.value_on_paths if compiled is None else partial(compiled.path_values, batna)
-        return value(positions[path_level], chased[path_signature], costs[path_signature]), path_of
+        free = value(  # minus no cost: the same numbers, from which each path's is subtracted
+            positions[paths.pair_level],
+            chased[paths.pair_shift],
+            np.zeros((paths.pair_level.size, len(self.parties))),
+        )
+        costs = war.horizon_cost(params, paths.monthly_costs)
+        return free[paths.pair_of] - costs[paths.signature][:, None, :]
 
     @cached_property
     def imposable_levels(self) -> tuple[np.ndarray, ...] | None:
