@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sim.core import enforcement, kernels
+from sim.core.scenario import Scenario
 from sim.experiment.build import build_scenario
 from tests.conftest import compose_config
 
@@ -120,9 +121,12 @@ def test_a_process_turns_to_the_kernels_after_its_first_anticipations_and_nothin
             assert np.array_equal(getattr(a, field), getattr(b, field)), field
 
 
-def test_a_scenario_keeps_its_deals_paths_and_values_them_under_any_war_parameters():
-    """The paths (signatures, line levels, costs a month) do not depend on the war's
-    parameters: kept per set of deals, they give what a fresh scenario gives."""
+def test_a_scenario_keeps_its_deals_paths_and_values_them_under_any_war_parameters(
+    monkeypatch,
+):
+    """The paths (signatures, line levels) depend on neither the war's parameters nor its
+    costs: kept per set of deals and shared with the scenario's draws, they give what a
+    fresh scenario gives."""
     scenario = build_scenario(compose_config([]))
     stronger = dataclasses.replace(
         scenario.war_params, aggressor_capacity=scenario.war_params.aggressor_capacity * 1.3
@@ -131,7 +135,22 @@ def test_a_scenario_keeps_its_deals_paths_and_values_them_under_any_war_paramete
     scenario.anticipations(scenario.war_params, 12, [0.0])
     scenario.anticipations(scenario.war_params, 12, [1.0], subset)
     kept = scenario.anticipations(stronger, 12, [0.0, 2.0], subset)
-    assert len(scenario._path_cache) == 2  # all deals, and the subset
+    assert len(scenario.derived) == 2  # all deals, and the subset
+    drawn = dataclasses.replace(scenario, war_costs=scenario.war_costs * 2)
+    assert drawn.derived is scenario.derived  # a replication's draws share them
+    again = drawn.anticipations(stronger, 12, [0.0, 2.0], subset)
+    expected = dataclasses.replace(build_scenario(compose_config([])), war_costs=drawn.war_costs)
+    for a, b in zip(again, expected.anticipations(stronger, 12, [0.0, 2.0], subset), strict=True):
+        assert np.array_equal(a.values, b.values) and np.array_equal(a.renewed, b.renewed)
+    assert not np.array_equal(again[0].renewed, kept[0].renewed)  # its own costs
+    found = []
+    real = Scenario._find_paths
+    monkeypatch.setattr(Scenario, "_find_paths", lambda sc, o: found.append(1) or real(sc, o))
+    drawn.anticipations(stronger, 12, [0.0], subset)
+    assert found == []  # kept
+    zero = tuple(np.zeros((n, len(scenario.parties))) for n in scenario.space.shape)
+    dataclasses.replace(scenario, level_shifts=zero).anticipations(stronger, 12, [0.0], subset)
+    assert found == [1]  # other shifts: found anew
     fresh = build_scenario(compose_config([])).anticipations(stronger, 12, [0.0, 2.0], subset)
     for a, b in zip(kept, fresh, strict=True):
         assert np.array_equal(a.values, b.values) and np.array_equal(a.first, b.first)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -71,16 +72,16 @@ def _compiled() -> ModuleType | None:
 
 @dataclass(frozen=True, eq=False)
 class _Paths:
-    """The paths a set of deals has (`Scenario._find_paths`): what does not depend on the
-    war's parameters, kept by the scenario."""
+    """The paths a set of deals has (`Scenario._find_paths`): what depends on neither the
+    war's parameters nor its costs, kept by the scenario and its draws."""
 
     path_of: np.ndarray  # (outcomes,) each deal's path
-    signature: np.ndarray  # (paths,) its row of `monthly_costs`
+    signature: np.ndarray  # (paths,) its signature's index in `examples`
     shifts: list[np.ndarray | None]  # the shifts of the balance the paths' terms make
     pair_shift: np.ndarray  # (pairs,) a (shift, line level) pair's shift ...
     pair_level: np.ndarray  # (pairs,) ... and line level
     pair_of: np.ndarray  # (paths,) each path's pair
-    monthly_costs: np.ndarray  # (signatures, parties) each signature's costs of a month of war
+    examples: tuple[int, ...]  # an outcome of each signature the paths use (its guarantee)
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +158,10 @@ class Scenario:
     # (parties,) utility a round without agreement costs each party, so that it accepts a
     # text worth its aspiration less that (docs/model.md, "Delay costs"); None: nothing.
     delay_costs: np.ndarray | None = None
+    # What is derived from the outcome space, the guarantee issue and the shifts alone (the
+    # deals' anticipated paths): one dict shared with every copy `dataclasses.replace` makes
+    # (a replication's draws), each entry checked against the objects it was derived from.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def guarantee_force(self) -> np.ndarray | None:
@@ -419,20 +424,19 @@ class Scenario:
         ]
 
     def _paths(self, outcomes: np.ndarray | None) -> _Paths:
-        """The paths of the deals (all, or `outcomes`), kept for each set of deals asked."""
-        key = None if outcomes is None else np.asarray(outcomes).tobytes()
-        if key not in self._path_cache:
-            self._path_cache[key] = self._find_paths(outcomes)
-        return self._path_cache[key]
-
-    @cached_property
-    def _path_cache(self) -> dict[bytes | None, _Paths]:
-        return {}
+        """The paths of the deals (all, or `outcomes`), kept in `derived` for each set of
+        deals asked, as long as the space, guarantee issue and shifts are the same objects."""
+        key = ("paths", None if outcomes is None else np.asarray(outcomes).tobytes())
+        sources = (self.space, self.territory_issue, self.guarantee_issue, self.level_shifts)
+        kept = self.derived.get(key)
+        if kept is None or any(a is not b for a, b in zip(kept[0], sources, strict=True)):
+            kept = self.derived[key] = (sources, self._find_paths(outcomes))
+        return kept[1]
 
     def _find_paths(self, outcomes: np.ndarray | None) -> _Paths:
         """Each deal's path (its renewal signature and line level), the signatures the
-        paths use with the shift of the balance each makes and its guarantee's monthly
-        costs, and the (shift, line level) pairs the paths share."""
+        paths use with the shift of the balance each makes, and the (shift, line level)
+        pairs the paths share."""
         _, which, examples = self.renewal_signatures
         grid = self.space.grid
         line_level = grid[:, self.territory_k]
@@ -460,8 +464,10 @@ class Scenario:
             shift_of[path_signature] * levels + path_level, return_inverse=True
         )
         pair_shift, pair_level = np.divmod(pairs, levels)
-        monthly = np.stack([self.costs_under(self.guarantee_level(examples[s])) for s in used])
-        return _Paths(path_of, path_signature, shifts, pair_shift, pair_level, pair_of, monthly)
+        examples_used = tuple(examples[s] for s in used)
+        return _Paths(
+            path_of, path_signature, shifts, pair_shift, pair_level, pair_of, examples_used
+        )
 
     def _path_values(
         self,
@@ -491,7 +497,8 @@ class Scenario:
             chased[paths.pair_shift],
             np.zeros((paths.pair_level.size, len(self.parties))),
         )
-        costs = war.horizon_cost(params, paths.monthly_costs)
+        monthly = [self.costs_under(self.guarantee_level(x)) for x in paths.examples]
+        costs = war.horizon_cost(params, np.stack(monthly))
         return free[paths.pair_of] - costs[paths.signature][:, None, :]
 
     @cached_property
