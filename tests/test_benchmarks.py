@@ -38,7 +38,7 @@ def bench(script: str, *args: str) -> str:
 def test_every_script_has_a_test():
     scripts = {p.name for p in BENCHMARKS.glob("*.py")}
     tested = {"solutions.py", "negotiation.py", "sweep_throughput.py", "thresholds.py"}
-    tested |= {"page.py", "compare_negmas.py", "targets.py"}
+    tested |= {"page.py", "compare_negmas.py", "targets.py", "kernels.py"}
     assert scripts == tested, f"a benchmark without a quick run here: {scripts - tested}"
 
 
@@ -68,6 +68,14 @@ def test_thresholds_read_a_sweeps_results(tmp_path):
     out = bench("thresholds.py", str(results))
     assert "binding deals" in out and "least sensitive" in out
     assert "robustness: share of deals within one standard error" in out
+
+
+def test_kernels_quick():
+    out = bench("kernels.py", "--quick")
+    assert "brussels_2025: Scenario.anticipations" in out and "paris_2026" not in out
+    assert out.count("equal to the bit: True") == 2, out
+    assert "war values on" in out and "renewals of 3,030 deals" in out
+    assert re.search(r"loading the kernels .*: \d+\.\d\d s, the time of \d+ numpy calls", out)
 
 
 def test_page_quick():

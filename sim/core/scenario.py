@@ -52,8 +52,10 @@ def _talk_months(
 
 
 # The anticipated paths run compiled (`sim.core.kernels`, the same numbers to the bit) once
-# a process has computed this many: loading numba and the compiled code costs ~0.7 s, more
-# than a single negotiation's or the page's anticipations take in numpy (~5 ms each).
+# a process has computed this many. Loading numba and the compiled code costs ~0.6 s, the
+# time of some 300-450 calls in numpy (benchmarks/kernels.py): a single negotiation or the
+# page (a few calls) never pays it; a process past 50 is a bulk one (a sweep worker makes
+# thousands) and gains seconds; one that stops between 50 and ~400 loses up to ~0.5 s.
 COMPILE_AFTER = 50
 _anticipations_computed = 0
 
