@@ -5,6 +5,7 @@ the numpy functions they fuse, to the bit: `war.WarBatna.value_on_paths` and
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from sim.core import enforcement, kernels
 from sim.core.scenario import Scenario
 from sim.experiment.build import build_scenario
 from tests.conftest import compose_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def scenario_batna(overrides: list[str]):
@@ -158,3 +161,34 @@ def test_a_scenario_keeps_its_deals_paths_and_values_them_under_any_war_paramete
     assert not np.array_equal(
         kept[0].renewed, scenario.anticipations(scenario.war_params, 12, [0.0], subset)[0].renewed
     )  # the parameters do matter
+
+
+def test_without_numba_a_process_stays_in_numpy_says_so_once_and_gets_the_same():
+    """A process where numba cannot be imported (blocked here before anything loads it)."""
+    import subprocess
+    import sys
+
+    code = "\n".join(
+        [
+            "import sys, warnings",
+            "sys.modules['numba'] = None",  # `import numba` raises ImportError
+            "import numpy as np",
+            "from sim.core import scenario as m",
+            "from sim.experiment.build import build_scenario",
+            "from tests.conftest import compose_config",
+            "sc = build_scenario(compose_config([]))",
+            "m.COMPILE_AFTER = 10**9",
+            "numpy_run = sc.anticipations(sc.war_params, 12, [0.0, 3.0])",
+            "m.COMPILE_AFTER = 0",
+            "with warnings.catch_warnings(record=True) as said:",
+            "    warnings.simplefilter('always')",
+            "    runs = [sc.anticipations(sc.war_params, 12, [0.0, 3.0]) for _ in range(3)]",
+            "print(len(said), 'run in numpy, with the same results' in str(said[0].message))",
+            "print(all(np.array_equal(a.values, b.values) and np.array_equal(a.renewed, b.renewed)"
+            " for run in runs for a, b in zip(numpy_run, run)))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr

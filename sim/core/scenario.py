@@ -4,6 +4,7 @@ strategies and the war's parameters. Core layer: no config, no Hydra."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -58,17 +59,28 @@ def _talk_months(
 # thousands) and gains seconds; one that stops between 50 and ~400 loses up to ~0.5 s.
 COMPILE_AFTER = 50
 _anticipations_computed = 0
+_kernels_unavailable = False
 
 
 def _compiled() -> ModuleType | None:
     """`sim.core.kernels` once this process has computed `COMPILE_AFTER` anticipations
-    (this one counted), else None: numpy."""
-    global _anticipations_computed
+    (this one counted), else None: numpy. Where numba cannot be imported, numpy throughout
+    (the same numbers), said once in a warning."""
+    global _anticipations_computed, _kernels_unavailable
     _anticipations_computed += 1
-    if _anticipations_computed <= COMPILE_AFTER:
+    if _anticipations_computed <= COMPILE_AFTER or _kernels_unavailable:
         return None
-    from sim.core import kernels
-
+    try:
+        from sim.core import kernels
+    except ImportError as exc:
+        _kernels_unavailable = True
+        warnings.warn(
+            f"the compiled kernels cannot be loaded ({exc}); the anticipated paths run in "
+            "numpy, with the same results, slower",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
     return kernels
 
 
