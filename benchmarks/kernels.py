@@ -28,7 +28,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 
-from sim.core import enforcement, kernels, war  # noqa: E402
+from sim.core import enforcement, kernels  # noqa: E402
 from sim.core import scenario as scenario_module  # noqa: E402
 from sim.experiment.build import build_scenario  # noqa: E402
 from sim.experiment.schema import CONFIG_DIR, register_configs  # noqa: E402
@@ -92,7 +92,7 @@ def kernel_rows(sc, repeats: int) -> None:
     params = sc.war_params
     batna = sc.war_batna(params)
     positions = sc.space.issues[sc.territory_k].positions
-    months = 13 + war.whole_months(params.horizon_months)
+    months = 13  # one start: the 12 months of foresight and the month of the deal
     rng = np.random.default_rng(0)
     lines = positions[paths.pair_level]
     targets = rng.uniform(positions[0], positions[-1], (lines.size, months))
