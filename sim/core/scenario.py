@@ -4,7 +4,6 @@ strategies and the war's parameters. Core layer: no config, no Hydra."""
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -13,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.core import enforcement, war
+from sim.core import enforcement, jit, war
 from sim.core.outcomes import OutcomeSpace
 from sim.core.preferences import TOLERANCE, Preferences, any_level_mask
 from sim.core.settings import StrategyName
@@ -59,29 +58,17 @@ def _talk_months(
 # thousands) and gains seconds; one that stops between 50 and ~400 loses up to ~0.5 s.
 COMPILE_AFTER = 50
 _anticipations_computed = 0
-_kernels_unavailable = False
 
 
 def _compiled() -> ModuleType | None:
     """`sim.core.kernels` once this process has computed `COMPILE_AFTER` anticipations
     (this one counted), else None: numpy. Where numba cannot be imported, numpy throughout
-    (the same numbers), said once in a warning."""
-    global _anticipations_computed, _kernels_unavailable
+    (the same numbers), said once in a warning (`sim.core.jit.load`)."""
+    global _anticipations_computed
     _anticipations_computed += 1
-    if _anticipations_computed <= COMPILE_AFTER or _kernels_unavailable:
+    if _anticipations_computed <= COMPILE_AFTER:
         return None
-    try:
-        from sim.core import kernels
-    except ImportError as exc:
-        _kernels_unavailable = True
-        warnings.warn(
-            f"the compiled kernels cannot be loaded ({exc}); the anticipated paths run in "
-            "numpy, with the same results, slower",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return None
-    return kernels
+    return jit.load("sim.core.kernels", "the anticipated paths")
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from types import ModuleType
 
 import mesa
 import numpy as np
 
-from sim.core import beliefs, war
+from sim.core import beliefs, jit, war
 from sim.core.scenario import Anticipation, Scenario
 from sim.core.settings import (
     BatnaMode,
@@ -37,9 +38,11 @@ from sim.core.settings import (
     Information,
     NegotiationSettings,
     Protocol,
+    Staying,
+    StrategyName,
 )
 from sim.core.strategies import AspirationInput
-from sim.engine.agents import PartyAgent, Response, seat_parties
+from sim.engine.agents import PartyAgent, Response, Walkout, seat_parties
 from sim.engine.fighting import FightingBatch
 from sim.engine.protocols import ProtocolRounds
 from sim.engine.result import NegotiationResult
@@ -54,6 +57,26 @@ SHARED_WAR = ("adjustment_rate", "months_per_round", "horizon_months", "discount
 # (160 MB of float64), so that a job of 10^5 replications runs in bounded memory.
 BATCH_ELEMENTS = 20_000_000
 MAX_BATCH = 1_000  # beyond this a bigger batch is no faster (benchmarks/negotiation.py)
+
+# The compiled round (`sim.core.round_kernel`): a process plays this many replication-rounds
+# in numpy before it loads it (numba and the cached kernel take ~0.6 s, some 4,000 rounds
+# of the benchmark problem in numpy), so that a single run never pays for it.
+COMPILE_ROUNDS_AFTER = 4_000
+_rounds_played = 0
+# Each strategy's kind in the compiled round; the others (war_value) it does not cover.
+KERNEL_KINDS = {
+    StrategyName.boulware: 0,
+    StrategyName.linear: 0,
+    StrategyName.conceder: 0,
+    StrategyName.reciprocal: 1,
+    StrategyName.hardliner: 2,
+}
+KERNEL_ENDS = {
+    1: EndReason.agreement,
+    2: EndReason.not_binding,
+    3: EndReason.ratification_failed,
+    4: EndReason.breakdown,
+}
 
 
 def batch_size(n_parties: int, n_outcomes: int) -> int:
@@ -121,6 +144,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         # What a round changes (Gymnax's state), at round 0.
         self._priors(scenarios, war_params)
         self._start_state()
+        self._kernel_tables()
 
     def _fixed_tables(
         self, scenarios: Sequence[Scenario], war_params: list[war.WarParameters]
@@ -372,16 +396,20 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
                 self.phases[joining] = 2
                 self.seated = self._seated()
         self._set_reservations(live)
-        if self._reactive:
-            self.others_drop[live] = self._mean_other_drop(live)
-        self.asked[live] = False
-        self._update_aspirations(live)
-        go = self._check_walkouts(live)
-        if go.size:
-            if s.protocol is Protocol.single_text:
-                self._single_text_round(go)
-            else:
-                self._alternating_round(go)
+        kernel = self._round_kernel(live.size)
+        if kernel is not None:
+            self._compiled_round(kernel, live)
+        else:
+            if self._reactive:
+                self.others_drop[live] = self._mean_other_drop(live)
+            self.asked[live] = False
+            self._update_aspirations(live)
+            go = self._check_walkouts(live)
+            if go.size:
+                if s.protocol is Protocol.single_text:
+                    self._single_text_round(go)
+                else:
+                    self._alternating_round(go)
         if self.round >= s.max_rounds:
             open_ = np.flatnonzero(self.live)
             framed = self.frameworks[open_] >= 0
@@ -389,6 +417,105 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             last = EndReason.horizon if s.fighting else EndReason.deadline
             self._end(open_[~framed], last)
         self.running = bool(self.live.any())
+
+    # -- the compiled round ------------------------------------------------------------
+    def _kernel_tables(self) -> None:
+        """Whether the compiled round (`sim.core.round_kernel`) covers these settings, and
+        the tables it reads: alternating offers, inclusive seating, complete information,
+        the calendar strategies (time-dependent, reciprocal, hard-liner), walkouts by
+        patience alone."""
+        s = self.settings
+        kinds = [KERNEL_KINDS.get(a.strategy.name) for a in self.by_index]
+        self.kernel_covers = (
+            s.protocol is Protocol.alternating_offers
+            and not s.phased
+            and not self.learned
+            and not self.private_beliefs
+            and None not in kinds
+            and not (s.staying is Staying.hopeful and s.batna is BatnaMode.war)
+        )
+        if not self.kernel_covers:
+            return
+        n, n_parties = self.n, len(self.parties)
+        self._kinds = np.array(kinds, dtype=np.int64)
+        self._exponents = np.array([a.strategy.exponent for a in self.by_index])
+        self._deadlines = self.deadlines.astype(np.int64)
+        rejects = self.problem.ratification_rejects
+        self._rejects = np.zeros_like(self.allowed) if rejects is None else rejects
+        self._delay = np.zeros((n, n_parties)) if self.delay_costs is None else self.delay_costs
+        self._ended = np.zeros(n, dtype=np.int64)
+        self._left = np.zeros((n, n_parties), dtype=bool)
+        self._rejecting = np.zeros((n, n_parties), dtype=bool)
+
+    def _round_kernel(self, replications: int) -> ModuleType | None:
+        """The compiled round where it covers the settings and this process has played
+        `COMPILE_ROUNDS_AFTER` replication-rounds (these counted); else None: numpy."""
+        global _rounds_played
+        if not self.kernel_covers:
+            return None
+        _rounds_played += replications
+        if _rounds_played <= COMPILE_ROUNDS_AFTER:
+            return None
+        return jit.load("sim.core.round_kernel", "the rounds")
+
+    def _compiled_round(self, kernel: ModuleType, live: np.ndarray) -> None:
+        """This round in replications `live` by the compiled round, then what it reports
+        kept as the numpy round keeps it: end reasons, walkouts, rejecting ratifiers."""
+        kernel.alternating_round(
+            live,
+            self.round,
+            self.shared,
+            self.utility_rows,
+            self.allowed,
+            self.required,
+            self._rejects,
+            self.best,
+            self.batnas,
+            self.framework_floors,
+            self._delay,
+            self._kinds,
+            self._exponents,
+            self._deadlines,
+            self.walks_at_deadline,
+            self.settings.walkout_patience,
+            self._reactive,
+            self.turn_order,
+            self.aspirations,
+            self.previous_aspirations,
+            self.others_drop,
+            self.seated,
+            self.walked_out,
+            self.frustrated,
+            self.asked,
+            self.accepted,
+            self.can_implement,
+            self.fully_implementable,
+            self.zopa_witness,
+            self.offers,
+            self.proposers,
+            self.agreements,
+            self.signed,
+            self.bound,
+            self.live,
+            self.end_rounds,
+            self._ended,
+            self._left,
+            self._rejecting,
+        )
+        ended = live[self._ended[live] != 0]
+        for r in ended:
+            self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
+            if self._rejecting[r].any():
+                self.rejected_by[r] = [self.parties[i] for i in np.flatnonzero(self._rejecting[r])]
+        left = live[self._left[live].any(axis=1)]
+        if left.size:
+            at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
+            for r in left:
+                for i in np.flatnonzero(self._left[r]):
+                    why = Walkout.deadline if at_deadline[i] else Walkout.batna
+                    self.walkout_names[r].append(self.parties[i])
+                    self.walkout_whys[r].append(str(why))
+            self.seated = self._seated()  # a new object: the turn order is found anew
 
     def run(self) -> NegotiationBatch:
         """Step until every replication has ended."""
@@ -400,8 +527,13 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         """For each party, the mean drop of the other seated parties' aspirations last round."""
         drops = self.previous_aspirations[reps] - self.aspirations[reps]
         seated = self.seated[reps].astype(np.float64)
-        others = seated.sum(axis=1, keepdims=True) - seated
-        total = (drops * seated).sum(axis=1, keepdims=True) - drops * seated
+        weighted = drops * seated
+        seats, dropped = seated[:, 0].copy(), weighted[:, 0].copy()
+        for j in range(1, seated.shape[1]):  # in party order, as the compiled round adds
+            seats += seated[:, j]
+            dropped += weighted[:, j]
+        others = seats[:, None] - seated
+        total = dropped[:, None] - weighted
         return np.divide(total, others, out=np.zeros_like(total), where=others > 0)
 
     def _update_aspirations(self, live: np.ndarray) -> None:
@@ -480,7 +612,9 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         binding = accord & (accepted | ~required).all(axis=1)
         framework = accord & ~binding & phase_one
         not_binding = accord & ~binding & ~phase_one
-        rejected = binding & self._rejected(reps, outcome, accepted)
+        rejected = np.zeros_like(binding)
+        if binding.any():  # only a binding deal goes to the ratifiers
+            rejected[binding] = self._rejected(reps[binding], outcome[binding], accepted[binding])
         if rejected.any():
             failed = reps[rejected]
             self.signed[failed] = outcome[rejected]
