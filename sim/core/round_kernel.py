@@ -10,10 +10,9 @@ answers, and the pass rule with ratification. It is the numpy round of
 `_alternating_round`, `_settle`) written as loops over replications, parties and outcomes,
 the same comparisons and the same arithmetic in the same order, so that every state it
 leaves is the numpy round's to the bit; the numpy round stays the definition and the test
-oracle (tests/test_round_kernel.py). A proposal reads the utilities directly: among the
-outcomes at or above its aspiration, the largest smallest surplus of the others, ties to
-its own utility, then the lowest index, which is the first maximum along the numpy round's
-preference order, without sorting.
+oracle (tests/test_round_kernel.py). A proposal walks the prefix of the proposer's preference
+order at or above its aspiration, reading the others' utilities where the numpy round
+gathers them from its offer table.
 
 The engine uses it for the settings it covers (`NegotiationBatch._kernel_covers`) once a
 process has played `model.COMPILE_ROUNDS_AFTER` replication-rounds. Compiled once per
@@ -84,36 +83,44 @@ def _propose(
     i: int,
     u: np.ndarray,
     allowed: np.ndarray,
+    order: np.ndarray,
     aspiration: float,
     batnas: np.ndarray,
     seated: np.ndarray,
     can_implement: np.ndarray,
     tolerance: float,
 ) -> int:
-    """`PartyAgent.propose` under complete information: among party `i`'s implementable
-    outcomes at or above its aspiration, the largest smallest surplus of the other seated
-    parties (-inf across their red lines), ties to its utility, then the lowest index; with
-    none, its best implementable outcome; -1 with nothing implementable it may accept."""
-    parties, outcomes = u.shape
-    threshold = tolerance - aspiration
-    pick, pick_value, pick_own = -1, 0.0, 0.0
-    fallback, fallback_own = -1, 0.0
-    for o in range(outcomes):
-        if not allowed[i, o] or not can_implement[o]:
+    """`PartyAgent.propose` under complete information. `order`: party `i`'s outcomes that
+    cross none of its red lines, best first (ties by index), so that those at or above its
+    aspiration are a prefix: among the implementable ones, the first with the largest
+    smallest surplus of the other seated parties (-inf across their red lines); with none,
+    its first implementable outcome; -1 with none at all."""
+    parties = u.shape[0]
+    threshold = tolerance - aspiration  # on the negated utilities, as the numpy round
+    pick, pick_value, first = -1, -np.inf, -1
+    k = 0
+    while k < order.size:
+        o = order[k]
+        if -u[i, o] > threshold:
+            break
+        k += 1
+        if not can_implement[o]:
             continue
-        own = u[i, o]
-        if fallback < 0 or own > fallback_own:
-            fallback, fallback_own = o, own
-        if -own > threshold:  # below its aspiration (the numpy round's searchsorted)
-            continue
+        if first < 0:
+            first = o
         value = np.inf
         for j in range(parties):
             if j != i and seated[j]:
-                theirs = (u[j, o] if allowed[j, o] else -np.inf) - batnas[j]
-                value = min(value, theirs)
-        if pick < 0 or value > pick_value or (value == pick_value and own > pick_own):
-            pick, pick_value, pick_own = o, value, own
-    return pick if pick >= 0 else fallback
+                value = min(value, (u[j, o] if allowed[j, o] else -np.inf) - batnas[j])
+        if pick < 0 or value > pick_value:
+            pick, pick_value = o, value
+    if pick >= 0:
+        return pick
+    while first < 0 and k < order.size:  # below its aspiration: its best implementable
+        if can_implement[order[k]]:
+            first = order[k]
+        k += 1
+    return first
 
 
 @numba.njit(**_JIT)
@@ -216,6 +223,7 @@ def alternating_round(
     round_: int,
     shared: bool,
     utilities: np.ndarray,
+    orders: tuple,
     allowed: np.ndarray,
     required: np.ndarray,
     rejects: np.ndarray,
@@ -255,8 +263,9 @@ def alternating_round(
     """Round `round_` of inclusive, complete-information alternating offers in replications
     `reps`, in place: the state arrays of `NegotiationBatch` (replications, ...) and, per
     replication, `ended` (how it ended, `GOING_ON` if it did not), `left` (who walked out)
-    and `rejected` (whose ratifier rejected the deal). `utilities` and `best` have one row
-    when `shared`, else one per replication; `delay` is zeros without delay costs,
+    and `rejected` (whose ratifier rejected the deal). `utilities`, `best` and each party's
+    preference order in `orders` (`Scenario.preference_order`) have one row when `shared`,
+    else one per replication; `delay` is zeros without delay costs,
     `rejects` all False without ratification."""
     parties = seated.shape[1]
     tolerance = TOLERANCE
@@ -326,6 +335,7 @@ def alternating_round(
             proposer,
             u,
             allowed,
+            orders[proposer][row],
             aspirations[r, proposer],
             batnas[r],
             seated[r],

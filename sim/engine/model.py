@@ -466,6 +466,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.round,
             self.shared,
             self.utility_rows,
+            tuple(self.orders),
             self.allowed,
             self.required,
             self._rejects,
