@@ -341,24 +341,29 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
     def _set_tables(self, distinct: Sequence[Scenario], rows: np.ndarray | None = None) -> None:
         """The values the parties bargain over, their preference orders and offer tables,
         from `distinct` (one scenario when the replications share them): all of them, or
-        rows `rows` of them (the replications whose valuations changed)."""
+        rows `rows` of them (the replications whose valuations changed). Bargaining while
+        fighting, every party proposes the Nash solution it believes in and no order is
+        read: none is sorted."""
         n_parties = len(self.parties)
         utilities = np.stack([sc.utilities for sc in distinct])  # (rows, parties, outcomes)
-        orders = [
-            np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
-        ]
-        neg_sorted = [  # utilities in preference order, negated: for searchsorted
-            np.stack([-sc.preference_order[i][1] for sc in distinct]) for i in range(n_parties)
-        ]
-        tables = [np.stack([sc.offer_tables[i] for sc in distinct]) for i in range(n_parties)]
         best = np.max(utilities, axis=2, where=self.allowed[None], initial=-np.inf)
+        ordered = not self.settings.fighting
+        if ordered:
+            orders = [
+                np.stack([sc.preference_order[i][0] for sc in distinct]) for i in range(n_parties)
+            ]
+            neg_sorted = [  # utilities in preference order, negated: for searchsorted
+                np.stack([-sc.preference_order[i][1] for sc in distinct]) for i in range(n_parties)
+            ]
+            tables = [np.stack([sc.offer_tables[i] for sc in distinct]) for i in range(n_parties)]
         if rows is None:
-            self.utility_rows, self.orders, self.neg_sorted = utilities, orders, neg_sorted
-            self.offer_tables, self.best = tables, best
+            self.utility_rows, self.best = utilities, best
+            if ordered:
+                self.orders, self.neg_sorted, self.offer_tables = orders, neg_sorted, tables
             return
         self.utility_rows[rows] = utilities
         self.best[rows] = best
-        for i in range(n_parties):
+        for i in range(n_parties if ordered else 0):
             self.orders[i][rows] = orders[i]
             self.neg_sorted[i][rows] = neg_sorted[i]
             self.offer_tables[i][rows] = tables[i]
