@@ -192,3 +192,42 @@ def test_without_numba_a_process_stays_in_numpy_says_so_once_and_gets_the_same()
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr
+
+
+def test_paths_less_their_costs_compiled_are_numpys_gather_to_the_bit():
+    rng = np.random.default_rng(11)
+    free = rng.normal(size=(9, 14, 4))
+    free[2, 3, 1] = -np.inf  # a value of war that cannot be had stays -inf
+    pair_of = rng.integers(0, 9, 40)
+    costs = rng.uniform(0, 0.4, (5, 4))
+    signature = rng.integers(0, 5, 40)
+    expected = free[pair_of] - costs[signature][:, None, :]
+    got = kernels.paths_less_costs(free, pair_of, costs, signature)
+    assert got.shape == (40, 14, 4)
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("overrides", [[], ["scenario=dayton_1995"], ["war.stakes=all"]])
+def test_the_war_batna_kept_per_scenario_is_the_one_computed_afresh(overrides):
+    """`Scenario.war_batna` keeps what a war leaves on the other issues (it depends on
+    neither the war's parameters nor its costs): the same numbers as computing it at the
+    same weights, under other parameters too."""
+    scenario = build_scenario(compose_config(overrides))
+    stronger = dataclasses.replace(
+        scenario.war_params, aggressor_capacity=scenario.war_params.aggressor_capacity * 1.5
+    )
+    for params in (scenario.war_params, stronger, scenario.war_params):
+        kept = scenario.war_batna(params)
+        afresh = scenario.war_batna(params, weights=scenario.preferences.weights.copy())
+        for field in dataclasses.fields(kept):
+            a, b = getattr(kept, field.name), getattr(afresh, field.name)
+            if isinstance(a, np.ndarray):
+                assert np.array_equal(a, b), field.name
+    assert (
+        scenario.war_batna(stronger).value(50.0, 40.0).tolist()
+        != scenario.war_batna(
+            dataclasses.replace(stronger, horizon_months=stronger.horizon_months * 2)
+        )
+        .value(50.0, 40.0)
+        .tolist()
+    )

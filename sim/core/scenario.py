@@ -4,6 +4,7 @@ strategies and the war's parameters. Core layer: no config, no Hydra."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -30,13 +31,22 @@ class PartyStrategy:
 
 def _talk_months(
     starts: np.ndarray, n_months: int, horizon: int
-) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]]:
+    """`_months_of_talks`, kept per set of starts: every replication asks the same few."""
+    return _months_of_talks(tuple(starts.tolist()), n_months, horizon)
+
+
+@functools.lru_cache(maxsize=256)
+def _months_of_talks(
+    starts_: tuple[float, ...], n_months: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]]:
     """The months of the talks at which a deal signed at one of `starts` could be renewed
     (its `n_months` months each), each once, ordered by fraction of a month then month so
     that each start's months are a run of them: those months, the index of each start's
     first, and per fraction of a month the run of months its war is chased along (with
     each month's offset in it and its index among the months): chasing each start's own
     months gives the same sums."""
+    starts = np.asarray(starts_, dtype=np.float64)
     absolute, at = np.unique(starts[:, None] + np.arange(n_months), return_inverse=True)
     fractions = np.mod(absolute, 1.0)
     order = np.lexsort((absolute, fractions))
@@ -48,7 +58,9 @@ def _talk_months(
         offsets = np.round(absolute[mine] - absolute[mine[0]]).astype(np.int64)
         run = absolute[mine[0]] + np.arange(offsets[-1] + horizon, dtype=np.float64)
         runs.append((run, offsets, mine))
-    return absolute, first_at, runs
+    for array in (absolute, first_at, *(a for run in runs for a in run)):
+        array.setflags(write=False)  # kept: shared by every caller
+    return absolute, first_at, tuple(runs)
 
 
 # The anticipated paths run compiled (`sim.core.kernels`, the same numbers to the bit) once
@@ -326,6 +338,22 @@ class Scenario:
             self.belligerents,
             prefs.links,
             self.imposable_levels if self.imposable_lottery else None,
+            self._war_other_issues if weights is None else None,
+        )
+
+    @cached_property
+    def _war_other_issues(self) -> war.OtherIssues:
+        """`war.other_issues` at the scenario's own weights (`war_batna`): what a war leaves
+        on the other issues, the same under any war parameters and costs."""
+        prefs = self.preferences
+        return war.other_issues(
+            prefs.weights,
+            prefs.level_values,
+            [issue.default for issue in self.space.issues],
+            self.territory_k,
+            self.belligerents,
+            prefs.links,
+            self.imposable_levels if self.imposable_lottery else None,
         )
 
     def balance_after(
@@ -474,7 +502,7 @@ class Scenario:
         self,
         params: war.WarParameters,
         paths: _Paths,
-        runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        runs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
         n_months: int,
         compiled: ModuleType | None = None,
     ) -> np.ndarray:
@@ -500,6 +528,8 @@ class Scenario:
         )
         monthly = [self.costs_under(self.guarantee_level(x)) for x in paths.examples]
         costs = war.horizon_cost(params, np.stack(monthly))
+        if compiled is not None:
+            return compiled.paths_less_costs(free, paths.pair_of, costs, paths.signature)
         return free[paths.pair_of] - costs[paths.signature][:, None, :]
 
     @cached_property

@@ -327,6 +327,7 @@ def war_batna(
     belligerents: tuple[int, int] | None = None,
     links: Sequence[Link] = (),
     imposable: Sequence[np.ndarray] | None = None,
+    other: OtherIssues | None = None,
 ) -> WarBatna:
     """The war BATNA of parties with issue `weights` ([n,] parties, issues) and
     `level_values` per issue (parties, levels); an issue without a status quo counts at its
@@ -336,7 +337,42 @@ def war_batna(
     (none on the territory issue) add their gains at those levels. With `imposable` (per
     issue, (levels,) bool: `imposable_levels`), each winner gets its best level among
     those it could impose, and an issue where it could impose none stays at its status quo
-    (docs/model.md, "What a war can impose")."""
+    (docs/model.md, "What a war can impose"). `other`: `other_issues` of these arguments,
+    when the caller keeps it (it does not depend on `params` or the costs)."""
+    if other is None:
+        other = other_issues(
+            weights, level_values, defaults, territory_k, belligerents, links, imposable
+        )
+    status_quo_other, sides = other
+    cost = horizon_cost(params, costs_per_month)
+    return WarBatna(
+        params,
+        territory_positions,
+        territory_values,
+        weights[..., territory_k],
+        status_quo_other,
+        cost,
+        *(sides if sides is not None else (None, None)),
+    )
+
+
+# The issues other than territory after a war: at their status quo, and (with belligerents)
+# as the aggressor and as the defender would settle them.
+OtherIssues = tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]
+
+
+def other_issues(
+    weights: np.ndarray,
+    level_values: Sequence[np.ndarray],
+    defaults: Sequence[int | None],
+    territory_k: int,
+    belligerents: tuple[int, int] | None = None,
+    links: Sequence[Link] = (),
+    imposable: Sequence[np.ndarray] | None = None,
+) -> OtherIssues:
+    """Each party's weighted value ([n,] parties) of the issues other than territory after
+    a war (`war_batna`): at their status quo, and with `belligerents` at the levels the
+    aggressor and the defender would settle them at."""
     status_quo_other = np.zeros(weights.shape[:-1])
     sides = [np.zeros(weights.shape[:-1]), np.zeros(weights.shape[:-1])]
     won = [winner_levels(level_values, who, imposable) for who in belligerents or ()]
@@ -364,16 +400,9 @@ def war_batna(
             ]
             gain = link_gain(link, level_values, weights, *map(np.asarray, pair))
             side[..., link.party] += gain
-    cost = horizon_cost(params, costs_per_month)
-    return WarBatna(
-        params,
-        territory_positions,
-        territory_values,
-        weights[..., territory_k],
-        status_quo_other,
-        cost,
-        *(sides if belligerents is not None else (None, None)),
-    )
+    for array in (status_quo_other, *sides):
+        array.setflags(write=False)  # a caller may keep them
+    return status_quo_other, (sides[0], sides[1]) if belligerents is not None else None
 
 
 def winner_levels(
