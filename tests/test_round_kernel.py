@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,11 @@ STATE = (
     "end_rounds",
     "batnas",
     "lines",
+    "texts",
+    "phases",
+    "frameworks",
+    "framework_rounds",
+    "framework_floors",
 )
 
 
@@ -109,12 +115,17 @@ CASES = {
         "parties.russia.deadline=150",
         "max_rounds=30",
     ],
+    "phased": ["seating=us_russia_first"],
+    "phased_short": ["seating=us_russia_first", "phase_one_rounds=3", "batna=static"],
+    "phased_dayton": ["scenario=dayton_1995", "seating=phased", "phase_one_rounds=5"],
 }
+PROTOCOLS = ("alternating_offers", "single_text")
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_the_compiled_round_leaves_the_numpy_rounds_states(case, monkeypatch):
-    cfg = compose_config([*CALENDAR, *CASES[case]])
+def test_the_compiled_round_leaves_the_numpy_rounds_states(case, protocol, monkeypatch):
+    cfg = compose_config([*CALENDAR, f"protocol={protocol}", *CASES[case]])
     compiled_from(monkeypatch, 10**12)
     numpy_batch, numpy_states = play(cfg, 6)
     compiled_from(monkeypatch, -1)
@@ -136,20 +147,30 @@ def test_the_cases_reach_every_way_a_round_ends(monkeypatch):
     """The cases above are worth comparing: between them the talks end in each way the
     compiled round reports, with walkouts both at a deadline and of impatience."""
     compiled_from(monkeypatch, -1)
-    reasons, whys = set(), set()
-    for overrides in CASES.values():
-        batch, _ = play(compose_config([*CALENDAR, *overrides]), 6)
-        reasons |= {str(r) for r in batch.reasons}
-        whys |= {w for ws in batch.walkout_whys for w in ws}
-    assert {"agreement", "breakdown", "ratification_failed", "deadline"} <= reasons
-    assert whys == {"deadline", "batna"}
+    for protocol in PROTOCOLS:
+        reasons, whys, frameworks, moved = set(), set(), 0, 0
+        for overrides in CASES.values():
+            cfg = compose_config([*CALENDAR, f"protocol={protocol}", *overrides])
+            batch, states = play(cfg, 6)
+            reasons |= {str(r) for r in batch.reasons}
+            whys |= {w for ws in batch.walkout_whys for w in ws}
+            frameworks += int((batch.frameworks >= 0).sum())
+            moved += sum(
+                not np.array_equal(a["texts"], b["texts"]) for a, b in itertools.pairwise(states)
+            )
+        assert {"agreement", "breakdown", "ratification_failed", "deadline"} <= reasons, protocol
+        assert whys == {"deadline", "batna"}, protocol
+        assert frameworks > 0, protocol
+        assert (moved > 0) == (protocol == "single_text")
 
 
-def test_drawn_replications_give_the_same_rows_compiled(monkeypatch):
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_drawn_replications_give_the_same_rows_compiled(protocol, monkeypatch):
     """Drawn saliences and costs: each replication its own utilities and preference orders."""
     cfg = compose_config(
         [
             *CALENDAR,
+            f"protocol={protocol}",
             "replications=12",
             "uncertainty.salience.dist=lognormal",
             "uncertainty.salience.scale=0.3",
@@ -195,8 +216,7 @@ def test_a_process_turns_to_the_compiled_round_mid_negotiation_and_nothing_chang
     "overrides",
     [
         [],  # the default: single text, bargaining while fighting
-        ["bargaining=calendar", "protocol=single_text"],
-        [*CALENDAR, "seating=phased", "phase_one_parties=[usa,russia]"],
+        ["protocol=alternating_offers"],
         [*CALENDAR, "information=learned"],
         [*CALENDAR, "staying=hopeful"],  # with war BATNAs: the hopeful look ahead
     ],
@@ -247,3 +267,31 @@ def test_without_numba_the_rounds_stay_in_numpy_say_so_once_and_agree():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.split() == ["1", "True", "True"], done.stdout + done.stderr
+
+
+def test_a_tactic_replaced_after_the_start_is_played_as_given(monkeypatch):
+    """The compiled round is planned for the parties' strategies and clocks: a strategy of
+    another class turns the round back to numpy, another exponent or clock is read anew."""
+    from sim.core.strategies import Boulware, Conceder
+
+    class Stubborn(Boulware):  # a tactic the compiled round does not know
+        def aspiration(self, x):
+            return np.maximum(x.best, x.reservation)
+
+    cfg = compose_config(CALENDAR)
+    scenario, settings = build_scenario(cfg), negotiation_settings(cfg, collect_trace=True)
+    runs = []
+    for after in (10**12, -1):
+        compiled_from(monkeypatch, after)
+        model = NegotiationModel(scenario, settings, rng=2)
+        model.step()
+        model.by_index[0].strategy = Conceder(3.0)
+        model.by_index[2].deadline = 40
+        model.step()
+        assert model.kernel_covers
+        model.by_index[1].strategy = Stubborn()
+        model.run()
+        assert not model.kernel_covers
+        runs.append(model)
+    assert runs[0].trace().equals(runs[1].trace())
+    assert runs[0].trace()["aspiration_russia"].iloc[-1] == runs[0].by_index[1].best

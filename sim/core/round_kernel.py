@@ -198,7 +198,7 @@ def _walkouts(
         return False
     for j in range(parties):
         walked_out[r, j] |= left[r, j]
-        seated[r, j] = not walked_out[r, j]
+        seated[r, j] &= not walked_out[r, j]
     anything = False
     everything = True
     for o in range(outcomes):
@@ -218,26 +218,23 @@ def _walkouts(
 
 
 @numba.njit(**_JIT)
-def alternating_round(
+def open_round(
     reps: np.ndarray,
     round_: int,
     shared: bool,
     utilities: np.ndarray,
-    orders: tuple,
     allowed: np.ndarray,
     required: np.ndarray,
-    rejects: np.ndarray,
     best: np.ndarray,
     batnas: np.ndarray,
     floors: np.ndarray,
-    delay: np.ndarray,
     kinds: np.ndarray,
     exponents: np.ndarray,
+    clocks: np.ndarray,
     deadlines: np.ndarray,
     walks_at_deadline: np.ndarray,
     patience: int,
     reactive: bool,
-    turn_order: np.ndarray,
     aspirations: np.ndarray,
     previous_aspirations: np.ndarray,
     others_drop: np.ndarray,
@@ -245,47 +242,35 @@ def alternating_round(
     walked_out: np.ndarray,
     frustrated: np.ndarray,
     asked: np.ndarray,
-    accepted: np.ndarray,
     can_implement: np.ndarray,
     fully_implementable: np.ndarray,
     zopa_witness: np.ndarray,
-    offers: np.ndarray,
-    proposers: np.ndarray,
-    agreements: np.ndarray,
-    signed: np.ndarray,
-    bound: np.ndarray,
     live: np.ndarray,
     end_rounds: np.ndarray,
     ended: np.ndarray,
     left: np.ndarray,
-    rejected: np.ndarray,
 ) -> None:
-    """Round `round_` of inclusive, complete-information alternating offers in replications
-    `reps`, in place: the state arrays of `NegotiationBatch` (replications, ...) and, per
-    replication, `ended` (how it ended, `GOING_ON` if it did not), `left` (who walked out)
-    and `rejected` (whose ratifier rejected the deal). `utilities`, `best` and each party's
-    preference order in `orders` (`Scenario.preference_order`) have one row when `shared`,
-    else one per replication; `delay` is zeros without delay costs,
-    `rejects` all False without ratification."""
+    """The opening of round `round_` in replications `reps`, in place: every seated party's
+    aspiration (`NegotiationBatch._update_aspirations`, after the others' mean drop when a
+    party is reactive; each strategy's clock is its party's `deadline`), then the walkouts
+    (`WalkoutRules._check_walkouts`; a hard-liner leaves at `deadlines`). Per
+    replication, `ended` is `BREAKDOWN` where the talks broke down, else `GOING_ON`;
+    `left` who walked out. `utilities` and `best` have one row when `shared`."""
     parties = seated.shape[1]
-    tolerance = TOLERANCE
     for k in range(reps.size):
         r = reps[k]
         row = 0 if shared else r
-        u = utilities[row]
         ended[r] = GOING_ON
         if reactive:
             _others_drop(previous_aspirations[r], aspirations[r], seated[r], others_drop[r])
         for i in range(parties):
             asked[r, i] = False
-            left[r, i] = False
-            rejected[r, i] = False
             floor = max(batnas[r, i], floors[r, i])
             previous = aspirations[r, i]
             new = _aspiration(
                 kinds[i],
                 exponents[i],
-                deadlines[i],
+                clocks[i],
                 round_,
                 max(best[row, i], floor),
                 floor,
@@ -298,7 +283,7 @@ def alternating_round(
         broke = _walkouts(
             r,
             round_,
-            u,
+            utilities[row],
             allowed,
             required,
             batnas,
@@ -312,16 +297,138 @@ def alternating_round(
             fully_implementable,
             zopa_witness,
             left,
-            tolerance,
+            TOLERANCE,
         )
         if broke:
             ended[r], end_rounds[r], live[r] = BREAKDOWN, round_, False
-            continue
-        # The seated parties take turns in the replication's order.
+
+
+@numba.njit(**_JIT)
+def _answer_and_settle(
+    r: int,
+    o: int,
+    round_: int,
+    u: np.ndarray,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    rejects: np.ndarray,
+    batnas: np.ndarray,
+    delay: np.ndarray,
+    alternating: bool,
+    phases: np.ndarray,
+    frameworks: np.ndarray,
+    framework_rounds: np.ndarray,
+    framework_floors: np.ndarray,
+    commitment: float,
+    aspirations: np.ndarray,
+    seated: np.ndarray,
+    asked: np.ndarray,
+    accepted: np.ndarray,
+    agreements: np.ndarray,
+    signed: np.ndarray,
+    bound: np.ndarray,
+    live: np.ndarray,
+    end_rounds: np.ndarray,
+    ended: np.ndarray,
+    rejected: np.ndarray,
+) -> bool:
+    """Every seated party's answer to outcome `o` in replication `r` (`agents.accepts`)
+    and the pass rule (`NegotiationBatch._settle`); True when the talks ended."""
+    parties = u.shape[0]
+    tolerance = TOLERANCE
+    phase_one = phases[r] == 1
+    at_table = False
+    for j in range(parties):
+        asked[r, j] = seated[r, j]
+        accepted[r, j] = (
+            seated[r, j]
+            and allowed[j, o]
+            and u[j, o] >= aspirations[r, j] - delay[r, j] - tolerance
+            and u[j, o] >= batnas[r, j] - tolerance
+        )
+        at_table |= required[j, o] and seated[r, j]
+    # Single text and phase one: everyone seated; else the required signatories at the
+    # table (with none there, everyone seated).
+    by_signatories = alternating and not phase_one and at_table
+    accord = True
+    binding = True
+    for j in range(parties):
+        need = (required[j, o] and seated[r, j]) if by_signatories else seated[r, j]
+        accord &= accepted[r, j] or not need
+        binding &= accepted[r, j] or not required[j, o]
+    if not accord:
+        return False
+    if binding:
+        ratifier_rejects = False
+        for j in range(parties):
+            rejected[r, j] = rejects[j, o] and accepted[r, j]
+            ratifier_rejects |= rejected[r, j]
+        if ratifier_rejects:
+            signed[r] = o
+            ended[r], end_rounds[r], live[r] = RATIFICATION_FAILED, round_, False
+            return True
+        agreements[r], bound[r] = o, True
+        ended[r], end_rounds[r], live[r] = AGREEMENT, round_, False
+        return True
+    if phase_one:  # a framework: its authors keep `commitment` of their surplus in it
+        frameworks[r], framework_rounds[r] = o, round_
+        for j in range(parties):
+            if seated[r, j]:
+                surplus = u[j, o] - batnas[r, j]
+                framework_floors[r, j] = batnas[r, j] + commitment * max(surplus, 0.0)
+        return False
+    agreements[r] = o
+    ended[r], end_rounds[r], live[r] = NOT_BINDING, round_, False
+    return True
+
+
+@numba.njit(**_JIT)
+def alternating_offers(
+    reps: np.ndarray,
+    round_: int,
+    shared: bool,
+    utilities: np.ndarray,
+    orders: tuple,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    rejects: np.ndarray,
+    batnas: np.ndarray,
+    delay: np.ndarray,
+    turn_order: np.ndarray,
+    phases: np.ndarray,
+    frameworks: np.ndarray,
+    framework_rounds: np.ndarray,
+    framework_floors: np.ndarray,
+    commitment: float,
+    aspirations: np.ndarray,
+    seated: np.ndarray,
+    asked: np.ndarray,
+    accepted: np.ndarray,
+    can_implement: np.ndarray,
+    offers: np.ndarray,
+    proposers: np.ndarray,
+    agreements: np.ndarray,
+    signed: np.ndarray,
+    bound: np.ndarray,
+    live: np.ndarray,
+    end_rounds: np.ndarray,
+    ended: np.ndarray,
+    rejected: np.ndarray,
+) -> None:
+    """The offer of round `round_` in replications `reps` (`_alternating_round`): the
+    seated party whose turn it is proposes (phase two opens on a framework agreed the
+    round before), the others answer, the pass rule. `orders`: each party's preference
+    order (`Scenario.preference_order`), one row when `shared`."""
+    parties = seated.shape[1]
+    for k in range(reps.size):
+        r = reps[k]
+        row = 0 if shared else r
+        u = utilities[row]
         n_seated = 0
         for j in range(parties):
+            rejected[r, j] = False
             n_seated += 1 if seated[r, j] else 0
-        turn = (round_ - 1) % n_seated
+        turn = (round_ - 1) % n_seated  # the seated parties in the replication's order
         proposer = -1
         for p in range(parties):
             j = turn_order[r, p]
@@ -331,51 +438,287 @@ def alternating_round(
                     break
                 turn -= 1
         proposers[r] = proposer
-        o = _propose(
-            proposer,
-            u,
-            allowed,
-            orders[proposer][row],
-            aspirations[r, proposer],
-            batnas[r],
-            seated[r],
-            can_implement[r],
-            tolerance,
-        )
+        f = frameworks[r]
+        if phases[r] == 2 and f >= 0 and framework_rounds[r] == round_ - 1 and can_implement[r, f]:
+            o = f
+        else:
+            o = _propose(
+                proposer,
+                u,
+                allowed,
+                orders[proposer][row],
+                aspirations[r, proposer],
+                batnas[r],
+                seated[r],
+                can_implement[r],
+                TOLERANCE,
+            )
         if o < 0:
             continue
         offers[r] = o
-        # The answers (`sim.engine.agents.accepts`) and the pass rule (`_settle`).
-        at_table = False
-        for j in range(parties):
-            asked[r, j] = seated[r, j]
-            accepted[r, j] = (
-                seated[r, j]
-                and allowed[j, o]
-                and u[j, o] >= aspirations[r, j] - delay[r, j] - tolerance
-                and u[j, o] >= batnas[r, j] - tolerance
-            )
-            at_table |= required[j, o] and seated[r, j]
-        accord = True
-        binding = True
-        ratifier_rejects = False
-        for j in range(parties):
-            need = (required[j, o] and seated[r, j]) if at_table else seated[r, j]
-            accord &= accepted[r, j] or not need
-            binding &= accepted[r, j] or not required[j, o]
-            rejected[r, j] = rejects[j, o] and accepted[r, j]
-            ratifier_rejects |= rejected[r, j]
-        if not accord:
-            for j in range(parties):
-                rejected[r, j] = False
-            continue
-        if binding and ratifier_rejects:
-            signed[r] = o
-            ended[r] = RATIFICATION_FAILED
+        _answer_and_settle(
+            r,
+            o,
+            round_,
+            u,
+            allowed,
+            required,
+            rejects,
+            batnas,
+            delay,
+            True,
+            phases,
+            frameworks,
+            framework_rounds,
+            framework_floors,
+            commitment,
+            aspirations,
+            seated,
+            asked,
+            accepted,
+            agreements,
+            signed,
+            bound,
+            live,
+            end_rounds,
+            ended,
+            rejected,
+        )
+
+
+@numba.njit(**_JIT)
+def _nearest(
+    text: int,
+    proposals: np.ndarray,
+    weights: np.ndarray,
+    step: float,
+    ok: np.ndarray,
+    drafter: int,
+    grid: np.ndarray,
+    strides: np.ndarray,
+    sizes: np.ndarray,
+    positions: np.ndarray,
+    grid_positions: np.ndarray,
+    categorical: np.ndarray,
+    level_values: np.ndarray,
+) -> int:
+    """`rounds._nearest_to_targets` for one text: the outcome nearest the point `step` of
+    the way to the weighted proposals, issue by issue; ties to the drafter's value of the
+    level, then the lowest level."""
+    parties = proposals.size
+    issues = sizes.size
+    moved = 0
+    for k in range(issues):
+        size = sizes[k]
+        distance = np.empty(size)
+        if categorical[k]:
+            votes = np.zeros(size)
+            for p in range(parties):
+                if proposals[p] >= 0:
+                    votes[grid[proposals[p], k]] += step * weights[p]
+            votes[grid[text, k]] += 1.0 - step
+            winner = 0
+            for level in range(1, size):
+                if votes[level] > votes[winner]:
+                    winner = level
+            for level in range(size):
+                distance[level] = 0.0 if level == winner else 1.0
         else:
+            here = grid_positions[text, k]
+            pull = 0.0
+            for p in range(parties):
+                if proposals[p] >= 0:
+                    pull += weights[p] * (grid_positions[proposals[p], k] - here)
+            target = here + step * pull
+            for level in range(size):
+                gap = positions[k, level] - target
+                distance[level] = gap * gap
+        nearest = np.inf
+        for level in range(size):
+            if ok[k, level] and distance[level] < nearest:
+                nearest = distance[level]
+        pick, pick_value = 0, -np.inf
+        found = False
+        for level in range(size):  # the first of the nearest the drafter values most
+            if ok[k, level] and distance[level] == nearest:
+                value = level_values[k, drafter, level]
+                if not found or value > pick_value:
+                    pick, pick_value, found = level, value, True
+        moved += pick * strides[k]
+    return moved
+
+
+@numba.njit(**_JIT)
+def _move_text(
+    r: int,
+    text: int,
+    proposals: np.ndarray,
+    capabilities: np.ndarray,
+    text_step: float,
+    drafter: int,
+    seated: np.ndarray,
+    walked_out: np.ndarray,
+    control: np.ndarray,
+    red_lines: np.ndarray,
+    grid: np.ndarray,
+    strides: np.ndarray,
+    sizes: np.ndarray,
+    positions: np.ndarray,
+    grid_positions: np.ndarray,
+    categorical: np.ndarray,
+    level_values: np.ndarray,
+) -> int:
+    """`rounds.move_texts` for one text, on the levels `rounds.text_levels_ok` allows
+    (complete information): the step, or the whole way where the step stays put; a text
+    with no allowed level on some issue stays."""
+    parties = proposals.size
+    issues, _, width = control.shape
+    ok = np.zeros((issues, width), dtype=np.bool_)
+    for k in range(issues):
+        any_ok = False
+        for level in range(sizes[k]):
+            fine = True
             for j in range(parties):
-                rejected[r, j] = False
-            agreements[r] = o
-            bound[r] = binding
-            ended[r] = AGREEMENT if binding else NOT_BINDING
-        end_rounds[r], live[r] = round_, False
+                if (walked_out[r, j] and control[k, j, level]) or (
+                    seated[r, j] and red_lines[k, j, level]
+                ):
+                    fine = False
+                    break
+            ok[k, level] = fine
+            any_ok |= fine
+        if not any_ok:
+            return text
+    weights = np.zeros(parties)
+    total = 0.0
+    for p in range(parties):
+        if proposals[p] >= 0:
+            weights[p] = max(capabilities[p], 1e-12)
+        total += weights[p]
+    for p in range(parties):
+        weights[p] = weights[p] / total
+    args = (grid, strides, sizes, positions, grid_positions, categorical, level_values)
+    moved = _nearest(text, proposals, weights, text_step, ok, drafter, *args)
+    if moved == text:
+        moved = _nearest(text, proposals, weights, 1.0, ok, drafter, *args)
+    return moved
+
+
+@numba.njit(**_JIT)
+def single_text(
+    reps: np.ndarray,
+    drafters: np.ndarray,
+    round_: int,
+    shared: bool,
+    utilities: np.ndarray,
+    orders: tuple,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    rejects: np.ndarray,
+    batnas: np.ndarray,
+    delay: np.ndarray,
+    phases: np.ndarray,
+    frameworks: np.ndarray,
+    framework_rounds: np.ndarray,
+    framework_floors: np.ndarray,
+    commitment: float,
+    capabilities: np.ndarray,
+    text_step: float,
+    space: tuple,
+    aspirations: np.ndarray,
+    seated: np.ndarray,
+    walked_out: np.ndarray,
+    asked: np.ndarray,
+    accepted: np.ndarray,
+    can_implement: np.ndarray,
+    texts: np.ndarray,
+    offers: np.ndarray,
+    proposers: np.ndarray,
+    agreements: np.ndarray,
+    signed: np.ndarray,
+    bound: np.ndarray,
+    live: np.ndarray,
+    end_rounds: np.ndarray,
+    ended: np.ndarray,
+    rejected: np.ndarray,
+) -> None:
+    """Round `round_` of the single text in replications `reps`, each with a text drafted
+    by `drafters` (`_single_text_round` after its drafts): every seated party answers, the
+    pass rule, then each objector proposes and the text moves toward the proposals
+    (Raiffa's step). `space`: the outcome grid as `NegotiationBatch._text_space` packs it."""
+    control, red_lines, grid, strides, sizes, positions, grid_positions, categorical, values = space
+    parties = seated.shape[1]
+    proposals = np.empty(parties, dtype=np.int64)
+    for k in range(reps.size):
+        r = reps[k]
+        row = 0 if shared else r
+        u = utilities[row]
+        o = texts[r]
+        drafter = drafters[k]
+        offers[r], proposers[r] = o, drafter
+        for j in range(parties):
+            rejected[r, j] = False
+        if _answer_and_settle(
+            r,
+            o,
+            round_,
+            u,
+            allowed,
+            required,
+            rejects,
+            batnas,
+            delay,
+            False,
+            phases,
+            frameworks,
+            framework_rounds,
+            framework_floors,
+            commitment,
+            aspirations,
+            seated,
+            asked,
+            accepted,
+            agreements,
+            signed,
+            bound,
+            live,
+            end_rounds,
+            ended,
+            rejected,
+        ):
+            continue
+        moving = False
+        for i in range(parties):  # the objections are simultaneous
+            proposals[i] = -1
+            if seated[r, i] and not accepted[r, i]:
+                proposals[i] = _propose(
+                    i,
+                    u,
+                    allowed,
+                    orders[i][row],
+                    aspirations[r, i],
+                    batnas[r],
+                    seated[r],
+                    can_implement[r],
+                    TOLERANCE,
+                )
+                moving |= proposals[i] >= 0
+        if moving:
+            texts[r] = _move_text(
+                r,
+                o,
+                proposals,
+                capabilities,
+                text_step,
+                drafter,
+                seated,
+                walked_out,
+                control,
+                red_lines,
+                grid,
+                strides,
+                sizes,
+                positions,
+                grid_positions,
+                categorical,
+                values,
+            )

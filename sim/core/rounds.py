@@ -97,7 +97,10 @@ def move_texts(
     """
     has = proposals >= 0
     weights = np.where(has, np.maximum(capabilities, 1e-12)[None, :], 0.0)
-    weights = weights / weights.sum(axis=1, keepdims=True)
+    total = weights[:, 0].copy()
+    for p in range(1, weights.shape[1]):  # in party order, as the compiled round adds
+        total += weights[:, p]
+    weights = weights / total[:, None]
     # Both moves at once, as rows n..2n-1: the step, and the whole way for the texts the
     # step leaves where they were.
     n = text.size

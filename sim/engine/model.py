@@ -29,7 +29,8 @@ from types import ModuleType
 import mesa
 import numpy as np
 
-from sim.core import beliefs, jit, war
+from sim.core import beliefs, jit, strategies, war
+from sim.core.outcomes import IssueKind
 from sim.core.scenario import Anticipation, Scenario
 from sim.core.settings import (
     BatnaMode,
@@ -39,7 +40,6 @@ from sim.core.settings import (
     NegotiationSettings,
     Protocol,
     Staying,
-    StrategyName,
 )
 from sim.core.strategies import AspirationInput
 from sim.engine.agents import PartyAgent, Response, Walkout, seat_parties
@@ -65,11 +65,11 @@ COMPILE_ROUNDS_AFTER = 4_000
 _rounds_played = 0
 # Each strategy's kind in the compiled round; the others (war_value) it does not cover.
 KERNEL_KINDS = {
-    StrategyName.boulware: 0,
-    StrategyName.linear: 0,
-    StrategyName.conceder: 0,
-    StrategyName.reciprocal: 1,
-    StrategyName.hardliner: 2,
+    strategies.Boulware: 0,
+    strategies.Linear: 0,
+    strategies.Conceder: 0,
+    strategies.Reciprocal: 1,
+    strategies.HardLiner: 2,
 }
 KERNEL_ENDS = {
     1: EndReason.agreement,
@@ -426,15 +426,14 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
     # -- the compiled round ------------------------------------------------------------
     def _kernel_tables(self) -> None:
         """Whether the compiled round (`sim.core.round_kernel`) covers these settings, and
-        the tables it reads: alternating offers, inclusive seating, complete information,
-        the calendar strategies (time-dependent, reciprocal, hard-liner), walkouts by
-        patience alone."""
+        the tables it reads: calendar bargaining (time-dependent, reciprocal and hard-liner
+        strategies) under complete information, walkouts by patience alone; either
+        protocol, either seating."""
         s = self.settings
-        kinds = [KERNEL_KINDS.get(a.strategy.name) for a in self.by_index]
+        self._kernel_planned_for = self._tactics()
+        kinds = [KERNEL_KINDS.get(type(a.strategy)) for a in self.by_index]
         self.kernel_covers = (
-            s.protocol is Protocol.alternating_offers
-            and not s.phased
-            and not self.learned
+            not self.learned
             and not self.private_beliefs
             and None not in kinds
             and not (s.staying is Staying.hopeful and s.batna is BatnaMode.war)
@@ -444,6 +443,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         n, n_parties = self.n, len(self.parties)
         self._kinds = np.array(kinds, dtype=np.int64)
         self._exponents = np.array([a.strategy.exponent for a in self.by_index])
+        self._clocks = np.array([a.deadline for a in self.by_index], dtype=np.int64)
         self._deadlines = self.deadlines.astype(np.int64)
         rejects = self.problem.ratification_rejects
         self._rejects = np.zeros_like(self.allowed) if rejects is None else rejects
@@ -451,11 +451,50 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self._ended = np.zeros(n, dtype=np.int64)
         self._left = np.zeros((n, n_parties), dtype=bool)
         self._rejecting = np.zeros((n, n_parties), dtype=bool)
+        if s.protocol is Protocol.single_text:
+            self._text_space = self._packed_space()
+
+    def _tactics(self) -> list[tuple[strategies.Strategy, int]]:
+        """Each party's strategy and clock, as the compiled round was planned for."""
+        return [(a.strategy, a.deadline) for a in self.by_index]
+
+    def _packed_space(self) -> tuple[np.ndarray, ...]:
+        """The outcome grid as the compiled text step reads it, per issue padded to the
+        most levels: control and red lines (issues, parties, levels), the grid, strides,
+        sizes, level positions, each outcome's positions, which issues are categorical, the
+        parties' level values."""
+        space, problem = self.space, self.problem
+        sizes = np.array(space.shape, dtype=np.int64)
+        shape = (len(sizes), len(self.parties), int(sizes.max()))
+        control = np.zeros(shape, dtype=bool)
+        red_lines = np.zeros(shape, dtype=bool)
+        values = np.full(shape, -np.inf)
+        positions = np.full(shape[::2], np.nan)
+        for k, issue in enumerate(space.issues):
+            control[k, :, : sizes[k]] = problem.control[k]
+            red_lines[k, :, : sizes[k]] = problem.preferences.red_lines[k]
+            values[k, :, : sizes[k]] = problem.preferences.level_values[k]
+            positions[k, : sizes[k]] = issue.positions
+        categorical = np.array([i.kind is IssueKind.categorical for i in space.issues])
+        return (
+            control,
+            red_lines,
+            np.ascontiguousarray(space.grid, dtype=np.int64),
+            np.asarray(space.strides, dtype=np.int64),
+            sizes,
+            positions,
+            np.ascontiguousarray(space.grid_positions, dtype=np.float64),
+            categorical,
+            values,
+        )
 
     def _round_kernel(self, replications: int) -> ModuleType | None:
         """The compiled round where it covers the settings and this process has played
         `COMPILE_ROUNDS_AFTER` replication-rounds (these counted); else None: numpy."""
         global _rounds_played
+        planned = zip(self._tactics(), self._kernel_planned_for, strict=True)
+        if any(a is not b or c != d for (a, c), (b, d) in planned):  # a tactic was replaced
+            self._kernel_tables()
         if not self.kernel_covers:
             return None
         _rounds_played += replications
@@ -464,28 +503,28 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         return jit.load("sim.core.round_kernel", "the rounds")
 
     def _compiled_round(self, kernel: ModuleType, live: np.ndarray) -> None:
-        """This round in replications `live` by the compiled round, then what it reports
-        kept as the numpy round keeps it: end reasons, walkouts, rejecting ratifiers."""
-        kernel.alternating_round(
+        """This round in replications `live` by the compiled round: its opening
+        (aspirations, walkouts), the single text's drafts in numpy (the mediator's Nash
+        product, whose logarithms numpy computes its own way), then the protocol's moves;
+        what it reports is kept as the numpy round keeps it."""
+        s = self.settings
+        kernel.open_round(
             live,
             self.round,
             self.shared,
             self.utility_rows,
-            tuple(self.orders),
             self.allowed,
             self.required,
-            self._rejects,
             self.best,
             self.batnas,
             self.framework_floors,
-            self._delay,
             self._kinds,
             self._exponents,
+            self._clocks,
             self._deadlines,
             self.walks_at_deadline,
-            self.settings.walkout_patience,
+            s.walkout_patience,
             self._reactive,
-            self.turn_order,
             self.aspirations,
             self.previous_aspirations,
             self.others_drop,
@@ -493,26 +532,88 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.walked_out,
             self.frustrated,
             self.asked,
-            self.accepted,
             self.can_implement,
             self.fully_implementable,
             self.zopa_witness,
-            self.offers,
-            self.proposers,
+            self.live,
+            self.end_rounds,
+            self._ended,
+            self._left,
+        )
+        self._kernel_walkouts(live)
+        go = live[self.live[live]]
+        if s.protocol is Protocol.single_text and go.size:
+            go = self._draft_texts(go)
+        if go.size == 0:
+            return
+        tables = (self._rejects, self.batnas, self._delay)
+        framework = (
+            self.phases,
+            self.frameworks,
+            self.framework_rounds,
+            self.framework_floors,
+            s.framework_commitment,
+        )
+        state = (self.aspirations, self.seated)
+        ends = (
             self.agreements,
             self.signed,
             self.bound,
             self.live,
             self.end_rounds,
             self._ended,
-            self._left,
             self._rejecting,
         )
-        ended = live[self._ended[live] != 0]
-        for r in ended:
+        common = (self.round, self.shared, self.utility_rows, tuple(self.orders))
+        if s.protocol is Protocol.single_text:
+            kernel.single_text(
+                go,
+                self.drafter(go),
+                *common,
+                self.allowed,
+                self.required,
+                *tables,
+                *framework,
+                self.capabilities,
+                s.text_step,
+                self._text_space,
+                *state,
+                self.walked_out,
+                self.asked,
+                self.accepted,
+                self.can_implement,
+                self.texts,
+                self.offers,
+                self.proposers,
+                *ends,
+            )
+        else:
+            kernel.alternating_offers(
+                go,
+                *common,
+                self.allowed,
+                self.required,
+                *tables,
+                self.turn_order,
+                *framework,
+                *state,
+                self.asked,
+                self.accepted,
+                self.can_implement,
+                self.offers,
+                self.proposers,
+                *ends,
+            )
+        for r in go[self._ended[go] != 0]:
             self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
             if self._rejecting[r].any():
                 self.rejected_by[r] = [self.parties[i] for i in np.flatnonzero(self._rejecting[r])]
+
+    def _kernel_walkouts(self, live: np.ndarray) -> None:
+        """The breakdowns and walkouts the compiled opening reports, kept as the numpy
+        round keeps them."""
+        for r in live[self._ended[live] != 0]:
+            self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
         left = live[self._left[live].any(axis=1)]
         if left.size:
             at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)

@@ -92,14 +92,19 @@ class ProtocolRounds:
         acting = np.argmax(leverage == leverage.max(axis=1, keepdims=True), axis=1)
         return np.where(gone, acting, self.mediator)
 
-    def _single_text_round(self, reps: np.ndarray) -> None:
+    def _draft_texts(self, reps: np.ndarray) -> np.ndarray:
+        """A text drafted where there is none or it can no longer be implemented; the
+        replications in `reps` that have one."""
         text = self.texts[reps]
         redraft = (text < 0) | ~self.can_implement[reps, np.maximum(text, 0)]
         if redraft.any():
             text[redraft] = self._propose(reps[redraft], self.drafter(reps[redraft]), draft=True)
             self.texts[reps] = text
-        has = text >= 0
-        reps, text = reps[has], text[has]
+        return reps[text >= 0]
+
+    def _single_text_round(self, reps: np.ndarray) -> None:
+        reps = self._draft_texts(reps)
+        text = self.texts[reps]
         self.offers[reps] = text
         drafter = self.drafter(reps)
         self.proposers[reps] = drafter
