@@ -192,8 +192,8 @@ def main() -> None:
             print(f"{protocol:<20} {label:<9} " + " ".join(f"{rate:9.1f}" for rate in rates))
     if uncovered:
         print(
-            "* the compiled round does not cover these settings (hopeful parties with war "
-            "BATNAs look ahead in numpy; NegotiationBatch.kernel_covers): the numpy round ran"
+            "* the compiled round does not cover these settings "
+            "(NegotiationBatch.kernel_covers): the numpy round ran"
         )
     if args.profile:
         print(profile(compose_default(), min(args.n, 50)))

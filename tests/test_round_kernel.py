@@ -118,6 +118,9 @@ CASES = {
     "phased": ["seating=us_russia_first"],
     "phased_short": ["seating=us_russia_first", "phase_one_rounds=3", "batna=static"],
     "phased_dayton": ["scenario=dayton_1995", "seating=phased", "phase_one_rounds=5"],
+    "hopeful": ["staying=hopeful", "walkout_patience=1"],
+    "hopeful_paris": ["scenario=paris_2026", "staying=hopeful", "max_rounds=40"],
+    "hopeful_looking_ahead": ["staying=hopeful", "walkout_patience=1", "war.stakes=all"],
 }
 PROTOCOLS = ("alternating_offers", "single_text")
 
@@ -218,7 +221,6 @@ def test_a_process_turns_to_the_compiled_round_mid_negotiation_and_nothing_chang
         [],  # the default: single text, bargaining while fighting
         ["protocol=alternating_offers"],
         [*CALENDAR, "information=learned"],
-        [*CALENDAR, "staying=hopeful"],  # with war BATNAs: the hopeful look ahead
     ],
 )
 def test_the_numpy_round_plays_what_the_compiled_round_does_not_cover(overrides, monkeypatch):
@@ -230,11 +232,23 @@ def test_the_numpy_round_plays_what_the_compiled_round_does_not_cover(overrides,
     assert model._round_kernel(1) is None
 
 
-def test_static_batnas_with_hopeful_parties_are_covered():
-    """A hopeful party looks ahead only when BATNAs move with the war."""
-    cfg = compose_config([*CALENDAR, "staying=hopeful", "batna=static"])
-    model = NegotiationModel(build_scenario(cfg), negotiation_settings(cfg), rng=0)
-    assert model.kernel_covers
+def test_hopeful_parties_look_ahead_in_numpy_within_a_compiled_round(monkeypatch):
+    """Under war BATNAs a hopeful party that would leave looks ahead (in numpy) first; the
+    cases above compare the states, this one that the look ahead ran and kept someone."""
+    compiled_from(monkeypatch, -1)
+    cfg = compose_config([*CALENDAR, *CASES["hopeful_looking_ahead"]])
+    looked, stayed = [], []
+    real = model_module.NegotiationBatch._hopeful_stay
+
+    def watched(self, reps, impatient):
+        kept = real(self, reps, impatient)
+        looked.append(int(impatient.sum()))
+        stayed.append(int((impatient & ~kept).sum()))
+        return kept
+
+    monkeypatch.setattr(model_module.NegotiationBatch, "_hopeful_stay", watched)
+    batch, _ = play(cfg, 4)
+    assert batch.kernel_covers and sum(looked) > 0 and sum(stayed) > 0
 
 
 def test_without_numba_the_rounds_stay_in_numpy_say_so_once_and_agree():

@@ -141,10 +141,14 @@ def _walkouts(
     fully_implementable: np.ndarray,
     zopa_witness: np.ndarray,
     left: np.ndarray,
+    hopeful: bool,
+    pending: np.ndarray,
     tolerance: float,
 ) -> bool:
     """`WalkoutRules._check_walkouts` (`_zopa_open` first) for replication `r`; True when
-    the talks broke down."""
+    the talks broke down. A `hopeful` party that would leave for want of a zone looks ahead
+    first (`_hopeful_stay`, in numpy): then nobody leaves here, `left` holds who would, and
+    `pending[r]` says the engine decides."""
     parties, outcomes = u.shape
     witness = zopa_witness[r]
     w = max(witness, 0)
@@ -187,6 +191,8 @@ def _walkouts(
                 if n_ok - ok_i == n_active - 1 and allowed[i, o] and can_implement[r, o]:
                     best[i] = max(best[i], u[i, o])
     leaving = False
+    looks_ahead = False
+    pending[r] = False
     for j in range(parties):
         at_deadline = walks_at_deadline[j] and round_ >= deadlines[j]
         if seated[r, j] and not at_deadline:
@@ -194,6 +200,10 @@ def _walkouts(
         impatient = seated[r, j] and not at_deadline and frustrated[r, j] >= patience
         left[r, j] = seated[r, j] and (at_deadline or impatient)
         leaving |= left[r, j]
+        looks_ahead |= hopeful and impatient
+    if looks_ahead:
+        pending[r] = True
+        return False
     if not leaving:
         return False
     for j in range(parties):
@@ -249,13 +259,16 @@ def open_round(
     end_rounds: np.ndarray,
     ended: np.ndarray,
     left: np.ndarray,
+    hopeful: bool,
+    pending: np.ndarray,
 ) -> None:
     """The opening of round `round_` in replications `reps`, in place: every seated party's
     aspiration (`NegotiationBatch._update_aspirations`, after the others' mean drop when a
     party is reactive; each strategy's clock is its party's `deadline`), then the walkouts
     (`WalkoutRules._check_walkouts`; a hard-liner leaves at `deadlines`). Per
     replication, `ended` is `BREAKDOWN` where the talks broke down, else `GOING_ON`;
-    `left` who walked out. `utilities` and `best` have one row when `shared`."""
+    `left` who walked out, or, where `pending` (`hopeful` parties look ahead), who would.
+    `utilities` and `best` have one row when `shared`."""
     parties = seated.shape[1]
     for k in range(reps.size):
         r = reps[k]
@@ -297,6 +310,8 @@ def open_round(
             fully_implementable,
             zopa_witness,
             left,
+            hopeful,
+            pending,
             TOLERANCE,
         )
         if broke:

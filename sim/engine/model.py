@@ -427,17 +427,12 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
     def _kernel_tables(self) -> None:
         """Whether the compiled round (`sim.core.round_kernel`) covers these settings, and
         the tables it reads: calendar bargaining (time-dependent, reciprocal and hard-liner
-        strategies) under complete information, walkouts by patience alone; either
-        protocol, either seating."""
+        strategies) under complete information; either protocol, either seating, either
+        way of staying (a hopeful party's look ahead in numpy)."""
         s = self.settings
         self._kernel_planned_for = self._tactics()
         kinds = [KERNEL_KINDS.get(type(a.strategy)) for a in self.by_index]
-        self.kernel_covers = (
-            not self.learned
-            and not self.private_beliefs
-            and None not in kinds
-            and not (s.staying is Staying.hopeful and s.batna is BatnaMode.war)
-        )
+        self.kernel_covers = not self.learned and not self.private_beliefs and None not in kinds
         if not self.kernel_covers:
             return
         n, n_parties = self.n, len(self.parties)
@@ -451,6 +446,8 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self._ended = np.zeros(n, dtype=np.int64)
         self._left = np.zeros((n, n_parties), dtype=bool)
         self._rejecting = np.zeros((n, n_parties), dtype=bool)
+        self._hopeful = s.staying is Staying.hopeful and s.batna is BatnaMode.war
+        self._pending = np.zeros(n, dtype=bool)
         if s.protocol is Protocol.single_text:
             self._text_space = self._packed_space()
 
@@ -539,6 +536,8 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.end_rounds,
             self._ended,
             self._left,
+            self._hopeful,
+            self._pending,
         )
         self._kernel_walkouts(live)
         go = live[self.live[live]]
@@ -614,9 +613,18 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         round keeps them."""
         for r in live[self._ended[live] != 0]:
             self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
+        at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
+        pending = self._pending[live]
+        if pending.any():  # hopeful parties look ahead before they leave
+            reps = live[pending]
+            would = self._left[reps]
+            impatient = self._hopeful_stay(reps, would & ~at_deadline[None, :])
+            leaving = would & (at_deadline[None, :] | impatient)
+            if leaving.any():
+                self._leave(reps, leaving, at_deadline)
+            live = live[~pending]
         left = live[self._left[live].any(axis=1)]
         if left.size:
-            at_deadline = self.walks_at_deadline & (self.round >= self.deadlines)
             for r in left:
                 for i in np.flatnonzero(self._left[r]):
                     why = Walkout.deadline if at_deadline[i] else Walkout.batna

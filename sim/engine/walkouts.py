@@ -107,27 +107,43 @@ class WalkoutRules:
         self.frustrated[live] = np.where(counting, frustrated, self.frustrated[live])
         patience = self.settings.walkout_patience
         impatient = seated & ~at_deadline & (self.frustrated[live] >= patience)
-        if (  # under static BATNAs a zone closed now stays closed: nothing moves them
+        impatient = self._hopeful_stay(live, impatient)
+        leaving = seated & (at_deadline | impatient)
+        if not leaving.any():
+            return live
+        self._leave(live, leaving, at_deadline)
+        return live[self.live[live]]
+
+    def _hopeful_stay(self, reps: np.ndarray, impatient: np.ndarray) -> np.ndarray:
+        """`impatient` (len(reps), parties) less the parties that stay because they expect a
+        zone to open before their deadline (`staying=hopeful` under war BATNAs; under static
+        BATNAs a zone closed now stays closed: nothing moves them)."""
+        if not (
             self.settings.staying is Staying.hopeful
             and self.settings.batna is BatnaMode.war
             and impatient.any()
         ):
-            k, i = np.nonzero(impatient)
-            impatient[k, i] = ~self._zone_ahead(live[k], i, active[k])
-        leaving = seated & (at_deadline | impatient)
-        if not leaving.any():
-            return live
-        self.walked_out[live] |= leaving
-        changed = live[leaving.any(axis=1)]
+            return impatient
+        impatient = impatient.copy()
+        k, i = np.nonzero(impatient)
+        impatient[k, i] = ~self._zone_ahead(reps[k], i, ~self.walked_out[reps[k]])
+        return impatient
+
+    def _leave(self, reps: np.ndarray, leaving: np.ndarray, at_deadline: np.ndarray) -> None:
+        """The parties in `leaving` (len(reps), parties) walk out (a hard-liner at its
+        deadline where `at_deadline`, else for want of anything worth its BATNA): what they
+        control can no longer be agreed, and a replication where nothing can, or nobody is
+        left at the table, breaks down."""
+        self.walked_out[reps] |= leaving
+        changed = reps[leaving.any(axis=1)]
         for k in np.flatnonzero(leaving.any(axis=1)):
             for i in np.flatnonzero(leaving[k]):
                 why = Walkout.deadline if at_deadline[i] else Walkout.batna
-                self.walkout_names[live[k]].append(self.parties[i])
-                self.walkout_whys[live[k]].append(str(why))
+                self.walkout_names[reps[k]].append(self.parties[i])
+                self.walkout_whys[reps[k]].append(str(why))
         gone = self.walked_out[changed]
         self.can_implement[changed] = ~(gone[:, :, None] & self.required[None]).any(axis=1)
         self.fully_implementable[changed] = self.can_implement[changed].all(axis=1)
         self.seated = self._seated()
         broke = ~self.can_implement[changed].any(axis=1) | ~self.seated[changed].any(axis=1)
         self._end(changed[broke], EndReason.breakdown)
-        return live[self.live[live]]
