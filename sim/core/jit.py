@@ -10,15 +10,18 @@ import warnings
 from types import ModuleType
 
 _unavailable: set[str] = set()
+_loaded: dict[str, ModuleType] = {}
 
 
 def load(module: str, what: str) -> ModuleType | None:
     """The compiled `module`, or None (numpy) where it cannot be imported: then a
     RuntimeWarning, once per module, says that `what` run in numpy."""
-    if module in _unavailable:
-        return None
+    found = _loaded.get(module)
+    if found is not None or module in _unavailable:
+        return found
     try:
-        return importlib.import_module(module)
+        found = _loaded[module] = importlib.import_module(module)
+        return found
     except ImportError as exc:
         _unavailable.add(module)
         warnings.warn(

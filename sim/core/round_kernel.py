@@ -261,15 +261,17 @@ def open_round(
     left: np.ndarray,
     hopeful: bool,
     pending: np.ndarray,
-) -> None:
+) -> int:
     """The opening of round `round_` in replications `reps`, in place: every seated party's
     aspiration (`NegotiationBatch._update_aspirations`, after the others' mean drop when a
     party is reactive; each strategy's clock is its party's `deadline`), then the walkouts
     (`WalkoutRules._check_walkouts`; a hard-liner leaves at `deadlines`). Per
     replication, `ended` is `BREAKDOWN` where the talks broke down, else `GOING_ON`;
     `left` who walked out, or, where `pending` (`hopeful` parties look ahead), who would.
-    `utilities` and `best` have one row when `shared`."""
+    `utilities` and `best` have one row when `shared`. Returns how many replications had
+    any of these."""
     parties = seated.shape[1]
+    events = 0
     for k in range(reps.size):
         r = reps[k]
         row = 0 if shared else r
@@ -316,6 +318,9 @@ def open_round(
         )
         if broke:
             ended[r], end_rounds[r], live[r] = BREAKDOWN, round_, False
+        if broke or pending[r] or left[r].any():
+            events += 1
+    return events
 
 
 @numba.njit(**_JIT)
@@ -429,12 +434,14 @@ def alternating_offers(
     end_rounds: np.ndarray,
     ended: np.ndarray,
     rejected: np.ndarray,
-) -> None:
+) -> int:
     """The offer of round `round_` in replications `reps` (`_alternating_round`): the
     seated party whose turn it is proposes (phase two opens on a framework agreed the
     round before), the others answer, the pass rule. `orders`: each party's preference
-    order (`Scenario.preference_order`), one row when `shared`."""
+    order (`Scenario.preference_order`), one row when `shared`. Returns how many
+    replications ended."""
     parties = seated.shape[1]
+    done = 0
     for k in range(reps.size):
         r = reps[k]
         row = 0 if shared else r
@@ -471,7 +478,7 @@ def alternating_offers(
         if o < 0:
             continue
         offers[r] = o
-        _answer_and_settle(
+        done += _answer_and_settle(
             r,
             o,
             round_,
@@ -499,6 +506,7 @@ def alternating_offers(
             ended,
             rejected,
         )
+    return done
 
 
 @numba.njit(**_JIT)
@@ -655,14 +663,16 @@ def single_text(
     end_rounds: np.ndarray,
     ended: np.ndarray,
     rejected: np.ndarray,
-) -> None:
+) -> int:
     """Round `round_` of the single text in replications `reps`, each with a text drafted
     by `drafters` (`_single_text_round` after its drafts): every seated party answers, the
     pass rule, then each objector proposes and the text moves toward the proposals
-    (Raiffa's step). `space`: the outcome grid as `NegotiationBatch._text_space` packs it."""
+    (Raiffa's step). `space`: the outcome grid as `NegotiationBatch._text_space` packs it.
+    Returns how many replications ended."""
     control, red_lines, grid, strides, sizes, positions, grid_positions, categorical, values = space
     parties = seated.shape[1]
     proposals = np.empty(parties, dtype=np.int64)
+    done = 0
     for k in range(reps.size):
         r = reps[k]
         row = 0 if shared else r
@@ -700,6 +710,7 @@ def single_text(
             ended,
             rejected,
         ):
+            done += 1
             continue
         moving = False
         for i in range(parties):  # the objections are simultaneous
@@ -737,3 +748,4 @@ def single_text(
                 categorical,
                 values,
             )
+    return done

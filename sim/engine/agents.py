@@ -78,6 +78,25 @@ class PartyAgent(mesa.Agent):
         self.deadline = deadline
         self.joins_in_phase = joins_in_phase
 
+    # -- tactics: the compiled round is planned for them ------------------------------------
+    @property
+    def strategy(self) -> Strategy:
+        return self._strategy
+
+    @strategy.setter
+    def strategy(self, strategy: Strategy) -> None:
+        self._strategy = strategy
+        self.model.tactics_changed = True
+
+    @property
+    def deadline(self) -> int:
+        return self._deadline
+
+    @deadline.setter
+    def deadline(self, deadline: int) -> None:
+        self._deadline = deadline
+        self.model.tactics_changed = True
+
     # -- replication 0 ---------------------------------------------------------------------
     @property
     def utility(self) -> np.ndarray:

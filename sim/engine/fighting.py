@@ -76,7 +76,10 @@ class FightingBatch:
             self.batnas[live] = np.diagonal(self.perceived[live], axis1=1, axis2=2)
             return
         if self.settings.batna is BatnaMode.static:
-            self.batnas[live] = self.static_reservation[live]
+            if live.size == self.n:
+                self.batnas[:] = self.static_reservation
+            else:
+                self.batnas[live] = self.static_reservation[live]
         elif self.n == 1:  # plain floats: the cheap path of `war.interp_rows`
             target = float(self.targets[0] + self.target_offset[0])
             self.batnas[:] = self.war_batna.value(float(self.lines[0]), target)

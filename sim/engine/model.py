@@ -430,7 +430,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         strategies) under complete information; either protocol, either seating, either
         way of staying (a hopeful party's look ahead in numpy)."""
         s = self.settings
-        self._kernel_planned_for = self._tactics()
+        self.tactics_changed = False
         kinds = [KERNEL_KINDS.get(type(a.strategy)) for a in self.by_index]
         self.kernel_covers = not self.learned and not self.private_beliefs and None not in kinds
         if not self.kernel_covers:
@@ -450,10 +450,6 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self._pending = np.zeros(n, dtype=bool)
         if s.protocol is Protocol.single_text:
             self._text_space = self._packed_space()
-
-    def _tactics(self) -> list[tuple[strategies.Strategy, int]]:
-        """Each party's strategy and clock, as the compiled round was planned for."""
-        return [(a.strategy, a.deadline) for a in self.by_index]
 
     def _packed_space(self) -> tuple[np.ndarray, ...]:
         """The outcome grid as the compiled text step reads it, per issue padded to the
@@ -489,8 +485,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         """The compiled round where it covers the settings and this process has played
         `COMPILE_ROUNDS_AFTER` replication-rounds (these counted); else None: numpy."""
         global _rounds_played
-        planned = zip(self._tactics(), self._kernel_planned_for, strict=True)
-        if any(a is not b or c != d for (a, c), (b, d) in planned):  # a tactic was replaced
+        if self.tactics_changed:  # a party's strategy or deadline was replaced
             self._kernel_tables()
         if not self.kernel_covers:
             return None
@@ -505,7 +500,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         product, whose logarithms numpy computes its own way), then the protocol's moves;
         what it reports is kept as the numpy round keeps it."""
         s = self.settings
-        kernel.open_round(
+        events = kernel.open_round(
             live,
             self.round,
             self.shared,
@@ -539,8 +534,10 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self._hopeful,
             self._pending,
         )
-        self._kernel_walkouts(live)
-        go = live[self.live[live]]
+        go = live
+        if events:
+            self._kernel_walkouts(live)
+            go = live[self.live[live]]
         if s.protocol is Protocol.single_text and go.size:
             go = self._draft_texts(go)
         if go.size == 0:
@@ -565,7 +562,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         )
         common = (self.round, self.shared, self.utility_rows, tuple(self.orders))
         if s.protocol is Protocol.single_text:
-            kernel.single_text(
+            ended = kernel.single_text(
                 go,
                 self.drafter(go),
                 *common,
@@ -587,7 +584,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
                 *ends,
             )
         else:
-            kernel.alternating_offers(
+            ended = kernel.alternating_offers(
                 go,
                 *common,
                 self.allowed,
@@ -603,7 +600,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
                 self.proposers,
                 *ends,
             )
-        for r in go[self._ended[go] != 0]:
+        for r in go[self._ended[go] != 0] if ended else ():
             self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
             if self._rejecting[r].any():
                 self.rejected_by[r] = [self.parties[i] for i in np.flatnonzero(self._rejecting[r])]
