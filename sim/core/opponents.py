@@ -46,5 +46,8 @@ def frequency_utilities(
     parties and replications at once (the engine keeps the counts round by round)."""
     values = [(c + 1.0) / (c.max(axis=1, keepdims=True) + 1.0) for c in counts]
     kept = 1.0 + unchanged
-    weights = kept / kept.sum(axis=1, keepdims=True)
+    total = kept[:, 0].copy()
+    for k in range(1, kept.shape[1]):  # in issue order, as the compiled round adds
+        total += kept[:, k]
+    weights = kept / total[:, None]
     return utility_matrix(weights, values, shape)

@@ -79,6 +79,31 @@ def _aspiration(
 
 
 @numba.njit(**_JIT)
+def _learned_model(
+    i: int, r: int, seated: np.ndarray, learning: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each other seated party's issue weights and level denominators in the frequency
+    model of its offers so far (`opponents.frequency_utilities`), as party `i` sees them."""
+    _, counts, unchanged, _, grid = learning
+    parties, issues = seated.size, grid.shape[1]
+    weights = np.zeros((parties, issues))
+    tops = np.ones((parties, issues))
+    for j in range(parties):
+        if j == i or not seated[j]:
+            continue
+        total = 1.0 + unchanged[r, j, 0]
+        for k in range(1, issues):  # in issue order, as the numpy model sums
+            total += 1.0 + unchanged[r, j, k]
+        for k in range(issues):
+            weights[j, k] = (1.0 + unchanged[r, j, k]) / total
+            most = counts[k][r, j, 0]
+            for level in range(1, counts[k].shape[2]):
+                most = max(most, counts[k][r, j, level])
+            tops[j, k] = most + 1.0
+    return weights, tops
+
+
+@numba.njit(**_JIT)
 def _propose(
     i: int,
     u: np.ndarray,
@@ -89,13 +114,20 @@ def _propose(
     seated: np.ndarray,
     can_implement: np.ndarray,
     tolerance: float,
+    r: int,
+    learning: tuple,
 ) -> int:
-    """`PartyAgent.propose` under complete information. `order`: party `i`'s outcomes that
-    cross none of its red lines, best first (ties by index), so that those at or above its
-    aspiration are a prefix: among the implementable ones, the first with the largest
-    smallest surplus of the other seated parties (-inf across their red lines); with none,
-    its first implementable outcome; -1 with none at all."""
+    """`PartyAgent.propose`. `order`: party `i`'s outcomes that cross none of its red
+    lines, best first (ties by index), so that those at or above its aspiration are a
+    prefix: among the implementable ones, the first with the largest smallest surplus of
+    the other seated parties (their utilities less their BATNAs, -inf across their red
+    lines; with learned information, `learning`, their frequency models' estimates); with
+    none, its first implementable outcome; -1 with none at all."""
+    learned, counts, _, _, grid = learning
     parties = u.shape[0]
+    weights, tops = np.zeros((1, 1)), np.ones((1, 1))
+    if learned:
+        weights, tops = _learned_model(i, r, seated, learning)
     threshold = tolerance - aspiration  # on the negated utilities, as the numpy round
     pick, pick_value, first = -1, -np.inf, -1
     k = 0
@@ -110,7 +142,16 @@ def _propose(
             first = o
         value = np.inf
         for j in range(parties):
-            if j != i and seated[j]:
+            if j == i or not seated[j]:
+                continue
+            if learned:
+                estimate = 0.0
+                for issue in range(grid.shape[1]):
+                    level = grid[o, issue]
+                    share = (counts[issue][r, j, level] + 1.0) / tops[j, issue]
+                    estimate += weights[j, issue] * share
+                value = min(value, estimate)
+            else:
                 value = min(value, (u[j, o] if allowed[j, o] else -np.inf) - batnas[j])
         if pick < 0 or value > pick_value:
             pick, pick_value = o, value
@@ -121,6 +162,21 @@ def _propose(
             first = order[k]
         k += 1
     return first
+
+
+@numba.njit(**_JIT)
+def _record_offer(r: int, p: int, o: int, learning: tuple) -> None:
+    """`NegotiationBatch._record_offers`: party `p` offered `o` in replication `r`."""
+    learned, counts, unchanged, last_offer, grid = learning
+    if not learned:
+        return
+    last = last_offer[r, p]
+    for k in range(grid.shape[1]):
+        level = grid[o, k]
+        counts[k][r, p, level] += 1.0
+        if last >= 0 and grid[last, k] == level:
+            unchanged[r, p, k] += 1.0
+    last_offer[r, p] = o
 
 
 @numba.njit(**_JIT)
@@ -409,6 +465,7 @@ def alternating_offers(
     shared: bool,
     utilities: np.ndarray,
     orders: tuple,
+    learning: tuple,
     allowed: np.ndarray,
     required: np.ndarray,
     rejects: np.ndarray,
@@ -474,10 +531,13 @@ def alternating_offers(
                 seated[r],
                 can_implement[r],
                 TOLERANCE,
+                r,
+                learning,
             )
         if o < 0:
             continue
         offers[r] = o
+        _record_offer(r, proposer, o, learning)
         done += _answer_and_settle(
             r,
             o,
@@ -590,10 +650,12 @@ def _move_text(
     grid_positions: np.ndarray,
     categorical: np.ndarray,
     level_values: np.ndarray,
+    complete: bool,
 ) -> int:
     """`rounds.move_texts` for one text, on the levels `rounds.text_levels_ok` allows
-    (complete information): the step, or the whole way where the step stays put; a text
-    with no allowed level on some issue stays."""
+    (the seated parties' red lines only under `complete` information): the step, or the
+    whole way where the step stays put; a text with no allowed level on some issue
+    stays."""
     parties = proposals.size
     issues, _, width = control.shape
     ok = np.zeros((issues, width), dtype=np.bool_)
@@ -603,7 +665,7 @@ def _move_text(
             fine = True
             for j in range(parties):
                 if (walked_out[r, j] and control[k, j, level]) or (
-                    seated[r, j] and red_lines[k, j, level]
+                    complete and seated[r, j] and red_lines[k, j, level]
                 ):
                     fine = False
                     break
@@ -634,6 +696,7 @@ def single_text(
     shared: bool,
     utilities: np.ndarray,
     orders: tuple,
+    learning: tuple,
     allowed: np.ndarray,
     required: np.ndarray,
     rejects: np.ndarray,
@@ -726,8 +789,13 @@ def single_text(
                     seated[r],
                     can_implement[r],
                     TOLERANCE,
+                    r,
+                    learning,
                 )
                 moving |= proposals[i] >= 0
+        for i in range(parties):  # counted once all are made
+            if proposals[i] >= 0:
+                _record_offer(r, i, proposals[i], learning)
         if moving:
             texts[r] = _move_text(
                 r,
@@ -747,5 +815,6 @@ def single_text(
                 grid_positions,
                 categorical,
                 values,
+                not learning[0],
             )
     return done

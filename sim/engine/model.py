@@ -427,12 +427,12 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
     def _kernel_tables(self) -> None:
         """Whether the compiled round (`sim.core.round_kernel`) covers these settings, and
         the tables it reads: calendar bargaining (time-dependent, reciprocal and hard-liner
-        strategies) under complete information; either protocol, either seating, either
-        way of staying (a hopeful party's look ahead in numpy)."""
+        strategies), under either protocol, seating, information and way of staying (a
+        hopeful party's look ahead in numpy)."""
         s = self.settings
         self.tactics_changed = False
         kinds = [KERNEL_KINDS.get(type(a.strategy)) for a in self.by_index]
-        self.kernel_covers = not self.learned and not self.private_beliefs and None not in kinds
+        self.kernel_covers = not self.private_beliefs and None not in kinds
         if not self.kernel_covers:
             return
         n, n_parties = self.n, len(self.parties)
@@ -450,6 +450,12 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
         self._pending = np.zeros(n, dtype=bool)
         if s.protocol is Protocol.single_text:
             self._text_space = self._packed_space()
+        grid = np.ascontiguousarray(self.space.grid, dtype=np.int64)
+        if self.learned:  # the frequency model's counts, updated in place
+            self._learning = (True, tuple(self.level_counts), self.unchanged, self.last_offer, grid)
+        else:
+            nothing = np.zeros((1, 1, 1))
+            self._learning = (False, (nothing,), nothing, np.zeros((1, 1), np.int64), grid)
 
     def _packed_space(self) -> tuple[np.ndarray, ...]:
         """The outcome grid as the compiled text step reads it, per issue padded to the
@@ -560,7 +566,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self._ended,
             self._rejecting,
         )
-        common = (self.round, self.shared, self.utility_rows, tuple(self.orders))
+        common = (self.round, self.shared, self.utility_rows, tuple(self.orders), self._learning)
         if s.protocol is Protocol.single_text:
             ended = kernel.single_text(
                 go,
