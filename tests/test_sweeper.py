@@ -32,9 +32,9 @@ def test_packs_keep_config_groups_apart_and_name_what_varies():
     assert packs[1].varying == [[]]  # alone in its pack: nothing varies
 
 
-def test_by_default_about_four_packs_per_core():
+def test_by_default_about_two_packs_per_core():
     points = _points([f"x={i}" for i in range(72)])
-    assert len(pack_points(points, set(), per_job=None, cores=2)) == 8
+    assert len(pack_points(points, set(), per_job=None, cores=2)) == 4
     assert len(pack_points(points[:3], set(), per_job=None, cores=2)) == 3
 
 
