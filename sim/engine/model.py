@@ -59,8 +59,9 @@ BATCH_ELEMENTS = 20_000_000
 MAX_BATCH = 1_000  # beyond this a bigger batch is no faster (benchmarks/negotiation.py)
 
 # The compiled round (`sim.core.round_kernel`): a process plays this many replication-rounds
-# in numpy before it loads it (numba and the cached kernel take ~0.6 s, some 4,000 rounds
-# of the benchmark problem in numpy), so that a single run never pays for it.
+# in numpy before it loads it. Loading numba and the cached kernels takes ~0.5 s (~0.27 s
+# where numba is loaded already) and saves ~130 us a round on the NegMAS benchmark problem:
+# even after ~2,000-4,000 rounds, so that a single run or the page never pays for it.
 COMPILE_ROUNDS_AFTER = 4_000
 _rounds_played = 0
 # Each strategy's kind in the compiled round; the others (war_value) it does not cover.
