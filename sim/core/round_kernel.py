@@ -385,31 +385,21 @@ def _answer_and_settle(
     o: int,
     round_: int,
     u: np.ndarray,
-    allowed: np.ndarray,
-    required: np.ndarray,
-    rejects: np.ndarray,
-    batnas: np.ndarray,
-    delay: np.ndarray,
     alternating: bool,
-    phases: np.ndarray,
-    frameworks: np.ndarray,
-    framework_rounds: np.ndarray,
-    framework_floors: np.ndarray,
-    commitment: float,
+    terms: tuple,
+    framework: tuple,
     aspirations: np.ndarray,
     seated: np.ndarray,
     asked: np.ndarray,
     accepted: np.ndarray,
-    agreements: np.ndarray,
-    signed: np.ndarray,
-    bound: np.ndarray,
-    live: np.ndarray,
-    end_rounds: np.ndarray,
-    ended: np.ndarray,
-    rejected: np.ndarray,
+    ends: tuple,
 ) -> bool:
     """Every seated party's answer to outcome `o` in replication `r` (`agents.accepts`)
-    and the pass rule (`NegotiationBatch._settle`); True when the talks ended."""
+    and the pass rule (`NegotiationBatch._settle`); True when the talks ended. `terms`,
+    `framework` and `ends` as `alternating_offers` takes them."""
+    allowed, required, rejects, batnas, delay = terms
+    phases, frameworks, framework_rounds, framework_floors, commitment = framework
+    agreements, signed, bound, live, end_rounds, ended, rejected = ends
     parties = u.shape[0]
     tolerance = TOLERANCE
     phase_one = phases[r] == 1
@@ -466,17 +456,9 @@ def alternating_offers(
     utilities: np.ndarray,
     orders: tuple,
     learning: tuple,
-    allowed: np.ndarray,
-    required: np.ndarray,
-    rejects: np.ndarray,
-    batnas: np.ndarray,
-    delay: np.ndarray,
+    terms: tuple,
     turn_order: np.ndarray,
-    phases: np.ndarray,
-    frameworks: np.ndarray,
-    framework_rounds: np.ndarray,
-    framework_floors: np.ndarray,
-    commitment: float,
+    framework: tuple,
     aspirations: np.ndarray,
     seated: np.ndarray,
     asked: np.ndarray,
@@ -484,19 +466,20 @@ def alternating_offers(
     can_implement: np.ndarray,
     offers: np.ndarray,
     proposers: np.ndarray,
-    agreements: np.ndarray,
-    signed: np.ndarray,
-    bound: np.ndarray,
-    live: np.ndarray,
-    end_rounds: np.ndarray,
-    ended: np.ndarray,
-    rejected: np.ndarray,
+    ends: tuple,
 ) -> int:
     """The offer of round `round_` in replications `reps` (`_alternating_round`): the
     seated party whose turn it is proposes (phase two opens on a framework agreed the
     round before), the others answer, the pass rule. `orders`: each party's preference
-    order (`Scenario.preference_order`), one row when `shared`. Returns how many
-    replications ended."""
+    order (`Scenario.preference_order`), one row when `shared`; `learning` the frequency
+    model's switch, counts, unchanged issues, last offers and the outcome grid; `terms`
+    (allowed, required signatories, what the ratifiers reject, BATNAs, delay costs),
+    `framework` (phases, frameworks, their rounds, the floors they leave, the commitment)
+    and `ends` (agreements, signed deals, binding, live, end rounds, how each ended, who
+    rejected) the engine's arrays. Returns how many replications ended."""
+    allowed, _, _, batnas, _ = terms
+    phases, frameworks, framework_rounds, _, _ = framework
+    rejected = ends[6]
     parties = seated.shape[1]
     done = 0
     for k in range(reps.size):
@@ -543,28 +526,14 @@ def alternating_offers(
             o,
             round_,
             u,
-            allowed,
-            required,
-            rejects,
-            batnas,
-            delay,
             True,
-            phases,
-            frameworks,
-            framework_rounds,
-            framework_floors,
-            commitment,
+            terms,
+            framework,
             aspirations,
             seated,
             asked,
             accepted,
-            agreements,
-            signed,
-            bound,
-            live,
-            end_rounds,
-            ended,
-            rejected,
+            ends,
         )
     return done
 
@@ -697,16 +666,8 @@ def single_text(
     utilities: np.ndarray,
     orders: tuple,
     learning: tuple,
-    allowed: np.ndarray,
-    required: np.ndarray,
-    rejects: np.ndarray,
-    batnas: np.ndarray,
-    delay: np.ndarray,
-    phases: np.ndarray,
-    frameworks: np.ndarray,
-    framework_rounds: np.ndarray,
-    framework_floors: np.ndarray,
-    commitment: float,
+    terms: tuple,
+    framework: tuple,
     capabilities: np.ndarray,
     text_step: float,
     space: tuple,
@@ -719,20 +680,17 @@ def single_text(
     texts: np.ndarray,
     offers: np.ndarray,
     proposers: np.ndarray,
-    agreements: np.ndarray,
-    signed: np.ndarray,
-    bound: np.ndarray,
-    live: np.ndarray,
-    end_rounds: np.ndarray,
-    ended: np.ndarray,
-    rejected: np.ndarray,
+    ends: tuple,
 ) -> int:
     """Round `round_` of the single text in replications `reps`, each with a text drafted
     by `drafters` (`_single_text_round` after its drafts): every seated party answers, the
     pass rule, then each objector proposes and the text moves toward the proposals
-    (Raiffa's step). `space`: the outcome grid as `NegotiationBatch._text_space` packs it.
+    (Raiffa's step). `space`: the outcome grid as `NegotiationBatch._packed_space` packs
+    it; the other tuples as `alternating_offers` takes them.
     Returns how many replications ended."""
     control, red_lines, grid, strides, sizes, positions, grid_positions, categorical, values = space
+    allowed, _, _, batnas, _ = terms
+    rejected = ends[6]
     parties = seated.shape[1]
     proposals = np.empty(parties, dtype=np.int64)
     done = 0
@@ -750,28 +708,14 @@ def single_text(
             o,
             round_,
             u,
-            allowed,
-            required,
-            rejects,
-            batnas,
-            delay,
             False,
-            phases,
-            frameworks,
-            framework_rounds,
-            framework_floors,
-            commitment,
+            terms,
+            framework,
             aspirations,
             seated,
             asked,
             accepted,
-            agreements,
-            signed,
-            bound,
-            live,
-            end_rounds,
-            ended,
-            rejected,
+            ends,
         ):
             done += 1
             continue

@@ -549,7 +549,7 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             go = self._draft_texts(go)
         if go.size == 0:
             return
-        tables = (self._rejects, self.batnas, self._delay)
+        terms = (self.allowed, self.required, self._rejects, self.batnas, self._delay)
         framework = (
             self.phases,
             self.frameworks,
@@ -557,7 +557,6 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
             self.framework_floors,
             s.framework_commitment,
         )
-        state = (self.aspirations, self.seated)
         ends = (
             self.agreements,
             self.signed,
@@ -573,14 +572,13 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
                 go,
                 self.drafter(go),
                 *common,
-                self.allowed,
-                self.required,
-                *tables,
-                *framework,
+                terms,
+                framework,
                 self.capabilities,
                 s.text_step,
                 self._text_space,
-                *state,
+                self.aspirations,
+                self.seated,
                 self.walked_out,
                 self.asked,
                 self.accepted,
@@ -588,24 +586,23 @@ class NegotiationBatch(ProtocolRounds, FightingBatch, WalkoutRules, Anticipating
                 self.texts,
                 self.offers,
                 self.proposers,
-                *ends,
+                ends,
             )
         else:
             ended = kernel.alternating_offers(
                 go,
                 *common,
-                self.allowed,
-                self.required,
-                *tables,
+                terms,
                 self.turn_order,
-                *framework,
-                *state,
+                framework,
+                self.aspirations,
+                self.seated,
                 self.asked,
                 self.accepted,
                 self.can_implement,
                 self.offers,
                 self.proposers,
-                *ends,
+                ends,
             )
         for r in go[self._ended[go] != 0] if ended else ():
             self.reasons[r] = KERNEL_ENDS[int(self._ended[r])]
