@@ -342,6 +342,13 @@ class Scenario:
         )
 
     @cached_property
+    def _monthly_costs(self) -> dict[_Paths, np.ndarray]:
+        """Per set of paths (`_paths`), each signature's war costs a month with the
+        guarantee it sets in force: this scenario's costs, kept (a draw of them is another
+        scenario)."""
+        return {}
+
+    @cached_property
     def _war_other_issues(self) -> war.OtherIssues:
         """`war.other_issues` at the scenario's own weights (`war_batna`): what a war leaves
         on the other issues, the same under any war parameters and costs."""
@@ -526,8 +533,11 @@ class Scenario:
             chased[paths.pair_shift],
             np.zeros((paths.pair_level.size, len(self.parties))),
         )
-        monthly = [self.costs_under(self.guarantee_level(x)) for x in paths.examples]
-        costs = war.horizon_cost(params, np.stack(monthly))
+        monthly = self._monthly_costs.get(paths)
+        if monthly is None:  # each signature's costs a month, its guarantee in force
+            monthly = np.stack([self.costs_under(self.guarantee_level(x)) for x in paths.examples])
+            self._monthly_costs[paths] = monthly
+        costs = war.horizon_cost(params, monthly)
         if compiled is not None:
             return compiled.paths_less_costs(free, paths.pair_of, costs, paths.signature)
         return free[paths.pair_of] - costs[paths.signature][:, None, :]
