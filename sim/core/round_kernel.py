@@ -1,22 +1,26 @@
-"""The round of calendar talks under alternating offers as one compiled kernel (numba) over
-a batch's arrays (docs/model.md, "Negotiation" and "Computed").
+"""The round of calendar bargaining as compiled kernels (numba) over a batch's arrays
+(docs/model.md, "Negotiation", "Computed").
 
-One call plays a round in every live replication: each seated party's aspiration from its
-strategy (Faratin, Sierra & Jennings 1998: time-dependent, reciprocal, hard-liner), the
-walkouts (a hard-liner at its deadline, a party whose BATNA beat all it could get
-`walkout_patience` rounds running), the proposal of the party whose turn it is, the
-answers, and the pass rule with ratification. It is the numpy round of
-`sim.engine.model.NegotiationBatch` (`_update_aspirations`, `_check_walkouts`,
-`_alternating_round`, `_settle`) written as loops over replications, parties and outcomes,
-the same comparisons and the same arithmetic in the same order, so that every state it
-leaves is the numpy round's to the bit; the numpy round stays the definition and the test
-oracle (tests/test_round_kernel.py). A proposal walks the prefix of the proposer's preference
-order at or above its aspiration, reading the others' utilities where the numpy round
-gathers them from its offer table.
+`open_round` opens a round in every live replication: each seated party's aspiration from
+its strategy (Faratin, Sierra & Jennings 1998: time-dependent, reciprocal, hard-liner),
+then the walkouts (a hard-liner at its deadline, a party whose BATNA beat all it could
+get `walkout_patience` rounds running; a hopeful party under war BATNAs is flagged, and
+the engine lets it look ahead). `alternating_offers` then plays the offer of the party
+whose turn it is, `single_text` the answers to the text, the objections and Raiffa's step
+(the drafts are the engine's, in numpy); both the pass rule with frameworks and
+ratification, and with learned information the frequency models' estimates and counts.
+They are the numpy round of `sim.engine.model.NegotiationBatch` (`_update_aspirations`,
+`_check_walkouts`, `_alternating_round`, `_single_text_round`, `_settle`,
+`rounds.move_texts`, `opponents.frequency_utilities`) written as loops over replications,
+parties and outcomes, the same comparisons and arithmetic in the same order, so that
+every state they leave is the numpy round's to the bit; the numpy round stays the
+definition and the test oracle (tests/test_round_kernel.py). A proposal walks the prefix
+of the proposer's preference order at or above its aspiration, reading the others'
+utilities where the numpy round gathers them from its offer table.
 
-The engine uses it for the settings it covers (`NegotiationBatch._kernel_covers`) once a
-process has played `model.COMPILE_ROUNDS_AFTER` replication-rounds. Compiled once per
-machine (`cache=True`).
+The engine uses them where they cover the settings (`NegotiationBatch.kernel_covers`)
+once a process has played `model.COMPILE_ROUNDS_AFTER` replication-rounds. Compiled once
+per machine (`cache=True`).
 """
 
 from __future__ import annotations
