@@ -298,3 +298,26 @@ def test_a_discount_of_zero_means_only_the_first_month_of_war_counts():
     assert war.discounted_months(0.0, 0.0) == 0.0
     scenario = build_scenario(compose("war.discount=0"))
     np.testing.assert_allclose(scenario.war_batna().cost, scenario.war_costs)
+
+
+@pytest.mark.parametrize("stakes", ["territory", "all"])
+def test_one_partys_view_of_the_batnas_is_its_row_of_everyones(stakes):
+    """`WarBatna.perceived` for some viewers gives their rows of every viewer's view, to
+    the bit (the hopeful look ahead reads one party's), with and without cost beliefs."""
+    from tests.conftest import compose_config
+
+    scenario = build_scenario(compose_config([f"war.stakes={stakes}"]))
+    batna = scenario.war_batna(scenario.war_params)
+    n, parties = 9, len(scenario.parties)
+    rng = np.random.default_rng(5)
+    lines = rng.uniform(0, 100, n)
+    believed = rng.uniform(-10, 110, (n, parties))
+    doubt = rng.uniform(0.5, 1.5, (n, parties))
+    for costs in (None, doubt):
+        everyone = batna.perceived(lines, believed, costs)
+        for viewers in ([0], [2], [3, 1]):
+            mine = batna.perceived(
+                lines, believed[:, viewers], None if costs is None else costs[:, viewers], viewers
+            )
+            assert np.array_equal(mine, everyone[:, viewers, :])
+    assert not np.array_equal(everyone[:, 0], batna.perceived(lines, believed, None)[:, 0])

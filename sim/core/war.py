@@ -229,11 +229,13 @@ class WarBatna:
         line: np.ndarray,
         believed_targets: np.ndarray,
         cost_beliefs: np.ndarray | None = None,
+        viewers: Sequence[int] | None = None,
     ) -> np.ndarray:
         """(n, parties i, parties j): party j's BATNA as party i sees it, from i's believed
         target line (n, parties) and i's belief about the others' costs of war, a multiple
         of the true ones (n, parties; None: 1); lines (n,). The diagonal is each party's own
-        BATNA (its own costs it knows)."""
+        BATNA (its own costs it knows). With `viewers`, only those parties' views (the
+        same numbers): `believed_targets` and `cost_beliefs` then (n, len(viewers))."""
         wp = self.params
         end_line = expected_line(
             np.asarray(line)[:, None], believed_targets, wp.adjustment_rate, wp.horizon_months
@@ -254,7 +256,8 @@ class WarBatna:
             )
             other = batna.other_issues(believed_targets)  # (n, i, j)
         if cost_beliefs is not None:
-            others = ~np.eye(at_line.shape[1], dtype=bool)
+            viewing = np.arange(at_line.shape[2]) if viewers is None else np.asarray(viewers)
+            others = viewing[:, None] != np.arange(at_line.shape[2])[None, :]
             cost = cost * np.where(others, np.asarray(cost_beliefs)[:, :, None], 1.0)
         return weights * at_line + other - cost
 

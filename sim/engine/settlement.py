@@ -174,8 +174,10 @@ class AnticipatingBatch:
             believed = np.repeat((ahead + offset)[:, None], len(self.parties), axis=1)
             doubt = self.cost_beliefs[r] if self.private_beliefs else np.ones(len(self.parties))
             costs = np.repeat(doubt[None], months.size, axis=0)
-            view = self.war_batna.rows(np.full(months.size, r)).perceived(lines, believed, costs)
-            batnas = view[:, i, :]  # (months, parties): as party i sees them
+            view = self.war_batna.rows(np.full(months.size, r)).perceived(
+                lines, believed[:, [i]], costs[:, [i]], viewers=[i]
+            )
+            batnas = view[:, 0, :]  # (months, parties): as party i sees them
             free = self.red_line_free  # a zone's deals cross nobody's red line
             if self.target_path is None:  # the deals keep their values
                 u = self.utility_rows[self.urows(np.array([r]))[0]][None, :, free]
