@@ -363,3 +363,13 @@ def test_no_deal_to_value_gives_empty_paths_for_every_start():
     found = scenario.anticipations(scenario.war_params, 12, [0.0, 3.0], none)
     assert len(found) == 2
     assert found[1].values.shape == (len(scenario.parties), 0) and found[1].first.size == 0
+
+
+def test_chase_weights_are_kept_per_rate_and_horizon_and_read_only():
+    first = enforcement.chase_weights(0.07, 24)
+    assert enforcement.chase_weights(0.07, 24) is first  # every path of a sweep asks
+    assert not first.flags.writeable
+    lags = np.arange(23, -1, -1, dtype=np.float64)
+    kept = 1.0 - 0.07
+    assert np.array_equal(first, 0.07 * kept**lags / (1.0 - kept**24))
+    assert enforcement.chase_weights(0.0, 4).tolist() == [0.25] * 4

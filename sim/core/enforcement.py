@@ -11,11 +11,14 @@ foresight; otherwise each party values it as peace until the first such month, t
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from sim.core.war import gap_closed
 
 
+@functools.lru_cache(maxsize=64)
 def chase_weights(rate: float, months: int) -> np.ndarray:
     """(months,) weights of each month's target in the line after `months` of war.
 
@@ -27,9 +30,12 @@ def chase_weights(rate: float, months: int) -> np.ndarray:
         raise ValueError(f"months: got {months}; allowed: an integer >= 1")
     closed = gap_closed(rate, months)
     if closed <= 0.0:
-        return np.full(months, 1.0 / months)
-    lags = np.arange(months - 1, -1, -1, dtype=np.float64)
-    return rate * (1.0 - rate) ** lags / closed
+        weights = np.full(months, 1.0 / months)
+    else:
+        lags = np.arange(months - 1, -1, -1, dtype=np.float64)
+        weights = rate * (1.0 - rate) ** lags / closed
+    weights.setflags(write=False)  # kept per (rate, months): every path of a sweep asks
+    return weights
 
 
 def chased_targets(targets: np.ndarray, rate: float, horizon: int) -> np.ndarray:
