@@ -29,13 +29,17 @@ import numba
 import numpy as np
 
 from sim.core.preferences import TOLERANCE
+from sim.core.rounds import (
+    AGREEMENT,
+    BREAKDOWN,
+    GOING_ON,
+    NOT_BINDING,
+    RATIFICATION_FAILED,
+    RECIPROCAL,
+    TIME_DEPENDENT,
+)
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-# Strategy kinds (`sim.core.strategies`): how an aspiration moves.
-TIME_DEPENDENT, RECIPROCAL, HARD_LINER = 0, 1, 2
-# How a replication ended this round (`sim.core.settings.EndReason`, in the engine).
-GOING_ON, AGREEMENT, NOT_BINDING, RATIFICATION_FAILED, BREAKDOWN = 0, 1, 2, 3, 4
 
 
 @numba.njit(**_JIT)

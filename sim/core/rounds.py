@@ -10,6 +10,12 @@ import numpy as np
 
 from sim.core.outcomes import IssueKind, OutcomeSpace
 
+# The compiled round's codes (`sim.core.round_kernel`, read by the engine without numba):
+# how a strategy's aspiration moves (`sim.core.strategies`) ...
+TIME_DEPENDENT, RECIPROCAL, HARD_LINER = 0, 1, 2
+# ... and how a replication ended in a round (`sim.core.settings.EndReason`).
+GOING_ON, AGREEMENT, NOT_BINDING, RATIFICATION_FAILED, BREAKDOWN = 0, 1, 2, 3, 4
+
 
 def text_levels_ok(
     control: tuple[np.ndarray, ...],

@@ -29,7 +29,7 @@ from types import ModuleType
 import mesa
 import numpy as np
 
-from sim.core import beliefs, jit, strategies, war
+from sim.core import beliefs, jit, rounds, strategies, war
 from sim.core.outcomes import IssueKind
 from sim.core.scenario import Anticipation, Scenario
 from sim.core.settings import (
@@ -66,17 +66,17 @@ COMPILE_ROUNDS_AFTER = 4_000
 _rounds_played = 0
 # Each strategy's kind in the compiled round; the others (war_value) it does not cover.
 KERNEL_KINDS = {
-    strategies.Boulware: 0,
-    strategies.Linear: 0,
-    strategies.Conceder: 0,
-    strategies.Reciprocal: 1,
-    strategies.HardLiner: 2,
+    strategies.Boulware: rounds.TIME_DEPENDENT,
+    strategies.Linear: rounds.TIME_DEPENDENT,
+    strategies.Conceder: rounds.TIME_DEPENDENT,
+    strategies.Reciprocal: rounds.RECIPROCAL,
+    strategies.HardLiner: rounds.HARD_LINER,
 }
 KERNEL_ENDS = {
-    1: EndReason.agreement,
-    2: EndReason.not_binding,
-    3: EndReason.ratification_failed,
-    4: EndReason.breakdown,
+    rounds.AGREEMENT: EndReason.agreement,
+    rounds.NOT_BINDING: EndReason.not_binding,
+    rounds.RATIFICATION_FAILED: EndReason.ratification_failed,
+    rounds.BREAKDOWN: EndReason.breakdown,
 }
 
 
